@@ -1,0 +1,86 @@
+"""build_application: the ONE factory, used by `firststep run`, the sandbox and every test."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.request import BaseRequest
+
+from bot.handlers import register_handlers
+from bot.keyring import load_keyring
+from bot.settings import Settings
+from conversations import texts
+from conversations.context import SERVICES_KEY, BotData, Clock, Context, FirstStepApp, Services, utc_now
+from storage.crypto import KeyRing
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger("firststep.app")
+
+
+class MissingToken(RuntimeError):
+    """No bot token: the CLI turns this into one line on how to set it or use the sandbox."""
+
+
+async def _setup(
+    settings: Settings,
+    clock: Clock,
+    ring: KeyRing | None,
+    migrate: bool,
+    application: FirstStepApp,
+) -> None:
+    """post_init: open the database, check it, load keys, register the command list."""
+    database = Database.from_url(settings.database_url)
+    await database.verify()
+    if migrate:
+        await upgrade(database)
+    services = Services(
+        settings=settings,
+        database=database,
+        ring=ring if ring is not None else load_keyring(settings),
+        clock=clock,
+    )
+    application.bot_data[SERVICES_KEY] = services
+    await application.bot.set_my_commands(
+        [BotCommand(name, description) for name, description in texts.COMMANDS]
+    )
+    log.info("event=app_ready")
+
+
+async def _teardown(application: FirstStepApp) -> None:
+    services = application.bot_data.get(SERVICES_KEY)
+    if isinstance(services, Services):
+        await services.database.dispose()
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    clock: Clock = utc_now,
+    ring: KeyRing | None = None,
+    migrate: bool = True,
+    rate_limit: bool = True,
+) -> FirstStepApp:
+    """The production Application; tests and the sandbox inject `request` and `clock`."""
+    if settings.telegram_token is None:
+        raise MissingToken
+    builder = (
+        Application.builder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .context_types(ContextTypes(context=Context, bot_data=BotData))
+        .post_init(partial(_setup, settings, clock, ring, migrate))
+        .post_shutdown(_teardown)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    application: FirstStepApp = builder.build()  # type: ignore[assignment]
+    register_handlers(application)
+    return application

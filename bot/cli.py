@@ -1,0 +1,266 @@
+"""`firststep`: run the bot, try it in the sandbox, and look after keys and the database.
+
+Every failure the operator can fix ends as one line on stderr saying what to do, with
+exit status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from bot.settings import Settings, describe_settings_error, load_settings
+from storage.crypto import KeyRing, KeyRingError
+from storage.db import Database, DatabaseError
+
+T = TypeVar("T")
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+keys_app = typer.Typer(no_args_is_help=True, help="The key ring: create, rotate, retire.")
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+
+NO_TOKEN = (
+    "No bot token: set FIRSTSTEP_TELEGRAM_TOKEN (in the environment or .env), "
+    "or try the service locally with `firststep sandbox` (or `make run`)."
+)
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"firststep: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def settings_or_fail() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as error:
+        fail(describe_settings_error(error))
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except (KeyRingError, DatabaseError) as error:
+        fail(str(error))
+
+
+def _load_ring(settings: Settings) -> KeyRing:
+    from bot.keyring import load_keyring
+
+    try:
+        return load_keyring(settings)
+    except KeyRingError as error:
+        fail(str(error))
+
+
+@app.command()
+def run(
+    or_sandbox: Annotated[
+        bool, typer.Option("--or-sandbox", help="Start the sandbox when no token is set.")
+    ] = False,
+) -> None:
+    """Run the bot: long polling against FIRSTSTEP_TELEGRAM_API_URL."""
+    settings = settings_or_fail()
+    if settings.telegram_token is None:
+        if or_sandbox:
+            sandbox()
+            return
+        fail(NO_TOKEN)
+    from bot.runner import run_polling
+
+    _load_ring(settings)
+    run_async(_check_database(settings))
+    run_polling(settings)
+
+
+async def _check_database(settings: Settings) -> None:
+    from storage.migrate import upgrade
+
+    database = Database.from_url(settings.database_url)
+    try:
+        await database.verify()
+        await upgrade(database)
+    except OSError as error:
+        raise DatabaseError(f"cannot open the database: {error.strerror or error}") from None
+    finally:
+        await database.dispose()
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int | None, typer.Option(help="Web page port (default 8080).")] = None,
+) -> None:
+    """Try the whole service locally: a fake Telegram, the real bot, and a web chat page."""
+    try:
+        from bot.sandbox.serve import serve_sandbox
+    except ImportError:  # pragma: no cover - the sandbox ships with the package
+        fail("the sandbox is not installed in this build")
+    settings = settings_or_fail()
+    serve_sandbox(settings, port=port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the schema up to date (also done by `firststep run`)."""
+    settings = settings_or_fail()
+    run_async(_check_database(settings))
+    typer.echo("database is up to date")
+
+
+def _save(ring: KeyRing, settings: Settings) -> None:
+    if settings.keyring_json is not None:
+        fail(
+            "the key ring comes from FIRSTSTEP_KEYRING_JSON; change it in your secret "
+            "manager (print a new one with `firststep keys init --stdout`)"
+        )
+    ring.save(settings.keyring, overwrite=True)
+
+
+def _ring_command(change: Callable[[KeyRing], tuple[KeyRing, str]]) -> None:
+    settings = settings_or_fail()
+    ring = _load_ring(settings)
+    try:
+        new_ring, message = change(ring)
+    except KeyRingError as error:
+        fail(str(error))
+    _save(new_ring, settings)
+    typer.echo(message)
+
+
+@keys_app.command("init")
+def keys_init(
+    stdout: Annotated[bool, typer.Option("--stdout", help="Print the ring instead.")] = False,
+) -> None:
+    """Create the key ring (never overwrites an existing one)."""
+    ring = KeyRing.generate()
+    if stdout:
+        typer.echo(ring.to_json())
+        return
+    settings = settings_or_fail()
+    if settings.keyring.exists():
+        fail(f"{settings.keyring} already exists; it is never overwritten")
+    try:
+        ring.save(settings.keyring)
+    except KeyRingError as error:
+        fail(str(error))
+    typer.echo(f"created {settings.keyring} (mode 0600). Back it up apart from the database.")
+
+
+@keys_app.command("add")
+def keys_add(
+    pepper: Annotated[bool, typer.Option("--pepper", help="Add a pepper, not a KEK.")] = False,
+) -> None:
+    """Add a new KEK (or pepper) that is not yet primary: roll it out, then promote it."""
+
+    def change(ring: KeyRing) -> tuple[KeyRing, str]:
+        if pepper:
+            new, version = ring.with_new_pepper()
+            return new, f"added pepper version {version} (not primary)"
+        new, version = ring.with_new_kek()
+        return new, f"added KEK version {version} (not primary)"
+
+    _ring_command(change)
+
+
+@keys_app.command("promote")
+def keys_promote(
+    version: int,
+    pepper: Annotated[bool, typer.Option("--pepper", help="Promote a pepper.")] = False,
+) -> None:
+    """Make a version primary: new keys are wrapped (or pseudonyms made) with it."""
+
+    def change(ring: KeyRing) -> tuple[KeyRing, str]:
+        if pepper:
+            return ring.promote_pepper(version), f"pepper version {version} is primary"
+        return ring.promote_kek(version), f"KEK version {version} is primary"
+
+    _ring_command(change)
+
+
+@keys_app.command("retire")
+def keys_retire(
+    version: int,
+    pepper: Annotated[bool, typer.Option("--pepper", help="Retire a pepper.")] = False,
+) -> None:
+    """Remove an old version; refused while any data key is still wrapped by it."""
+    settings = settings_or_fail()
+    if not pepper:
+        from storage.subjects import kek_usage
+
+        async def usage() -> dict[int, int]:
+            database = Database.from_url(settings.database_url)
+            try:
+                return await kek_usage(database)
+            finally:
+                await database.dispose()
+
+        in_use = run_async(usage()).get(version, 0)
+        if in_use:
+            fail(f"KEK version {version} still wraps {in_use} keys: run `firststep keys rewrap`")
+
+    def change(ring: KeyRing) -> tuple[KeyRing, str]:
+        if pepper:
+            return ring.retire_pepper(version), f"pepper version {version} retired"
+        return ring.retire_kek(version), f"KEK version {version} retired"
+
+    _ring_command(change)
+
+
+@keys_app.command("rewrap")
+def keys_rewrap(
+    batch: Annotated[int, typer.Option(help="Keys per transaction.")] = 200,
+) -> None:
+    """Rewrap every data key under the primary KEK (safe to stop and run again)."""
+    settings = settings_or_fail()
+    ring = _load_ring(settings)
+    from storage.subjects import rewrap_batch
+
+    async def rewrap_all() -> int:
+        database = Database.from_url(settings.database_url)
+        total = 0
+        try:
+            while moved := await rewrap_batch(database, ring, limit=batch):
+                total += moved
+        finally:
+            await database.dispose()
+        return total
+
+    total = run_async(rewrap_all())
+    typer.echo(f"rewrapped {total} keys under KEK version {ring.primary_kek_version}")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """Versions in the ring and how many data keys each KEK wraps; never the keys."""
+    settings = settings_or_fail()
+    ring = _load_ring(settings)
+    from storage.subjects import kek_usage
+
+    async def usage() -> dict[int, int]:
+        database = Database.from_url(settings.database_url)
+        try:
+            return await kek_usage(database)
+        finally:
+            await database.dispose()
+
+    counts = run_async(usage())
+    for version in ring.kek_versions:
+        primary = " (primary)" if version == ring.primary_kek_version else ""
+        typer.echo(f"KEK v{version}{primary}: wraps {counts.get(version, 0)} keys")
+    for version in ring.pepper_versions:
+        primary = " (primary)" if version == ring.primary_pepper_version else ""
+        typer.echo(f"pepper v{version}{primary}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

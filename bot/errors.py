@@ -1,0 +1,35 @@
+"""The error handler: log the kind of failure (never its text), tell the person kindly."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from telegram import Chat, Update
+from telegram.error import Forbidden, TelegramError
+
+from conversations import texts
+from conversations.context import Context
+
+log = logging.getLogger("firststep.errors")
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Exceptions may carry message text in their args, so only the type name is logged."""
+    error = context.error
+    incident = secrets.token_hex(4)
+    log.error(
+        "event=handler_error rid=%s type=%s.%s",
+        incident,
+        type(error).__module__,
+        type(error).__qualname__,
+    )
+    if not isinstance(update, Update):
+        return
+    chat = update.effective_chat
+    if chat is None or chat.type != Chat.PRIVATE or isinstance(error, Forbidden):
+        return
+    try:
+        await context.bot.send_message(chat.id, texts.SOMETHING_WENT_WRONG)
+    except TelegramError:
+        log.warning("event=error_reply_failed rid=%s", incident)

@@ -1,0 +1,176 @@
+"""Every knob of the service, read from FIRSTSTEP_* environment variables or a .env file.
+
+A missing or invalid setting stops start-up with one line that says what to set
+(see `describe_settings_error`), never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "FIRSTSTEP_"
+
+
+class Settings(BaseSettings):
+    """Settings of one First Step deployment. Field docs feed README's settings table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # Telegram
+    telegram_token: SecretStr | None = Field(
+        default=None, description="Bot token from @BotFather. Without it `make run` starts the sandbox."
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL (PTB base_url): a self-hosted Bot API server or the sandbox.",
+    )
+
+    # Storage and keys
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./var/firststep.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db.",
+    )
+    keyring: Path = Field(
+        default=Path("./var/keyring.json"),
+        description="Key-ring file (mode 0600) made by `firststep keys init`.",
+    )
+    keyring_json: SecretStr | None = Field(
+        default=None,
+        description="The key ring itself as JSON, for secret managers; wins over FIRSTSTEP_KEYRING.",
+    )
+
+    # Guards
+    rate_limit_messages: int = Field(
+        default=20, ge=1, description="Messages one person may send per rate window."
+    )
+    rate_limit_window_seconds: float = Field(
+        default=60.0, gt=0, description="Length of the rate window in seconds."
+    )
+    max_text_length: int = Field(
+        default=1000, ge=50, le=4096, description="Longest free text stored; longer is refused."
+    )
+
+    # Mentors and the unclaimed ladder
+    mentor_approval: bool = Field(
+        default=False, description="New mentors need `firststep mentors approve` before referrals."
+    )
+    invite_ttl_hours: float = Field(default=72.0, gt=0, description="How long an invite code works.")
+    join_attempts_per_hour: int = Field(
+        default=5, ge=1, description="Wrong invite codes one account may try per hour."
+    )
+    ladder_office_reminder_minutes: float = Field(
+        default=240.0, gt=0, description="Unclaimed referral: remind the office's mentors after this."
+    )
+    ladder_area_minutes: float = Field(
+        default=1440.0, gt=0, description="Unclaimed referral: offer it to the whole pilot area."
+    )
+    ladder_coordinator_minutes: float = Field(
+        default=2880.0, gt=0, description="Unclaimed referral: alert the coordinators."
+    )
+
+    # Delivery (outbox worker)
+    delivery_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts before a notification is dead and alerted."
+    )
+    delivery_backoff_seconds: float = Field(
+        default=1.0, gt=0, description="First retry delay; doubles each attempt, with jitter."
+    )
+    delivery_backoff_cap_seconds: float = Field(
+        default=900.0, gt=0, description="Longest delay between two attempts."
+    )
+    delivery_lease_seconds: float = Field(
+        default=60.0, gt=0, description="How long a worker owns a claimed notification."
+    )
+    delivery_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the worker looks for due notifications."
+    )
+
+    # Retention (days; see docs/dpia-notes.md)
+    retention_inactive_days: int = Field(
+        default=30, ge=1, description="Erase a person with no referral this long after last contact."
+    )
+    retention_after_close_days: int = Field(
+        default=90, ge=1, description="Erase disclosures this long after the referral closed."
+    )
+    retention_referral_days: int = Field(
+        default=365, ge=1, description="Keep unlinked referral metadata for evaluation."
+    )
+    retention_outbox_days: int = Field(
+        default=30, ge=1, description="Keep delivery metadata (payloads go on send)."
+    )
+    retention_processed_update_hours: int = Field(
+        default=48, ge=25, description="Remember handled update ids (Telegram keeps 24 h)."
+    )
+    backup_erasure_days: int = Field(
+        default=7, ge=0, description="Days until an erasure also reaches key backups."
+    )
+
+    # Policy text shown in the privacy notice
+    work_coach_policy: str = Field(
+        default=(
+            "Nothing you tell this bot is shared with your work coach "
+            "or used for decisions about your benefits."
+        ),
+        description="The operator's policy line on what work coaches see.",
+    )
+
+    # Sandbox
+    sandbox_host: str = Field(default="127.0.0.1", description="Sandbox web page address.")
+    sandbox_port: int = Field(default=8080, ge=0, le=65535, description="Sandbox web page port.")
+
+    log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING, ERROR).")
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        token = value.get_secret_value().strip()
+        head, _, tail = token.partition(":")
+        if not head.isdigit() or len(tail) < 20:
+            raise ValueError("does not look like a bot token (digits:secret from @BotFather)")
+        return SecretStr(token)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return upper
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line that names the variable to fix; never echoes the value (it may be a secret)."""
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    return (
+        f"Setting {ENV_PREFIX}{field.upper()} {message}. "
+        "Fix it in the environment or in .env, then start again."
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; overrides are for tests and the sandbox."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,182 @@
+"""The shape every person-side handler has: one transaction, then the replies.
+
+A flow function receives the update, the context and the open `PersonTransaction`,
+does its reads and writes, and returns an `Outcome`. The wrappers here commit the
+transaction first and only then talk to Telegram, so no database lock is held across
+a network call, and every step the bot acknowledges is already durable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from telegram import (
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from conversations import keyboards, texts
+from conversations.common import answer, chat_id_of, person_tx
+from conversations.context import Context
+from conversations.steps import Step
+from storage.people import PersonRecord, PersonTransaction, StaleStep
+
+log = logging.getLogger("firststep.flow")
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to send back to the person, after the transaction committed."""
+
+    text: str
+    markup: Markup | None = None
+
+
+class _Keep:
+    """Sentinel: leave the pressed message's keyboard as it is."""
+
+
+KEEP = _Keep()
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a flow function decided: replies, the pressed keyboard's fate, a toast."""
+
+    replies: list[Reply] = field(default_factory=list)
+    # For button presses: None removes the keyboard (no double taps), KEEP leaves it,
+    # a markup replaces it (e.g. a ticked option in a multi-choice question).
+    pressed_markup: InlineKeyboardMarkup | None | _Keep = None
+    toast: str | None = None
+    # Delete these bot messages (ids) after replying: `/clear`.
+    delete_message_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def say(cls, *replies: Reply | str) -> Outcome:
+        return cls(replies=[r if isinstance(r, Reply) else Reply(r) for r in replies])
+
+
+FlowFn = Callable[[Update, Context, PersonTransaction], Awaitable[Outcome]]
+PromptFn = Callable[[PersonRecord], list[Reply]]
+
+
+def menu_replies() -> list[Reply]:
+    return [Reply(texts.MENU, keyboards.main_menu())]
+
+
+def prompt_for(person: PersonRecord) -> list[Reply]:
+    """Re-ask the question of the step the person is on (after a stale button, say)."""
+    from conversations.prompts import PROMPTS  # every flow's prompts; imported late
+
+    prompt = PROMPTS.get(Step(person.state)) if person.state in Step else None
+    return prompt(person) if prompt is not None else menu_replies()
+
+
+def stale(person: PersonRecord) -> Outcome:
+    """A button from an earlier step: say so, and show where they are now."""
+    return Outcome(
+        replies=[Reply(texts.STALE_BUTTON), *prompt_for(person)],
+        pressed_markup=None,
+    )
+
+
+def notice_outcome(context: Context) -> Outcome:
+    from conversations.start import notice_text
+
+    return Outcome(
+        replies=[Reply(texts.NOTICE_FIRST), Reply(notice_text(context), keyboards.notice())]
+    )
+
+
+async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
+    """Send the outcome: fix the pressed keyboard, then the replies in order."""
+    query = update.callback_query
+    if query is not None and not isinstance(outcome.pressed_markup, _Keep):
+        try:
+            await query.edit_message_reply_markup(reply_markup=outcome.pressed_markup)
+        except BadRequest as error:
+            text = str(error).lower()
+            if "not modified" not in text and "not found" not in text:
+                raise
+    chat_id = chat_id_of(update)
+    for reply in outcome.replies:
+        await context.bot.send_message(
+            chat_id=chat_id, text=reply.text, reply_markup=reply.markup, parse_mode=None
+        )
+    for message_id in outcome.delete_message_ids:
+        try:
+            await context.bot.delete_message(chat_id=chat_id, message_id=message_id)
+        except BadRequest:
+            # Older than 48 h or already gone: nothing more we can do.
+            continue
+
+
+async def run_flow(
+    update: Update, context: Context, fn: FlowFn, *, needs_person: bool = True
+) -> None:
+    """Open the transaction, run the flow function, commit, answer, deliver."""
+    query = update.callback_query
+    try:
+        async with person_tx(update, context) as tx:
+            if needs_person and tx.person is None:
+                outcome = notice_outcome(context)
+            else:
+                outcome = await fn(update, context, tx)
+    except StaleStep:
+        # Another update moved this person on between our read and write: show the truth.
+        async with person_tx(update, context) as tx:
+            outcome = stale(tx.person) if tx.person is not None else notice_outcome(context)
+    if query is not None:
+        await answer(query, outcome.toast)
+    await deliver(update, context, outcome)
+
+
+def command(name: str, fn: FlowFn, *, needs_person: bool = True) -> CommandHandler[Context, None]:
+    """A /command in a private chat, run as one flow step."""
+
+    async def callback(update: Update, context: Context) -> None:
+        await run_flow(update, context, fn, needs_person=needs_person)
+
+    return CommandHandler(name, callback, filters=filters.ChatType.PRIVATE)
+
+
+def buttons(
+    prefix: str, fn: FlowFn, *, needs_person: bool = True
+) -> CallbackQueryHandler[Context, None]:
+    """Button presses whose data starts with `<prefix>:`."""
+
+    async def callback(update: Update, context: Context) -> None:
+        await run_flow(update, context, fn, needs_person=needs_person)
+
+    return CallbackQueryHandler(callback, pattern=rf"^{prefix}:")
+
+
+def text_router(
+    steps: Mapping[Step, FlowFn], fallback: FlowFn
+) -> MessageHandler[Context, None]:
+    """Free text goes to the handler of the step the person is on (read from the database)."""
+
+    async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+        assert tx.person is not None
+        handler = steps.get(Step(tx.person.state)) if tx.person.state in Step else None
+        return await (handler or fallback)(update, context, tx)
+
+    async def callback(update: Update, context: Context) -> None:
+        await run_flow(update, context, route)
+
+    return MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, callback)
+
+
+def callback_parts(update: Update) -> list[str]:
+    """`flow:action:arg` split into parts (the data is untrusted: callers validate)."""
+    query = update.callback_query
+    assert query is not None
+    return (query.data or "").split(":")

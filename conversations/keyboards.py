@@ -1,0 +1,63 @@
+"""Keyboards, built by small functions; labels come from texts.py.
+
+Callback data is `<flow>:<action>[:<arg>]`, at most 64 bytes, and never trusted: every
+handler re-checks the person's current step (and, for mentors, their rights) before
+acting on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from conversations import texts
+
+MAX_CALLBACK_BYTES = 64
+
+
+def button(label: str, data: str) -> InlineKeyboardButton:
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError("callback data over 64 bytes")
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def rows(buttons: Iterable[InlineKeyboardButton], per_row: int = 1) -> InlineKeyboardMarkup:
+    """Lay buttons out `per_row` to a row."""
+    items = list(buttons)
+    return InlineKeyboardMarkup(
+        [items[i : i + per_row] for i in range(0, len(items), per_row)]
+    )
+
+
+def with_menu(markup_rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    """Every step keeps a way back to the menu."""
+    return InlineKeyboardMarkup([*markup_rows, [button(texts.BTN_MENU, "menu:show")]])
+
+
+def notice(office_id: str | None = None) -> InlineKeyboardMarkup:
+    suffix = f":{office_id}" if office_id else ""
+    return rows(
+        [
+            button(texts.BTN_CONTINUE, f"n:yes{suffix}"),
+            button(texts.BTN_MORE, f"n:more{suffix}"),
+            button(texts.BTN_NOT_NOW, "n:no"),
+        ]
+    )
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    return rows(
+        [
+            button(texts.BTN_TELL, "menu:tell"),
+            button(texts.BTN_SUPPORT, "menu:support"),
+            button(texts.BTN_MENTOR, "menu:mentor"),
+            button(texts.BTN_JOBCENTRE, "menu:jobcentre"),
+            button(texts.BTN_MYDATA, "menu:mydata"),
+            button(texts.BTN_HELP_NOW, "menu:helpnow"),
+        ]
+    )
+
+
+def back_to_menu() -> InlineKeyboardMarkup:
+    return rows([button(texts.BTN_MENU, "menu:show")])

@@ -1,0 +1,84 @@
+"""Signposting: who can help, picked from what the person chose to tell us.
+
+National services always (safety net first), filtered and ordered by the substances and
+needs they disclosed; the local treatment service when their area is known from the
+office they picked; IPS for people in treatment who want work. Local rows whose
+details were not checked say so.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler
+
+from conversations import keyboards, texts
+from conversations.common import event
+from conversations.context import Context
+from conversations.flow import FlowFn, Outcome, Reply, command
+from storage.directory import Service, office_by_id, services_for
+from storage.people import PersonTransaction
+
+PREFER_NOT = "prefer_not_to_say"
+
+
+def _codes(value: str | None) -> set[str]:
+    if not value or value == PREFER_NOT:
+        return set()
+    return set(value.split(","))
+
+
+def describe(service: Service) -> str:
+    contact = ""
+    if service.phone:
+        contact += texts.SUPPORT_CONTACT_PHONE.format(phone=service.phone)
+    if service.text_sms:
+        contact += texts.SUPPORT_CONTACT_TEXT.format(text=service.text_sms)
+    if service.url:
+        contact += texts.SUPPORT_CONTACT_WEB.format(url=service.url)
+    hours = texts.SUPPORT_HOURS.format(hours=service.opening_hours) if service.opening_hours else ""
+    return texts.SUPPORT_SERVICE.format(name=service.name, contact=contact, hours=hours)
+
+
+async def show_support(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """/support and the menu button."""
+    person = tx.person
+    assert person is not None
+    answers = await tx.disclosures()
+    substances = _codes(answers.get("substances"))
+    needs = _codes(answers.get("needs"))
+    in_treatment = "treatment_service" in _codes(answers.get("support"))
+    office_id = person.draft.get("office")
+    office = office_by_id(office_id) if isinstance(office_id, str) else None
+    local_authority = office.local_authority if office is not None else None
+    found = services_for(substances, needs, local_authority, in_treatment=in_treatment)
+
+    intro = texts.SUPPORT_INTRO_MATCHED if substances or needs else texts.SUPPORT_INTRO
+    sections = [intro, texts.SUPPORT_SAFETY_NET, *map(describe, found.safety_net)]
+    replies = [Reply("\n".join(sections))]
+    replies.append(Reply("\n".join([texts.SUPPORT_NATIONAL, *map(describe, found.national)])))
+    if found.local and local_authority is not None:
+        lines = [texts.SUPPORT_LOCAL.format(area=local_authority), *map(describe, found.local)]
+        if any(service.check_before_use for service in found.local):
+            lines.append(texts.SUPPORT_LOCAL_UNCHECKED)
+        replies.append(Reply("\n".join(lines)))
+    if in_treatment and "work" in needs:
+        replies.append(Reply(texts.SUPPORT_IPS))
+    follow_up = []
+    if not answers:
+        follow_up.append([keyboards.button(texts.BTN_TELL, "menu:tell")])
+    if local_authority is None:
+        follow_up.append([keyboards.button(texts.BTN_JOBCENTRE, "menu:jobcentre")])
+    follow_up.append([keyboards.button(texts.BTN_MENTOR, "menu:mentor")])
+    closing = texts.SUPPORT_TELL_MORE if not answers else texts.SUPPORT_NO_AREA
+    if answers and local_authority is not None:
+        closing = texts.MENU
+    replies.append(Reply(closing, keyboards.with_menu(follow_up)))
+    event("support.shown", matched=int(bool(substances or needs)), local=int(bool(found.local)))
+    return Outcome(replies=replies)
+
+
+ENTRY: FlowFn = show_support
+
+
+def build_support_handlers() -> list[BaseHandler[Update, Context, None]]:
+    return [command("support", show_support)]

@@ -1,0 +1,103 @@
+"""Engine and transactions: SQLite (WAL, synchronous=FULL, BEGIN IMMEDIATE) or PostgreSQL.
+
+Nothing here knows about Telegram. Repositories ask for a transaction with
+`Database.transaction()`; each business transaction is exactly one of those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseError(RuntimeError):
+    """The database is not in the state the service needs; the message says what to fix."""
+
+
+def _sqlite_path(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Durability pragmas on every connection, and BEGIN IMMEDIATE for every transaction.
+
+    pysqlite would otherwise start transactions lazily (DEFERRED), and a read that later
+    writes can fail with SQLITE_BUSY despite busy_timeout (SQLAlchemy's documented recipe).
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An AsyncEngine for the URL; SQLite files get their folder and durability settings."""
+    if url.startswith("sqlite"):
+        path = _sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+
+
+class Database:
+    """One engine plus the transaction helper every repository uses."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One unit of work: commits on success, rolls back on any exception."""
+        async with self.engine.begin() as connection:
+            yield connection
+
+    async def verify(self) -> None:
+        """Refuse to run on an SQLite file without the durability settings we rely on."""
+        if not self.is_sqlite:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return
+        async with self.engine.connect() as connection:
+            journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            synchronous = (await connection.exec_driver_sql("PRAGMA synchronous")).scalar()
+            foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+        in_memory = journal == "memory"
+        if (not in_memory and str(journal).lower() != "wal") or synchronous != 2 or foreign_keys != 1:
+            raise DatabaseError(
+                "SQLite is not running with journal_mode=WAL, synchronous=FULL and "
+                f"foreign_keys=ON (got {journal}, {synchronous}, {foreign_keys}); "
+                "check the database file is on a local disk that supports WAL"
+            )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

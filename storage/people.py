@@ -1,0 +1,340 @@
+"""The person's side of storage: one business transaction per step of their journey.
+
+`person_transaction` opens exactly one database transaction for one incoming update:
+find the person by pseudonym, then register, move to the next step (with a version
+check, so a duplicate or stale update cannot move them backwards), save what they
+disclosed, or erase them. Decrypted values live only inside the returned objects,
+whose reprs never show them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.crypto import FieldCipher, KeyRing, pseudonym_candidates
+from storage.db import Database
+from storage.models import (
+    Disclosure,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Referral,
+    ReferralStatus,
+    new_id,
+)
+from storage.subjects import create_subject_key, open_subject_key, shred_subject_key
+
+PEOPLE = Person.__table__
+DISCLOSURES = Disclosure.__table__
+REFERRALS = Referral.__table__
+OUTBOX = OutboxMessage.__table__
+
+USER_ROLE = "user"
+
+
+@dataclass(slots=True, repr=False)
+class PersonRecord:
+    """A person as one update sees them. `draft` holds decrypted step data: never log it."""
+
+    id: str
+    state: str
+    state_version: int
+    notice_accepted: bool
+    draft: dict[str, Any]
+    cipher: FieldCipher
+    unreachable: bool = False
+
+    def __repr__(self) -> str:
+        return f"PersonRecord(id={self.id[:6]}…, state={self.state!r}, v={self.state_version})"
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureSummary:
+    """What `/forget` removed, in counts only, to tell the person."""
+
+    disclosures: int
+    referrals_withdrawn: int
+    notifications_cancelled: int
+    mentor_ids_to_tell: tuple[str, ...] = field(default=())
+
+
+class StaleStep(Exception):
+    """The person's state moved on since it was read (a duplicate or stale update)."""
+
+
+class PersonTransaction:
+    """One unit of work on one person, bound to one open transaction."""
+
+    def __init__(
+        self, connection: AsyncConnection, ring: KeyRing, telegram_id: int, now: datetime
+    ) -> None:
+        self._connection = connection
+        self._ring = ring
+        self._telegram_id = telegram_id
+        self.now = now
+        self.person: PersonRecord | None = None
+
+    def __repr__(self) -> str:
+        return f"PersonTransaction(person={self.person!r})"
+
+    async def load(self) -> PersonRecord | None:
+        candidates = pseudonym_candidates(self._ring, USER_ROLE, self._telegram_id)
+        by_pseudonym = {value: version for version, value in candidates}
+        statement = select(
+            PEOPLE.c.id,
+            PEOPLE.c.pseudonym,
+            PEOPLE.c.state,
+            PEOPLE.c.state_version,
+            PEOPLE.c.notice_accepted_at,
+            PEOPLE.c.draft_ct,
+            PEOPLE.c.unreachable,
+        ).where(PEOPLE.c.pseudonym.in_(list(by_pseudonym)))
+        if self._connection.dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        row = (await self._connection.execute(statement)).first()
+        if row is None:
+            return None
+        cipher = await open_subject_key(self._connection, self._ring, row.id)
+        if cipher is None:
+            # Key shredded but rows left behind (e.g. a crash mid-erasure): finish the job.
+            await self._connection.execute(delete(PEOPLE).where(PEOPLE.c.id == row.id))
+            return None
+        primary_version, primary_value = candidates[0]
+        values: dict[str, Any] = {"last_seen_at": self.now}
+        if row.pseudonym != primary_value:
+            values |= {"pseudonym": primary_value, "pseudonym_version": primary_version}
+        await self._connection.execute(
+            update(PEOPLE).where(PEOPLE.c.id == row.id).values(**values)
+        )
+        draft = (
+            json.loads(cipher.open(PEOPLE.name, "draft_ct", row.id, row.draft_ct))
+            if row.draft_ct is not None
+            else {}
+        )
+        self.person = PersonRecord(
+            id=row.id,
+            state=row.state,
+            state_version=row.state_version,
+            notice_accepted=row.notice_accepted_at is not None,
+            draft=draft,
+            cipher=cipher,
+            unreachable=bool(row.unreachable),
+        )
+        return self.person
+
+    async def register(
+        self, *, state: str, chat_id: int, draft: Mapping[str, Any] | None = None
+    ) -> PersonRecord:
+        """Create the person once they accepted the privacy notice (idempotent)."""
+        if self.person is not None:
+            return self.person
+        version, value = pseudonym_candidates(self._ring, USER_ROLE, self._telegram_id)[0]
+        person_id = new_id()
+        cipher = await create_subject_key(self._connection, self._ring, person_id, self.now)
+        draft_dict = dict(draft or {})
+        await self._connection.execute(
+            PEOPLE.insert().values(
+                id=person_id,
+                pseudonym=value,
+                pseudonym_version=version,
+                state=state,
+                state_version=0,
+                draft_ct=_seal_draft(cipher, person_id, draft_dict),
+                chat_ref_ct=cipher.seal_text(PEOPLE.name, "chat_ref_ct", person_id, str(chat_id)),
+                notice_accepted_at=self.now,
+                created_at=self.now,
+                last_seen_at=self.now,
+            )
+        )
+        self.person = PersonRecord(
+            id=person_id,
+            state=state,
+            state_version=0,
+            notice_accepted=True,
+            draft=draft_dict,
+            cipher=cipher,
+        )
+        return self.person
+
+    async def move(
+        self,
+        state: str,
+        *,
+        draft: Mapping[str, Any] | None = None,
+        disclosures: Mapping[str, str] | None = None,
+    ) -> PersonRecord:
+        """Write the next step, its scratch data and any answers; raise StaleStep on a race."""
+        person = self._require()
+        values: dict[str, Any] = {"state": state, "state_version": person.state_version + 1}
+        if draft is not None:
+            values["draft_ct"] = _seal_draft(person.cipher, person.id, dict(draft))
+        result = await self._connection.execute(
+            update(PEOPLE)
+            .where(PEOPLE.c.id == person.id, PEOPLE.c.state_version == person.state_version)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise StaleStep
+        for name, value in (disclosures or {}).items():
+            await self._save_disclosure(person, name, value)
+        person.state = state
+        person.state_version += 1
+        if draft is not None:
+            person.draft = dict(draft)
+        return person
+
+    async def _save_disclosure(self, person: PersonRecord, name: str, value: str) -> None:
+        existing = (
+            await self._connection.execute(
+                select(DISCLOSURES.c.id).where(
+                    DISCLOSURES.c.person_id == person.id, DISCLOSURES.c.field == name
+                )
+            )
+        ).scalar_one_or_none()
+        row_id = existing or new_id()
+        sealed = person.cipher.seal_text(DISCLOSURES.name, f"value_ct:{name}", row_id, value)
+        if existing is None:
+            await self._connection.execute(
+                DISCLOSURES.insert().values(
+                    id=row_id,
+                    person_id=person.id,
+                    field=name,
+                    value_ct=sealed,
+                    created_at=self.now,
+                    updated_at=self.now,
+                )
+            )
+        else:
+            await self._connection.execute(
+                update(DISCLOSURES)
+                .where(DISCLOSURES.c.id == row_id)
+                .values(value_ct=sealed, updated_at=self.now)
+            )
+
+    async def disclosures(self) -> dict[str, str]:
+        """Everything the person told us, decrypted, for their own eyes (`/mydata`)."""
+        person = self._require()
+        rows = (
+            await self._connection.execute(
+                select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
+                    DISCLOSURES.c.person_id == person.id
+                )
+            )
+        ).all()
+        return {
+            row.field: person.cipher.open_text(
+                DISCLOSURES.name, f"value_ct:{row.field}", row.id, row.value_ct
+            )
+            for row in rows
+        }
+
+    async def referrals(self) -> list[tuple[str, str, str]]:
+        """(reference, office id, status) of the person's referrals, newest first."""
+        person = self._require()
+        rows = (
+            await self._connection.execute(
+                select(REFERRALS.c.public_ref, REFERRALS.c.office_id, REFERRALS.c.status)
+                .where(REFERRALS.c.person_id == person.id)
+                .order_by(REFERRALS.c.created_at.desc())
+            )
+        ).all()
+        return [(row.public_ref, row.office_id, row.status) for row in rows]
+
+    async def erase(self) -> ErasureSummary:
+        """Crypto-shred the person: rows gone, key gone, pending notices cancelled, journaled."""
+        person = self._require()
+        connection = self._connection
+        disclosures = (
+            await connection.execute(
+                select(func.count()).where(DISCLOSURES.c.person_id == person.id)
+            )
+        ).scalar_one()
+        live = [ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]
+        referral_rows = (
+            await connection.execute(
+                select(REFERRALS.c.id, REFERRALS.c.mentor_id).where(
+                    REFERRALS.c.person_id == person.id, REFERRALS.c.status.in_(live)
+                )
+            )
+        ).all()
+        referral_ids = [row.id for row in referral_rows]
+        if referral_ids:
+            await connection.execute(
+                update(REFERRALS)
+                .where(REFERRALS.c.id.in_(referral_ids))
+                .values(
+                    status=ReferralStatus.WITHDRAWN.value,
+                    closed_at=self.now,
+                    next_ladder_at=None,
+                    version=REFERRALS.c.version + 1,
+                )
+            )
+        open_statuses = [OutboxStatus.PENDING.value, OutboxStatus.INFLIGHT.value]
+        about_person = (OUTBOX.c.payload_subject == person.id) | (
+            OUTBOX.c.recipient_id == person.id
+        )
+        if referral_ids:
+            about_person = about_person | OUTBOX.c.referral_id.in_(referral_ids)
+        cancelled = await connection.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.status.in_(open_statuses), about_person)
+            .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
+        )
+        await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person.id))
+        await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person.id))
+        await shred_subject_key(connection, person.id, self.now)
+        self.person = None
+        return ErasureSummary(
+            disclosures=int(disclosures),
+            referrals_withdrawn=len(referral_ids),
+            notifications_cancelled=int(cancelled.rowcount),
+            mentor_ids_to_tell=tuple(row.mentor_id for row in referral_rows if row.mentor_id),
+        )
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """For other repositories joining this same business transaction."""
+        return self._connection
+
+    def _require(self) -> PersonRecord:
+        if self.person is None:
+            raise LookupError("no person in this transaction")
+        return self.person
+
+
+def _seal_draft(cipher: FieldCipher, person_id: str, draft: dict[str, Any]) -> bytes:
+    return cipher.seal(PEOPLE.name, "draft_ct", person_id, json.dumps(draft).encode())
+
+
+@asynccontextmanager
+async def person_transaction(
+    database: Database, ring: KeyRing, telegram_id: int, now: datetime
+) -> AsyncIterator[PersonTransaction]:
+    """Open one transaction for one update of one person, with the person loaded."""
+    async with database.transaction() as connection:
+        transaction = PersonTransaction(connection, ring, telegram_id, now)
+        await transaction.load()
+        yield transaction
+
+
+async def chat_id_of(
+    connection: AsyncConnection, ring: KeyRing, person_id: str
+) -> tuple[int, FieldCipher] | None:
+    """Decrypt a person's chat id for a message sent later; None once they are erased."""
+    cipher = await open_subject_key(connection, ring, person_id)
+    if cipher is None:
+        return None
+    sealed = (
+        await connection.execute(select(PEOPLE.c.chat_ref_ct).where(PEOPLE.c.id == person_id))
+    ).scalar_one_or_none()
+    if sealed is None:
+        return None
+    return int(cipher.open_text(PEOPLE.name, "chat_ref_ct", person_id, sealed)), cipher

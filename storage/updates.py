@@ -1,0 +1,39 @@
+"""Inbound deduplication and aggregate counters: small writes every update may make."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.db import Database
+from storage.models import EventCount, ProcessedUpdate
+from storage.sql import insert_ignore, upsert_add
+
+PROCESSED = ProcessedUpdate.__table__
+COUNTS = EventCount.__table__
+
+
+async def claim_update(database: Database, update_id: int, now: datetime) -> bool:
+    """Record the update id; False when it was handled before (a redelivery)."""
+    async with database.transaction() as connection:
+        return await insert_ignore(
+            connection, PROCESSED, {"update_id": update_id, "processed_at": now}
+        )
+
+
+async def count_event(database: Database, event: str, now: datetime, office_id: str = "") -> None:
+    """Add one to today's counter for an event (never linked to a person)."""
+    async with database.transaction() as connection:
+        await upsert_add(
+            connection, COUNTS, {"day": now.date(), "event": event, "office_id": office_id}, "count"
+        )
+
+
+async def record_event(
+    connection: AsyncConnection, event: str, now: datetime, office_id: str = ""
+) -> None:
+    """Count an event inside the caller's business transaction."""
+    await upsert_add(
+        connection, COUNTS, {"day": now.date(), "event": event, "office_id": office_id}, "count"
+    )
