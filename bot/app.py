@@ -13,7 +13,15 @@ from bot.handlers import register_handlers
 from bot.keyring import load_keyring
 from bot.settings import Settings
 from conversations import texts
-from conversations.context import SERVICES_KEY, BotData, Clock, Context, FirstStepApp, Services, utc_now
+from conversations.context import (
+    SERVICES_KEY,
+    BotData,
+    Clock,
+    Context,
+    FirstStepApp,
+    Services,
+    utc_now,
+)
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.migrate import upgrade
@@ -78,9 +86,9 @@ def build_application(
         .post_shutdown(_teardown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
-    application: FirstStepApp = builder.build()  # type: ignore[assignment]
+    application: FirstStepApp = builder.build()
     register_handlers(application)
     return application

@@ -27,7 +27,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 
 NO_TOKEN = (
-    "No bot token: set FIRSTSTEP_TELEGRAM_TOKEN (in the environment or .env), "
+    "No bot token: set FIRSTSTEP_TELEGRAM_TOKEN (in the environment or .env), "  # noqa: S105
     "or try the service locally with `firststep sandbox` (or `make run`)."
 )
 

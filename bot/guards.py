@@ -172,5 +172,5 @@ async def guard(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
 
 
-def build_guard_handler() -> TypeHandler[Update, Context]:
+def build_guard_handler() -> TypeHandler[Update, Context, None]:
     return TypeHandler(Update, guard)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.errors import on_error
 from bot.guards import build_guard_handler
 from conversations import disclosure, finder, privacy, start, support
-from conversations.flow import text_router
+from conversations.flow import FlowFn, text_router
 from conversations.safety import build_crisis_handler
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def register_handlers(application: FirstStepApp) -> None:
     application.add_handlers(privacy.build_privacy_handlers())
 
     # The main menu's buttons lead to the same entries as the commands.
-    entries: dict[str, start.FlowFn] = {
+    entries: dict[str, FlowFn] = {
         "tell": disclosure.ENTRY,
         "mydata": privacy.ENTRY_MYDATA,
         "jobcentre": finder.ENTRY,
@@ -53,4 +53,4 @@ def register_handlers(application: FirstStepApp) -> None:
     text_steps = {**disclosure.TEXT_STEPS, **finder.TEXT_STEPS}
     application.add_handler(text_router(text_steps, fallback=start.not_understood))
 
-    application.add_error_handler(on_error)  # type: ignore[arg-type]
+    application.add_error_handler(on_error)

@@ -27,7 +27,8 @@ class Settings(BaseSettings):
 
     # Telegram
     telegram_token: SecretStr | None = Field(
-        default=None, description="Bot token from @BotFather. Without it `make run` starts the sandbox."
+        default=None,
+        description="Bot token from @BotFather. Without it `make run` starts the sandbox.",
     )
     telegram_api_url: str = Field(
         default="https://api.telegram.org/bot",
@@ -45,7 +46,7 @@ class Settings(BaseSettings):
     )
     keyring_json: SecretStr | None = Field(
         default=None,
-        description="The key ring itself as JSON, for secret managers; wins over FIRSTSTEP_KEYRING.",
+        description="The key ring as JSON, for secret managers; wins over FIRSTSTEP_KEYRING.",
     )
 
     # Guards
@@ -63,12 +64,16 @@ class Settings(BaseSettings):
     mentor_approval: bool = Field(
         default=False, description="New mentors need `firststep mentors approve` before referrals."
     )
-    invite_ttl_hours: float = Field(default=72.0, gt=0, description="How long an invite code works.")
+    invite_ttl_hours: float = Field(
+        default=72.0, gt=0, description="How long an invite code works."
+    )
     join_attempts_per_hour: int = Field(
         default=5, ge=1, description="Wrong invite codes one account may try per hour."
     )
     ladder_office_reminder_minutes: float = Field(
-        default=240.0, gt=0, description="Unclaimed referral: remind the office's mentors after this."
+        default=240.0,
+        gt=0,
+        description="Unclaimed referral: remind the office's mentors after this.",
     )
     ladder_area_minutes: float = Field(
         default=1440.0, gt=0, description="Unclaimed referral: offer it to the whole pilot area."
@@ -96,7 +101,9 @@ class Settings(BaseSettings):
 
     # Retention (days; see docs/dpia-notes.md)
     retention_inactive_days: int = Field(
-        default=30, ge=1, description="Erase a person with no referral this long after last contact."
+        default=30,
+        ge=1,
+        description="Erase a person with no referral this long after last contact.",
     )
     retention_after_close_days: int = Field(
         default=90, ge=1, description="Erase disclosures this long after the referral closed."

@@ -126,12 +126,16 @@ def _label(value: str) -> str:
 
 def summary(answers: dict[str, str]) -> str:
     lines = [
-        texts.SUMMARY_LINE.format(question=texts.QUESTION_NAMES[q.field], answer=_label(answers[q.field]))
+        texts.SUMMARY_LINE.format(
+            question=texts.QUESTION_NAMES[q.field], answer=_label(answers[q.field])
+        )
         for q in QUESTIONS
         if q.field in answers
     ]
     if OWN_WORDS in answers:
-        lines.append(texts.SUMMARY_LINE.format(question=texts.SUMMARY_OWN_WORDS, answer=answers[OWN_WORDS]))
+        lines.append(
+            texts.SUMMARY_LINE.format(question=texts.SUMMARY_OWN_WORDS, answer=answers[OWN_WORDS])
+        )
     return "\n".join(lines)
 
 
@@ -145,9 +149,7 @@ async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outc
     return Outcome.say(texts.DISCLOSE_INTRO, ask(QUESTIONS[0]))
 
 
-async def _advance(
-    tx: PersonTransaction, question: Question, answer: str | None
-) -> Outcome:
+async def _advance(tx: PersonTransaction, question: Question, answer: str | None) -> Outcome:
     """Save this answer (if any) and ask the next question."""
     person = tx.person
     assert person is not None
@@ -166,9 +168,7 @@ async def _finish(tx: PersonTransaction, own_words: str | None) -> Outcome:
     person = tx.person
     assert person is not None
     draft = {key: value for key, value in person.draft.items() if key == "office"}
-    await tx.move(
-        Step.MENU, draft=draft, disclosures={OWN_WORDS: own_words} if own_words else None
-    )
+    await tx.move(Step.MENU, draft=draft, disclosures={OWN_WORDS: own_words} if own_words else None)
     await record_event(tx.connection, "disclosure_saved", tx.now)
     answers = await tx.disclosures()
     event("disclose.saved")
@@ -216,7 +216,9 @@ async def on_button(update: Update, context: Context, tx: PersonTransaction) -> 
         return Outcome(pressed_markup=question_keyboard(question, ticked))
     if action == "done" and question.multi:
         if not ticked:
-            return Outcome(toast=texts.PICK_ONE_FIRST, pressed_markup=question_keyboard(question, ticked))
+            return Outcome(
+                toast=texts.PICK_ONE_FIRST, pressed_markup=question_keyboard(question, ticked)
+            )
         ordered = [code for code in question.options if code in ticked]
         return await _advance(tx, question, ",".join(ordered))
     return stale(person)

@@ -8,7 +8,17 @@ national support.
 
 from __future__ import annotations
 
+from storage.directory import (
+    FinderResult,
+    OfficeMatch,
+    PlaceError,
+    find_offices,
+    find_offices_at,
+    offices_by_region,
+    osm_link,
+)
 from telegram import (
+    InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -30,15 +40,6 @@ from conversations.flow import (
     stale,
 )
 from conversations.steps import Step
-from storage.directory import (
-    FinderResult,
-    OfficeMatch,
-    PlaceError,
-    find_offices,
-    find_offices_at,
-    offices_by_region,
-    osm_link,
-)
 from storage.people import PersonRecord, PersonTransaction
 
 
@@ -50,7 +51,7 @@ def location_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
-def browse_keyboard() -> keyboards.InlineKeyboardMarkup:
+def browse_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu([[keyboards.button(texts.BTN_REGIONS, "f:regions")]])
 
 
@@ -58,7 +59,7 @@ def regions() -> list[str]:
     return sorted(offices_by_region())
 
 
-def regions_keyboard() -> keyboards.InlineKeyboardMarkup:
+def regions_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [[keyboards.button(name, f"f:r:{index}")] for index, name in enumerate(regions())]
     )
@@ -71,11 +72,15 @@ def ask_place() -> list[Reply]:
     ]
 
 
-def mentor_keyboard(offices: list[str], names: dict[str, str]) -> keyboards.InlineKeyboardMarkup:
+def mentor_keyboard(offices: list[str], names: dict[str, str]) -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
             *[
-                [keyboards.button(texts.BTN_MENTOR_AT.format(name=names[office_id]), f"m:at:{office_id}")]
+                [
+                    keyboards.button(
+                        texts.BTN_MENTOR_AT.format(name=names[office_id]), f"m:at:{office_id}"
+                    )
+                ]
                 for office_id in offices
             ],
             [keyboards.button(texts.BTN_TRY_AGAIN, "f:again")],

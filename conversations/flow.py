@@ -24,7 +24,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from conversations import keyboards, texts
 from conversations.common import answer, chat_id_of, person_tx
 from conversations.context import Context
-from conversations.steps import Step
+from conversations.steps import Step, step_of
 from storage.people import PersonRecord, PersonTransaction, StaleStep
 
 log = logging.getLogger("firststep.flow")
@@ -54,7 +54,7 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     # For button presses: None removes the keyboard (no double taps), KEEP leaves it,
     # a markup replaces it (e.g. a ticked option in a multi-choice question).
-    pressed_markup: InlineKeyboardMarkup | None | _Keep = None
+    pressed_markup: InlineKeyboardMarkup | _Keep | None = None
     toast: str | None = None
     # Delete these bot messages (ids) after replying: `/clear`.
     delete_message_ids: tuple[int, ...] = ()
@@ -76,7 +76,8 @@ def prompt_for(person: PersonRecord) -> list[Reply]:
     """Re-ask the question of the step the person is on (after a stale button, say)."""
     from conversations.prompts import PROMPTS  # every flow's prompts; imported late
 
-    prompt = PROMPTS.get(Step(person.state)) if person.state in Step else None
+    step = step_of(person.state)
+    prompt = PROMPTS.get(step) if step is not None else None
     return prompt(person) if prompt is not None else menu_replies()
 
 
@@ -159,14 +160,13 @@ def buttons(
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:")
 
 
-def text_router(
-    steps: Mapping[Step, FlowFn], fallback: FlowFn
-) -> MessageHandler[Context, None]:
+def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
     """Free text goes to the handler of the step the person is on (read from the database)."""
 
     async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
         assert tx.person is not None
-        handler = steps.get(Step(tx.person.state)) if tx.person.state in Step else None
+        step = step_of(tx.person.state)
+        handler = steps.get(step) if step is not None else None
         return await (handler or fallback)(update, context, tx)
 
     async def callback(update: Update, context: Context) -> None:

@@ -25,9 +25,7 @@ def button(label: str, data: str) -> InlineKeyboardButton:
 def rows(buttons: Iterable[InlineKeyboardButton], per_row: int = 1) -> InlineKeyboardMarkup:
     """Lay buttons out `per_row` to a row."""
     items = list(buttons)
-    return InlineKeyboardMarkup(
-        [items[i : i + per_row] for i in range(0, len(items), per_row)]
-    )
+    return InlineKeyboardMarkup([items[i : i + per_row] for i in range(0, len(items), per_row)])
 
 
 def with_menu(markup_rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from storage.directory import office_by_id
 from telegram import Update
 from telegram.ext import BaseHandler
 
@@ -28,7 +29,6 @@ from conversations.flow import (
     prompt_for,
 )
 from conversations.steps import Step
-from storage.directory import office_by_id
 from storage.people import PersonTransaction
 from storage.updates import record_event
 
@@ -57,9 +57,7 @@ async def start(update: Update, context: Context, tx: PersonTransaction) -> Outc
     person = tx.person
     if person is None:
         event("start.new")
-        return Outcome.say(
-            texts.WELCOME, Reply(notice_text(context), keyboards.notice(office_id))
-        )
+        return Outcome.say(texts.WELCOME, Reply(notice_text(context), keyboards.notice(office_id)))
     draft = dict(person.draft)
     if office_id is not None:
         draft["office"] = office_id

@@ -33,3 +33,11 @@ class Step(StrEnum):
     FEEDBACK_NEXT = "feedback.next"
     # Privacy
     FORGET_CONFIRM = "privacy.forget_confirm"
+
+
+def step_of(state: str) -> Step | None:
+    """The Step a stored state names, or None for an unknown (e.g. older) value."""
+    try:
+        return Step(state)
+    except ValueError:
+        return None

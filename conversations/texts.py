@@ -22,9 +22,7 @@ CRISIS = (
     "\n"
     "This chat is not watched by a person, so we can't send help to you."
 )
-CRISIS_NOT_SAVED = (
-    "I have not saved that message. You can carry on whenever you are ready."
-)
+CRISIS_NOT_SAVED = "I have not saved that message. You can carry on whenever you are ready."
 
 # ---------------------------------------------------------------------------
 # Start and the privacy notice (nothing is kept until the person taps Continue).
@@ -94,10 +92,7 @@ CANCELLED = "Okay, stopped. Nothing more was saved."
 # ---------------------------------------------------------------------------
 # Guards: what every update meets first
 # ---------------------------------------------------------------------------
-ONLY_TEXT = (
-    "Sorry, I can only read text and button presses. "
-    "I didn't open or keep what you sent."
-)
+ONLY_TEXT = "Sorry, I can only read text and button presses. I didn't open or keep what you sent."
 TOO_LONG = (
     "That message is a bit long for me ({length} characters). "
     "Please keep it under {limit} and send it again. I didn't save it."
@@ -200,11 +195,12 @@ SUPPORT_INTRO_MATCHED = (
 SUPPORT_SAFETY_NET = "Any time, day or night:"
 SUPPORT_NATIONAL = "Help for what you're dealing with:"
 SUPPORT_LOCAL = "Near {area}:"
-SUPPORT_LOCAL_UNCHECKED = "(We haven't checked these details yet. Please look at the website first.)"
+SUPPORT_LOCAL_UNCHECKED = (
+    "(We haven't checked these details yet. Please look at the website first.)"
+)
 SUPPORT_SERVICE = "• {name}{contact}{hours}"
 SUPPORT_NO_AREA = (
-    "Want a service near you too? Find your nearest pilot Jobcentre, "
-    "then ask here again."
+    "Want a service near you too? Find your nearest pilot Jobcentre, then ask here again."
 )
 SUPPORT_TELL_MORE = "Tell us a bit about what's going on, and this list gets more useful."
 SUPPORT_CONTACT_PHONE = " – call {phone}"
@@ -247,8 +243,7 @@ FINDER_ERROR = {
     "empty": "Please type a postcode or a town, like PO1 2AB or Hull.",
     "too_long": "That's a bit long. Please type just a postcode or a town.",
     "not_recognised": (
-        "Sorry, I couldn't read that as a postcode or a town. "
-        "Try one like PO1 2AB, PO1 or Hull."
+        "Sorry, I couldn't read that as a postcode or a town. Try one like PO1 2AB, PO1 or Hull."
     ),
     "unknown_postcode": (
         "I couldn't find that postcode. Please check it, or type just the first part, like PO1."

@@ -92,7 +92,11 @@ class Database:
             synchronous = (await connection.exec_driver_sql("PRAGMA synchronous")).scalar()
             foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
         in_memory = journal == "memory"
-        if (not in_memory and str(journal).lower() != "wal") or synchronous != 2 or foreign_keys != 1:
+        if (
+            (not in_memory and str(journal).lower() != "wal")
+            or synchronous != 2
+            or foreign_keys != 1
+        ):
             raise DatabaseError(
                 "SQLite is not running with journal_mode=WAL, synchronous=FULL and "
                 f"foreign_keys=ON (got {journal}, {synchronous}, {foreign_keys}); "

@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.crypto import FieldCipher, KeyRing, pseudonym_candidates
+from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
 from storage.db import Database
 from storage.models import (
     Disclosure,
@@ -32,12 +32,12 @@ from storage.models import (
 )
 from storage.subjects import create_subject_key, open_subject_key, shred_subject_key
 
-PEOPLE = Person.__table__
-DISCLOSURES = Disclosure.__table__
-REFERRALS = Referral.__table__
-OUTBOX = OutboxMessage.__table__
+PEOPLE = cast(Table, Person.__table__)
+DISCLOSURES = cast(Table, Disclosure.__table__)
+REFERRALS = cast(Table, Referral.__table__)
+OUTBOX = cast(Table, OutboxMessage.__table__)
 
-USER_ROLE = "user"
+USER_ROLE = Role.USER
 
 
 @dataclass(slots=True, repr=False)
@@ -111,9 +111,7 @@ class PersonTransaction:
         values: dict[str, Any] = {"last_seen_at": self.now}
         if row.pseudonym != primary_value:
             values |= {"pseudonym": primary_value, "pseudonym_version": primary_version}
-        await self._connection.execute(
-            update(PEOPLE).where(PEOPLE.c.id == row.id).values(**values)
-        )
+        await self._connection.execute(update(PEOPLE).where(PEOPLE.c.id == row.id).values(**values))
         draft = (
             json.loads(cipher.open(PEOPLE.name, "draft_ct", row.id, row.draft_ct))
             if row.draft_ct is not None

@@ -8,8 +8,9 @@ including copies in backups of the main tables.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher, KeyRing, new_dek, rewrap_dek, unwrap_dek, wrap_dek
@@ -17,8 +18,8 @@ from storage.db import Database
 from storage.models import ErasureJournal, SubjectKey
 from storage.sql import insert_ignore
 
-KEYS = SubjectKey.__table__
-JOURNAL = ErasureJournal.__table__
+KEYS = cast(Table, SubjectKey.__table__)
+JOURNAL = cast(Table, ErasureJournal.__table__)
 
 
 async def create_subject_key(
@@ -42,9 +43,7 @@ async def open_subject_key(
 ) -> FieldCipher | None:
     """The subject's cipher, or None when the key was shredded."""
     wrapped = (
-        await connection.execute(
-            select(KEYS.c.wrapped_dek).where(KEYS.c.subject_id == subject_id)
-        )
+        await connection.execute(select(KEYS.c.wrapped_dek).where(KEYS.c.subject_id == subject_id))
     ).scalar_one_or_none()
     if wrapped is None:
         return None

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
 from storage.models import EventCount, ProcessedUpdate
 from storage.sql import insert_ignore, upsert_add
 
-PROCESSED = ProcessedUpdate.__table__
-COUNTS = EventCount.__table__
+PROCESSED = cast(Table, ProcessedUpdate.__table__)
+COUNTS = cast(Table, EventCount.__table__)
 
 
 async def claim_update(database: Database, update_id: int, now: datetime) -> bool:

@@ -4,7 +4,7 @@ FIRSTSTEP_TEST_DATABASE_URL is set), real key rings, the real Application."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -51,7 +51,7 @@ def ring() -> KeyRing:
 
 
 @pytest.fixture
-def keyring_file(tmp_path: Path, ring: KeyRing) -> Iterator[Path]:
+def keyring_file(tmp_path: Path, ring: KeyRing) -> Path:
     path = tmp_path / "keys" / "keyring.json"
     ring.save(path)
-    yield path
+    return path

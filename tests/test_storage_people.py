@@ -110,9 +110,7 @@ async def _sqlite_files(url: str) -> list[Path]:
 
 
 @pytest.mark.parametrize("telegram_id", IDS)
-async def test_no_raw_telegram_id_at_rest(
-    tmp_path: Path, ring: KeyRing, telegram_id: int
-) -> None:
+async def test_no_raw_telegram_id_at_rest(tmp_path: Path, ring: KeyRing, telegram_id: int) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'scan.db'}"
     from storage.migrate import upgrade
 
@@ -195,7 +193,9 @@ async def test_rewrap_killed_half_way_resumes(database: Database) -> None:
     assert await kek_usage(database) == {version: 7}
     new_only = rotated.retire_kek(ring.primary_kek_version)
     async with database.transaction() as connection:
-        rows = (await connection.execute(select(SubjectKey.subject_id, SubjectKey.wrapped_dek))).all()
+        rows = (
+            await connection.execute(select(SubjectKey.subject_id, SubjectKey.wrapped_dek))
+        ).all()
     assert sorted(row.subject_id for row in rows) == sorted(ids)
     for subject_id, wrapped in rows:
         assert unwrap_dek(new_only, wrapped, subject_id)

@@ -58,7 +58,9 @@ def prose(text: str) -> str:
     text = re.sub(r"/\w+", "", text)
     text = re.sub(r"[^\w\s.,!?'’;:()-]", " ", text)
     lines = [line.strip(" -–•") for line in text.splitlines()]
-    return " ".join(line if line.endswith((".", "?", "!", ":")) else f"{line}." for line in lines if line)
+    return " ".join(
+        line if line.endswith((".", "?", "!", ":")) else f"{line}." for line in lines if line
+    )
 
 
 ENTRIES = list(catalog())
