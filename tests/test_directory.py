@@ -1,0 +1,506 @@
+"""storage.directory: place parsing, nearest pilot Jobcentre, services, data integrity."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from storage.directory import (
+    FinderResult,
+    Need,
+    PlaceError,
+    PlaceErrorReason,
+    PlaceKind,
+    PlaceQuery,
+    Service,
+    Substance,
+    Verification,
+    all_offices,
+    all_services,
+    crisis_contacts,
+    find_offices,
+    find_offices_at,
+    gazetteer,
+    locate,
+    nearest_offices,
+    office_by_id,
+    offices_by_region,
+    osm_link,
+    parse_place,
+    postcode_table,
+    services_for,
+)
+from storage.directory.geo import haversine_miles, round_miles
+from storage.directory.offices import parse_offices
+from storage.directory.places import parse_places
+from storage.directory.services import parse_services
+
+PACKAGE = resources.files("storage.directory")
+
+
+def _shared_data(name: str) -> Path:
+    """shared/data/<name> sits beside the project root (or a parent of a worktree)."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "data" / name
+        if candidate.is_file():
+            return candidate
+    pytest.skip(f"shared/data/{name} not found beside the project")
+
+
+def _csv_text(rows: Iterable[Iterable[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
+
+
+def _found(text: str) -> FinderResult:
+    result = find_offices(text)
+    assert isinstance(result, FinderResult), result
+    return result
+
+
+def _first_id(text: str) -> str:
+    return _found(text).offices[0].office.office_id
+
+
+# --- the finder ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["PO1 2AB", "po12ab", "PO1", " po1 2ab ", "PO1 2AB please"])
+def test_portsmouth_postcodes_find_portsmouth_first(text: str) -> None:
+    result = _found(text)
+    assert result.offices[0].office.office_id == "portsmouth-arundel-street"
+    assert result.in_pilot
+    assert result.local_authority == "Portsmouth"
+    assert result.area_estimated
+
+
+BOOTLE = ["L20 3", "l20 3", "L203", "L20 3PN", "bootle", "BOOTLE", "bootel"]
+
+
+@pytest.mark.parametrize("text", BOOTLE)
+def test_bootle_first(text: str) -> None:
+    assert _first_id(text) == "bootle-stanley-road"
+
+
+def test_southport_by_name() -> None:
+    result = _found("Southport")
+    assert result.offices[0].office.office_id == "southport-eastbank-street"
+    assert result.local_authority == "Sefton"
+    assert not result.area_estimated
+    assert not result.corrected
+
+
+HULL = ["hull", "Hull", "HULL", "Kingston upon Hull", "kingston-upon-hull"]
+
+
+@pytest.mark.parametrize("text", HULL)
+def test_hull_by_name(text: str) -> None:
+    result = _found(text)
+    assert result.offices[0].office.office_id == "hull-britannia-house"
+    assert result.local_authority == "Kingston upon Hull"
+    # The next offered office is ~100 miles away: not listed inside the pilot.
+    assert [m.office.office_id for m in result.offices] == ["hull-britannia-house"]
+
+
+def test_shared_location_in_hull_city_centre() -> None:
+    result = find_offices_at(53.7446, -0.3352)
+    assert result.offices[0].office.office_id == "hull-britannia-house"
+    assert result.in_pilot
+    assert result.pilot_area == "Hull"
+
+
+def test_buckingham_palace_finds_london_westminster_first() -> None:
+    result = _found("SW1A 1AA")
+    assert all(m.office.region == "London" for m in result.offices)
+    assert result.offices[0].office.local_authority == "Westminster"
+    assert [m.miles for m in result.offices] == sorted(m.miles for m in result.offices)
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("st helens", "St Helens"),
+        ("St. Helens", "St Helens"),
+        ("Saint Helens", "St Helens"),
+        ("tower hamlet", "Tower Hamlets"),
+        ("Tower Hamlets", "Tower Hamlets"),
+        ("newton-le-willows", "Newton-le-Willows"),
+        ("liverpol", "Liverpool"),
+    ],
+)
+def test_place_names_with_typos_and_case(text: str, place: str) -> None:
+    result = _found(text)
+    assert result.place is not None
+    assert result.place.name == place
+    assert result.offices[0].office.local_authority == result.place.local_authority
+
+
+def test_spelling_correction_is_flagged_for_confirmation() -> None:
+    assert _found("tower hamlet").corrected
+    assert not _found("Tower Hamlets").corrected
+
+
+def test_cosham_goes_to_a_checked_nearby_office_never_a_cosham_address() -> None:
+    for text in ("Cosham", "cosham", "PO6 3AB"):
+        result = _found(text)
+        assert result.pilot_area == "Cosham"
+        assert result.area_office_unverified, "Cosham results must be flagged to be checked"
+        first = result.offices[0].office
+        assert first.office_id == "portsmouth-arundel-street"
+        assert first.offered
+        assert first.status == "likely_open"
+        for match in result.offices:
+            assert match.office.office_id != "cosham-high-street"
+            assert "Cosham" not in match.office.address
+    assert not _found("Portsmouth").area_office_unverified
+
+
+@pytest.mark.parametrize("text", ["EX1 1AA", "EX1", "CH1 1AA", "M1 1AA", "SO14 1AA"])
+def test_far_from_the_pilot_is_flagged_but_still_lists_the_nearest(text: str) -> None:
+    result = _found(text)
+    assert not result.in_pilot
+    assert result.offices, "the nearest offices are still listed"
+    assert all(m.office.offered for m in result.offices)
+    assert result.pilot_area is None
+    assert result.local_authority is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("XYZ", PlaceErrorReason.UNKNOWN_PLACE),
+        ("Carlisle", PlaceErrorReason.UNKNOWN_PLACE),  # not in the data: never guessed
+        ("12345", PlaceErrorReason.NOT_RECOGNISED),
+        ("!!!", PlaceErrorReason.NOT_RECOGNISED),
+        ("", PlaceErrorReason.EMPTY),
+        ("   \t\n ", PlaceErrorReason.EMPTY),
+        ("Liverpool " * 20, PlaceErrorReason.TOO_LONG),
+        ("ZZ9 9ZZ", PlaceErrorReason.UNKNOWN_POSTCODE),
+        ("ZZ9", PlaceErrorReason.UNKNOWN_POSTCODE),
+        ("BT1 1AA", PlaceErrorReason.UNKNOWN_POSTCODE),  # Northern Ireland: not in Code-Point
+        ("London", PlaceErrorReason.TOO_BROAD),
+        ("north west", PlaceErrorReason.TOO_BROAD),
+    ],
+)
+def test_rejections_have_specific_reasons(text: str, reason: PlaceErrorReason) -> None:
+    assert parse_place(text) == PlaceError(reason)
+    assert find_offices(text) == PlaceError(reason)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "key"),
+    [
+        ("PO1 2AB", PlaceKind.POSTCODE, "PO1 2"),
+        ("po12ab", PlaceKind.POSTCODE, "PO1 2"),
+        ("L20 3", PlaceKind.SECTOR, "L20 3"),
+        ("L203", PlaceKind.SECTOR, "L20 3"),
+        ("PO12", PlaceKind.DISTRICT, "PO12"),
+        ("po1", PlaceKind.DISTRICT, "PO1"),
+        ("SW1", PlaceKind.DISTRICT, "SW1"),
+    ],
+)
+def test_postcode_shapes(text: str, kind: PlaceKind, key: str) -> None:
+    query = parse_place(text)
+    assert isinstance(query, PlaceQuery)
+    assert (query.kind, query.key) == (kind, key)
+    lat, lon = locate(query)
+    assert 49.8 < lat < 61
+    assert -8.7 < lon < 2
+
+
+def test_a_full_postcode_is_cut_to_its_sector_and_kept_out_of_repr() -> None:
+    query = parse_place("PO1 2AB")
+    assert isinstance(query, PlaceQuery)
+    assert query.key == "PO1 2"
+    assert "PO1" not in repr(query)
+    assert "2AB" not in repr(query)
+    result = _found("PO1 2AB")
+    assert "PO1 2" not in repr(result)
+
+
+def test_every_place_name_is_in_the_pilot() -> None:
+    for place in gazetteer():
+        result = _found(place.name)
+        assert result.in_pilot, place.name
+        assert result.pilot_area == place.pilot_area
+
+
+def test_every_pilot_area_and_local_authority_can_be_typed() -> None:
+    names = {o.pilot_area for o in all_offices()} | {o.local_authority for o in all_offices()}
+    for name in names:
+        query = parse_place(name)
+        assert isinstance(query, PlaceQuery), name
+        assert query.kind is PlaceKind.NAMED
+        assert not query.corrected, name
+
+
+# --- only offered offices, everywhere ----------------------------------------------------
+
+
+def test_only_offered_offices_for_every_sector_and_district() -> None:
+    for key, (lat, lon) in postcode_table().items():
+        matches = nearest_offices(lat, lon, n=5)
+        assert len(matches) == 5, key
+        assert all(m.office.offered for m in matches), key
+        assert [m.miles for m in matches] == sorted(m.miles for m in matches), key
+
+
+@settings(max_examples=300, deadline=None)
+@given(lat=st.floats(49.9, 58.7), lon=st.floats(-7.5, 1.8), n=st.integers(1, 6))
+def test_only_offered_offices_anywhere_in_great_britain(lat: float, lon: float, n: int) -> None:
+    result = find_offices_at(lat, lon, n)
+    assert 1 <= len(result.offices) <= n
+    assert all(m.office.offered and m.office.status == "likely_open" for m in result.offices)
+    assert result.in_pilot or result.pilot_area is None
+
+
+def test_offered_means_likely_open_with_coordinates() -> None:
+    offered = [o for o in all_offices() if o.offered]
+    assert len(offered) == 31
+    for office in all_offices():
+        expected = office.status == "likely_open" and office.lat is not None
+        assert office.offered == expected, office.office_id
+    # Likely open but no coordinates: kept, not offered, with a note saying why.
+    for office_id in ("croydon-dingwall-road", "finsbury-park-medina-road"):
+        office = office_by_id(office_id, include_unoffered=True)
+        assert office is not None
+        assert not office.offered
+        assert "no coordinates" in office.check_note
+
+
+def test_loader_refuses_an_offered_closed_office() -> None:
+    text = PACKAGE.joinpath("jobcentres.csv").read_text("utf-8")
+    rows = list(csv.reader(text.splitlines()))
+    header = rows[0]
+    status, offered = header.index("status_2023"), header.index("offered")
+    closed = next(r for r in rows[1:] if r[status] == "closed")
+    closed[offered] = "yes"
+    with pytest.raises(ValueError, match="offered needs"):
+        parse_offices(_csv_text(rows))
+
+
+def test_office_by_id_and_regions() -> None:
+    office = office_by_id("portsmouth-arundel-street")
+    assert office is not None
+    assert office.postcode == "PO1 1NB"
+    assert office_by_id("cosham-high-street") is None
+    assert office_by_id("cosham-high-street", include_unoffered=True) is not None
+    assert office_by_id("nowhere") is None
+    regions = offices_by_region()
+    assert set(regions) == {"Yorkshire and the Humber", "South East", "London", "North West"}
+    assert sum(len(v) for v in regions.values()) == 31
+    assert all(o.offered for v in regions.values() for o in v)
+    regions["London"].clear()  # a caller's copy: the cache is untouched
+    assert offices_by_region()["London"]
+
+
+def test_distances_are_great_circle_miles() -> None:
+    for lat, lon in [(53.7446, -0.3352), (51.5051, -0.1391), (57.1449, -2.1069), (50.72, -3.53)]:
+        for match in nearest_offices(lat, lon, n=4):
+            office = match.office
+            assert office.lat is not None
+            assert office.lon is not None
+            assert match.miles == round_miles(haversine_miles(lat, lon, office.lat, office.lon))
+
+
+def test_map_links_are_plain_strings() -> None:
+    assert osm_link(50.800187, -1.088948) == (
+        "https://www.openstreetmap.org/?mlat=50.80019&mlon=-1.08895#map=17/50.80019/-1.08895"
+    )
+    match = _found("PO1").offices[0]
+    assert match.map_url == osm_link(50.800187, -1.088948)
+
+
+def test_miles_are_rounded_sensibly() -> None:
+    assert round_miles(0.64) == 0.6
+    assert round_miles(9.94) == 9.9
+    assert round_miles(12.4) == 12.0
+
+
+# --- services ----------------------------------------------------------------------------
+
+
+def _ids(services: Iterable[Service]) -> list[str]:
+    return [s.service_id for s in services]
+
+
+def test_safety_net_always() -> None:
+    for substances in (set(), {"alcohol"}, {"opioids", "cannabis"}):
+        support = services_for(substances, set(), None)
+        assert _ids(support.safety_net) == [
+            "frank",
+            "samaritans",
+            "nhs-111",
+            "emergency-999",
+            "shout",
+        ]
+
+
+def test_alcohol_gets_aa_and_drinkline_not_na_or_ca() -> None:
+    national = _ids(services_for({Substance.ALCOHOL}, {Need.PEER_MENTOR}, None).national)
+    assert "alcoholics-anonymous" in national
+    assert "drinkline" in national
+    assert "narcotics-anonymous" not in national
+    assert "cocaine-anonymous" not in national
+    assert national[0] == "alcoholics-anonymous"  # peer support for alcohol comes first
+
+
+def test_opioids_get_na_not_aa() -> None:
+    national = _ids(services_for({"opioids"}, set(), None).national)
+    assert national[0] == "narcotics-anonymous"
+    assert "alcoholics-anonymous" not in national
+    assert "drinkline" not in national
+
+
+def test_crack_cocaine_gets_ca_before_na() -> None:
+    national = _ids(services_for({"crack_cocaine"}, set(), None).national)
+    assert national.index("cocaine-anonymous") < national.index("narcotics-anonymous")
+
+
+def test_ips_only_for_people_in_treatment_who_want_work() -> None:
+    assert _ids(services_for(set(), {"work"}, None, in_treatment=True).national)[0] == "dwp-ips"
+    assert "dwp-ips" not in _ids(services_for(set(), {"work"}, None).national)
+    treatment_only = services_for(set(), {"treatment"}, None, in_treatment=True)
+    assert "dwp-ips" not in _ids(treatment_only.national)
+
+
+def test_need_orders_national_services() -> None:
+    national = services_for(set(), {"treatment"}, None).national
+    treating = [s for s in national if Need.TREATMENT in s.needs]
+    assert list(national[: len(treating)]) == treating
+
+
+@pytest.mark.parametrize(
+    ("authority", "service_id"),
+    [
+        ("Sefton", "local-sefton"),
+        ("kingston upon hull", "local-hull"),
+        ("Gosport", "local-hampshire"),
+    ],
+)
+def test_local_service_flagged_and_without_numbers(authority: str, service_id: str) -> None:
+    (local,) = services_for(set(), set(), authority).local
+    assert local.service_id == service_id
+    assert local.verification is Verification.UNVERIFIED
+    assert local.check_before_use
+    assert local.phone is None
+    assert local.dial is None
+    assert local.sms_number is None
+
+
+def test_local_service_from_a_finder_result() -> None:
+    result = _found("L20 3")
+    assert _ids(services_for(set(), set(), result.local_authority).local) == ["local-sefton"]
+    assert services_for(set(), set(), None).local == ()
+
+
+def test_every_pilot_local_authority_has_a_local_row() -> None:
+    covered = {a for s in all_services() for a in s.local_authorities}
+    assert {o.local_authority for o in all_offices()} <= covered
+
+
+def test_loader_refuses_a_phone_on_an_unverified_local_row() -> None:
+    text = PACKAGE.joinpath("services.csv").read_text("utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    local = next(r for r in rows if r["kind"] == "local")
+    local["phone"] = "0300 000 0000"
+    with pytest.raises(ValueError, match="must not carry phone"):
+        parse_services(_csv_text([list(rows[0]), *(list(r.values()) for r in rows)]))
+
+
+def test_unknown_vocabulary_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="heroin"):
+        services_for({"heroin"}, set(), None)
+    with pytest.raises(ValueError, match="housing"):
+        services_for(set(), {"housing"}, None)
+
+
+def test_crisis_numbers() -> None:
+    contacts = [(s.service_id, s.dial, s.sms_keyword, s.sms_number) for s in crisis_contacts()]
+    assert contacts == [
+        ("emergency-999", "999", None, None),
+        ("samaritans", "116 123", None, None),
+        ("shout", None, "SHOUT", "85258"),
+        ("nhs-111", "111", None, None),
+    ]
+    assert all(s.verification is Verification.VERIFIED for s in crisis_contacts())
+
+
+# --- data integrity ------------------------------------------------------------------------
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(text.splitlines()))
+
+
+@pytest.mark.parametrize("name", ["jobcentres.csv", "services.csv"])
+def test_seeded_columns_match_the_shared_sources(name: str) -> None:
+    """No postcode, coordinate or number was invented: every source column is unchanged."""
+    shared = _rows(_shared_data(name).read_text("utf-8"))
+    ours = _rows(PACKAGE.joinpath(name).read_text("utf-8"))
+    assert len(ours) == len(shared)
+    for mine, theirs in zip(ours, shared, strict=True):
+        assert {k: mine[k] for k in theirs} == theirs
+
+
+def test_every_phone_number_comes_from_the_shared_services_csv() -> None:
+    shared = _shared_data("services.csv").read_text("utf-8")
+    shared_digits = re.sub(r"(?<=\d) (?=\d)", "", shared)
+    numbers = 0
+    for row in _rows(PACKAGE.joinpath("services.csv").read_text("utf-8")):
+        for column in ("phone", "text_sms", "dial", "sms_number"):
+            for number in re.findall(r"\d[\d ]*\d|\d", row[column]):
+                numbers += 1
+                assert number.replace(" ", "") in shared_digits, (row["service_id"], number)
+    assert numbers > 10
+
+
+def test_place_anchors_must_be_office_rows() -> None:
+    with pytest.raises(ValueError, match="anchor office"):
+        parse_places("name,aliases,anchor_office_id\nCarlisle,,carlisle-made-up\n")
+
+
+def test_sector_file_decodes_and_covers_every_office_postcode() -> None:
+    raw = PACKAGE.joinpath("postcode_sectors.csv.gz").read_bytes()
+    assert len(raw) < 1_000_000
+    text = gzip.decompress(raw).decode("ascii")
+    assert "Code-Point Open" in text.split("key,lat,lon")[0]
+    assert "Open Government Licence v3.0" in text.split("key,lat,lon")[0]
+    table = postcode_table()
+    assert len(table) > 13_000
+    for lat, lon in table.values():
+        assert 49.8 < lat < 61
+        assert -8.7 < lon < 2
+    for office in all_offices():
+        if office.postcode:
+            assert office.postcode[:-2] in table, office.office_id
+            assert office.postcode.split()[0] in table, office.office_id
+    for office in all_offices():  # the centroid of an office's sector is close to the office
+        if office.lat is not None and office.lon is not None:
+            lat, lon = table[office.postcode[:-2]]
+            assert abs(lat - office.lat) < 0.03
+            assert abs(lon - office.lon) < 0.05
+
+
+def test_directory_readme_carries_the_attribution() -> None:
+    readme = PACKAGE.joinpath("README.md").read_text("utf-8")
+    assert "Contains OS data © Crown copyright and database right" in readme
+    assert "Open Government Licence" in readme
+
+
+def test_directory_code_never_logs_or_prints() -> None:
+    for path in Path(str(PACKAGE)).glob("*.py"):
+        source = path.read_text("utf-8")
+        assert "import logging" not in source, path.name
+        assert "print(" not in source, path.name
+        assert "telegram" not in source, path.name
