@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.models import KEYSTORE_SCHEMA
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -30,8 +32,13 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    """Durability pragmas on every connection, and BEGIN IMMEDIATE for every transaction.
+def keystore_path(main: Path) -> Path:
+    """The key store's file beside the main SQLite file: `x.db` → `x.keystore.db`."""
+    return main.with_name(f"{main.stem}.keystore{main.suffix or '.db'}")
+
+
+def _configure_sqlite(engine: AsyncEngine, keystore: Path | None) -> None:
+    """Key store attached, durability pragmas on every connection, BEGIN IMMEDIATE always.
 
     pysqlite would otherwise start transactions lazily (DEFERRED), and a read that later
     writes can fail with SQLITE_BUSY despite busy_timeout (SQLAlchemy's documented recipe).
@@ -41,10 +48,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(
+            f"ATTACH DATABASE ? AS {KEYSTORE_SCHEMA}",
+            (str(keystore) if keystore is not None else ":memory:",),
+        )
+        for schema in ("main", KEYSTORE_SCHEMA):
+            cursor.execute(f"PRAGMA {schema}.journal_mode=WAL")
+            cursor.execute(f"PRAGMA {schema}.synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -59,7 +71,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, echo=echo)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, keystore_path(path) if path is not None else None)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
 

@@ -9,8 +9,16 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
+from storage.models import KEYSTORE_SCHEMA
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic sees only our two schemas: the default one and the key store."""
+    if type_ == "schema":
+        return name in (None, KEYSTORE_SCHEMA)
+    return True
 
 
 def alembic_config(connection: Connection | None = None, url: str = "") -> Config:

@@ -102,10 +102,19 @@ def _check_in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({listed})"
 
 
+KEYSTORE_SCHEMA = "keystore"
+
+
 class SubjectKey(Base):
-    """One wrapped data key per subject (person or mentor). Deleting it is crypto-shredding."""
+    """One wrapped data key per subject (person or mentor). Deleting it is crypto-shredding.
+
+    Lives in the key store (its own SQLite file, or its own PostgreSQL schema), so it
+    can be backed up on a shorter clock than the main data: once key backups older than
+    an erasure have expired, no backup anywhere can decrypt the erased person.
+    """
 
     __tablename__ = "subject_keys"
+    __table_args__ = {"schema": KEYSTORE_SCHEMA}
 
     subject_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kek_version: Mapped[int] = mapped_column(Integer, index=True)
@@ -276,9 +285,13 @@ class ProcessedUpdate(Base):
 
 
 class ErasureJournal(Base):
-    """Subjects erased, and when: nothing else. Replayed after any restore from backup."""
+    """Subjects erased, and when: nothing else. Replayed after any restore from backup.
+
+    Kept in the key store, outside the main data's backup set.
+    """
 
     __tablename__ = "erasure_journal"
+    __table_args__ = {"schema": KEYSTORE_SCHEMA}
 
     subject_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime)

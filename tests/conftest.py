@@ -23,6 +23,7 @@ async def reset_postgres(url: str) -> None:
     """A clean public schema, so every test starts from an empty database."""
     engine = create_async_engine(url)
     async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS keystore CASCADE"))
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))
     await engine.dispose()

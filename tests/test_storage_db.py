@@ -11,12 +11,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import Database, DatabaseError
+from storage.migrate import include_name
 from storage.models import Base
 
 
 async def test_migrations_match_models(database: Database) -> None:
     def diff(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "include_schemas": True, "include_name": include_name},
+        )
         return list(compare_metadata(context, Base.metadata))
 
     async with database.engine.connect() as connection:

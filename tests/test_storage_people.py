@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from storage.crypto import CryptoError, FieldCipher, KeyRing, unwrap_dek
-from storage.db import Database
+from storage.db import Database, keystore_path
 from storage.models import Disclosure, ErasureJournal, Person, SubjectKey
 from storage.people import StaleStep, person_transaction
 from storage.subjects import kek_usage, rewrap_batch
@@ -106,7 +106,9 @@ async def test_erase_shreds_person_and_their_ciphertexts(database: Database, rin
 
 async def _sqlite_files(url: str) -> list[Path]:
     path = Path(url.split("///", 1)[1])
-    return [p for p in (path, Path(f"{path}-wal")) if p.exists()]
+    keystore = keystore_path(path)
+    candidates = [path, Path(f"{path}-wal"), keystore, Path(f"{keystore}-wal")]
+    return [p for p in candidates if p.exists()]
 
 
 @pytest.mark.parametrize("telegram_id", IDS)
@@ -120,8 +122,9 @@ async def test_no_raw_telegram_id_at_rest(tmp_path: Path, ring: KeyRing, telegra
     async with person_transaction(database, ring, telegram_id, NOW) as tx:
         await tx.move("menu")
     await database.dispose()
-    with sqlite3.connect(tmp_path / "scan.db") as raw:
-        raw.execute("VACUUM")
+    for name in ("scan.db", "scan.keystore.db"):
+        with sqlite3.connect(tmp_path / name) as raw:
+            raw.execute("VACUUM")
     forbidden = {
         "decimal": str(telegram_id).encode(),
         "hex": f"{telegram_id:x}".encode(),
