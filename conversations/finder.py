@@ -8,15 +8,6 @@ national support.
 
 from __future__ import annotations
 
-from storage.directory import (
-    FinderResult,
-    OfficeMatch,
-    PlaceError,
-    find_offices,
-    find_offices_at,
-    offices_by_region,
-    osm_link,
-)
 from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -40,6 +31,15 @@ from conversations.flow import (
     stale,
 )
 from conversations.steps import Step
+from storage.directory import (
+    FinderResult,
+    OfficeMatch,
+    PlaceError,
+    find_offices,
+    find_offices_at,
+    offices_by_region,
+    osm_link,
+)
 from storage.people import PersonRecord, PersonTransaction
 
 

@@ -9,7 +9,6 @@ nothing we keep.
 
 from __future__ import annotations
 
-from storage.directory import office_by_id
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CommandHandler, filters
@@ -20,6 +19,7 @@ from conversations.context import Context
 from conversations.disclosure import summary
 from conversations.flow import FlowFn, Outcome, Reply, buttons, callback_parts, command, stale
 from conversations.steps import Step
+from storage.directory import office_by_id
 from storage.people import PersonRecord, PersonTransaction
 
 CLEAR_SPAN = 500  # message ids looked back over; Telegram skips what it won't delete

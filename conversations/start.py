@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from storage.directory import office_by_id
 from telegram import Update
 from telegram.ext import BaseHandler
 
@@ -29,6 +28,7 @@ from conversations.flow import (
     prompt_for,
 )
 from conversations.steps import Step
+from storage.directory import office_by_id
 from storage.people import PersonTransaction
 from storage.updates import record_event
 

@@ -8,7 +8,6 @@ details were not checked say so.
 
 from __future__ import annotations
 
-from storage.directory import Service, office_by_id, services_for
 from telegram import Update
 from telegram.ext import BaseHandler
 
@@ -16,6 +15,7 @@ from conversations import keyboards, texts
 from conversations.common import event
 from conversations.context import Context
 from conversations.flow import FlowFn, Outcome, Reply, command
+from storage.directory import Service, office_by_id, services_for
 from storage.people import PersonTransaction
 
 PREFER_NOT = "prefer_not_to_say"
