@@ -27,12 +27,26 @@ def _codes(value: str | None) -> set[str]:
     return set(value.split(","))
 
 
+def reachable(service: Service) -> bool:
+    """Only services a person can contact (a number or a website) are listed."""
+    return bool(service.dial or service.sms_number or service.url)
+
+
 def describe(service: Service) -> str:
+    """One line per service from its checked contact fields, never the raw source notes."""
     contact = ""
-    if service.phone:
-        contact += texts.SUPPORT_CONTACT_PHONE.format(phone=service.phone)
-    if service.text_sms:
-        contact += texts.SUPPORT_CONTACT_TEXT.format(text=service.text_sms)
+    if service.dial:
+        contact += texts.SUPPORT_CONTACT_PHONE.format(phone=service.dial)
+    if service.sms_number and service.sms_keyword:
+        contact += texts.SUPPORT_CONTACT_TEXT.format(
+            text=texts.SUPPORT_TEXT_KEYWORD.format(
+                keyword=service.sms_keyword, number=service.sms_number
+            )
+        )
+    elif service.sms_number:
+        contact += texts.SUPPORT_CONTACT_TEXT.format(
+            text=texts.SUPPORT_TEXT_NUMBER.format(number=service.sms_number)
+        )
     if service.url:
         contact += texts.SUPPORT_CONTACT_WEB.format(url=service.url)
     hours = texts.SUPPORT_HOURS.format(hours=service.opening_hours) if service.opening_hours else ""
@@ -53,9 +67,10 @@ async def show_support(update: Update, context: Context, tx: PersonTransaction) 
     found = services_for(substances, needs, local_authority, in_treatment=in_treatment)
 
     intro = texts.SUPPORT_INTRO_MATCHED if substances or needs else texts.SUPPORT_INTRO
-    sections = [intro, texts.SUPPORT_SAFETY_NET, *map(describe, found.safety_net)]
-    replies = [Reply("\n".join(sections))]
-    replies.append(Reply("\n".join([texts.SUPPORT_NATIONAL, *map(describe, found.national)])))
+    safety_net = [describe(s) for s in found.safety_net if reachable(s)]
+    national = [describe(s) for s in found.national if reachable(s)]
+    replies = [Reply("\n".join([intro, texts.SUPPORT_SAFETY_NET, *safety_net]))]
+    replies.append(Reply("\n".join([texts.SUPPORT_NATIONAL, *national])))
     if found.local and local_authority is not None:
         lines = [texts.SUPPORT_LOCAL.format(area=local_authority), *map(describe, found.local)]
         if any(service.check_before_use for service in found.local):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.migrate import upgrade
+from tests.harness import Harness
 
 PG_URL = os.environ.get("FIRSTSTEP_TEST_DATABASE_URL", "")
 ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -56,3 +57,12 @@ def keyring_file(tmp_path: Path, ring: KeyRing) -> Path:
     path = tmp_path / "keys" / "keyring.json"
     ring.save(path)
     return path
+
+
+@pytest.fixture
+async def harness(database_url: str, ring: KeyRing, tmp_path: Path) -> AsyncIterator[Harness]:
+    """The real bot, running, against the emulator and a fresh database."""
+    running = Harness(database_url, ring, tmp_path)
+    await running.start()
+    yield running
+    await running.stop()

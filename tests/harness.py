@@ -1,0 +1,129 @@
+"""The flow-test harness: the real Application, polling the project's Bot API emulator.
+
+Tests speak as people at their phones (`send`, `press`) and assert on what each chat
+shows. `settle()` waits until the bot fetched every update and finished handling it, so
+assertions never race the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application
+from bot.runner import start_application, stop_application
+from bot.sandbox import EmulatorRequest, TelegramEmulator
+from bot.settings import Settings
+from conversations.context import FirstStepApp
+from storage.crypto import KeyRing
+
+TEST_TOKEN = "123456789:AAF-harness-token-for-tests-0001"
+
+
+@dataclass
+class MovableClock:
+    """The service's clock, which tests move forward (retention, ladder, invite expiry)."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 29, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class Harness:
+    """One emulator, one running Application, and the helpers to talk to it."""
+
+    def __init__(
+        self,
+        database_url: str,
+        ring: KeyRing,
+        tmp_path: Path,
+        **setting_overrides: Any,
+    ) -> None:
+        self.emu = TelegramEmulator(TEST_TOKEN)
+        self.ring = ring
+        self.clock = MovableClock()
+        self.settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            telegram_token=self.emu.token,
+            database_url=database_url,
+            keyring=tmp_path / "unused-keyring.json",
+            **setting_overrides,
+        )
+        self.app: FirstStepApp | None = None
+
+    def build(self) -> FirstStepApp:
+        return build_application(
+            self.settings,
+            request=EmulatorRequest(self.emu),
+            get_updates_request=EmulatorRequest(self.emu, read_timeout=5.0),
+            clock=self.clock,
+            ring=self.ring,
+            rate_limit=False,
+        )
+
+    async def start(self) -> None:
+        self.app = self.build()
+        await start_application(self.app)
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await stop_application(self.app)
+            self.app = None
+
+    async def restart(self) -> None:
+        """A new Application on the same database: nothing acknowledged may be lost."""
+        await self.stop()
+        await self.start()
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every update was fetched and fully handled."""
+        assert self.app is not None
+        await self.emu.wait_for(
+            lambda: not self.emu.pending_updates(), timeout, message="updates fetched"
+        )
+        for _ in range(3):
+            await asyncio.sleep(0)
+        await asyncio.wait_for(self.app.update_queue.join(), timeout)
+
+    # -- the person at their phone ------------------------------------------------------
+    def person(self, user_id: int, first_name: str = "Alex", **kwargs: Any) -> int:
+        if user_id not in {user.user_id for user in self.emu.users()}:
+            self.emu.register_user(user_id, first_name, **kwargs)
+        return user_id
+
+    async def send(self, user_id: int, text: str) -> None:
+        self.person(user_id)
+        self.emu.user_sends(user_id, text)
+        await self.settle()
+
+    async def press(self, user_id: int, label: str) -> None:
+        self.emu.press_button(user_id, label)
+        await self.settle()
+
+    async def location(self, user_id: int, lat: float, lon: float) -> None:
+        self.person(user_id)
+        self.emu.user_sends_location(user_id, lat, lon)
+        await self.settle()
+
+    def texts(self, chat_id: int) -> list[str]:
+        return self.emu.bot_texts(chat_id)
+
+    def last_text(self, chat_id: int) -> str:
+        message = self.emu.last_bot_message(chat_id)
+        assert message is not None, f"no bot message in chat {chat_id}"
+        return message.text or ""
+
+    def all_text(self, chat_id: int) -> str:
+        return "\n".join(self.texts(chat_id))
+
+    async def onboard(self, user_id: int) -> None:
+        """A new person: /start and accept the privacy notice."""
+        await self.send(user_id, "/start")
+        await self.press(user_id, "✅ Continue")
