@@ -794,10 +794,11 @@ class FieldCipher:
     erasure would not take effect until the process restarts.
     """
 
-    __slots__ = ("_aad_tail", "_aead")
+    __slots__ = ("_aad_tail", "_aead", "_subject_id")
 
     _aead: AESGCM
     _aad_tail: bytes
+    _subject_id: str
 
     def __init__(self, dek: bytes, subject_id: str) -> None:
         _require_text("subject_id", subject_id)
@@ -805,6 +806,12 @@ class FieldCipher:
             raise ValueError(f"a DEK must be {DEK_SIZE} bytes")
         object.__setattr__(self, "_aead", AESGCM(dek))
         object.__setattr__(self, "_aad_tail", aad(subject_id))
+        object.__setattr__(self, "_subject_id", subject_id)
+
+    @property
+    def subject_id(self) -> str:
+        """Whose key this is (a random id, not personal data)."""
+        return self._subject_id
 
     @classmethod
     def from_wrapped(cls, ring: KeyRing, wrapped: bytes, subject_id: str) -> FieldCipher:
