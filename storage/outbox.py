@@ -31,6 +31,37 @@ OUTBOX = cast(Table, OutboxMessage.__table__)
 RecipientKind = Literal["person", "mentor"]
 
 
+class Kind:
+    """Message kinds, and when the worker may still deliver them (check-before-send).
+
+    A row with a referral is delivered only while that referral is in one of the kind's
+    `LIVE_WHILE` statuses; a row addressed to a person is never delivered once the
+    person is erased. Anything else is marked dead with reason "obsolete".
+    """
+
+    CARD = "card"  # mentor: a new referral, with Accept / Can't take this
+    REMINDER = "reminder"  # mentor: an unclaimed referral, again (ladder)
+    CARD_UPDATE = "card_update"  # mentor: edit of a card (taken, withdrawn)
+    ACCEPTED = "accepted"  # person: a mentor accepted
+    LADDER_UPDATE = "ladder_update"  # person: still looking, honest update
+    CLOSED = "closed"  # person: the referral closed; feedback questions
+    MENTOR_NOTICE = "mentor_notice"  # mentor: the person ended the chat or withdrew
+    ALERT = "alert"  # coordinator: needs a human (unclaimed, unreachable, dead)
+
+
+LIVE_WHILE: dict[str, frozenset[str] | None] = {
+    Kind.CARD: frozenset({"pending"}),
+    Kind.REMINDER: frozenset({"pending"}),
+    Kind.LADDER_UPDATE: frozenset({"pending"}),
+    Kind.ACCEPTED: frozenset({"accepted"}),
+    Kind.CLOSED: frozenset({"closed"}),
+    # None: deliver whatever the referral's status.
+    Kind.CARD_UPDATE: None,
+    Kind.MENTOR_NOTICE: None,
+    Kind.ALERT: None,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Send:
     text: str
@@ -54,7 +85,9 @@ class Edit:
 def payload_from_json(data: dict[str, Any]) -> Send | Edit:
     if data.get("op") == "edit":
         return Edit(of=str(data["of"]), text=str(data["text"]), markup=data.get("markup"))
-    return Send(text=str(data["text"]), markup=data.get("markup"), protect=bool(data.get("protect")))
+    return Send(
+        text=str(data["text"]), markup=data.get("markup"), protect=bool(data.get("protect"))
+    )
 
 
 def seal_payload(cipher: FieldCipher, row_id: str, payload: Send | Edit) -> bytes:
