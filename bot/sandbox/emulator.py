@@ -1190,7 +1190,8 @@ class TelegramEmulator:
         return {
             **self.bot_user(),
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            # Privacy mode is not modelled: every group message reaches the bot.
+            "can_read_all_group_messages": True,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
