@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import mimetypes
 from collections.abc import Callable
@@ -93,6 +94,9 @@ class EmulatorServer:
         static_dir: Path | str | None = None,
         stall_limit: float = 30.0,
     ) -> None:
+        if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+            # The control API lets anyone who can connect speak as any person.
+            raise ValueError(f"the emulator only listens on loopback, not {host}")
         self.emulator = emulator
         self.host = host
         self._requested_port = port
@@ -301,7 +305,7 @@ class EmulatorServer:
     # ------------------------------------------------------------------ static files
 
     def _static(self, request: _Request) -> _Response:
-        if request.method not in ("GET", "HEAD"):
+        if request.method != "GET":
             raise _HttpError(405)
         relative = unquote(request.path).lstrip("/") or "index.html"
         if self._static_dir is None:
