@@ -85,6 +85,8 @@ CRISIS_MESSAGES: list[tuple[str, CrisisKind]] = [
     ("benzos and booze together", MIX),
     ("is diazepam and alcohol dangerous?", MIX),
     ("I mixed everything I had", MIX),
+    ("I have a prescription for diazepam and I drink", MIX),
+    ("my partner drinks and uses heroin", MIX),
     # -- withdrawal fits ------------------------------------------------------
     ("I had a seizure", FITS),
     ("siezure", FITS),
@@ -382,6 +384,7 @@ def test_priority_when_several_kinds_match(message: str, kind: CrisisKind) -> No
         # and for mixing only when someone talks about having stopped.
         ("I stopped taking heroin and benzos", None),
         ("I used to drink on methadone", None),
+        ("I used to take diazepam and I drank", None),
         ("I'm not sure, I took heroin and benzos", MIX),
         ("I was clean but last night I took heroin and benzos", MIX),
         ("I can't stop taking heroin and benzos", MIX),
@@ -399,7 +402,7 @@ def test_negation_only_where_safe(message: str, expected: CrisisKind | None) -> 
         ("OD'd", "overdose"),
         ("k1ll", "kil"),
         ("self-harm", "self harm"),
-        ("that's odd", "thats od"),
+        ("that's odd", "thats odd"),
         ("off of", "off of"),
         ("it hurts. a lot!", "it hurts . a lot ."),
         ("😢want\u200bto die😢", "want to die"),
