@@ -63,6 +63,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import accumulate, compress
 from typing import Final
 
 __all__ = [
@@ -1385,8 +1386,7 @@ def _canonical(text: str) -> str:
             _dedupe_letters(t.translate(_LEET_MAP)) if not (t.isalpha() or t.isdigit()) else t
             for t in tokens
         ]
-    words = _WORD_MAP
-    return " ".join([words.get(w, w) for w in tokens])
+    return " ".join(map(_WORD_MAP.get, tokens, tokens))
 
 
 def normalise(text: str) -> str:
@@ -1405,20 +1405,23 @@ def detect_crisis(text: str) -> CrisisKind | None:
         return None
     normalised = _canonical(text)
     words = normalised.split(" ")
-    count = len(words)
+    entries = list(map(_INDEX.get, words))
     ranks = len(PRIORITY)
     best = ranks
-    index = _INDEX
-    position = 0
-    for i, word in enumerate(words):
-        entry = index.get(word)
-        if entry is not None:
+    if entries.count(None) != len(entries):
+        count = len(words)
+        offsets = list(accumulate(map(len, words), initial=0))
+        for i in compress(range(count), entries):
+            entry = entries[i]
+            if entry is None:  # pragma: no cover - compress() skipped these
+                continue
             always, by_second = entry
             groups: tuple[_Candidates, ...] = (always,)
             if by_second:
                 more = by_second.get(words[i + 1] if i + 1 < count else "")
                 if more is not None:
                     groups = (always, more)
+            position = offsets[i] + i
             for candidates in groups:
                 for phrase in candidates:
                     if phrase.rank >= best:
@@ -1431,7 +1434,6 @@ def detect_crisis(text: str) -> CrisisKind | None:
                         break
             if best == 0:
                 break
-        position += len(word) + 1
     for phrase in _EVERYWHERE:
         if phrase.rank >= best:
             break
