@@ -230,7 +230,10 @@ VOCAB: Final[Mapping[str, tuple[str, ...]]] = {
         "aspirin", "insulin",
     ),
     # What an overdose is usually "of".
-    "pillish": ("<pills>", "<stim>", "doses", "dose", "stuff", "drugs"),
+    "pillish": (
+        "<pills>", "<stim>", "doses", "dose", "drugs",
+        "stuff(?! to| for| in| on| at| with| from| into| out| away| back| home)",
+    ),
     # "die" typed for "dye": "I need to die my hair".
     "dyed": (
         "(my|his|her|your|the|it) (hair|roots|clothes|jeans|shirt|top|beard|eyebrows)",
@@ -302,8 +305,9 @@ OVERDOSE_FAMILIES: Final[tuple[Family, ...]] = (
             "|stash|methadone|meds|pills|tablets|medication)(?! (today|this morning|tonight"
             "|as prescribed|as normal|as usual|on time))",
             "<swallow> all( of)?( my| his| her| their| the| me| them| those| these)<gap1> "
-            "<pillish>(?!( [a-z0-9]+){0,3} (today|this morning|tonight|as prescribed|on time"
-            "|like i should|for today|for the day))",
+            "(<pills>|drugs|doses)(?! (to|with|home|back|out|in|into|round|over|away|off|up"
+            "|down|from|for))(?!( [a-z0-9]+){0,3} (today|this morning|tonight|as prescribed"
+            "|on time|like i should|for today|for the day))",
             "<swallow>( them| it| the lot| everything)?( all)? (at once|in one go)",
             "(took|taken|swallowed|necked|downed|done|injected) (everything|all|every pill"
             "|every tablet) (i had|i ve got|ive got|i have|i could find|in the (cupboard"

@@ -48,6 +48,7 @@ CRISIS_MESSAGES: list[tuple[str, CrisisKind]] = [
     ("ive taken 30 paracetamol", OD),
     ("took my whole script", OD),
     ("I took everything I had", OD),
+    ("I think I took too much stuff", OD),
     # -- overdose: signs ------------------------------------------------------
     ("cant wake him up", OD),
     ("I can't wake my boyfriend", OD),
@@ -294,6 +295,9 @@ ORDINARY_MESSAGES: list[str] = [
     "I'm a plumber",
     "I feel great today",
     "I took everything I had to the tip",
+    "I took all my gear to work",
+    "I took all my stuff",
+    "I took loads of stuff to the charity shop",
     "I'm tired of living in Hull",
     "I mixed everything together in a bowl",
     "I need to die my hair",
