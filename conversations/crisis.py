@@ -744,6 +744,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
 #: Whole words rewritten before matching (after letters are de-duplicated), so
 #: the phrases can be written once: texting forms and UK spellings.
 WORD_ALIASES: Final[Mapping[str, str]] = {
+    # Texting forms.
     "wanna": "want to",
     "wana": "want to",
     "gonna": "going to",
@@ -755,19 +756,38 @@ WORD_ALIASES: Final[Mapping[str, str]] = {
     "2": "to",
     "u": "you",
     "ur": "your",
+    "n": "and",
+    "nd": "and",
+    "tho": "though",
     "cannot": "cant",
     "carnt": "cant",
     "cnt": "cant",
     "dnt": "dont",
     "wnt": "want",
-    "n": "and",
-    "nd": "and",
-    "tho": "though",
+    "anymore": "any more",
+    "nomore": "no more",
+    "infrontof": "in front of",
+    # Run together.
+    "killmyself": "kill myself",
+    "kilmyself": "kill myself",
+    "endit": "end it",
+    "want2die": "want to die",
+    "wanttodie": "want to die",
+    "wanadie": "want to die",
+    # UK and Scottish forms of "myself".
     "meself": "myself",
     "mesel": "myself",
     "masel": "myself",
     "myslf": "myself",
+    # "OD" forms without an apostrophe ("OD'd" is handled before apostrophes go).
+    "od": "overdose",
+    "ods": "overdose",
+    "oded": "overdose",
+    "oding": "overdose",
+    # Misspellings further than one letter away, and plurals the typo table
+    # leaves alone because they are real words.
     "heroine": "heroin",
+    "heroins": "heroin",
     "tabs": "tablets",
     "benzodiazapines": "benzodiazepines",
     "alchohol": "alcohol",
@@ -777,24 +797,9 @@ WORD_ALIASES: Final[Mapping[str, str]] = {
     "vomitting": "vomiting",
     "suicidle": "suicidal",
     "suacidal": "suicidal",
-    "anymore": "any more",
-    "nomore": "no more",
-    "infrontof": "in front of",
-    "killmyself": "kill myself",
-    # "OD" forms without an apostrophe ("OD'd" is handled before apostrophes go).
-    "od": "overdose",
-    "ods": "overdose",
-    "oded": "overdose",
-    "oding": "overdose",
-    "want2die": "want to die",
-    "wanttodie": "want to die",
-    "wanadie": "want to die",
-    "heroins": "heroin",
+    "suicides": "suicide",
     "medications": "medication",
     "methadon": "methadone",
-    "suicides": "suicide",
-    "kilmyself": "kill myself",
-    "endit": "end it",
 }
 
 #: Longer words whose one-letter typos are common and unambiguous. Every
