@@ -204,7 +204,7 @@ async def bad_gateway_scenario(
         seeded = await rig.referral(person, [mentor])
         rig.emu.inject_fault("sendMessage", status=502, count=-1, chat_id=MENTORS[0])
 
-        await rig.settle(rig.make_worker(cls), max_steps=400)
+        await rig.settle(rig.make_worker(cls), max_steps=160)
 
         assert len(rig.sends_to(MENTORS[0])) == 4
         row = (await outbox(rig.database))[seeded.cards[mentor]]

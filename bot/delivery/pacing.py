@@ -20,6 +20,9 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
 Monotonic = Callable[[], float]
+# Held a little past Telegram's retry_after (as PTB's AIORateLimiter does), so a row
+# rescheduled for exactly that time is due when the pause ends.
+FLOOD_MARGIN = 0.1
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -36,8 +39,9 @@ class FloodGate:
         self._until = 0.0
 
     def hold(self, seconds: float) -> None:
-        """Nothing may be sent for `seconds` from now (a longer earlier hold stands)."""
-        self._until = max(self._until, self._monotonic() + max(0.0, seconds))
+        """Nothing may be sent for `seconds` (plus a margin) from now; a longer hold
+        made earlier stands."""
+        self._until = max(self._until, self._monotonic() + max(0.0, seconds) + FLOOD_MARGIN)
 
     @property
     def remaining(self) -> float:

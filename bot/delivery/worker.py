@@ -1,10 +1,11 @@
 """The outbox worker: claim due rows with a lease, check, send, record. At least once.
 
-One row's life here: a short transaction checks it may still be sent and decrypts it
-(`storage.outbox.prepare`); the send happens outside any transaction; a second short
-transaction records the outcome. A crash between the send and the record leaves the
-row inflight, and once its lease runs out it is sent again: a duplicate, never a loss
-(Telegram has no idempotency key). Duplicates carry the same reference.
+A batch's life here: one statement leases due rows; one short transaction checks that
+each may still be sent and decrypts it (`storage.outbox.prepare`); each send happens
+outside any transaction; a short transaction per row records the outcome. A crash
+between a send and its record leaves the row inflight, and once its lease runs out it
+is sent again: a duplicate, never a loss (Telegram has no idempotency key). Duplicates
+carry the same reference.
 
 Errors (DESIGN §7): RetryAfter pauses everyone (FloodGate) and reschedules without
 counting an attempt; TimedOut, NetworkError and 5xx back off exponentially with jitter
@@ -67,7 +68,6 @@ ALERTED = frozenset({Reason.UNREACHABLE, Reason.GAVE_UP, Reason.BAD_REQUEST, Rea
 
 class Outcome(enum.Enum):
     SENT = "sent"
-    SKIPPED = "skipped"
     RETRY = "retry"
     DEAD = "dead"
     PAUSED = "paused"  # flood control: stop this batch
@@ -126,11 +126,11 @@ class DeliveryWorker:
 
     async def stop(self, grace: float = 5.0) -> None:
         """Finish the row in hand, hand back the rest of the batch, then stop."""
-        self._stopping = True
-        self._wake.set()
         task, self._task = self._task, None
         if task is None:
             return
+        self._stopping = True
+        self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(task), grace)
         except TimeoutError:
