@@ -452,23 +452,6 @@ async def referral_reference(connection: AsyncConnection, referral_id: str | Non
     return None if ref is None else str(ref)
 
 
-async def mentor_chat_id_of(
-    connection: AsyncConnection, ring: KeyRing, mentor_id: str
-) -> tuple[int, FieldCipher] | None:
-    """A mentor's chat id: mentors.chat_ref_ct sealed under the mentor's own key (table
-    'mentors', column 'chat_ref_ct', row id = mentor id), the mirror of people's
-    `chat_id_of`. None once the mentor's key is shredded."""
-    cipher = await open_subject_key(connection, ring, mentor_id)
-    if cipher is None:
-        return None
-    sealed = (
-        await connection.execute(select(MENTORS.c.chat_ref_ct).where(MENTORS.c.id == mentor_id))
-    ).scalar_one_or_none()
-    if sealed is None:
-        return None
-    return int(cipher.open_text(MENTORS.name, "chat_ref_ct", mentor_id, sealed)), cipher
-
-
 def _held(row: Claimed) -> Any:
     """Only while this worker still holds the lease: a row reclaimed by another worker
     after our lease ran out, or cancelled by an erasure meanwhile, is left alone."""
@@ -568,21 +551,30 @@ async def alert_coordinators(
     now: datetime,
     referral_id: str | None = None,
 ) -> int:
-    """Queue an ALERT to every active, reachable coordinator; how many were queued.
+    """Queue an ALERT to the active, reachable coordinators of the referral's pilot area
+    and those who cover every area (all of them when there is no referral); how many
+    were queued.
 
     `about` makes the dedupe key (run it twice, get one alert each). The text must hold
     only a reference and a reason: it is sealed under the coordinator's own key, not the
     person's, so it must never contain anything about the person.
     """
-    coordinators = (
-        await connection.execute(
-            select(MENTORS.c.id).where(
-                MENTORS.c.role == MentorRole.COORDINATOR.value,
-                MENTORS.c.status == MentorStatus.ACTIVE.value,
-                MENTORS.c.unreachable.is_(False),
+    statement = select(MENTORS.c.id).where(
+        MENTORS.c.role == MentorRole.COORDINATOR.value,
+        MENTORS.c.status == MentorStatus.ACTIVE.value,
+        MENTORS.c.unreachable.is_(False),
+    )
+    if referral_id is not None:
+        area = (
+            await connection.execute(
+                select(REFERRALS.c.pilot_area).where(REFERRALS.c.id == referral_id)
             )
-        )
-    ).scalars()
+        ).scalar_one_or_none()
+        if area is not None:
+            statement = statement.where(
+                (MENTORS.c.pilot_area == area) | MENTORS.c.pilot_area.is_(None)
+            )
+    coordinators = (await connection.execute(statement.order_by(MENTORS.c.id))).scalars()
     queued = 0
     for coordinator_id in list(coordinators):
         cipher = await open_subject_key(connection, ring, coordinator_id)

@@ -60,6 +60,7 @@ async def seed_mentor(
     *,
     role: str = "mentor",
     office_id: str | None = OFFICE,
+    pilot_area: str | None = "south_east",
 ) -> str:
     """A mentor row as the join flow writes it: pseudonym, own key, sealed chat ref."""
     mentor_id = secrets.token_hex(16)
@@ -73,7 +74,7 @@ async def seed_mentor(
                 pseudonym_version=version,
                 role=role,
                 office_id=office_id,
-                pilot_area="south_east",
+                pilot_area=pilot_area,
                 status="active",
                 available=True,
                 unreachable=False,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery import DeliveryWorker
@@ -21,7 +21,6 @@ from storage.outbox import (
     Send,
     Skip,
     Wait,
-    mentor_chat_id_of,
 )
 from storage.people import person_transaction
 from storage.subjects import shred_subject_key
@@ -276,21 +275,3 @@ async def test_repeated_edit_and_deleted_message_are_not_failures(
         rows = await outbox(rig.database)
         assert [rows[r].status for r in [*same, gone]] == ["sent", "sent", "sent"]
         assert [c.status for c in rig.emu.calls("editMessageText")] == [200, 400, 400]
-
-
-async def test_mentor_chat_id_is_sealed_under_the_mentors_key(
-    database_url: str, ring: KeyRing, tmp_path: Path
-) -> None:
-    async with open_rig(database_url, ring, tmp_path) as rig:
-        mentor = await rig.mentor(MENTOR_IDS[0])
-        async with rig.database.transaction() as connection:
-            found = await mentor_chat_id_of(connection, ring, mentor)
-            assert found is not None and found[0] == MENTOR_IDS[0]
-            sealed = (
-                await connection.execute(
-                    select(MENTORS.c.chat_ref_ct).where(MENTORS.c.id == mentor)
-                )
-            ).scalar_one()
-            assert str(MENTOR_IDS[0]).encode() not in sealed
-            await shred_subject_key(connection, mentor, rig.now)
-            assert await mentor_chat_id_of(connection, ring, mentor) is None

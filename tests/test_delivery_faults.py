@@ -259,3 +259,24 @@ async def test_no_coordinator_means_a_logged_event_not_a_lost_alert(
             await rig.settle(max_steps=20)
         assert "event=delivery_alert_no_coordinator" in caplog.text
         assert not [r for r in (await outbox(rig.database)).values() if r.kind == "alert"]
+
+
+async def test_alerts_go_to_the_areas_and_the_national_coordinators(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    async with open_rig(database_url, ring, tmp_path) as rig:
+        person = await rig.person(PERSON)
+        mentor = await rig.mentor(MENTORS[0])
+        here = await rig.mentor(COORDINATOR, role="coordinator", office_id=None)
+        national = await rig.mentor(
+            COORDINATOR + 1, role="coordinator", office_id=None, pilot_area=None
+        )
+        await rig.mentor(COORDINATOR + 2, role="coordinator", office_id=None, pilot_area="london")
+        seeded = await rig.referral(person, [mentor])
+        rig.emu.block_bot(MENTORS[0])
+        await rig.settle(max_steps=20)
+        alerts = [r for r in (await outbox(rig.database)).values() if r.kind == "alert"]
+        assert sorted(a.recipient_id for a in alerts) == sorted([here, national])
+        assert {a.status for a in alerts} == {"sent"}
+        assert rig.emu.bot_texts(COORDINATOR + 2) == []
+        assert seeded.ref in rig.emu.bot_texts(COORDINATOR + 1)[0]
