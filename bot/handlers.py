@@ -4,7 +4,8 @@ Group -2: the guards, for every update (private chats only, dedupe, rate limit, 
           length). A refused update stops there.
 Group -1: the crisis check on any free text. It replies and lets the update go on.
 Group  0: the flows. Commands first, then buttons by prefix, then shared locations,
-          then free text routed by the person's current step.
+          then free text routed by the person's current step, and last the catch-alls
+          for commands and buttons nobody claimed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.errors import on_error
 from bot.guards import build_guard_handler
 from conversations import disclosure, finder, privacy, start, support
-from conversations.flow import FlowFn, text_router
+from conversations.flow import FlowFn, text_router, unknown_buttons
 from conversations.safety import build_crisis_handler
 
 if TYPE_CHECKING:
@@ -52,5 +53,9 @@ def register_handlers(application: FirstStepApp) -> None:
     # Free text, routed by the step the person is on (read from the database).
     text_steps = {**disclosure.TEXT_STEPS, **finder.TEXT_STEPS}
     application.add_handler(text_router(text_steps, fallback=start.not_understood))
+
+    # Keep these two last: a command or a button no flow above claims still gets an answer.
+    application.add_handler(start.unknown_commands())
+    application.add_handler(unknown_buttons())
 
     application.add_error_handler(on_error)
