@@ -178,11 +178,11 @@ async def accept(
         if current is not None and current.status == ReferralStatus.ACCEPTED:
             return AcceptResult.TAKEN
         return AcceptResult.ENDED
-    await _after_claim(connection, ring, mentor, referral, now, pressed_message_id)
+    await after_claim(connection, ring, mentor, referral, now, pressed_message_id)
     return AcceptResult.WON
 
 
-async def _after_claim(
+async def after_claim(
     connection: AsyncConnection,
     ring: KeyRing,
     mentor: MentorRecord,

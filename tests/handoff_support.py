@@ -10,6 +10,7 @@ mentors and people receive. Delete it when the tests switch to bot/delivery.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -18,6 +19,7 @@ from sqlalchemy import Table, select, update
 from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
+from conversations import texts
 from conversations.context import SERVICES_KEY, Services
 from storage import mentors
 from storage.directory import office_by_id
@@ -25,7 +27,7 @@ from storage.mentors import MENTORS
 from storage.models import MentorRole, OutboxMessage, OutboxStatus
 from storage.outbox import LIVE_WHILE, Edit, open_payload
 from storage.people import chat_id_of
-from storage.referrals import REFERRALS
+from storage.referrals import REF_PATTERN, REFERRALS
 from storage.subjects import open_subject_key
 from tests.harness import Harness
 
@@ -136,9 +138,7 @@ async def drain(harness: Harness) -> Drained:
                 result.dead.append((row.kind, reason))
                 continue
         assert target is not None and payload is not None
-        markup = (
-            InlineKeyboardMarkup.de_json(payload.markup, bot) if payload.markup else None
-        )
+        markup = InlineKeyboardMarkup.de_json(payload.markup, bot) if payload.markup else None
         try:
             if isinstance(payload, Edit):
                 assert of_message is not None
@@ -213,3 +213,29 @@ async def _finish(
 
 def table_digest(rows: list[Any]) -> str:
     return hashlib.sha256(repr(sorted(map(tuple, rows))).encode()).hexdigest()
+
+
+async def request_mentor(harness: Harness, user_id: int, office_id: str) -> str:
+    """A new person asks for a mentor from a poster link, sharing nothing; returns the ref."""
+    harness.person(user_id)
+    await harness.send(user_id, f"/start jc_{office_id}")
+    await harness.press(user_id, texts.BTN_CONTINUE)
+    await harness.press(user_id, texts.BTN_MENTOR)
+    await harness.press(user_id, texts.BTN_THIS_OFFICE)
+    await harness.press(user_id, texts.BTN_CONTACT_BOT)
+    await harness.press(user_id, texts.MENTOR_TIME_LABELS["any"])
+    await harness.press(user_id, texts.BTN_SEND_REQUEST)
+    found = re.search(REF_PATTERN, harness.last_text(user_id))
+    assert found is not None, harness.last_text(user_id)
+    return found.group(0)
+
+
+async def snapshot(harness: Harness, *tables: Table) -> dict[str, str]:
+    """A digest of each table's rows, to show that nothing changed."""
+    services = services_of(harness)
+    digests: dict[str, str] = {}
+    async with services.database.transaction() as connection:
+        for table in tables:
+            rows = (await connection.execute(select(table))).all()
+            digests[table.name] = table_digest(rows)
+    return digests

@@ -93,7 +93,9 @@ async def test_full_handoff_request_accept_relay_close_feedback(harness: Harness
     assert harness.last_text(ALEX) == texts.RELAY_SENT_FIRST.format(name="Sam")  # not again
 
     # Mentor → person: by replying to a relayed message, then with /to.
-    harness.emu.user_sends(SAM, "Hello! Glad you reached out.", reply_to_message_id=relayed.message_id)
+    harness.emu.user_sends(
+        SAM, "Hello! Glad you reached out.", reply_to_message_id=relayed.message_id
+    )
     await harness.settle()
     assert harness.last_text(ALEX) == "Sam: Hello! Glad you reached out."
     await harness.send(SAM, f"/to {ref} Tuesday at 10 works for me.")
