@@ -249,7 +249,7 @@ async def guard(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     if message is None:
         return
-    if message.contact is not None and message.contact.user_id == update.effective_user.id:
+    if message.contact is not None and message.contact.user_id == user.id:
         # The person's own number, shared on purpose with the contact button: only the
         # mentor request reads it (at the step that asked); everywhere else it is refused.
         return
