@@ -215,7 +215,11 @@ class Pane {
 
   renderMessage(message) {
     const fromBot = message.from_bot;
-    const text = message.text ?? KIND_LABELS[message.kind] ?? `A ${message.kind} message`;
+    let text = message.text ?? KIND_LABELS[message.kind] ?? `A ${message.kind} message`;
+    const where = message.raw && message.raw.location;
+    if (message.kind === "location" && where) {
+      text = `${text} (${where.latitude.toFixed(3)}, ${where.longitude.toFixed(3)})`;
+    }
     const meta = element("span", { className: "meta" },
       element("span", {}, `${fromBot ? "Bot" : "You"} · ${clock(message.date)}`));
     if (message.edit_count > 0) meta.append(element("span", { className: "edited" }, "edited"));
@@ -333,7 +337,7 @@ async function main() {
   const person = new Pane(document.getElementById("person"), picker);
   const mentor = new Pane(document.getElementById("mentor"), picker);
 
-  const describePerson = (userId) => `${config.person.first_name}, Telegram user ${userId}. New to the bot.`;
+  const describePerson = (userId) => `${config.person.first_name}, Telegram user ${userId}.`;
   const savedPerson = Number(sessionStorage.getItem("firststep.sandbox.person"));
   const personId = savedPerson > 0 ? savedPerson : config.person.user_id;
   if (personId !== config.person.user_id) {
