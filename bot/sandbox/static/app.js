@@ -83,6 +83,8 @@ class Pane {
     this.who = root.querySelector('[data-role="who"]');
     this.input = root.querySelector('input[name="text"]');
     this.userId = null;
+    this.nodes = new Map();
+    this.placeholder = element("li", { className: "empty" }, "No messages yet.");
     this.seen = "";
     this.seenKeyboard = "";
     this.toastTimer = null;
@@ -102,6 +104,7 @@ class Pane {
     this.who.textContent = description;
     this.seen = "";
     this.seenKeyboard = "";
+    this.nodes.clear();
     this.log.replaceChildren();
     this.keyboard.replaceChildren();
   }
@@ -195,20 +198,38 @@ class Pane {
     }
   }
 
-  // Re-draw the chat, keeping keyboard focus and the reader's scroll place.
+  // Bring the chat up to date, touching only messages that are new, changed or gone, so
+  // screen readers announce just what is new and focus stays where it was.
   renderLog(messages) {
-    const focusKey = document.activeElement && this.log.contains(document.activeElement)
-      ? document.activeElement.dataset.focusKey : undefined;
+    const active = document.activeElement;
+    const focusKey = active && this.log.contains(active) ? active.dataset.focusKey : undefined;
     const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
-    const items = messages.map((message) => this.renderMessage(message));
-    if (items.length === 0) {
-      items.push(element("li", { className: "empty" }, "No messages yet."));
+    const wanted = new Set(messages.map((message) => message.message_id));
+    for (const [id, entry] of this.nodes) {
+      if (!wanted.has(id)) {
+        entry.node.remove();
+        this.nodes.delete(id);
+      }
     }
-    this.log.replaceChildren(...items);
-    if (focusKey) {
+    if (messages.length > 0) this.placeholder.remove();
+    else if (!this.placeholder.isConnected) this.log.append(this.placeholder);
+    let previous = null;
+    for (const message of messages) {
+      const key = JSON.stringify(message);
+      let entry = this.nodes.get(message.message_id);
+      if (!entry || entry.key !== key) {
+        const node = this.renderMessage(message);
+        if (entry) entry.node.replaceWith(node);
+        entry = { key, node };
+        this.nodes.set(message.message_id, entry);
+      }
+      const expected = previous ? previous.nextSibling : this.log.firstChild;
+      if (entry.node !== expected) this.log.insertBefore(entry.node, expected);
+      previous = entry.node;
+    }
+    if (focusKey && !active.isConnected) {
       const again = this.log.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`);
-      if (again) again.focus();
-      else this.log.focus();
+      (again || this.log).focus();
     }
     if (atBottom) this.log.scrollTop = this.log.scrollHeight;
   }
