@@ -22,7 +22,8 @@ How a message is matched
    that is not a letter or digit (emoji, hyphens, commas) becomes a space;
    runs of a repeated letter collapse to one ("sooo" -> "so", "kill" -> "kil":
    the phrase lists are collapsed the same way, so this is invisible to
-   whoever edits them; only "ff" is kept, so that "off" and "of" stay apart);
+   whoever edits them; only "ff" and "dd" are kept, so that "off" and "of",
+   "odd" and "od" stay apart);
    digits inside a word become letters ("k1ll", "h3r0in"); finally each word
    goes through :data:`WORD_ALIASES` and a misspelling table built from
    :data:`FUZZY_KEYWORDS` (a letter missing, extra or wrong, or two letters
@@ -89,8 +90,9 @@ class CrisisKind(StrEnum):
 #: When one message matches several kinds, the first one here wins. Acute
 #: physical emergencies where the first action is to call 999 come first (an
 #: overdose happening now, a fit); then suicide and self-harm; then the
-#: harm-reduction kinds (mixing, naloxone), whose replies matter less than those
-#: when both apply. "I took all my pills, I want to die" is an OVERDOSE first.
+#: harm-reduction kinds (mixing, naloxone), which give way when a more urgent
+#: kind is in the same message. "I took all my pills, I want to die" is an
+#: OVERDOSE first.
 PRIORITY: Final[tuple[CrisisKind, ...]] = (
     CrisisKind.OVERDOSE,
     CrisisKind.WITHDRAWAL_FITS,
@@ -238,7 +240,8 @@ VOCAB: Final[Mapping[str, tuple[str, ...]]] = {
         "took", "taken", "take", "takes", "taking", "takin", "had", "having", "done", "doing",
         "did", "necked", "necking", "popped", "popping", "swallowed", "swallowing", "injected",
         "injecting", "banged", "banging", "smoked", "smoking", "snorted", "snorting",
-        "dropped", "dropping", "used", "using", "downed", "ate", "eaten",
+        "dropped", "dropping", "used(?! to)", "use(?! to)", "uses", "using", "downed", "ate",
+        "eaten",
     ),
     # Narrower: verbs of swallowing a whole supply ("took all my pills"; not "had
     # all my pills stolen", "used all my script").
@@ -583,8 +586,9 @@ SUICIDE_FAMILIES: Final[tuple[Family, ...]] = (
             "(go|going|went) to sleep (and|n) (never|not) wake up",
             "(im|i am|i m|im just|so) (done|finished) with (life|living|this life|this world"
             "|being alive|existing)(?! on| for| at| in)",
-            "better off if i (was|were|wasnt|werent|died|d died|had died) (dead|gone|not here"
-            "|not around|here|around|never born)?",
+            "better off if i (was|were|had) (dead|gone|never born|not here|not around)",
+            "better off if i (wasnt|werent) (here|around|alive)",
+            "better off if i (died|d died|had died)",
             "(no ?one|nobody|noone|no body) (would|will|d|is going to|going to)( even| really)?"
             " (miss|notice|care) (me|if i (died|was gone|was dead|disappeared|wasnt here)"
             "|i m gone|im gone)",
@@ -634,13 +638,13 @@ MIXING_FAMILIES: Final[tuple[Family, ...]] = (
         (
             "<named><gap2> (with|on top of|plus|while on|whilst on|while taking|whilst taking"
             "|along with|alongside|at the same time as|same time as|as well as|washed down with"
-            "|chased with|and then|then)<gap> <depressant>",
+            "|chased with|and then)<gap> <depressant>",
             "<meds><gap2> (with|on top of|plus|while on|whilst on|while taking|whilst taking"
             "|along with|alongside|at the same time as|same time as|as well as|washed down with"
-            "|chased with|and then|then)<gap> (<named>|<alcohol>)",
+            "|chased with|and then)<gap> (<named>|<alcohol>)",
             "<alcohol><gap2> (with|on top of|plus|while on|whilst on|while taking"
             "|whilst taking|while using|whilst using|on|along with|alongside"
-            "|at the same time as|as well as|after|before|and then|then|after taking"
+            "|at the same time as|as well as|after|before|and then|after taking"
             "|after using)<gap> <rx>",
             "<rx><gap2> (after|before)<gap> <alcohol>",
             # A question about a pair: "xanax and alcohol?", "benzos and booze together".
@@ -674,9 +678,11 @@ MIXING_FAMILIES: Final[tuple[Family, ...]] = (
             "<take><gap2> <alcohol><gap2> (and|plus|an)(?! not| no| never| stopped| quit"
             "| off| cut| cutting| staying| stay| avoiding| avoid| without| dont| havent"
             "| no longer)<gap2> <rx>",
-            "(drinking|drank|drunk|boozing|been drinking|on the drink|on the booze|hammered"
-            "|wasted|pissed|smashed|steaming|mortal|bladdered|leathered)<gap2> (and|plus|but"
-            "|while|whilst|still)( [a-z0-9]+)? (<take>|on)<gap2> <rx>",
+            "<named><gap2> (and|but|plus)( i| he| she| they| we)?( still| also| do| sometimes"
+            "| often| then)? (drink|drinks|drank|booze|boozes|boozing)",
+            "(drinking|drinks|drink|drank|drunk|boozing|been drinking|on the drink"
+            "|on the booze|hammered|wasted|pissed|smashed|steaming|mortal|bladdered|leathered)"
+            "<gap2> (and|plus|but|while|whilst|still)( [a-z0-9]+)? (<take>|on)<gap2> <rx>",
         ),
         Negation.RECOVERY,
     ),
@@ -770,6 +776,11 @@ WORD_ALIASES: Final[Mapping[str, str]] = {
     "nomore": "no more",
     "infrontof": "in front of",
     "killmyself": "kill myself",
+    # "OD" forms without an apostrophe ("OD'd" is handled before apostrophes go).
+    "od": "overdose",
+    "ods": "overdose",
+    "oded": "overdose",
+    "oding": "overdose",
     "want2die": "want to die",
     "wanttodie": "want to die",
     "wanadie": "want to die",
@@ -828,19 +839,21 @@ _PLACEHOLDER: Final = re.compile(r"<([a-z0-9_]+)>")
 _BARE_GROUP: Final = re.compile(r"\((?!\?)")
 _WORD_START: Final = "(?<![a-z0-9])"
 _WORD_END: Final = "(?![a-z0-9])"
-# Doubled letters, except "ff" ("off" and "of" must stay apart).
-_DOUBLES: Final[tuple[tuple[str, str], ...]] = tuple(
-    (c + c, c) for c in "abcdeghijklmnopqrstuvwxyz"
-)
+# Doubled letters, except "ff" and "dd": "off" and "of", "odd" and "od" (the
+# short form of overdose) must stay apart.
+_DOUBLES: Final[tuple[tuple[str, str], ...]] = tuple((c + c, c) for c in "abceghijklmnopqrstuvwxyz")
 
 
 def _dedupe_letters(text: str) -> str:
-    """Collapse runs of a repeated letter to one (but "fff..." only to "ff")."""
+    """Collapse runs of a repeated letter to one ("fff..." and "ddd..." to two)."""
     for double, single in _DOUBLES:
-        while double in text:
+        if double in text:
             text = text.replace(double, single)
-    while "fff" in text:
-        text = text.replace("fff", "ff")
+            while double in text:
+                text = text.replace(double, single)
+    for triple, double in (("fff", "ff"), ("ddd", "dd")):
+        while triple in text:
+            text = text.replace(triple, double)
     return text
 
 
@@ -934,40 +947,80 @@ class _Repeat:
 
 _Node = _Chars | _Empty | _AnyChar | _Seq | _Alt | _Repeat
 _MAX_STARTS: Final = 20_000
-_MAX_START_LENGTH: Final = 60
+#: Stands for "the rest of this word can be anything" in the strings below.
+_ANY_REST: Final = "\x00"
+
+
+def _cut_after(text: str, spaces: int) -> str:
+    """`text` up to and including its `spaces`-th space."""
+    parts = text.split(" ", spaces)
+    return " ".join(parts[:spaces]) + " " if len(parts) > spaces else text
 
 
 class _Starts:
-    """The ways a phrase's regex can begin: its first one or two words.
+    """The ways a phrase can begin: its first one or two words.
 
     Parses the regex subset that the phrase syntax produces (literals, groups,
-    alternation, ``? * + {m,n}``, character classes, look-arounds) and lists
-    the strings each part can match, cut after the `count`-th space.
-    Look-arounds count as matching nothing, so the list is a superset: a
-    phrase is never left untried where it could match.
+    alternation, ``? * + {m,n}``, character classes, look-arounds, <names>)
+    and lists the strings each part can match, cut after the `count`-th
+    space. Look-arounds count as matching nothing, so the list is a superset:
+    a phrase is never left untried where it could match. Shared <names> are
+    parsed and listed once for all phrases.
     """
 
-    def __init__(self, regex: str) -> None:
-        self.regex = regex
-        self.count = 1
-        self.memo: dict[_Node, set[str]] = {}
-        node, end = self._alternation(0)
-        if end != len(regex):
-            raise ValueError(f"crisis phrases: cannot read {regex!r} at {end}")
-        self.node = node
-
-    def words(self, count: int) -> frozenset[tuple[str, ...]]:
-        """Every way the phrase can begin, as a tuple of its first `count` words.
-
-        A shorter tuple means the phrase can end sooner. Raises _Unbounded when
-        one of those words could be any word.
-        """
+    def __init__(self, count: int) -> None:
         self.count = count
-        self.memo = {}
-        starts = {tuple(s.split(" ")[:count]) for s in self._strings(self.node)}
-        if any(not start[0] for start in starts):
-            raise _Unbounded(self.regex)
-        return frozenset(start[:-1] if not start[-1] else start for start in starts)
+        self.regex = ""
+        self.memo: dict[int, set[str]] = {}
+        self.shared: dict[str, _Node] = {}
+        self.parsed: list[_Node] = []  # keeps nodes alive: the memo is keyed by id
+
+    def words(self, phrase: str) -> frozenset[tuple[str, ...]]:
+        """Every way `phrase` can begin, as a tuple of up to `count` words.
+
+        A shorter tuple means the phrase can end sooner, or that the next word
+        could be any word. Raises _Unbounded when the first word could be any.
+        """
+        node = self._parse(_dedupe_letters(phrase))
+        starts: set[tuple[str, ...]] = set()
+        for text in self._strings(node):
+            words = text.split(" ")[: self.count]
+            if words and not words[-1]:
+                words.pop()  # the phrase ended after a space
+            for i, word in enumerate(words):
+                if _ANY_REST in word:
+                    words = words[:i]
+                    break
+            if not words or not words[0]:
+                raise _Unbounded(phrase)
+            starts.add(tuple(words))
+        return frozenset(starts)
+
+    def _parse(self, source: str) -> _Node:
+        outer, self.regex = self.regex, source
+        try:
+            node, end = self._alternation(0)
+            if end != len(source):
+                raise ValueError(f"crisis phrases: cannot read {source!r} at {end}")
+        finally:
+            self.regex = outer
+        self.parsed.append(node)
+        return node
+
+    def _placeholder(self, deduped_name: str) -> _Node:
+        # The phrase was de-duplicated with its <names> in it ("<pilish>").
+        names = {_dedupe_letters(n): n for n in (*HELPERS, *VOCAB)}
+        name = names.get(deduped_name, deduped_name)
+        node = self.shared.get(name)
+        if node is None:
+            if name in HELPERS:
+                source = HELPERS[name]
+            elif name in VOCAB:
+                source = "(" + "|".join(VOCAB[name]) + ")"
+            else:
+                raise KeyError(f"crisis phrases: unknown <{name}>")
+            node = self.shared[name] = self._parse(_dedupe_letters(source))
+        return node
 
     # -- parsing ------------------------------------------------------------
 
@@ -1007,6 +1060,9 @@ class _Starts:
         if char == "[":
             end = regex.index("]", i + 1)
             return _Chars(self._class(regex[i + 1 : end])), end + 1
+        if char == "<":
+            end = regex.index(">", i)
+            return self._placeholder(regex[i + 1 : end]), end + 1
         if char in "$^":
             return _Empty(), i + 1
         if char == ".":
@@ -1017,7 +1073,7 @@ class _Starts:
 
     def _class(self, body: str) -> frozenset[str]:
         if body.startswith("^"):
-            raise _Unbounded(self.regex)
+            return frozenset(_ANY_REST)
         chars: set[str] = set()
         i = 0
         while i < len(body):
@@ -1050,28 +1106,26 @@ class _Starts:
     # -- the strings each part can match, cut after the count-th space -------
 
     def _then(self, heads: set[str], tails: set[str]) -> set[str]:
-        """Every head followed by every tail."""
-        count = self.count
+        """Every head followed by every tail, cut after the `count`-th space."""
         out: set[str] = set()
+        cut_tails: dict[int, set[str]] = {}
         for head in heads:
-            if head.count(" ") >= count:
+            room = self.count - head.count(" ")
+            if room <= 0 or _ANY_REST in head:
                 out.add(head)
                 continue
-            for tail in tails:
-                joined = head + tail
-                if joined.count(" ") > count:
-                    joined = " ".join(joined.split(" ")[:count]) + " "
-                out.add(joined)
+            cut = cut_tails.get(room)
+            if cut is None:
+                cut = cut_tails[room] = {_cut_after(tail, room) for tail in tails}
+            out.update([head + tail for tail in cut])
             if len(out) > _MAX_STARTS:
                 raise _Unbounded("too many ways to begin")
-        if any(len(s) > _MAX_START_LENGTH for s in out):
-            raise _Unbounded("a word without end")
         return out
 
     def _strings(self, node: _Node) -> set[str]:
-        known = self.memo.get(node)
+        known = self.memo.get(id(node))
         if known is None:
-            known = self.memo[node] = self._compute(node)
+            known = self.memo[id(node)] = self._compute(node)
         return known
 
     def _compute(self, node: _Node) -> set[str]:
@@ -1081,20 +1135,21 @@ class _Starts:
             case _Empty():
                 return {""}
             case _AnyChar():
-                raise _Unbounded(self.regex)
+                return {_ANY_REST}
             case _Alt(branches):
                 return set().union(*(self._strings(b) for b in branches))
             case _Seq(items):
                 out = {""}
                 for item in items:
-                    if all(s.count(" ") >= self.count for s in out):
+                    if all(s.count(" ") >= self.count or _ANY_REST in s for s in out):
                         break
                     out = self._then(out, self._strings(item))
                 return out
             case _Repeat(inner, low, high):
                 base = self._strings(inner)
                 if high is None and any(s and " " not in s for s in base):
-                    raise _Unbounded("a word of any length")
+                    # A word of any length: whatever follows is unknown too.
+                    return {"", _ANY_REST} if low == 0 else {_ANY_REST}
                 return self._repeat(base, low, high)
         raise AssertionError(node)  # pragma: no cover
 
@@ -1132,7 +1187,7 @@ def _build_word_map() -> dict[str, str]:
         target = _dedupe_letters(keyword)
         # Variants with a doubled letter never meet the (de-duplicated) text,
         # so they need no de-duplicating here.
-        for variant in sorted(_edits1(target)):
+        for variant in _edits1(target):
             if len(variant) >= 5 and variant not in protected:
                 mapping.setdefault(variant, target)
     for word, replacement in WORD_ALIASES.items():
@@ -1210,9 +1265,13 @@ _Index = dict[str, tuple[_Candidates, dict[str, _Candidates]]]
 
 
 def _build_index() -> tuple[_Index, _Candidates]:
+    ranks = [PRIORITY.index(f.kind) for f in FAMILIES]
+    if ranks != sorted(ranks):
+        raise ValueError("crisis phrases: FAMILIES must be listed in PRIORITY order")
     by_first: dict[str, list[_Phrase]] = {}
     by_two: dict[str, dict[str, list[_Phrase]]] = {}
     everywhere: list[_Phrase] = []
+    starts_of = _Starts(2)
     for family in FAMILIES:
         rank = PRIORITY.index(family.kind)
         negated = _NEGATORS.get(family.negation)
@@ -1221,15 +1280,11 @@ def _build_index() -> tuple[_Index, _Candidates]:
             compiled = _Phrase(
                 rank, family, re.compile(f"{_WORD_START}(?:{regex}){_WORD_END}"), negated
             )
-            reader = _Starts(regex)
             try:
-                starts = reader.words(2)
+                starts = starts_of.words(phrase)
             except _Unbounded:
-                try:
-                    starts = frozenset((w[0],) for w in reader.words(1))
-                except _Unbounded:
-                    everywhere.append(compiled)
-                    continue
+                everywhere.append(compiled)
+                continue
             for start in starts:
                 if len(start) == 1:
                     by_first.setdefault(start[0], []).append(compiled)
@@ -1238,8 +1293,8 @@ def _build_index() -> tuple[_Index, _Candidates]:
                     by_two.setdefault(first, {}).setdefault(second, []).append(compiled)
 
     def ordered(phrases: list[_Phrase]) -> _Candidates:
-        unique = {id(p): p for p in phrases}.values()
-        return tuple(sorted(unique, key=lambda p: p.rank))
+        # FAMILIES is in PRIORITY order, so the phrases already are: drop repeats.
+        return tuple({id(p): p for p in phrases}.values())
 
     index: _Index = {}
     for first in by_first.keys() | by_two.keys():
@@ -1274,7 +1329,6 @@ _CHAR_MAP: Final = str.maketrans(
 )
 # fmt: on
 _LEET_MAP: Final = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
-_HAS_DIGIT: Final = re.compile(r"[0-9]")
 _COMBINING: Final = re.compile(
     r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 )
@@ -1311,7 +1365,8 @@ def _canonical(text: str) -> str:
         s = unicodedata.normalize("NFKD", text).casefold()
         s = _COMBINING.sub("", unicodedata.normalize("NFKD", s)).translate(_CHAR_MAP)
         s = _NON_ASCII.sub(" ", s)
-    s = _OD.sub(" overdose ", s)
+    if "od'" in s or "o.d" in s or "0d'" in s or "0.d" in s:
+        s = _OD.sub(" overdose ", s)  # the plain forms ("od", "oding") are aliases
     if "d." in s:
         s = _DTS.sub(" dts ", s)
     if ".." in s:
@@ -1321,9 +1376,10 @@ def _canonical(text: str) -> str:
         data = data.replace(b".", b" . ")
     if b"?" in data:
         data = data.replace(b"?", b" ? ")
+    has_digit = len(data.translate(None, b"0123456789")) != len(data)
     text = _dedupe_letters(data.decode("ascii"))
     tokens = text.split()
-    if _HAS_DIGIT.search(text):
+    if has_digit:
         # Digits standing for letters inside a word: "k1ll", "h3r0in", "t0".
         tokens = [
             _dedupe_letters(t.translate(_LEET_MAP)) if not (t.isalpha() or t.isdigit()) else t
