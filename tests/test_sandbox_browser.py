@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -264,3 +265,28 @@ def test_keyboard_only_and_a_new_person(
     status, body, _ = fetch(f"{url}_emulator/chats/{first_id}")
     assert status == 200
     assert any(m["text"] == texts.MENU for m in json.loads(body)["result"])
+
+
+def test_the_page_starts_over_when_the_sandbox_does(tmp_path: Path, driver: WebDriver) -> None:
+    """Ctrl-C and `make run` again with the page still open: it says so, then starts over."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    work = tmp_path / "clone"
+    work.mkdir()
+    with SandboxProcess(work, "sandbox", "--port", port) as first:
+        url, _ = first.wait_for_url()
+        page = Page(driver, url, "restart")
+        page.type("person", "/start")
+        page.wait_for_text("person", "Before you tell us anything")
+        assert first.stop() == 0
+    offline = driver.find_element(By.ID, "offline")
+    page.until(lambda d: offline.is_displayed(), "the not-answering notice")
+    page.shot("stopped")
+
+    with SandboxProcess(work, "sandbox", "--port", port) as second:
+        assert second.wait_for_url()[0] == url
+        page.until(lambda d: "No messages yet" in page.log_text("person"), "a fresh page")
+        assert not driver.find_element(By.ID, "offline").is_displayed()
+        page.shot("started-again")
+        assert second.stop() == 0

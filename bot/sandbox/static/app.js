@@ -30,18 +30,20 @@ async function api(path, body) {
   try {
     response = await fetch(`/_emulator/${path}`, options);
   } catch (error) {
-    setOffline(true);
+    setOffline();
     throw new ApiError("The sandbox is not answering.");
   }
-  setOffline(false);
+  if (!document.getElementById("offline").hidden) {
+    // Back after a restart: the sandbox began again with nothing, so the page does too.
+    window.location.reload();
+  }
   const payload = await response.json().catch(() => ({ ok: false, description: response.statusText }));
   if (!payload.ok) throw new ApiError(payload.description || "Something went wrong.");
   return payload.result;
 }
 
-function setOffline(offline) {
-  const banner = document.getElementById("offline");
-  if (banner.hidden !== !offline) banner.hidden = !offline;
+function setOffline() {
+  document.getElementById("offline").hidden = false;
 }
 
 function element(tag, props = {}, ...children) {
@@ -382,4 +384,4 @@ async function main() {
   poll([person, mentor]);
 }
 
-main().catch(() => setOffline(true));
+main().catch(() => setOffline());
