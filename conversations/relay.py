@@ -21,7 +21,7 @@ from telegram.ext import MessageHandler, filters
 from conversations import texts
 from conversations.common import chat_id_of, event
 from conversations.context import Context
-from conversations.flow import FlowFn, Outcome, Reply, menu_replies, run_flow
+from conversations.flow import FlowFn, Outcome, Reply, menu_replies, route_text, run_flow
 from conversations.mentor_request import settled_draft
 from conversations.steps import Step, step_of
 from storage import mentors, referrals
@@ -129,8 +129,9 @@ def build_person_text_handler(
                 if relay is not None:
                     pending.append(relay)
                 return outcome
-            handler = steps.get(step) if step is not None else None
-            return await (handler or fallback)(update, context, tx)
+            # In a chat with a mentor a crisis message is passed on too (a person can
+            # respond), after the urgent reply; everywhere else it is never kept.
+            return await route_text(update, context, tx, steps, fallback)
 
         await run_flow(update, context, route)
         for relay in pending:
