@@ -12,6 +12,7 @@ from telegram.request import BaseRequest
 from bot.delivery import FloodGate, PausingRateLimiter, attach_worker, stop_worker
 from bot.handlers import register_handlers
 from bot.keyring import load_keyring
+from bot.logs import install_log_privacy
 from bot.settings import Settings
 from conversations import texts
 from conversations.context import (
@@ -92,6 +93,8 @@ def build_application(
     """
     if settings.telegram_token is None:
         raise MissingToken
+    # Before anything can log: library records lose their values (updates, payloads, URL).
+    install_log_privacy()
     builder = (
         Application.builder()
         .token(settings.telegram_token.get_secret_value())
