@@ -186,7 +186,9 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """One row this worker holds until `lease_until`. `attempts` counts this attempt."""
+    """One row this worker holds until `lease_until`. `attempts`: tries made before this
+    one whose outcome was recorded (a worker killed mid-send leaves no count, so a restart
+    never uses up a row's attempts)."""
 
     id: str
     kind: str
@@ -203,7 +205,7 @@ class Claimed:
 async def claim_due(
     connection: AsyncConnection, *, now: datetime, lease: timedelta, limit: int
 ) -> list[Claimed]:
-    """Lease up to `limit` due rows in one statement; counts an attempt on each.
+    """Lease up to `limit` due rows in one statement.
 
     A row is due when pending, or inflight with a lease that ran out (its worker died).
     SQLite serialises writers (BEGIN IMMEDIATE), so one UPDATE … RETURNING is atomic;
@@ -229,7 +231,6 @@ async def claim_due(
         .values(
             status=OutboxStatus.INFLIGHT.value,
             lease_until=lease_until,
-            attempts=OUTBOX.c.attempts + 1,
         )
         .returning(
             OUTBOX.c.id,
@@ -476,18 +477,27 @@ async def mark_sent(
             payload_ct=None,
             lease_until=None,
             last_error=None,
+            attempts=OUTBOX.c.attempts + 1,
         )
     )
     return bool(result.rowcount == 1)
 
 
-async def mark_dead(connection: AsyncConnection, row: Claimed, reason: str) -> bool:
-    """Never to be sent: drop the payload, keep the reason."""
+async def mark_dead(
+    connection: AsyncConnection, row: Claimed, reason: str, *, attempted: bool = False
+) -> bool:
+    """Never to be sent: drop the payload, keep the reason. `attempted`: this ends a try
+    (a refusal), not a check that stopped it before sending."""
+    attempts = OUTBOX.c.attempts + 1 if attempted else OUTBOX.c.attempts
     result = await connection.execute(
         update(OUTBOX)
         .where(_held(row))
         .values(
-            status=OutboxStatus.DEAD.value, payload_ct=None, lease_until=None, last_error=reason
+            status=OutboxStatus.DEAD.value,
+            payload_ct=None,
+            lease_until=None,
+            last_error=reason,
+            attempts=attempts,
         )
     )
     return bool(result.rowcount == 1)
@@ -501,9 +511,9 @@ async def retry_later(
     reason: str,
     count_attempt: bool = True,
 ) -> bool:
-    """Back to pending until `at`. `count_attempt=False` gives back the attempt the claim
-    counted (flood control, or an edit waiting for its message)."""
-    attempts = OUTBOX.c.attempts if count_attempt else OUTBOX.c.attempts - 1
+    """Back to pending until `at`. `count_attempt=False` for flood control or an edit
+    waiting for its message: those are not failed tries."""
+    attempts = OUTBOX.c.attempts + 1 if count_attempt else OUTBOX.c.attempts
     result = await connection.execute(
         update(OUTBOX)
         .where(_held(row))
@@ -524,11 +534,7 @@ async def release(connection: AsyncConnection, rows: list[Claimed]) -> None:
         await connection.execute(
             update(OUTBOX)
             .where(_held(row))
-            .values(
-                status=OutboxStatus.PENDING.value,
-                lease_until=None,
-                attempts=OUTBOX.c.attempts - 1,
-            )
+            .values(status=OutboxStatus.PENDING.value, lease_until=None)
         )
 
 

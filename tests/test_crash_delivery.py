@@ -21,6 +21,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,14 @@ PEOPLE_BASE = 7_600_000_000
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @dataclass
@@ -105,83 +114,88 @@ class CrashRun:
             env = self.env(server, ring_path)
             log_path = self.tmp_path / "bot.log"
             creator = asyncio.create_task(create_referrals())
+            zygote = await self._start_zygote(env, log_path)  # warms up meanwhile
+            assert zygote.stdin is not None and zygote.stdout is not None
             try:
-                await self._cold_run(env, log_path, rng, kill=True)
-                await self._forked_runs(env, log_path, rng)
+                await self._cold_run(env, log_path, rng)
+                assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
+                for _ in range(self.kills - 1):
+                    await self._kill_at_random(await self._spawn(zygote), rng)
                 await creator
-                await self._cold_run(env, log_path, rng, kill=False, database=database)
+                await self._final_run(zygote, database)
             finally:
                 creator.cancel()
+                zygote.stdin.write(b"quit\n")
+                await zygote.stdin.drain()
+                await asyncio.wait_for(zygote.wait(), 10)
         await database.dispose()
 
-    async def _kill_at_random(self, pid: int, spawned_calls: int, rng: random.Random) -> None:
-        """Kill after a random time; usually once the bot is up and sending, sometimes
-        during start-up (migrations, post_init, the first claim)."""
-        if rng.random() < 0.75:
-            deadline = time.monotonic() + 20
-            while len(self.emu.calls()) <= spawned_calls and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
-            await asyncio.sleep(rng.uniform(0.05, 0.6))
-        else:
-            await asyncio.sleep(rng.uniform(0.0, 1.0))
-        os.kill(pid, signal.SIGKILL)
-        self.kills_done += 1
-        if any(c.at >= time.time() - 0.3 for c in self.emu.calls("sendMessage")):
-            self.kills_mid_delivery += 1
-
-    async def _cold_run(
-        self,
-        env: dict[str, str],
-        log_path: Path,
-        rng: random.Random,
-        *,
-        kill: bool,
-        database: Database | None = None,
-    ) -> None:
-        argv = [sys.executable, "-m", "bot", "run"]
-        if self.broken:
-            argv = [sys.executable, str(ZYGOTE), str(log_path), "--once", "--broken", self.broken]
-        with log_path.open("ab") as log:
-            calls = len(self.emu.calls())
-            process = await asyncio.create_subprocess_exec(
-                *argv, env=env, cwd=self.tmp_path, stdout=log, stderr=log
-            )
-            if kill:
-                await self._kill_at_random(process.pid, calls, rng)
-                await process.wait()
-                return
-            assert database is not None
-            try:
-                await self._wait_all_sent(database, timeout=60)
-            finally:
-                process.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(process.wait(), 30)
-
-    async def _forked_runs(self, env: dict[str, str], log_path: Path, rng: random.Random) -> None:
+    async def _start_zygote(
+        self, env: dict[str, str], log_path: Path
+    ) -> asyncio.subprocess.Process:
         argv = [sys.executable, str(ZYGOTE), str(log_path)]
         if self.broken:
             argv += ["--broken", self.broken]
-        zygote = await asyncio.create_subprocess_exec(
+        return await asyncio.create_subprocess_exec(
             *argv,
             env=env,
             cwd=self.tmp_path,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
+
+    async def _spawn(self, zygote: asyncio.subprocess.Process) -> int:
+        """A fresh `firststep run` from the warm parent; its pid."""
         assert zygote.stdin is not None and zygote.stdout is not None
+        zygote.stdin.write(b"spawn\n")
+        await zygote.stdin.drain()
+        return int(await asyncio.wait_for(zygote.stdout.readline(), 10))
+
+    async def _until(self, done: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    async def _kill_at_random(self, pid: int, rng: random.Random, *, started: bool = False) -> None:
+        """SIGKILL at a random moment: mostly once the bot is sending (mid-batch, between
+        a send and its record), sometimes during start-up (settings, migrations,
+        post_init, the first claim)."""
+        calls, sends = len(self.emu.calls()), len(self.emu.calls("sendMessage"))
+        if started or rng.random() < 0.75:
+            await self._until(lambda: len(self.emu.calls()) > calls, 60)
+            await self._until(lambda: len(self.emu.calls("sendMessage")) > sends, 3)
+            await asyncio.sleep(rng.uniform(0.02, 0.5))
+        else:
+            await asyncio.sleep(rng.uniform(0.0, 1.5))
+        os.kill(pid, signal.SIGKILL)
+        self.kills_done += 1
+        if any(c.at >= time.time() - 0.3 for c in self.emu.calls("sendMessage")):
+            self.kills_mid_delivery += 1
+        await asyncio.sleep(0.05)  # the parent reaps it
+
+    async def _cold_run(self, env: dict[str, str], log_path: Path, rng: random.Random) -> None:
+        """`python -m bot run` itself, killed once it is delivering."""
+        argv = [sys.executable, "-m", "bot", "run"]
+        if self.broken:
+            argv = [sys.executable, str(ZYGOTE), str(log_path), "--once", "--broken", self.broken]
+        with log_path.open("ab") as log:
+            process = await asyncio.create_subprocess_exec(
+                *argv, env=env, cwd=self.tmp_path, stdout=log, stderr=log
+            )
+            await self._kill_at_random(process.pid, rng, started=True)
+            await process.wait()
+
+    async def _final_run(self, zygote: asyncio.subprocess.Process, database: Database) -> None:
+        """A last run left alone until nothing is open, then stopped with SIGTERM."""
+        pid = await self._spawn(zygote)
         try:
-            assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
-            for _ in range(self.kills - 1):
-                calls = len(self.emu.calls())
-                zygote.stdin.write(b"spawn\n")
-                await zygote.stdin.drain()
-                pid = int(await asyncio.wait_for(zygote.stdout.readline(), 10))
-                await self._kill_at_random(pid, calls, rng)
-                await asyncio.sleep(0.05)  # let the parent reap it
+            await self._wait_all_sent(database, timeout=90)
         finally:
-            zygote.stdin.write(b"quit\n")
-            await zygote.stdin.drain()
-            await asyncio.wait_for(zygote.wait(), 10)
+            os.kill(pid, signal.SIGTERM)
+        assert await self._until(lambda: not _alive(pid), 30), "no clean stop on SIGTERM"
 
     async def _wait_all_sent(self, database: Database, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -227,6 +241,7 @@ class CrashRun:
             keystore.close()
         log = (self.tmp_path / "bot.log").read_text(errors="replace")
         assert "event=delivery_started" in log
+        assert "event=delivery_stopped" in log  # the last run stopped cleanly on SIGTERM
         for secret in [*self.refs, *map(str, MENTOR_CHATS), self.emu.token.split(":")[1]]:
             assert secret not in log, "the bot's log holds a reference, a chat id or the token"
         duplicates = sum(

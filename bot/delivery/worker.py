@@ -63,13 +63,13 @@ HARMLESS_EDIT_ERRORS = (
     "message to edit not found",
     "message can't be edited",
 )
-ALERTED = frozenset({Reason.UNREACHABLE, Reason.GAVE_UP, Reason.BAD_REQUEST, Reason.UNDECRYPTABLE})
 
 
 class Outcome(enum.Enum):
     SENT = "sent"
     RETRY = "retry"
     DEAD = "dead"
+    BLOCKED = "blocked"  # the recipient blocked the bot: drop the rest of their lane
     PAUSED = "paused"  # flood control: stop this batch
 
 
@@ -194,9 +194,16 @@ class DeliveryWorker:
                     if halted or self._stopping:
                         untried.extend(queue[index:])
                         return
-                    if await self._deliver_safely(row, ready[row.id]) is Outcome.PAUSED:
+                    outcome = await self._deliver_safely(row, ready[row.id])
+                    if outcome is Outcome.PAUSED:
                         halted = True
                         untried.extend(queue[index + 1 :])
+                        return
+                    if outcome is Outcome.BLOCKED:
+                        # One 403 is enough: the rest for them is not even tried.
+                        async with self.transaction() as connection:
+                            for rest in queue[index + 1 :]:
+                                await self._dead(connection, rest, Reason.UNREACHABLE)
                         return
 
         await asyncio.gather(*(lane(queue) for queue in lanes.values()))
@@ -222,11 +229,10 @@ class DeliveryWorker:
             verdicts = await self.check(connection, rows)
             for row in rows:
                 verdict = verdicts[row.id]
-                if row.attempts > self.policy.max_attempts:
-                    # Earlier attempts died mid-send (a crash loop): stop here.
-                    await self._dead(connection, row, Reason.GAVE_UP)
-                elif isinstance(verdict, Skip):
-                    await self._dead(connection, row, verdict.reason)
+                if isinstance(verdict, Skip):
+                    # Obsolete or already unreachable is expected; unreadable is not.
+                    alert = verdict.reason == Reason.UNDECRYPTABLE
+                    await self._dead(connection, row, verdict.reason, alert=alert)
                 elif isinstance(verdict, Wait):
                     await retry_later(
                         connection,
@@ -282,7 +288,7 @@ class DeliveryWorker:
             return await self._transient(row, Reason.NETWORK)
         async with self.transaction() as connection:
             await mark_sent(connection, row, now=self.clock(), message_id=message_id)
-        log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts)
+        log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts + 1)
         return Outcome.SENT
 
     async def send(self, ready: Ready) -> int | None:
@@ -335,36 +341,48 @@ class DeliveryWorker:
         """Blocked: permanent for this recipient. No retry; coordinators hear of a mentor."""
         async with self.transaction() as connection:
             await mark_unreachable(connection, row.recipient_kind, row.recipient_id)
-            if row.recipient_kind == "mentor":
-                await self._dead(connection, row, Reason.UNREACHABLE)
-            else:
-                await mark_dead(connection, row, Reason.UNREACHABLE)
-                log.warning("event=delivery_dead kind=%s reason=unreachable", row.kind)
-        return Outcome.DEAD
+            await self._dead(
+                connection,
+                row,
+                Reason.UNREACHABLE,
+                alert=row.recipient_kind == "mentor",
+                attempted=True,
+            )
+        return Outcome.BLOCKED
 
     async def _permanent(self, row: Claimed, reason: str) -> Outcome:
         async with self.transaction() as connection:
-            await self._dead(connection, row, reason)
+            await self._dead(connection, row, reason, alert=True, attempted=True)
         return Outcome.DEAD
 
     async def _transient(self, row: Claimed, reason: str) -> Outcome:
         """Back off (base · 2^n with jitter), or give up after the last attempt."""
-        if row.attempts >= self.policy.max_attempts:
+        attempt = row.attempts + 1
+        if attempt >= self.policy.max_attempts:
             return await self._permanent(row, Reason.GAVE_UP)
-        delay = self.policy.backoff(row.attempts, self.rng)
+        delay = self.policy.backoff(attempt, self.rng)
         async with self.transaction() as connection:
             await retry_later(connection, row, at=self.clock() + delay, reason=reason)
-        log.info(
-            "event=delivery_retry kind=%s reason=%s attempt=%d", row.kind, reason, row.attempts
-        )
+        log.info("event=delivery_retry kind=%s reason=%s attempt=%d", row.kind, reason, attempt)
         return Outcome.RETRY
 
-    async def _dead(self, connection: AsyncConnection, row: Claimed, reason: str) -> None:
-        if not await mark_dead(connection, row, reason):
+    async def _dead(
+        self,
+        connection: AsyncConnection,
+        row: Claimed,
+        reason: str,
+        *,
+        alert: bool = False,
+        attempted: bool = False,
+    ) -> None:
+        """Never to be sent. `alert`: a coordinator must hear of it (a failure found now,
+        not an expected skip such as obsolete or already unreachable). `attempted`: it
+        ends a try, which counts."""
+        if not await mark_dead(connection, row, reason, attempted=attempted):
             return  # no longer ours (reclaimed after our lease ran out, or cancelled)
-        level = logging.INFO if reason == Reason.OBSOLETE else logging.WARNING
+        level = logging.WARNING if alert else logging.INFO
         log.log(level, "event=delivery_dead kind=%s reason=%s", row.kind, reason)
-        if reason in ALERTED:
+        if alert:
             await self._alert(connection, row, reason)
 
     async def _alert(self, connection: AsyncConnection, row: Claimed, reason: str) -> None:
