@@ -186,9 +186,7 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """One row this worker holds until `lease_until`. `attempts`: tries made before this
-    one whose outcome was recorded (a worker killed mid-send leaves no count, so a restart
-    never uses up a row's attempts)."""
+    """One row this worker holds until `lease_until`. `attempts` counts this attempt."""
 
     id: str
     kind: str
@@ -205,7 +203,7 @@ class Claimed:
 async def claim_due(
     connection: AsyncConnection, *, now: datetime, lease: timedelta, limit: int
 ) -> list[Claimed]:
-    """Lease up to `limit` due rows in one statement.
+    """Lease up to `limit` due rows in one statement; counts an attempt on each.
 
     A row is due when pending, or inflight with a lease that ran out (its worker died).
     SQLite serialises writers (BEGIN IMMEDIATE), so one UPDATE … RETURNING is atomic;
@@ -231,6 +229,7 @@ async def claim_due(
         .values(
             status=OutboxStatus.INFLIGHT.value,
             lease_until=lease_until,
+            attempts=OUTBOX.c.attempts + 1,
         )
         .returning(
             OUTBOX.c.id,
@@ -477,27 +476,18 @@ async def mark_sent(
             payload_ct=None,
             lease_until=None,
             last_error=None,
-            attempts=OUTBOX.c.attempts + 1,
         )
     )
     return bool(result.rowcount == 1)
 
 
-async def mark_dead(
-    connection: AsyncConnection, row: Claimed, reason: str, *, attempted: bool = False
-) -> bool:
-    """Never to be sent: drop the payload, keep the reason. `attempted`: this ends a try
-    (a refusal), not a check that stopped it before sending."""
-    attempts = OUTBOX.c.attempts + 1 if attempted else OUTBOX.c.attempts
+async def mark_dead(connection: AsyncConnection, row: Claimed, reason: str) -> bool:
+    """Never to be sent: drop the payload, keep the reason."""
     result = await connection.execute(
         update(OUTBOX)
         .where(_held(row))
         .values(
-            status=OutboxStatus.DEAD.value,
-            payload_ct=None,
-            lease_until=None,
-            last_error=reason,
-            attempts=attempts,
+            status=OutboxStatus.DEAD.value, payload_ct=None, lease_until=None, last_error=reason
         )
     )
     return bool(result.rowcount == 1)
@@ -511,9 +501,9 @@ async def retry_later(
     reason: str,
     count_attempt: bool = True,
 ) -> bool:
-    """Back to pending until `at`. `count_attempt=False` for flood control or an edit
-    waiting for its message: those are not failed tries."""
-    attempts = OUTBOX.c.attempts + 1 if count_attempt else OUTBOX.c.attempts
+    """Back to pending until `at`. `count_attempt=False` gives back the attempt the claim
+    counted (flood control, or an edit waiting for its message)."""
+    attempts = OUTBOX.c.attempts if count_attempt else OUTBOX.c.attempts - 1
     result = await connection.execute(
         update(OUTBOX)
         .where(_held(row))
@@ -534,7 +524,11 @@ async def release(connection: AsyncConnection, rows: list[Claimed]) -> None:
         await connection.execute(
             update(OUTBOX)
             .where(_held(row))
-            .values(status=OutboxStatus.PENDING.value, lease_until=None)
+            .values(
+                status=OutboxStatus.PENDING.value,
+                lease_until=None,
+                attempts=OUTBOX.c.attempts - 1,
+            )
         )
 
 

@@ -28,7 +28,7 @@ async def lease_rows(
         await connection.execute(
             update(OUTBOX)
             .where(OUTBOX.c.id.in_(ids))
-            .values(status="inflight", lease_until=lease_until)
+            .values(status="inflight", lease_until=lease_until, attempts=OUTBOX.c.attempts + 1)
             .returning(*(OUTBOX.c[name] for name in Claimed.__dataclass_fields__))
         )
     ).all()
@@ -77,7 +77,7 @@ async def lease_scenario(
         crashed = await rig.make_worker().claim()
         assert [row.id for row in crashed] == [card]
         row = (await outbox(rig.database))[card]
-        assert (row.status, row.attempts) == ("inflight", 0)
+        assert (row.status, row.attempts) == ("inflight", 1)
 
         survivor = rig.make_worker(cls)
         rig.movable.advance(seconds=30)  # the lease still holds
@@ -91,8 +91,7 @@ async def lease_scenario(
 
         assert len(rig.sends_to(MENTOR_IDS[0])) == 1
         row = (await outbox(rig.database))[card]
-        # The crashed claim left no count: one attempt, the one that got through.
-        assert (row.status, row.attempts, row.lease_until) == ("sent", 1, None)
+        assert (row.status, row.attempts, row.lease_until) == ("sent", 2, None)
 
 
 async def test_expired_lease_is_reclaimed_and_sent_exactly_once(

@@ -229,7 +229,11 @@ class DeliveryWorker:
             verdicts = await self.check(connection, rows)
             for row in rows:
                 verdict = verdicts[row.id]
-                if isinstance(verdict, Skip):
+                if row.attempts > self.policy.max_attempts * 5:
+                    # Claimed this often without an outcome: the worker keeps dying while it
+                    # holds this row (a crash loop). Stop here and tell a person.
+                    await self._dead(connection, row, Reason.GAVE_UP, alert=True)
+                elif isinstance(verdict, Skip):
                     # Obsolete or already unreachable is expected; unreadable is not.
                     alert = verdict.reason == Reason.UNDECRYPTABLE
                     await self._dead(connection, row, verdict.reason, alert=alert)
@@ -288,7 +292,7 @@ class DeliveryWorker:
             return await self._transient(row, Reason.NETWORK)
         async with self.transaction() as connection:
             await mark_sent(connection, row, now=self.clock(), message_id=message_id)
-        log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts + 1)
+        log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts)
         return Outcome.SENT
 
     async def send(self, ready: Ready) -> int | None:
@@ -346,24 +350,24 @@ class DeliveryWorker:
                 row,
                 Reason.UNREACHABLE,
                 alert=row.recipient_kind == "mentor",
-                attempted=True,
             )
         return Outcome.BLOCKED
 
     async def _permanent(self, row: Claimed, reason: str) -> Outcome:
         async with self.transaction() as connection:
-            await self._dead(connection, row, reason, alert=True, attempted=True)
+            await self._dead(connection, row, reason, alert=True)
         return Outcome.DEAD
 
     async def _transient(self, row: Claimed, reason: str) -> Outcome:
         """Back off (base · 2^n with jitter), or give up after the last attempt."""
-        attempt = row.attempts + 1
-        if attempt >= self.policy.max_attempts:
+        if row.attempts >= self.policy.max_attempts:
             return await self._permanent(row, Reason.GAVE_UP)
-        delay = self.policy.backoff(attempt, self.rng)
+        delay = self.policy.backoff(row.attempts, self.rng)
         async with self.transaction() as connection:
             await retry_later(connection, row, at=self.clock() + delay, reason=reason)
-        log.info("event=delivery_retry kind=%s reason=%s attempt=%d", row.kind, reason, attempt)
+        log.info(
+            "event=delivery_retry kind=%s reason=%s attempt=%d", row.kind, reason, row.attempts
+        )
         return Outcome.RETRY
 
     async def _dead(
@@ -373,12 +377,10 @@ class DeliveryWorker:
         reason: str,
         *,
         alert: bool = False,
-        attempted: bool = False,
     ) -> None:
         """Never to be sent. `alert`: a coordinator must hear of it (a failure found now,
-        not an expected skip such as obsolete or already unreachable). `attempted`: it
-        ends a try, which counts."""
-        if not await mark_dead(connection, row, reason, attempted=attempted):
+        not an expected skip such as obsolete or already unreachable)."""
+        if not await mark_dead(connection, row, reason):
             return  # no longer ours (reclaimed after our lease ran out, or cancelled)
         level = logging.WARNING if alert else logging.INFO
         log.log(level, "event=delivery_dead kind=%s reason=%s", row.kind, reason)
