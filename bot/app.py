@@ -11,6 +11,7 @@ from telegram.request import BaseRequest
 
 from bot.handlers import register_handlers
 from bot.keyring import load_keyring
+from bot.logs import install_log_privacy
 from bot.settings import Settings
 from conversations import texts
 from conversations.context import (
@@ -77,6 +78,8 @@ def build_application(
     """The production Application; tests and the sandbox inject `request` and `clock`."""
     if settings.telegram_token is None:
         raise MissingToken
+    # Before anything can log: library records lose their values (updates, payloads, URL).
+    install_log_privacy()
     builder = (
         Application.builder()
         .token(settings.telegram_token.get_secret_value())

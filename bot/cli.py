@@ -103,11 +103,16 @@ def sandbox(
 ) -> None:
     """Try the whole service locally: a fake Telegram, the real bot, and a web chat page."""
     try:
-        from bot.sandbox.serve import serve_sandbox
-    except ImportError:  # pragma: no cover - the sandbox ships with the package
+        from bot.sandbox.serve import SandboxError, serve_sandbox
+    except ModuleNotFoundError as error:  # pragma: no cover - the sandbox ships with it
+        if error.name != "bot.sandbox.serve":
+            raise
         fail("the sandbox is not installed in this build")
     settings = settings_or_fail()
-    serve_sandbox(settings, port=port)
+    try:
+        serve_sandbox(settings, port=port)
+    except SandboxError as error:
+        fail(str(error))
 
 
 @db_app.command("upgrade")

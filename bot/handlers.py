@@ -7,16 +7,13 @@ Group  0: the mentor gate. Mentors and coordinators, anyone joining with an invi
           and every card button (`mc:`) are handled here and stop here.
 Group  1: the person flows. Commands first, then buttons by prefix, then shared
           locations and contacts, then free text routed by the person's current step
-          (relayed to their mentor when they are in a chat with one), and last a catch-all
-          that answers any button nobody else took.
+          (relayed to their mentor when they are in a chat with one), and last the
+          catch-alls that answer any command or button nobody else took.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from telegram import Update
-from telegram.ext import CallbackQueryHandler
 
 from bot.errors import on_error
 from bot.guards import build_guard_handler
@@ -31,23 +28,14 @@ from conversations import (
     relay,
     start,
     support,
-    texts,
 )
-from conversations.common import answer
-from conversations.context import Context
-from conversations.flow import FlowFn
+from conversations.flow import FlowFn, unknown_buttons
 from conversations.safety import build_crisis_handler
 
 if TYPE_CHECKING:
     from conversations.context import FirstStepApp
 
 PERSON = 1
-
-
-async def unknown_button(update: Update, context: Context) -> None:
-    """A button no handler claims (old, forged or garbled): answered, nothing changes."""
-    if update.callback_query is not None:
-        await answer(update.callback_query, texts.UNKNOWN_BUTTON)
 
 
 def register_handlers(application: FirstStepApp) -> None:
@@ -97,10 +85,12 @@ def register_handlers(application: FirstStepApp) -> None:
         group=PERSON,
     )
 
-    # Any other button: answered, so the person's spinner stops; nothing changes.
-    application.add_handler(CallbackQueryHandler(unknown_button), group=PERSON)
-
     # Unclaimed requests climb the ladder (every minute, once the Application starts).
     ladder.schedule_ladder(application)
+
+    # Keep these two last: a command or a button no flow above claims still gets an answer
+    # (answered, so the spinner stops; nothing changes).
+    application.add_handler(start.unknown_commands(), group=PERSON)
+    application.add_handler(unknown_buttons(), group=PERSON)
 
     application.add_error_handler(on_error)

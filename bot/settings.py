@@ -51,7 +51,9 @@ class Settings(BaseSettings):
 
     # Guards
     rate_limit_messages: int = Field(
-        default=20, ge=1, description="Messages one person may send per rate window."
+        default=30,
+        ge=1,
+        description="Messages and button taps one person may send per rate window.",
     )
     rate_limit_window_seconds: float = Field(
         default=60.0, gt=0, description="Length of the rate window in seconds."

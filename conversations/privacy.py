@@ -40,9 +40,13 @@ def office_name(office_id: str) -> str:
 
 
 async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    assert tx.person is not None
     answers = await tx.disclosures()
     referrals = await tx.referrals()
     replies = [Reply(texts.MYDATA_HEADER), Reply(texts.MYDATA_ALWAYS)]
+    office_id = tx.person.draft.get("office")
+    if isinstance(office_id, str):
+        replies.append(Reply(texts.MYDATA_OFFICE.format(office=office_name(office_id))))
     if answers:
         replies.append(Reply(texts.MYDATA_ANSWERS.format(summary=summary(answers))))
     else:
@@ -118,7 +122,9 @@ async def clear_chat(update: Update, context: Context) -> None:
         except BadRequest:
             continue  # none in this batch could be deleted
     event("privacy.clear")
-    await context.bot.send_message(message.chat.id, texts.CLEAR_DONE)
+    await context.bot.send_message(
+        message.chat.id, texts.CLEAR_DONE, reply_markup=keyboards.back_to_menu()
+    )
 
 
 def prompt_forget(person: PersonRecord) -> list[Reply]:

@@ -38,7 +38,7 @@ NOTICE = (
     "Before you tell us anything:\n"
     "\n"
     "• We don't see your phone number. We don't keep your name or username.\n"
-    "• What you tell us is stored in code only we can unlock. You can wipe it any time "
+    "• We lock what you tell us with a key only this service has. You can wipe it any time "
     "with /forget.\n"
     "• {work_coach_policy}\n"
     "• This chat runs on Telegram. Telegram is a separate company. Chats with bots are "
@@ -49,12 +49,13 @@ NOTICE = (
 NOTICE_MORE = (
     "More about your data:\n"
     "\n"
-    "• We keep a code made from your Telegram number, so we know you if you come back. "
-    "The code can't be turned back into your number without our secret key.\n"
+    "• We keep a code made from your Telegram account, so we know you if you come back. "
+    "Nobody can turn the code back into your account without our secret key.\n"
     "• We keep your answers for {inactive_days} days after your last message. "
     "If you ask for a mentor, we keep them until {after_close_days} days after that ends.\n"
     "• A mentor gets a reference code, never your name or Telegram details.\n"
     "• /forget wipes everything at once. Our backups lose it within {backup_days} days.\n"
+    "• We count how many people use this service, but never who they are.\n"
     "• We never use what you say for research or anything else without asking you first."
 )
 NOTICE_DECLINED = (
@@ -65,13 +66,21 @@ NOTICE_FIRST = (
     "Thank you. Before we keep anything, please read this first. "
     "I have not saved what you wrote. Once you tap Continue, you can send it again."
 )
-NOTICE_ACCEPTED = "✅ Thank you. You can stop at any time."
+NOTICE_ACCEPTED = "✅ Thank you. You can stop at any time, and /forget wipes everything."
+RESEND_NOW = (
+    "Please send your message again now, and I'll keep it safe. Or tap Skip to go on without it."
+)
+WELCOME_BACK = "Welcome back. 👋"
 OFFICE_PRESELECTED = "You came from a poster at {office}. I'll suggest that Jobcentre later."
 
 # ---------------------------------------------------------------------------
 # Main menu and help
 # ---------------------------------------------------------------------------
 MENU = "What would you like to do? Pick one below, or type /help."
+MENU_TYPED = (
+    "Thank you for writing. To tell us what's going on, tap the first button below. "
+    "At the end you can write in your own words."
+)
 HELP = (
     "Here is what I can do:\n"
     "\n"
@@ -87,29 +96,34 @@ HELP = (
     "\n"
     "In danger now? Call 999. Samaritans: 116 123."
 )
-CANCELLED = "Okay, stopped. Nothing more was saved."
+CANCELLED = "Okay, stopped. You can see what we keep with /mydata."
 
 # ---------------------------------------------------------------------------
 # Guards: what every update meets first
 # ---------------------------------------------------------------------------
 ONLY_TEXT = "Sorry, I can only read text and button presses. I didn't open or keep what you sent."
 TOO_LONG = (
-    "That message is a bit long for me ({length} characters). "
-    "Please keep it under {limit} and send it again. I didn't save it."
+    "That message is too long for me. It has {length} characters, and I can take up to "
+    "{limit}. Please make it shorter and send it again. I didn't save it."
 )
 SLOW_DOWN = (
-    "You're sending messages very fast. Please wait a minute, then carry on. "
-    "Nothing you said is lost."
+    "You're sending a lot very fast, so I'm taking a short break. "
+    "I won't read new messages for about a minute. Please wait, then send them again."
 )
-EDITS_IGNORED = "I can't read edited messages. Please send it again as a new message."
+SLOW_DOWN_TOAST = "Please wait a moment, then try again."
+EDITS_IGNORED = (
+    "I can't see changes to a message once it's sent. "
+    "If it matters, please send it again as a new message."
+)
 STALE_BUTTON = "That button is from an earlier step. Here is where you are now."
 UNKNOWN_BUTTON = "Sorry, that button doesn't work any more."
+UNKNOWN_COMMAND = "Sorry, I don't know that command. Here are the main choices."
 NOT_UNDERSTOOD = "Sorry, I didn't follow that. Pick a choice below, or type /menu."
+USE_BUTTONS = "Please tap a button for this question. You can write in your own words at the end."
 SOMETHING_WENT_WRONG = (
-    "Sorry, something went wrong on our side. Nothing you told us is lost. "
-    "Please try again in a moment, or type /menu."
+    "Sorry, something went wrong on our side. What you told us before is safe, "
+    "but I may have missed your last message. Please try again in a moment."
 )
-PLEASE_START = "Please tap /start first, so I can tell you how we look after what you say."
 
 # ---------------------------------------------------------------------------
 # Buttons (labels are short; each is also reachable by a command)
@@ -219,12 +233,13 @@ SUPPORT_IPS = (
 # ---------------------------------------------------------------------------
 FINDER_ASK = (
     "Where are you? Type a postcode, like PO1 2AB, or just the first part, like PO1. "
-    "A town name works too. Or tap the button to share your location."
+    "A town name works too. Or tap the button to share your location. "
+    "We use it to find offices, then forget it."
 )
 FINDER_BROWSE = "You can also pick a region from a list."
-FINDER_NOT_KEPT = "We use this to find offices, then forget it. We never keep it."
+FINDER_CLOSED = "Okay, I've stopped the search."
 FINDER_RESULTS = "📍 The nearest pilot Jobcentres to {place}:"
-FINDER_RESULTS_HERE = "📍 The nearest pilot Jobcentres to you:"
+FINDER_RESULTS_HERE = "📍 These pilot Jobcentres are the nearest to you:"
 FINDER_OFFICE = "{number}. {name}\n{address}\nAbout {miles} miles away\nMap: {map_url}"
 FINDER_OFFICE_IN_REGION = "{number}. {name}\n{address}\nMap: {map_url}"
 FINDER_CORRECTED = "I took that to mean {place}. If that's wrong, type it again."
@@ -235,8 +250,13 @@ FINDER_UNVERIFIED_AREA = (
     "We don't have a checked address for the office in {area}. These are the nearest ones we know."
 )
 FINDER_OUTSIDE = (
-    "The peer mentor pilot isn't near you yet. I'm sorry. "
-    "You can still get free, private help. Tap Find support to see who can help now."
+    "I'm sorry: the peer mentor pilot isn't near you yet. "
+    "The nearest pilot Jobcentre is {name}, about {miles} miles away.\n"
+    "Map: {map_url}"
+)
+FINDER_OUTSIDE_NEXT = (
+    "You can still get free, private help, wherever you are. "
+    "Tap Find support to see who can help now."
 )
 FINDER_NEXT = "Would you like a peer mentor at one of these?"
 FINDER_REGIONS = "Pick a region:"
@@ -259,16 +279,18 @@ BTN_SHARE_LOCATION = "📍 Share my location"
 BTN_REGIONS = "🗺️ Pick a region"
 BTN_MENTOR_AT = "🤝 Mentor at {name}"
 BTN_TRY_AGAIN = "🔎 Search again"
+BTN_SUPPORT_NEAR = "🧭 Support near there"
 
 # ---------------------------------------------------------------------------
 # My data, forget, clear
 # ---------------------------------------------------------------------------
 MYDATA_HEADER = "🔒 This is everything we keep about you. Only you can see it here."
 MYDATA_ALWAYS = (
-    "• A code made from your Telegram number, so we know you when you come back.\n"
+    "• A code made from your Telegram account, so we know you when you come back.\n"
     "• Your chat number, locked, so we can send you a reply later.\n"
     "• Which step of the chat you are on."
 )
+MYDATA_OFFICE = "We keep the Jobcentre you chose: {office}."
 MYDATA_ANSWERS = "What you told us:\n{summary}"
 MYDATA_NO_ANSWERS = "You haven't told us anything about drink or drugs."
 MYDATA_REFERRALS = "Your requests for a peer mentor:\n{lines}"
@@ -651,6 +673,9 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Start or restart"),
     ("menu", "Main choices"),
     ("help", "What I can do"),
+    ("tell", "Tell us what's going on"),
+    ("support", "Find support"),
+    ("jobcentre", "Find a pilot Jobcentre near you"),
     ("mentor", "Talk to a peer mentor"),
     ("mydata", "See what we keep"),
     ("forget", "Wipe everything we keep"),
