@@ -193,8 +193,8 @@ def buttons(
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:")
 
 
-def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
-    """Free text goes to the handler of the step the person is on (read from the database)."""
+def step_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> FlowFn:
+    """The flow function for free text: the handler of the step the person is on."""
 
     async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
         assert tx.person is not None
@@ -205,6 +205,13 @@ def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandle
         step = step_of(tx.person.state)
         handler = steps.get(step) if step is not None else None
         return await (handler or fallback)(update, context, tx)
+
+    return route
+
+
+def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
+    """Free text goes to the handler of the step the person is on (read from the database)."""
+    route = step_router(steps, fallback)
 
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, route)
