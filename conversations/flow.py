@@ -128,7 +128,10 @@ def _close_reply_keyboard(outcome: Outcome) -> None:
 async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
     """Send the outcome: fix the pressed keyboard, then the replies in order."""
     query = update.callback_query
-    if query is not None and not isinstance(outcome.pressed_markup, _Keep):
+    pressed = query.message if query is not None else None
+    # A forged press may name a message that is gone (date 0): there is nothing to fix.
+    editable = pressed is not None and pressed.is_accessible
+    if query is not None and editable and not isinstance(outcome.pressed_markup, _Keep):
         try:
             await query.edit_message_reply_markup(reply_markup=outcome.pressed_markup)
         except BadRequest as error:
