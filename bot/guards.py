@@ -2,9 +2,9 @@
 
 Order: only private chats (groups and channels get no reply and no write; the bot leaves
 a group it is added to) → per-person rate limit (in memory, before any database write)
-→ update_id deduplication → edits (never change anything) → only text, buttons and
-shared locations (media is never downloaded) → a length cap on text. A refused update
-stops here with `ApplicationHandlerStop`.
+→ update_id deduplication → edits (never change anything) → only text, buttons, shared
+locations and the sender's own contact (media is never downloaded) → a length cap on
+text. A refused update stops here with `ApplicationHandlerStop`.
 
 Whatever is refused, a message that signals danger still gets the urgent-help reply
 first: the crisis check in group -1 never sees what stops here, so the guard runs it.
@@ -248,6 +248,10 @@ async def guard(update: Update, context: Context) -> None:
             await context.bot.send_message(chat.id, texts.EDITS_IGNORED)
         raise ApplicationHandlerStop
     if message is None:
+        return
+    if message.contact is not None and message.contact.user_id == user.id:
+        # The person's own number, shared on purpose with the contact button: only the
+        # mentor request reads it (at the step that asked); everywhere else it is refused.
         return
     if any(getattr(message, name, None) for name in MEDIA_ATTRIBUTES):
         event("guard.media_refused")

@@ -196,18 +196,29 @@ def buttons(
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:")
 
 
+async def route_text(
+    update: Update,
+    context: Context,
+    tx: PersonTransaction,
+    steps: Mapping[Step, FlowFn],
+    fallback: FlowFn,
+) -> Outcome:
+    """Free text to the handler of the person's step; a crisis message is never kept."""
+    assert tx.person is not None
+    message = update.message
+    if message is not None and is_crisis(message.text):
+        # The urgent reply went first (group -1). Keep nothing, and carry on gently.
+        return Outcome(replies=[Reply(texts.CRISIS_NOT_SAVED), *prompt_for(tx.person)])
+    step = step_of(tx.person.state)
+    handler = steps.get(step) if step is not None else None
+    return await (handler or fallback)(update, context, tx)
+
+
 def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
     """Free text goes to the handler of the step the person is on (read from the database)."""
 
     async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-        assert tx.person is not None
-        message = update.message
-        if message is not None and is_crisis(message.text):
-            # The urgent reply went first (group -1). Keep nothing, and carry on gently.
-            return Outcome(replies=[Reply(texts.CRISIS_NOT_SAVED), *prompt_for(tx.person)])
-        step = step_of(tx.person.state)
-        handler = steps.get(step) if step is not None else None
-        return await (handler or fallback)(update, context, tx)
+        return await route_text(update, context, tx, steps, fallback)
 
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, route)

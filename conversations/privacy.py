@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from conversations import keyboards, texts
+from conversations import keyboards, mentor_request, texts
 from conversations.common import event
 from conversations.context import Context
 from conversations.disclosure import summary
@@ -97,7 +97,7 @@ async def on_forget_button(update: Update, context: Context, tx: PersonTransacti
         return Outcome.say(Reply(texts.FORGET_KEPT, keyboards.main_menu()))
     if action != "yes":
         return stale(person)
-    erased = await tx.erase()
+    erased = await mentor_request.forget(context, tx)  # also tells a mentor it ended
     event("privacy.forget")
     return Outcome.say(
         texts.FORGET_DONE.format(

@@ -238,6 +238,9 @@ class EmulatorServer:
                     return _ok([c.to_dict() for c in emu.calls(method)])
                 if route == "users":
                     return _ok([_user_dict(u.to_api()) for u in emu.users()])
+                if route.startswith("keyboards/"):  # the reply keyboard a person sees now
+                    chat_id = int(route.removeprefix("keyboards/"))
+                    return _ok(emu.reply_keyboard(chat_id))
                 if route.startswith("chats/"):
                     chat_id = int(route.removeprefix("chats/"))
                     return _ok([m.to_dict() for m in emu.chat(chat_id)])
