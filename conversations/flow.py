@@ -128,10 +128,7 @@ def _close_reply_keyboard(outcome: Outcome) -> None:
 async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
     """Send the outcome: fix the pressed keyboard, then the replies in order."""
     query = update.callback_query
-    pressed = query.message if query is not None else None
-    # A forged press may name a message that is gone (date 0): there is nothing to fix.
-    editable = pressed is not None and pressed.is_accessible
-    if query is not None and editable and not isinstance(outcome.pressed_markup, _Keep):
+    if query is not None and not isinstance(outcome.pressed_markup, _Keep):
         try:
             await query.edit_message_reply_markup(reply_markup=outcome.pressed_markup)
         except BadRequest as error:
@@ -196,29 +193,25 @@ def buttons(
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:")
 
 
-async def route_text(
-    update: Update,
-    context: Context,
-    tx: PersonTransaction,
-    steps: Mapping[Step, FlowFn],
-    fallback: FlowFn,
-) -> Outcome:
-    """Free text to the handler of the person's step; a crisis message is never kept."""
-    assert tx.person is not None
-    message = update.message
-    if message is not None and is_crisis(message.text):
-        # The urgent reply went first (group -1). Keep nothing, and carry on gently.
-        return Outcome(replies=[Reply(texts.CRISIS_NOT_SAVED), *prompt_for(tx.person)])
-    step = step_of(tx.person.state)
-    handler = steps.get(step) if step is not None else None
-    return await (handler or fallback)(update, context, tx)
+def step_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> FlowFn:
+    """The flow function for free text: the handler of the step the person is on."""
+
+    async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+        assert tx.person is not None
+        message = update.message
+        if message is not None and is_crisis(message.text):
+            # The urgent reply went first (group -1). Keep nothing, and carry on gently.
+            return Outcome(replies=[Reply(texts.CRISIS_NOT_SAVED), *prompt_for(tx.person)])
+        step = step_of(tx.person.state)
+        handler = steps.get(step) if step is not None else None
+        return await (handler or fallback)(update, context, tx)
+
+    return route
 
 
 def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
     """Free text goes to the handler of the step the person is on (read from the database)."""
-
-    async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-        return await route_text(update, context, tx, steps, fallback)
+    route = step_router(steps, fallback)
 
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, route)

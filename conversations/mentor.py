@@ -39,7 +39,7 @@ from storage.models import MentorRole, MentorStatus, ReferralStatus
 from storage.outbox import Kind, Send, enqueue
 from storage.referrals import REF_PATTERN, ContactBy, ReferralRow
 from storage.subjects import open_subject_key
-from storage.updates import record_event
+from storage.updates import mark_processed, record_event
 
 JOIN_COMMAND = re.compile(r"^/join(?:@\w+)?(?:\s+(\S*))?\s*$")
 START_JOIN = re.compile(r"^/start(?:@\w+)?\s+join-(\S+)\s*$")
@@ -120,6 +120,8 @@ async def on_join(
     )
     event("mentor.join", result=joined.result.value)
     if joined.result == JoinResult.JOINED and joined.mentor is not None:
+        # Known from now on: a redelivery of this update must find it already handled.
+        await mark_processed(connection, update.update_id, now)
         await record_event(connection, f"{joined.mentor.role}_joined", now)
         return MentorOutcome(replies=[ask_name(joined.mentor)])
     return MentorOutcome.say(

@@ -31,7 +31,6 @@ from telegram.ext import BaseHandler, MessageHandler, filters
 from conversations import feedback, finder, handoff, keyboards, texts
 from conversations.common import event, user_id_of
 from conversations.context import Context, FlowSettings
-from conversations.disclosure import summary
 from conversations.flow import (
     FlowFn,
     Outcome,
@@ -315,7 +314,7 @@ async def ask_share(tx: PersonTransaction) -> list[Reply]:
         return prompt_contact(person)
     await tx.move(Step.MENTOR_SHARE, draft=draft_with(person))
     return [
-        Reply(texts.MENTOR_SHARE_PREVIEW.format(summary=summary(answers))),
+        Reply(texts.MENTOR_SHARE_PREVIEW.format(summary=handoff.card_summary(answers))),
         *prompt_share(person),
     ]
 

@@ -583,6 +583,12 @@ CARD_CONTACT_BOT = "through this chat (reply to their messages)"
 CARD_CONTACT_PHONE = "a phone call on {phone}"
 CARD_CONTACT_PHONE_ASK = "a phone call (ask for the number in the chat)"
 CARD_SHARED = "What they told us:\n{summary}"
+CARD_ANSWER_NAMES = {
+    "substances": "Dealing with",
+    "duration": "For how long",
+    "support": "Support now",
+    "needs": "Would like",
+}
 CARD_SHARED_NOTHING = "They chose not to share anything else."
 CARD_TAKEN = "Request {ref} was taken by another mentor. Thank you."
 CARD_YOURS = (
