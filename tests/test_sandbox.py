@@ -249,6 +249,16 @@ async def test_a_busy_port_is_a_sandbox_error_and_nothing_is_left_running(
                 pytest.fail("the sandbox started on a busy port")
 
 
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "example.org"])  # noqa: S104
+async def test_the_page_is_never_served_beyond_this_computer(tmp_path: Path, host: str) -> None:
+    root = tmp_path / "sandbox"
+    settings = plain_settings(sandbox_host=host)
+    with pytest.raises(SandboxError, match=re.escape("FIRSTSTEP_SANDBOX_HOST to 127.0.0.1")):
+        async with running_sandbox(settings, port=0, root=root):
+            pytest.fail("the sandbox started on a non-loopback address")
+    assert not root.exists()
+
+
 def test_cli_busy_port_is_one_line(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
-import logging
 import shutil
 import signal
 from collections.abc import AsyncIterator
@@ -60,8 +60,6 @@ MENTOR_ID: Final = 7_000_000_201
 COORDINATOR_ID: Final = 7_000_000_301
 POLL_TIMEOUT: Final = 10.0
 JOIN_TIMEOUT: Final = 20.0
-
-log = logging.getLogger("firststep.sandbox")
 
 
 class SandboxError(Exception):
@@ -201,6 +199,12 @@ async def running_sandbox(
 ) -> AsyncIterator[SandboxRun]:
     """Start everything; stop everything on the way out, in reverse order."""
     page_port = settings.sandbox_port if port is None else port
+    if not _is_loopback(settings.sandbox_host):
+        # The control API lets whoever can reach the page speak as anyone in it.
+        raise SandboxError(
+            f"the sandbox only listens on this computer, not {settings.sandbox_host}: "
+            "set FIRSTSTEP_SANDBOX_HOST to 127.0.0.1"
+        )
     root = fresh_root(root)
     ring = KeyRing.generate()
     ring.save(root / "keyring.json")
@@ -231,6 +235,13 @@ async def running_sandbox(
             await stop_application(application)
         await page.stop()
         await api.stop()
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _on_stop_signals(stop: asyncio.Event) -> None:
