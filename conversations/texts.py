@@ -650,6 +650,18 @@ ALERT_MENTOR_LEFT = (
 )
 
 # ---------------------------------------------------------------------------
+# Delivery: alerts to coordinators (a reference and a reason, never the person)
+# ---------------------------------------------------------------------------
+ALERT_DELIVERY = "⚠️ Referral {ref}: a message did not get through. {reason} Please look into it."
+ALERT_DELIVERY_NO_REF = "⚠️ A message did not get through. {reason} Please look into it."
+ALERT_REASONS = {
+    "unreachable": "A mentor has blocked the bot, so they can't get our messages.",
+    "gave_up": "Telegram kept failing, so we stopped trying.",
+    "bad_request": "Telegram turned the message down.",
+    "undecryptable": "The stored message could not be opened.",
+}
+
+# ---------------------------------------------------------------------------
 # Feedback after a referral closes
 # ---------------------------------------------------------------------------
 MENTOR_CLOSED_BY_MENTOR = "{name} has closed your chat ({ref}). Thank you for reaching out."
