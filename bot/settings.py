@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the worker looks for due notifications."
     )
+    delivery_messages_per_second: float = Field(
+        default=25.0,
+        gt=0,
+        le=30,
+        description="Most notifications the worker sends a second (Telegram allows about 30).",
+    )
 
     # Retention (days; see docs/dpia-notes.md)
     retention_inactive_days: int = Field(

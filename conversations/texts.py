@@ -43,7 +43,7 @@ NOTICE = (
     "• {work_coach_policy}\n"
     "• This chat runs on Telegram. Telegram is a separate company. Chats with bots are "
     "stored on its servers and are not end-to-end encrypted.\n"
-    "• Anyone who can open your Telegram can read this chat. /clear removes our messages.\n"
+    "• Anyone who can open your Telegram can read this chat. /clear deletes the messages here.\n"
     "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
 )
 NOTICE_MORE = (
@@ -91,7 +91,7 @@ HELP = (
     "/jobcentre – find your nearest pilot Jobcentre\n"
     "/mydata – see what we keep about you\n"
     "/forget – wipe everything we keep\n"
-    "/clear – remove my messages from this chat\n"
+    "/clear – delete the messages in this chat\n"
     "/cancel – stop what you're doing\n"
     "\n"
     "In danger now? Call 999. Samaritans: 116 123."
@@ -107,8 +107,8 @@ TOO_LONG = (
     "{limit}. Please make it shorter and send it again. I didn't save it."
 )
 SLOW_DOWN = (
-    "You're sending a lot very fast, so I'm taking a short break. "
-    "I won't read new messages for about a minute. Please wait, then send them again."
+    "You're sending messages very fast. For about a minute, I won't read what you send. "
+    "Please wait, then send it again."
 )
 SLOW_DOWN_TOAST = "Please wait a moment, then try again."
 EDITS_IGNORED = (
@@ -650,6 +650,18 @@ ALERT_MENTOR_LEFT = (
 )
 
 # ---------------------------------------------------------------------------
+# Delivery: alerts to coordinators (a reference and a reason, never the person)
+# ---------------------------------------------------------------------------
+ALERT_DELIVERY = "⚠️ Referral {ref}: a message did not get through. {reason} Please look into it."
+ALERT_DELIVERY_NO_REF = "⚠️ A message did not get through. {reason} Please look into it."
+ALERT_REASONS = {
+    "unreachable": "A mentor has blocked the bot, so they can't get our messages.",
+    "gave_up": "Telegram kept failing, so we stopped trying.",
+    "bad_request": "Telegram turned the message down.",
+    "undecryptable": "The stored message could not be opened.",
+}
+
+# ---------------------------------------------------------------------------
 # Feedback after a referral closes
 # ---------------------------------------------------------------------------
 MENTOR_CLOSED_BY_MENTOR = "{name} has closed your chat ({ref}). Thank you for reaching out."
@@ -679,6 +691,6 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("mentor", "Talk to a peer mentor"),
     ("mydata", "See what we keep"),
     ("forget", "Wipe everything we keep"),
-    ("clear", "Remove my messages from this chat"),
+    ("clear", "Delete the messages in this chat"),
     ("cancel", "Stop what you're doing"),
 )
