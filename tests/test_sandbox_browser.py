@@ -242,6 +242,7 @@ def test_person_meets_a_mentor_side_by_side(
     page.click("person", texts.BTN_MENTOR_AT.format(name=OFFICE.name))
     page.click("person", texts.BTN_CONTACT_BOT)
     page.click("person", texts.MENTOR_TIME_LABELS["any"])
+    page.wait_for_text("person", "Best time: Any time")
     page.shot("request-ready")
     page.click("person", texts.BTN_SEND_REQUEST)
     page.wait_for_text("person", "Your reference is R-")
