@@ -82,9 +82,17 @@ def install_operations(application: FirstStepApp, settings: Settings) -> None:
             await setup(app)
         await schedule_purge(app, settings)
         if settings.health_port:
-            app.bot_data[HEALTH_KEY] = await start_health_server(
-                health_check_for(app), settings.health_listen, settings.health_port
-            )
+            try:
+                app.bot_data[HEALTH_KEY] = await start_health_server(
+                    health_check_for(app), settings.health_listen, settings.health_port
+                )
+            except OSError as error:
+                # People are served without it; monitoring will notice the missing port.
+                log.error(
+                    "event=health_server_unavailable port=%d errno=%s",
+                    settings.health_port,
+                    error.errno,
+                )
 
     async def post_shutdown(app: FirstStepApp) -> None:
         server = app.bot_data.pop(HEALTH_KEY, None)

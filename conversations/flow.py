@@ -24,6 +24,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from conversations import keyboards, texts
 from conversations.common import answer, chat_id_of, person_tx
 from conversations.context import Context
+from conversations.safety import is_crisis
 from conversations.steps import Step, step_of
 from storage.people import PersonRecord, PersonTransaction, StaleStep
 
@@ -89,12 +90,39 @@ def stale(person: PersonRecord) -> Outcome:
     )
 
 
-def notice_outcome(context: Context) -> Outcome:
+def notice_outcome(update: Update, context: Context) -> Outcome:
+    """Someone we don't know yet: the privacy notice, before anything is kept.
+
+    If they wrote something first, it is not kept: they are told so, and Continue will
+    ask them to send it again.
+    """
     from conversations.start import notice_text
 
-    return Outcome(
-        replies=[Reply(texts.NOTICE_FIRST), Reply(notice_text(context), keyboards.notice())]
-    )
+    message = update.message
+    if message is not None and is_crisis(message.text):
+        return Outcome(
+            replies=[Reply(texts.CRISIS_NOT_SAVED), Reply(notice_text(context), keyboards.notice())]
+        )
+    if message is not None and message.text is not None and not message.text.startswith("/"):
+        return Outcome(
+            replies=[
+                Reply(texts.NOTICE_FIRST),
+                Reply(notice_text(context), keyboards.notice(resend=True)),
+            ]
+        )
+    return Outcome(replies=[Reply(texts.WELCOME), Reply(notice_text(context), keyboards.notice())])
+
+
+def _close_reply_keyboard(outcome: Outcome) -> None:
+    """Leaving the finder: take its "Share my location" button away from the keyboard."""
+    reply_keyboards = (ReplyKeyboardMarkup, ReplyKeyboardRemove)
+    if any(isinstance(reply.markup, reply_keyboards) for reply in outcome.replies):
+        return
+    for index, reply in enumerate(outcome.replies):
+        if reply.markup is None:
+            outcome.replies[index] = Reply(reply.text, ReplyKeyboardRemove())
+            return
+    outcome.replies.insert(0, Reply(texts.FINDER_CLOSED, ReplyKeyboardRemove()))
 
 
 async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
@@ -127,14 +155,19 @@ async def run_flow(
     query = update.callback_query
     try:
         async with person_tx(update, context) as tx:
+            before = tx.person.state if tx.person is not None else None
             if needs_person and tx.person is None:
-                outcome = notice_outcome(context)
+                outcome = notice_outcome(update, context)
             else:
                 outcome = await fn(update, context, tx)
+            after = tx.person.state if tx.person is not None else None
     except StaleStep:
         # Another update moved this person on between our read and write: show the truth.
         async with person_tx(update, context) as tx:
-            outcome = stale(tx.person) if tx.person is not None else notice_outcome(context)
+            before = after = tx.person.state if tx.person is not None else None
+            outcome = stale(tx.person) if tx.person is not None else notice_outcome(update, context)
+    if before == Step.FINDER_PLACE and after != Step.FINDER_PLACE:
+        _close_reply_keyboard(outcome)
     if query is not None:
         await answer(query, outcome.toast)
     await deliver(update, context, outcome)
@@ -160,19 +193,42 @@ def buttons(
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:")
 
 
-def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
-    """Free text goes to the handler of the step the person is on (read from the database)."""
+def step_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> FlowFn:
+    """The flow function for free text: the handler of the step the person is on."""
 
     async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
         assert tx.person is not None
+        message = update.message
+        if message is not None and is_crisis(message.text):
+            # The urgent reply went first (group -1). Keep nothing, and carry on gently.
+            return Outcome(replies=[Reply(texts.CRISIS_NOT_SAVED), *prompt_for(tx.person)])
         step = step_of(tx.person.state)
         handler = steps.get(step) if step is not None else None
         return await (handler or fallback)(update, context, tx)
+
+    return route
+
+
+def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
+    """Free text goes to the handler of the step the person is on (read from the database)."""
+    route = step_router(steps, fallback)
 
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, route)
 
     return MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, callback)
+
+
+async def unknown_button(update: Update, context: Context) -> None:
+    """Any button no flow claims (forged, or from an older version): answer, change nothing."""
+    query = update.callback_query
+    if query is not None:
+        await answer(query, texts.UNKNOWN_BUTTON)
+
+
+def unknown_buttons() -> CallbackQueryHandler[Context, None]:
+    """Register last: every button press gets an answer, so no spinner is left turning."""
+    return CallbackQueryHandler(unknown_button)
 
 
 def callback_parts(update: Update) -> list[str]:

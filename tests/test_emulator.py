@@ -230,6 +230,10 @@ async def test_conversation_through_the_real_updater(wiring: Wiring) -> None:
         echo = await emu.next_bot_message(PERSON, sent.message_id or 0)
         assert echo.text == "You said: hello 123"
 
+        emu.user_sends(PERSON, "one more")
+        await emu.wait_until_idle()
+        assert emu.bot_texts(PERSON)[-1] == "You said: one more"
+
         sent = emu.user_sends(PERSON, "/start")
         second = await emu.next_bot_message(PERSON, sent.message_id or 0)
         emu.user_presses(PERSON, second.message_id, "no")
@@ -238,6 +242,7 @@ async def test_conversation_through_the_real_updater(wiring: Wiring) -> None:
     assert emu.bot_texts(PERSON) == [
         "You chose yes",
         "You said: hello 123",
+        "You said: one more",
     ]
     methods = [c.method for c in emu.calls() if c.method != "getUpdates"]
     assert methods[:2] == ["getMe", "deleteWebhook"]

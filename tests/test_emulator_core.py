@@ -421,3 +421,49 @@ async def test_control_api_drives_people_and_reads_chats(
         assert script.headers["content-type"].startswith("text/javascript")
         assert (await client.get("/../../etc/passwd")).status_code == 404
         assert (await client.get("/%2e%2e/secret")).status_code == 404
+
+
+def test_server_refuses_non_loopback_addresses(emu: TelegramEmulator) -> None:
+    with pytest.raises(ValueError, match="only listens on loopback"):
+        EmulatorServer(emu, host="0.0.0.0")  # noqa: S104 (the point of the test)
+
+
+async def test_replies_both_ways_and_bulk_delete(emu: TelegramEmulator) -> None:
+    said = emu.user_sends(PERSON, "question")
+    answer = await call(
+        emu,
+        "sendMessage",
+        chat_id=PERSON,
+        text="answer",
+        reply_parameters={"message_id": said.message_id},
+    )
+    assert answer.body["result"]["reply_to_message"]["text"] == "question"
+    missing = await call(
+        emu, "sendMessage", chat_id=PERSON, text="x", reply_parameters={"message_id": 99}
+    )
+    assert missing.body["description"] == "Bad Request: message to be replied not found"
+    tolerant = await call(
+        emu,
+        "sendMessage",
+        chat_id=PERSON,
+        text="x",
+        reply_parameters={"message_id": 99, "allow_sending_without_reply": True},
+    )
+    assert "reply_to_message" not in tolerant.body["result"]
+    # A failed send takes no message id: ids stay dense, as in Telegram.
+    assert tolerant.body["result"]["message_id"] == answer.body["result"]["message_id"] + 1
+
+    reply = emu.user_sends(
+        PERSON, "thanks", reply_to_message_id=answer.body["result"]["message_id"]
+    )
+    (update,) = [u for u in updates(emu) if u.update_id == reply.update_id]
+    assert update.message is not None
+    assert update.message.reply_to_message is not None
+    assert update.message.reply_to_message.from_user is not None
+    assert update.message.reply_to_message.from_user.is_bot
+
+    bot_ids = [m.message_id for m in emu.bot_messages(PERSON)]
+    cleared = await call(emu, "deleteMessages", chat_id=PERSON, message_ids=[*bot_ids, 404])
+    assert cleared.body["result"] is True  # unknown ids are skipped
+    assert emu.bot_messages(PERSON) == []
+    assert [m.text for m in emu.chat(PERSON) if not m.deleted] == ["question", "thanks"]

