@@ -249,53 +249,9 @@ class PersonTransaction:
     async def erase(self) -> ErasureSummary:
         """Crypto-shred the person: rows gone, key gone, pending notices cancelled, journaled."""
         person = self._require()
-        connection = self._connection
-        disclosures = (
-            await connection.execute(
-                select(func.count()).where(DISCLOSURES.c.person_id == person.id)
-            )
-        ).scalar_one()
-        live = [ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]
-        referral_rows = (
-            await connection.execute(
-                select(REFERRALS.c.id, REFERRALS.c.mentor_id).where(
-                    REFERRALS.c.person_id == person.id, REFERRALS.c.status.in_(live)
-                )
-            )
-        ).all()
-        referral_ids = [row.id for row in referral_rows]
-        if referral_ids:
-            await connection.execute(
-                update(REFERRALS)
-                .where(REFERRALS.c.id.in_(referral_ids))
-                .values(
-                    status=ReferralStatus.WITHDRAWN.value,
-                    closed_at=self.now,
-                    next_ladder_at=None,
-                    version=REFERRALS.c.version + 1,
-                )
-            )
-        open_statuses = [OutboxStatus.PENDING.value, OutboxStatus.INFLIGHT.value]
-        about_person = (OUTBOX.c.payload_subject == person.id) | (
-            OUTBOX.c.recipient_id == person.id
-        )
-        if referral_ids:
-            about_person = about_person | OUTBOX.c.referral_id.in_(referral_ids)
-        cancelled = await connection.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.status.in_(open_statuses), about_person)
-            .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
-        )
-        await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person.id))
-        await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person.id))
-        await shred_subject_key(connection, person.id, self.now)
+        summary = await erase_person(self._connection, person.id, self.now)
         self.person = None
-        return ErasureSummary(
-            disclosures=int(disclosures),
-            referrals_withdrawn=len(referral_ids),
-            notifications_cancelled=int(cancelled.rowcount),
-            mentor_ids_to_tell=tuple(row.mentor_id for row in referral_rows if row.mentor_id),
-        )
+        return summary
 
     @property
     def connection(self) -> AsyncConnection:
@@ -310,6 +266,55 @@ class PersonTransaction:
 
 def _seal_draft(cipher: FieldCipher, person_id: str, draft: dict[str, Any]) -> bytes:
     return cipher.seal(PEOPLE.name, "draft_ct", person_id, json.dumps(draft).encode())
+
+
+async def erase_person(
+    connection: AsyncConnection, person_id: str, now: datetime
+) -> ErasureSummary:
+    """Crypto-shred one person by id inside the caller's transaction: live referrals
+    withdrawn, pending notices about them cancelled, answers and row deleted, data key
+    shredded and the erasure journaled. Shared by /forget and the retention purge."""
+    disclosures = (
+        await connection.execute(select(func.count()).where(DISCLOSURES.c.person_id == person_id))
+    ).scalar_one()
+    live = [ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]
+    referral_rows = (
+        await connection.execute(
+            select(REFERRALS.c.id, REFERRALS.c.mentor_id).where(
+                REFERRALS.c.person_id == person_id, REFERRALS.c.status.in_(live)
+            )
+        )
+    ).all()
+    referral_ids = [row.id for row in referral_rows]
+    if referral_ids:
+        await connection.execute(
+            update(REFERRALS)
+            .where(REFERRALS.c.id.in_(referral_ids))
+            .values(
+                status=ReferralStatus.WITHDRAWN.value,
+                closed_at=now,
+                next_ladder_at=None,
+                version=REFERRALS.c.version + 1,
+            )
+        )
+    open_statuses = [OutboxStatus.PENDING.value, OutboxStatus.INFLIGHT.value]
+    about_person = (OUTBOX.c.payload_subject == person_id) | (OUTBOX.c.recipient_id == person_id)
+    if referral_ids:
+        about_person = about_person | OUTBOX.c.referral_id.in_(referral_ids)
+    cancelled = await connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.status.in_(open_statuses), about_person)
+        .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
+    )
+    await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person_id))
+    await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
+    await shred_subject_key(connection, person_id, now)
+    return ErasureSummary(
+        disclosures=int(disclosures),
+        referrals_withdrawn=len(referral_ids),
+        notifications_cancelled=int(cancelled.rowcount),
+        mentor_ids_to_tell=tuple(row.mentor_id for row in referral_rows if row.mentor_id),
+    )
 
 
 @asynccontextmanager
