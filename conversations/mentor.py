@@ -175,6 +175,7 @@ async def accept(
     referral = await referrals.by_ref(connection, public_ref)
     if referral is None or not referral.may_be_taken_by(mentor.office_id, mentor.pilot_area):
         return AcceptResult.NOT_ALLOWED
+    await referrals.lock_person(connection, referral.person_id)
     if not await referrals.claim(connection, referral, mentor.id, now):
         current = await referrals.by_id(connection, referral.id)
         if current is not None and current.status == ReferralStatus.ACCEPTED:
@@ -347,6 +348,7 @@ async def close_referral(
     if referral is None or referral.mentor_id != mentor.id:
         return MentorOutcome.say(texts.MENTOR_NO_CHAT.format(ref=public_ref))
     now = services.clock()
+    await referrals.lock_person(connection, referral.person_id)
     if not await referrals.close(connection, referral, now, mentor_id=mentor.id):
         return MentorOutcome.say(texts.MENTOR_CHAT_ENDED.format(ref=public_ref))
     await referrals.drop_unsent(connection, referral.id, (Kind.ACCEPTED,))
@@ -569,6 +571,7 @@ async def revoke_mentor(
         return None
     handed_back = 0
     for referral in await referrals.held_by(connection, mentor_id):
+        await referrals.lock_person(connection, referral.person_id)
         if not await referrals.reopen(connection, referral):
             continue
         reopened = await referrals.by_id(connection, referral.id)

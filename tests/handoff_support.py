@@ -1,10 +1,6 @@
 """Test-only helpers for the handoff tests: make mentors the way real ones are made,
-and (until bot/delivery lands) deliver queued outbox rows through the real bot.
-
-`drain` is NOT the delivery worker: no lease, no retries, no backoff. It only does what
-a message needs to reach a chat — the worker's check-before-send, decrypt the payload
-and the recipient's chat id, send or edit, mark sent — so flow tests can see what
-mentors and people receive. Delete it when the tests switch to bot/delivery.
+and deliver queued outbox rows with the real delivery worker (bot/delivery), reporting
+what this round sent and what it marked dead.
 """
 
 from __future__ import annotations
@@ -15,20 +11,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
-from telegram import InlineKeyboardMarkup
-from telegram.error import TelegramError
+from sqlalchemy import Table, select
 
 from conversations import texts
 from conversations.context import SERVICES_KEY, Services
 from storage import mentors
 from storage.directory import office_by_id
-from storage.mentors import MENTORS
 from storage.models import MentorRole, OutboxMessage, OutboxStatus
-from storage.outbox import LIVE_WHILE, Edit, open_payload
 from storage.people import chat_id_of
-from storage.referrals import REF_PATTERN, REFERRALS
-from storage.subjects import open_subject_key
+from storage.referrals import REF_PATTERN
 from tests.harness import Harness
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -90,125 +81,38 @@ class Drained:
 
 
 async def drain(harness: Harness) -> Drained:
-    """Deliver every due pending outbox row once, through the running bot."""
+    """Run the real delivery worker until nothing is due; what it sent (kind, chat id)
+    and what it marked dead (kind, reason) in this round, in queue order."""
     services = services_of(harness)
-    assert harness.app is not None
-    bot = harness.app.bot
-    now = services.clock()
+    before = await _statuses(services)
+    await harness.deliver()
     result = Drained([], [])
     async with services.database.transaction() as connection:
         rows = (
-            await connection.execute(
-                select(OUTBOX)
-                .where(
-                    OUTBOX.c.status == OutboxStatus.PENDING.value,
-                    OUTBOX.c.next_attempt_at <= now,
-                )
-                .order_by(OUTBOX.c.created_at, OUTBOX.c.id)
-            )
+            await connection.execute(select(OUTBOX).order_by(OUTBOX.c.created_at, OUTBOX.c.id))
         ).all()
-    for row in rows:
-        async with services.database.transaction() as connection:
-            reason = await _obsolete(connection, row)
-            target: tuple[int, Any] | None = None
-            payload = None
-            of_message: int | None = None
-            if reason is None:
-                if row.recipient_kind == "person":
-                    target = await chat_id_of(connection, services.ring, row.recipient_id)
-                else:
-                    target = await mentors.mentor_chat_id(
-                        connection, services.ring, row.recipient_id
-                    )
-                cipher = await open_subject_key(connection, services.ring, row.payload_subject)
-                if target is None or cipher is None or row.payload_ct is None:
-                    reason = "obsolete"
-                else:
-                    payload = open_payload(cipher, row.id, row.payload_ct)
-                    if isinstance(payload, Edit):
-                        of_message = (
-                            await connection.execute(
-                                select(OUTBOX.c.sent_message_id).where(OUTBOX.c.id == payload.of)
-                            )
-                        ).scalar_one_or_none()
-                        if of_message is None:
-                            reason = "nothing_to_edit"
-            if reason is not None:
-                await _finish(connection, row.id, dead=reason)
-                result.dead.append((row.kind, reason))
+        for row in rows:
+            if before.get(row.id) in (OutboxStatus.SENT.value, OutboxStatus.DEAD.value):
                 continue
-        assert target is not None and payload is not None
-        markup = InlineKeyboardMarkup.de_json(payload.markup, bot) if payload.markup else None
-        try:
-            if isinstance(payload, Edit):
-                assert of_message is not None
-                await bot.edit_message_text(
-                    payload.text,
-                    chat_id=target[0],
-                    message_id=of_message,
-                    reply_markup=markup,
-                    parse_mode=None,
-                )
-                message_id = None
-            else:
-                message = await bot.send_message(
-                    target[0],
-                    payload.text,
-                    reply_markup=markup,
-                    protect_content=payload.protect,
-                    parse_mode=None,
-                )
-                message_id = message.message_id
-        except TelegramError as error:
-            async with services.database.transaction() as connection:
-                await _finish(connection, row.id, dead=type(error).__name__)
-            result.dead.append((row.kind, type(error).__name__))
-            continue
-        async with services.database.transaction() as connection:
-            await _finish(connection, row.id, sent_message_id=message_id, now=now)
-        result.sent.append((row.kind, target[0]))
-    await harness.settle()
+            if row.status == OutboxStatus.SENT.value:
+                result.sent.append((row.kind, await _chat_of(connection, services, row)))
+            elif row.status == OutboxStatus.DEAD.value:
+                result.dead.append((row.kind, row.last_error or ""))
     return result
 
 
-async def _obsolete(connection: Any, row: Any) -> str | None:
-    """The worker's check-before-send (storage.outbox.LIVE_WHILE)."""
-    live = LIVE_WHILE.get(row.kind)
-    if row.referral_id is not None and live is not None:
-        status = (
-            await connection.execute(
-                select(REFERRALS.c.status).where(REFERRALS.c.id == row.referral_id)
-            )
-        ).scalar_one_or_none()
-        if status not in live:
-            return "obsolete"
-    if row.recipient_kind == "mentor":
-        exists = (
-            await connection.execute(select(MENTORS.c.id).where(MENTORS.c.id == row.recipient_id))
-        ).scalar_one_or_none()
-        if exists is None:
-            return "obsolete"
-    return None
+async def _statuses(services: Services) -> dict[str, str]:
+    async with services.database.transaction() as connection:
+        rows = (await connection.execute(select(OUTBOX.c.id, OUTBOX.c.status))).all()
+    return {row.id: row.status for row in rows}
 
 
-async def _finish(
-    connection: Any,
-    row_id: str,
-    *,
-    dead: str | None = None,
-    sent_message_id: int | None = None,
-    now: Any = None,
-) -> None:
-    values: dict[str, Any] = {"payload_ct": None}
-    if dead is not None:
-        values |= {"status": OutboxStatus.DEAD.value, "last_error": dead}
+async def _chat_of(connection: Any, services: Services, row: Any) -> int:
+    if row.recipient_kind == "person":
+        found = await chat_id_of(connection, services.ring, row.recipient_id)
     else:
-        values |= {
-            "status": OutboxStatus.SENT.value,
-            "sent_message_id": sent_message_id,
-            "sent_at": now,
-        }
-    await connection.execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(**values))
+        found = await mentors.mentor_chat_id(connection, services.ring, row.recipient_id)
+    return found[0] if found is not None else 0
 
 
 def table_digest(rows: list[Any]) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application
+from bot.delivery import worker_of
 from bot.runner import start_application, stop_application
 from bot.sandbox import EmulatorRequest, TelegramEmulator
 from bot.settings import Settings
@@ -47,9 +48,13 @@ class Harness:
         tmp_path: Path,
         *,
         token: str = TEST_TOKEN,
+        delivery: bool = False,
         **setting_overrides: Any,
     ) -> None:
         self.emu = TelegramEmulator(token)
+        # The outbox worker is attached but driven by the test (`deliver()`), so what a
+        # chat shows never races a background task; `delivery=True` runs it as in prod.
+        self.delivery = delivery
         self.ring = ring
         self.clock = MovableClock()
         self.settings = Settings(
@@ -69,6 +74,7 @@ class Harness:
             clock=self.clock,
             ring=self.ring,
             rate_limit=False,
+            delivery=self.delivery,
         )
 
     async def start(self) -> None:
@@ -84,6 +90,13 @@ class Harness:
         """A new Application on the same database: nothing acknowledged may be lost."""
         await self.stop()
         await self.start()
+
+    async def deliver(self) -> int:
+        """Run the real delivery worker until nothing is due; how many rows it handled."""
+        assert self.app is not None
+        handled = await worker_of(self.app).drain()
+        await self.settle()
+        return handled
 
     async def settle(self, timeout: float = 10.0) -> None:
         """Wait until every update was fetched and fully handled."""

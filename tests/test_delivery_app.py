@@ -19,7 +19,7 @@ MENTOR_IDS = [7_200_000_301, 7_200_000_302, 7_200_000_303, 7_200_000_304, 7_200_
 async def test_the_running_application_delivers_and_stops_cleanly(
     database_url: str, ring: KeyRing, tmp_path: Path
 ) -> None:
-    harness = Harness(database_url, ring, tmp_path)
+    harness = Harness(database_url, ring, tmp_path, delivery=True)
     await harness.start()
     try:
         app = harness.app

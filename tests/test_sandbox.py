@@ -27,6 +27,7 @@ from conversations import texts
 from storage import mentors
 from storage.directory import gazetteer, office_by_id
 from storage.mentors import INVITES
+from storage.referrals import REF_PATTERN
 from tests.sandbox_process import SandboxProcess, fetch
 
 PORTSMOUTH = next(place for place in gazetteer() if place.name == "Portsmouth")
@@ -75,6 +76,20 @@ class Phone:
 
     async def send(self, text: str) -> None:
         await self.call("send", {"user_id": self.user_id, "text": text})
+
+    async def press_when_shown(self, label: str, timeout: float = 10.0) -> None:
+        """Wait for the button to appear (the bot answers on its own time), then press it."""
+        await self.wait_for(
+            lambda ms: any(
+                button["text"] == label
+                for m in ms
+                for row in (m["reply_markup"] or {}).get("inline_keyboard", [])
+                for button in row
+            ),
+            f"button {label!r}",
+            timeout,
+        )
+        await self.press(label)
 
     async def press(self, label: str) -> None:
         for message in reversed(await self.chat()):
@@ -131,6 +146,56 @@ async def test_the_real_bot_answers_the_page_over_http(tmp_path: Path) -> None:
         # Every one of those replies went through the Bot API port, not in process.
         assert run.emulator.calls("sendMessage")
         assert run.emulator.calls("getUpdates")
+    _assert_no_raw_id(root, run)
+
+
+async def test_a_whole_handoff_through_the_control_api(tmp_path: Path) -> None:
+    """What the page does, without a browser: the person asks near PO1 2AB, the demo
+    mentor's card arrives protected, Accept, and one message is passed each way."""
+    office = office_by_id(DEMO_OFFICE_ID)
+    assert office is not None
+    root = tmp_path / "sandbox"
+    async with (
+        running_sandbox(plain_settings(), port=0, root=root) as run,
+        httpx.AsyncClient(base_url=run.url, trust_env=False) as client,
+    ):
+        person, mentor = Phone(client, run.person_id), Phone(client, run.mentor_id)
+        await person.send("/start")
+        await person.wait_for_text("Before you tell us anything")
+        for label in (texts.BTN_CONTINUE, texts.BTN_MENTOR):
+            await person.press_when_shown(label)
+        await person.wait_for_text(texts.FINDER_ASK)
+        await person.send("PO1 2AB")
+        for label in (
+            texts.BTN_MENTOR_AT.format(name=office.name),
+            texts.BTN_CONTACT_BOT,
+            texts.MENTOR_TIME_LABELS["any"],
+            texts.BTN_SEND_REQUEST,
+        ):
+            await person.press_when_shown(label)
+        await person.wait_for_text("Your reference is R-")
+        found = re.search(REF_PATTERN, "\n".join(await person.bot_texts()))
+        assert found is not None
+        ref = found.group(0)
+
+        cards = await mentor.wait_for(
+            lambda ms: any(f"New request {ref}" in (m["text"] or "") for m in ms), "the card"
+        )
+        card = next(m for m in cards if f"New request {ref}" in (m["text"] or ""))
+        assert card["protect_content"]
+        await mentor.press_when_shown(texts.BTN_ACCEPT)
+        await person.wait_for_text(
+            texts.MENTOR_ACCEPTED.format(name="Jo", office=office.name, ref=ref)
+        )
+
+        await person.send("Hello from the person")
+        await mentor.wait_for_text(f"{ref}: Hello from the person")
+        await mentor.send("Hello from Jo")
+        await person.wait_for_text("Jo: Hello from Jo")
+
+        mentor_side = "\n".join(await mentor.bot_texts())
+        assert str(run.person_id) not in mentor_side
+        assert "PO1 2AB" not in mentor_side
     _assert_no_raw_id(root, run)
 
 

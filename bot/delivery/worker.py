@@ -222,8 +222,9 @@ class DeliveryWorker:
             verdicts = await self.check(connection, rows)
             for row in rows:
                 verdict = verdicts[row.id]
-                if row.attempts > self.policy.max_attempts:
-                    # Earlier attempts died mid-send (a crash loop): stop here.
+                if row.attempts > self.policy.crash_loop_claims:
+                    # Claimed this often without an outcome: the worker keeps dying while it
+                    # holds this row (a crash loop). Stop here and tell a person.
                     await self._dead(connection, row, Reason.GAVE_UP)
                 elif isinstance(verdict, Skip):
                     await self._dead(connection, row, verdict.reason)
