@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import tornado.httpserver
-import tornado.netutil
 import tornado.web
 from sqlalchemy import text
 
@@ -102,10 +101,25 @@ class HealthServer:
         await self._server.close_all_connections()
 
 
+def _bind(listen: str, port: int) -> socket.socket:
+    """A listening socket, closed again if it cannot bind (the port may be taken)."""
+    family = socket.AF_INET6 if ":" in listen else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((listen, port))
+        sock.listen(16)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 async def start_health_server(check: Check, listen: str, port: int) -> HealthServer:
     app = _HealthApp([(r"/healthz", _HealthHandler, {"check": check})])
     server = tornado.httpserver.HTTPServer(app, xheaders=True)
-    sockets = tornado.netutil.bind_sockets(port, address=listen)
+    sockets = [_bind(listen, port)]
     server.add_sockets(sockets)
     health = HealthServer(server, sockets)
     log.info("event=health_server_started port=%d", health.port)

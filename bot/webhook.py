@@ -7,13 +7,12 @@ queued. The secret is therefore required here: without it anyone who learns the 
 could post fake updates.
 
 PTB logs a request's body when it cannot parse it (at CRITICAL, and at DEBUG for every
-request); that body holds message text and ids, so a filter drops those records' data.
-Polling stays the default (`firststep run`).
+request); bot.logs' library filter (installed by build_application) keeps those records'
+wording and drops their values. Polling stays the default (`firststep run`).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +23,6 @@ from bot.runner import ALLOWED_UPDATES
 from bot.settings import Settings
 from conversations.context import FirstStepApp
 
-UPDATER_LOGGER = "telegram.ext.Updater"
 BOOTSTRAP_RETRIES = 5
 
 MISSING_SECRET = (
@@ -36,24 +34,6 @@ MISSING_URL = (
     "Setting FIRSTSTEP_WEBHOOK_URL is required with --webhook: the https:// address of "
     "your reverse proxy that forwards to FIRSTSTEP_WEBHOOK_LISTEN:FIRSTSTEP_WEBHOOK_PORT."
 )
-
-
-class DropUpdatePayloads(logging.Filter):
-    """Keeps PTB's webhook log lines but never the update they received."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "data" in str(record.msg).lower() and (record.args or record.exc_info):
-            record.msg = "event=webhook_payload (content not logged)"
-            record.args = None
-            record.exc_info = None
-            record.exc_text = None
-        return True
-
-
-def install_payload_filter() -> None:
-    logger = logging.getLogger(UPDATER_LOGGER)
-    if not any(isinstance(f, DropUpdatePayloads) for f in logger.filters):
-        logger.addFilter(DropUpdatePayloads())
 
 
 def webhook_problem(settings: Settings) -> str | None:
@@ -92,7 +72,6 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 def run_webhook(settings: Settings) -> None:
     """Production webhook mode: PTB owns the loop and the signals, as in run_polling."""
     configure_logging(settings.log_level)
-    install_payload_filter()
     application = build_application(settings)
     install_operations(application, settings)
     application.run_webhook(**webhook_options(settings))
@@ -100,7 +79,6 @@ def run_webhook(settings: Settings) -> None:
 
 async def start_webhook_application(application: FirstStepApp, settings: Settings) -> None:
     """What run_webhook does, without owning the loop (tests, embedding)."""
-    install_payload_filter()
     await application.initialize()
     if application.post_init is not None:
         await application.post_init(application)

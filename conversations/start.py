@@ -61,7 +61,6 @@ async def start(update: Update, context: Context, tx: PersonTransaction) -> Outc
     person = tx.person
     if person is None:
         event("start.new")
-        await record_event(tx.connection, "first_contact", tx.now)
         return Outcome.say(texts.WELCOME, Reply(notice_text(context), keyboards.notice(office_id)))
     draft = dict(person.draft)
     replies = [Reply(texts.WELCOME_BACK)]

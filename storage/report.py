@@ -47,15 +47,14 @@ from storage.suppression import (
 COUNTS = cast(Table, EventCount.__table__)
 REFERRALS = cast(Table, Referral.__table__)
 
-# Counters the flows record (storage.updates.record_event).
-FIRST_CONTACT = "first_contact"
+# Counters the flows record (storage.updates.record_event). Someone who leaves before
+# accepting the privacy notice is not counted at all: nothing is kept before that.
 NOTICE_ACCEPTED = "notice_accepted"
 DISCLOSURE_SAVED = "disclosure_saved"
 DEEP_LINK = "deep_link"
 
 WEEKLY_MEASURES = (
-    (FIRST_CONTACT, "First contacts (privacy notice shown)"),
-    (NOTICE_ACCEPTED, "Privacy notice accepted"),
+    (NOTICE_ACCEPTED, "New contacts (privacy notice accepted)"),
     (DISCLOSURE_SAVED, "Disclosures saved"),
 )
 LADDER_STEPS = (
@@ -64,16 +63,18 @@ LADDER_STEPS = (
     "Offered to the whole pilot area",
     "Coordinator alerted",
 )
+# Feedback answer codes (conversations/feedback.py) and how the report names them.
+HELPED_ORDER = ("yes", "a_bit", "no")
+NEXT_STEP_ORDER = ("treatment", "training", "volunteering", "work", "not_yet")
 ANSWER_LABELS = {
     "yes": "Yes",
+    "a_bit": "A bit",
     "no": "No",
-    "unsure": "Not sure",
-    "skip": "Prefer not to say",
     "treatment": "Treatment",
     "training": "Training",
     "volunteering": "Volunteering",
     "work": "Work",
-    "none": "None yet",
+    "not_yet": "Not yet",
 }
 SAFE_ANSWER = re.compile(r"^[a-z_]{1,16}$")
 MEDIAN_MIN_CLAIMS = THRESHOLD
@@ -354,7 +355,9 @@ async def build_report(
         weekly=ReportTable(
             name="weekly_activity",
             title="Activity per week",
-            note="New contacts, notices accepted, disclosures saved and referrals made.",
+            note="New contacts (people who accepted the privacy notice), disclosures "
+            "saved and referrals made. Nothing, not even a count, is kept about someone "
+            "who leaves before accepting the notice.",
             row_header="Measure",
             row_labels=(*(label for _, label in WEEKLY_MEASURES), "Referrals made"),
             col_labels=labels or ("(no data yet)",),
@@ -378,14 +381,12 @@ async def build_report(
             col_labels=LADDER_STEPS,
             published=ladder_table,
         ),
-        helped=_answers_table(
-            "outcome_helped", "Outcome: did it help?", helped, ("yes", "unsure", "no", "skip")
-        ),
+        helped=_answers_table("outcome_helped", "Outcome: did it help?", helped, HELPED_ORDER),
         next_step=_answers_table(
             "outcome_next_step",
             "Outcome: next step",
             next_step,
-            ("treatment", "training", "volunteering", "work", "none", "skip"),
+            NEXT_STEP_ORDER,
         ),
         poster_starts=ReportTable(
             name="poster_starts_by_office",

@@ -7,6 +7,7 @@ test runs on SQLite and, when FIRSTSTEP_TEST_DATABASE_URL is set, on PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +27,10 @@ from tests.ops_helpers import (
     PEOPLE,
     REFERRALS,
     T0,
+    cli_env,
     count,
     days,
+    firststep,
     make_outbox,
     make_person,
     make_referral,
@@ -263,3 +266,25 @@ async def test_daily_purge_job_inside_the_running_bot(harness: Harness) -> None:
         job.schedule_removal()
     again = await schedule_purge(harness.app, harness.settings)
     assert [job.name for job in again] == [PURGE_JOB]
+
+
+async def test_purge_command_dry_run_then_real(
+    database: Database, database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    """`firststep purge` on the real clock: a person silent since January is past 30 days."""
+    person = await make_person(database, ring, 602, now=T0)
+    env = cli_env(database_url)
+
+    dry = await firststep(tmp_path, env, "purge", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "people_inactive: would remove 1" in dry.out
+    assert "dry run: nothing was removed" in dry.out
+    assert await count(database, PEOPLE, id=person) == 1
+    assert await last_purge_at(database) is None
+
+    real = await firststep(tmp_path, env, "purge")
+    assert real.code == 0, real.err
+    assert "people_inactive: removed 1" in real.out
+    assert await count(database, PEOPLE, id=person) == 0
+    assert await count(database, JOURNAL, subject_id=person) == 1
+    assert await last_purge_at(database) is not None
