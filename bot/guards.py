@@ -5,6 +5,10 @@ a group it is added to) → edits ignored → per-person rate limit (in memory, 
 database write) → update_id deduplication → only text, buttons and shared locations
 (media is never downloaded) → a length cap on text. A refused update stops here with
 `ApplicationHandlerStop`.
+
+Deduplication: an update a person flow will take is claimed inside that flow's own
+transaction (`defer_claim`), so the claim commits with the step it caused and the update
+costs one commit, not two. Anything else is claimed here, before it is acted on.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from conversations import texts
 from conversations.common import event
 from conversations.context import Context
+from conversations.flow import defer_claim, handled_by_flow
 from storage.updates import claim_update
 
 MEDIA_ATTRIBUTES = (
@@ -146,7 +151,9 @@ async def guard(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
 
     services = context.services
-    if not await claim_update(services.database, update.update_id, services.clock()):
+    if _flow_will_claim(update, context):
+        defer_claim(context, update.update_id)
+    elif not await claim_update(services.database, update.update_id, services.clock()):
         event("guard.duplicate_update")
         raise ApplicationHandlerStop
 
@@ -170,6 +177,18 @@ async def guard(update: Update, context: Context) -> None:
             chat.id, texts.TOO_LONG.format(length=len(message.text), limit=limit)
         )
         raise ApplicationHandlerStop
+
+
+def _flow_will_claim(update: Update, context: Context) -> bool:
+    """A person flow takes this update, and no check below refuses it first."""
+    message = update.message
+    if (
+        message is not None
+        and message.text is not None
+        and len(message.text) > context.services.settings.max_text_length
+    ):
+        return False
+    return handled_by_flow(update, context.application.handlers.get(0, []))
 
 
 def build_guard_handler() -> TypeHandler[Update, Context, None]:
