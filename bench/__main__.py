@@ -39,8 +39,8 @@ class Sizes:
     pg_people: int
 
 
-FULL = Sizes(people=200, rounds=5, memory_people=10_000, http_people=60, pg_people=100)
-QUICK = Sizes(people=40, rounds=5, memory_people=1_000, http_people=24, pg_people=40)
+FULL = Sizes(people=100, rounds=5, memory_people=2_000, http_people=30, pg_people=60)
+QUICK = Sizes(people=24, rounds=5, memory_people=300, http_people=12, pg_people=24)
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -45,12 +45,14 @@ async def measure_memory(
     try:
         await run_batch(warmup)
         before = rss_bytes()
+        curve: list[tuple[int, float]] = [(0, 0.0)]
         started = time.perf_counter()
         done = 0
         while done < people:
             count = min(batch, people - done)
             await run_batch(count)
             done += count
+            curve.append((done, (rss_bytes() - before) / MB))
         elapsed = time.perf_counter() - started
         after = rss_bytes()
     finally:
@@ -62,5 +64,16 @@ async def measure_memory(
         "rss_after_mb": after / MB,
         "growth_mb": (after - before) / MB,
         "bytes_per_person": (after - before) / people if people else 0.0,
+        "second_half_bytes_per_person": _second_half_slope(curve),
+        "growth_curve_mb": [[n, round(mb, 2)] for n, mb in curve],
         "seconds": elapsed,
     }
+
+
+def _second_half_slope(curve: list[tuple[int, float]]) -> float:
+    """Bytes per person over the second half of the run: whether growth is still going on
+    (caches filling up level off; memory kept per person does not)."""
+    half = curve[-1][0] / 2
+    start = min(curve, key=lambda point: abs(point[0] - half))
+    people = curve[-1][0] - start[0]
+    return (curve[-1][1] - start[1]) * MB / people if people else 0.0

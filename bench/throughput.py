@@ -24,9 +24,13 @@ from conversations.context import FirstStepApp
 
 @dataclass
 class Side:
-    """One side's timings over all rounds (ns per update, per round)."""
+    """One side's timings over all rounds (ns per update, per round; CPU s per round)."""
 
     rounds: list[list[int]] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def cpu_us_per_update(self) -> list[float]:
+        return [c / len(r) * 1e6 for c, r in zip(self.cpu, self.rounds, strict=True)]
 
     def rate(self, index: int) -> float:
         latencies = self.rounds[index]
@@ -49,34 +53,45 @@ class PersonIds:
         return [next(self._ids) for _ in range(count)]
 
 
-async def run_journeys(bots: Bots, people: Sequence[int]) -> list[int]:
+async def run_journeys(
+    bots: Bots, people: Sequence[int], cpu: list[float] | None = None
+) -> list[int]:
     """Send `people` through the whole journey; returns the full bot's ns per update."""
-    return await journeys(bots.emu, bots.full, bots.errors, people)
+    return await journeys(bots.emu, bots.full, bots.errors, people, cpu)
 
 
 async def journeys(
-    emu: TelegramEmulator, application: FirstStepApp, errors: ErrorCounter, people: Sequence[int]
+    emu: TelegramEmulator,
+    application: FirstStepApp,
+    errors: ErrorCounter,
+    people: Sequence[int],
+    cpu: list[float] | None = None,
 ) -> list[int]:
     """The scripted journeys of `people` through one Application, tick by tick."""
     register(emu, people)
     latencies: list[int] = []
+    ticks: list[float] = []
     for tick in schedule(people):
         for person, index in tick:
             JOURNEY[index].act(emu, person)
-        latencies.extend(await feed(application, await fetch_raw(emu)))
+        latencies.extend(await feed(application, await fetch_raw(emu), ticks))
+    if cpu is not None:
+        cpu.append(sum(ticks))
     check_finished(emu, people)
     if errors.count:
         raise AssertionError(f"the full bot logged {errors.count} handler errors")
     return latencies
 
 
-async def run_echo(bots: Bots, people: Sequence[int], updates: int) -> list[int]:
+async def run_echo(
+    bots: Bots, people: Sequence[int], updates: int, cpu: list[float] | None = None
+) -> list[int]:
     """The same number of text updates through the echo bot."""
     register(bots.emu, people)
     for k, text in enumerate(echo_texts(updates)):
         bots.emu.user_sends(people[k % len(people)], text)
     raws = await fetch_raw(bots.emu)
-    latencies = await feed(bots.echo, raws)
+    latencies = await feed(bots.echo, raws, cpu)
     echoed = sum(len(bots.emu.bot_texts(person)) for person in people)
     if echoed != updates:
         raise AssertionError(f"the echo bot answered {echoed} of {updates} updates")
@@ -106,6 +121,16 @@ class ThroughputResult:
             "full_rounds": [round(r, 1) for r in self.full.rates()],
             "echo_rounds": [round(r, 1) for r in self.echo.rates()],
             "ratio_rounds": [round(r, 3) for r in self.ratios()],
+            "full_cpu_us_per_update": median(self.full.cpu_us_per_update()),
+            "echo_cpu_us_per_update": median(self.echo.cpu_us_per_update()),
+            "cpu_ratio": median(
+                [
+                    e / f
+                    for f, e in zip(
+                        self.full.cpu_us_per_update(), self.echo.cpu_us_per_update(), strict=True
+                    )
+                ]
+            ),
             "latency_us": {
                 "p50": percentile(latencies, 0.50) / 1e3,
                 "p90": percentile(latencies, 0.90) / 1e3,
@@ -129,12 +154,13 @@ async def measure(
         await run_echo(bots, ids.take(warmup), warmup * len(JOURNEY))
         for number in range(rounds):
             full_people, echo_people = ids.take(people), ids.take(people)
+            full, echo = result.full, result.echo
             if number % 2 == 0:
-                result.echo.rounds.append(await run_echo(bots, echo_people, updates))
-                result.full.rounds.append(await run_journeys(bots, full_people))
+                echo.rounds.append(await run_echo(bots, echo_people, updates, echo.cpu))
+                full.rounds.append(await run_journeys(bots, full_people, full.cpu))
             else:
-                result.full.rounds.append(await run_journeys(bots, full_people))
-                result.echo.rounds.append(await run_echo(bots, echo_people, updates))
+                full.rounds.append(await run_journeys(bots, full_people, full.cpu))
+                echo.rounds.append(await run_echo(bots, echo_people, updates, echo.cpu))
         # Countable units per update (statements, commits, round trips), untimed.
         result.per_update = await per_update(bots, ids.take(min(people, 12)), run_journeys)
     return result
