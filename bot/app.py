@@ -6,11 +6,13 @@ import logging
 from functools import partial
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest
 
+from bot.delivery import FloodGate, PausingRateLimiter, attach_worker, stop_worker
 from bot.handlers import register_handlers
 from bot.keyring import load_keyring
+from bot.logs import install_log_privacy
 from bot.settings import Settings
 from conversations import texts
 from conversations.context import (
@@ -38,9 +40,11 @@ async def _setup(
     clock: Clock,
     ring: KeyRing | None,
     migrate: bool,
+    delivery: bool,
     application: FirstStepApp,
 ) -> None:
-    """post_init: open the database, check it, load keys, register the command list."""
+    """post_init: open the database, check it, load keys, register the command list,
+    start the delivery worker."""
     database = Database.from_url(settings.database_url)
     await database.verify()
     if migrate:
@@ -55,10 +59,17 @@ async def _setup(
     await application.bot.set_my_commands(
         [BotCommand(name, description) for name, description in texts.COMMANDS]
     )
+    attach_worker(application, services, settings, start=delivery)
     log.info("event=app_ready")
 
 
+async def _stop(application: FirstStepApp) -> None:
+    """post_stop: the worker stops before the bot and the database close."""
+    await stop_worker(application)
+
+
 async def _teardown(application: FirstStepApp) -> None:
+    await stop_worker(application)
     services = application.bot_data.get(SERVICES_KEY)
     if isinstance(services, Services):
         await services.database.dispose()
@@ -73,20 +84,30 @@ def build_application(
     ring: KeyRing | None = None,
     migrate: bool = True,
     rate_limit: bool = True,
+    delivery: bool = True,
 ) -> FirstStepApp:
-    """The production Application; tests and the sandbox inject `request` and `clock`."""
+    """The production Application; tests and the sandbox inject `request` and `clock`.
+
+    `delivery=False` attaches the outbox worker without starting it, for tests that
+    drive it by hand (`bot.delivery.worker_of(app).run_once()`).
+    """
     if settings.telegram_token is None:
         raise MissingToken
+    # Before anything can log: library records lose their values (updates, payloads, URL).
+    install_log_privacy()
     builder = (
         Application.builder()
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .context_types(ContextTypes(context=Context, bot_data=BotData))
-        .post_init(partial(_setup, settings, clock, ring, migrate))
+        .post_init(partial(_setup, settings, clock, ring, migrate, delivery))
+        .post_stop(_stop)
         .post_shutdown(_teardown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
+        # A 429 pauses every send in the process (handlers and worker) via the FloodGate.
+        limiter = PausingRateLimiter(FloodGate(), max_retries=0)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application: FirstStepApp = builder.build()

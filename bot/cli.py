@@ -23,8 +23,12 @@ T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 keys_app = typer.Typer(no_args_is_help=True, help="The key ring: create, rotate, retire.")
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+mentors_app = typer.Typer(no_args_is_help=True, help="Peer mentors: invite, list, approve, revoke.")
+coordinators_app = typer.Typer(no_args_is_help=True, help="Pilot coordinators: invite, list.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(mentors_app, name="mentors")
+app.add_typer(coordinators_app, name="coordinators")
 
 NO_TOKEN = (
     "No bot token: set FIRSTSTEP_TELEGRAM_TOKEN (in the environment or .env), "  # noqa: S105
@@ -99,11 +103,16 @@ def sandbox(
 ) -> None:
     """Try the whole service locally: a fake Telegram, the real bot, and a web chat page."""
     try:
-        from bot.sandbox.serve import serve_sandbox
-    except ImportError:  # pragma: no cover - the sandbox ships with the package
+        from bot.sandbox.serve import SandboxError, serve_sandbox
+    except ModuleNotFoundError as error:  # pragma: no cover - the sandbox ships with it
+        if error.name != "bot.sandbox.serve":
+            raise
         fail("the sandbox is not installed in this build")
     settings = settings_or_fail()
-    serve_sandbox(settings, port=port)
+    try:
+        serve_sandbox(settings, port=port)
+    except SandboxError as error:
+        fail(str(error))
 
 
 @db_app.command("upgrade")
@@ -257,6 +266,184 @@ def keys_status() -> None:
     for version in ring.pepper_versions:
         primary = " (primary)" if version == ring.primary_pepper_version else ""
         typer.echo(f"pepper v{version}{primary}")
+
+
+# --------------------------------------------------------------------- mentors
+
+
+async def _with_database(
+    settings: Settings, work: Callable[[Database], Coroutine[Any, Any, T]]
+) -> T:
+    """Open the database (migrated to the current schema), run `work`, close it."""
+    from storage.migrate import upgrade
+
+    database = Database.from_url(settings.database_url)
+    try:
+        await database.verify()
+        await upgrade(database)
+        return await work(database)
+    except OSError as error:
+        raise DatabaseError(f"cannot open the database: {error.strerror or error}") from None
+    finally:
+        await database.dispose()
+
+
+def _invite(role: str, office_id: str | None, area: str | None, as_json: bool) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from storage.mentors import create_invite
+    from storage.models import MentorRole
+
+    settings = settings_or_fail()
+
+    async def work(database: Database) -> Any:
+        async with database.transaction() as connection:
+            return await create_invite(
+                connection,
+                role=MentorRole(role),
+                office_id=office_id,
+                pilot_area=area,
+                now=datetime.now(UTC),
+                ttl=timedelta(hours=settings.invite_ttl_hours),
+            )
+
+    invite = run_async(_with_database(settings, work))
+    expires = invite.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "code": invite.code,
+                    "office": office_id,
+                    "area": area,
+                    "role": role,
+                    "expires_at": invite.expires_at.isoformat(),
+                }
+            )
+        )
+        return
+    where = office_id if office_id else (area or "every pilot area")
+    typer.echo(f"One-time invite for a {role} ({where}). It works once, until {expires}.")
+    typer.echo("Give it to them privately. They send the bot: /join CODE")
+    typer.echo("(or open the bot's link with ?start=join-CODE). The code:")
+    typer.echo(invite.code)
+
+
+@mentors_app.command("invite")
+def mentors_invite(
+    office: Annotated[str, typer.Option("--office", help="Office id, as in jobcentres.csv.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Make a one-time code for a new peer mentor at one office (the code is the last line)."""
+    from storage.directory import office_by_id
+
+    found = office_by_id(office)
+    if found is None:
+        fail(f"no office {office!r} takes referrals: use an office_id from jobcentres.csv")
+    _invite("mentor", found.office_id, found.pilot_area, as_json)
+
+
+@coordinators_app.command("invite")
+def coordinators_invite(
+    area: Annotated[
+        str | None, typer.Option("--area", help="Pilot area (default: every area).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Make a one-time code for a coordinator, who gets alerts for unclaimed requests."""
+    from storage.directory import all_offices
+
+    areas = sorted({o.pilot_area for o in all_offices() if o.offered})
+    if area is not None and area not in areas:
+        fail(f"no pilot area {area!r}: choose one of {', '.join(areas)}")
+    _invite("coordinator", None, area, as_json)
+
+
+def _list(role: str | None) -> None:
+    from storage.mentors import MentorSummary, list_mentors
+
+    settings = settings_or_fail()
+
+    async def work(database: Database) -> list[MentorSummary]:
+        async with database.transaction() as connection:
+            return await list_mentors(connection)
+
+    rows = [r for r in run_async(_with_database(settings, work)) if role in (None, r.role)]
+    if not rows:
+        typer.echo("nobody yet: make an invite with `firststep mentors invite --office ID`")
+        return
+    typer.echo(f"{'id':10} {'role':12} {'office':32} {'area':14} {'status':17} availability")
+    for r in rows:
+        availability = "unreachable" if r.unreachable else ("available" if r.available else "away")
+        if r.role == "coordinator":
+            availability = "-"
+        typer.echo(
+            f"{r.id[:8]:10} {r.role:12} {r.office_id or '-':32} {r.pilot_area or 'all':14} "
+            f"{r.status:17} {availability}"
+        )
+
+
+@mentors_app.command("list")
+def mentors_list() -> None:
+    """Mentors and coordinators: id prefix, office, status, availability (never a Telegram id)."""
+    _list(None)
+
+
+@coordinators_app.command("list")
+def coordinators_list() -> None:
+    """Coordinators only."""
+    _list("coordinator")
+
+
+def _change(mentor_id_prefix: str, verb: str) -> None:
+    from datetime import UTC, datetime
+
+    from conversations.mentor import approve_mentor, revoke_mentor
+    from storage.mentors import MentorLookupError, find_by_prefix
+
+    settings = settings_or_fail()
+    ring = _load_ring(settings)
+
+    async def work(database: Database) -> str:
+        async with database.transaction() as connection:
+            try:
+                mentor = await find_by_prefix(connection, mentor_id_prefix)
+            except MentorLookupError as error:
+                return f"!{error}"
+            now = datetime.now(UTC)
+            if verb == "approve":
+                if not await approve_mentor(connection, ring, mentor.id, now):
+                    return f"!{mentor.id[:8]} is {mentor.status}, not waiting for approval"
+                return f"approved {mentor.id[:8]}: they get requests from now on"
+            handed_back = await revoke_mentor(connection, ring, mentor.id, now)
+            if handed_back is None:
+                return f"!{mentor.id[:8]} is already revoked"
+            return (
+                f"revoked {mentor.id[:8]}: no more requests or actions; "
+                f"{handed_back} open chat(s) handed back to their pilot area"
+            )
+
+    message = run_async(_with_database(settings, work))
+    if message.startswith("!"):
+        fail(message[1:])
+    typer.echo(message)
+
+
+@mentors_app.command("approve")
+def mentors_approve(
+    mentor_id: Annotated[str, typer.Argument(help="Id (or its first characters) from list.")],
+) -> None:
+    """Let a new mentor receive requests (when FIRSTSTEP_MENTOR_APPROVAL is on)."""
+    _change(mentor_id, "approve")
+
+
+@mentors_app.command("revoke")
+def mentors_revoke(
+    mentor_id: Annotated[str, typer.Argument(help="Id (or its first characters) from list.")],
+) -> None:
+    """End a mentor's or coordinator's access; their open chats go back to the area."""
+    _change(mentor_id, "revoke")
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ import secrets
 from telegram import Chat, Update
 from telegram.error import Forbidden, TelegramError
 
-from conversations import texts
+from conversations import keyboards, texts
+from conversations.common import answer
 from conversations.context import Context
 
 log = logging.getLogger("firststep.errors")
@@ -30,6 +31,11 @@ async def on_error(update: object, context: Context) -> None:
     if chat is None or chat.type != Chat.PRIVATE or isinstance(error, Forbidden):
         return
     try:
-        await context.bot.send_message(chat.id, texts.SOMETHING_WENT_WRONG)
+        if update.callback_query is not None:
+            # Stop the button's spinner; a second answer is refused and that is fine.
+            await answer(update.callback_query)
+        await context.bot.send_message(
+            chat.id, texts.SOMETHING_WENT_WRONG, reply_markup=keyboards.back_to_menu()
+        )
     except TelegramError:
         log.warning("event=error_reply_failed rid=%s", incident)

@@ -3,8 +3,12 @@
 Group -2: the guards, for every update (private chats only, dedupe, rate limit, media,
           length). A refused update stops there.
 Group -1: the crisis check on any free text. It replies and lets the update go on.
-Group  0: the flows. Commands first, then buttons by prefix, then shared locations,
-          then free text routed by the person's current step.
+Group  0: the mentor gate. Mentors and coordinators, anyone joining with an invite code,
+          and every card button (`mc:`) are handled here and stop here.
+Group  1: the person flows. Commands first, then buttons by prefix, then shared
+          locations and contacts, then free text routed by the person's current step
+          (relayed to their mentor when they are in a chat with one), and last the
+          catch-alls that answer any command or button nobody else took.
 """
 
 from __future__ import annotations
@@ -13,32 +17,55 @@ from typing import TYPE_CHECKING
 
 from bot.errors import on_error
 from bot.guards import build_guard_handler
-from conversations import disclosure, finder, privacy, start, support
-from conversations.flow import FlowFn, text_router
+from conversations import (
+    disclosure,
+    feedback,
+    finder,
+    ladder,
+    mentor,
+    mentor_request,
+    privacy,
+    relay,
+    start,
+    support,
+)
+from conversations.flow import PERSON_GROUP, FlowFn, unknown_buttons
 from conversations.safety import build_crisis_handler
 
 if TYPE_CHECKING:
     from conversations.context import FirstStepApp
+
+PERSON = PERSON_GROUP
 
 
 def register_handlers(application: FirstStepApp) -> None:
     application.add_handler(build_guard_handler(), group=-2)
     application.add_handler(build_crisis_handler(), group=-1)
 
+    # Mentors, coordinators, /join and card buttons: handled and stopped here.
+    application.add_handler(mentor.build_mentor_gate(), group=0)
+
     # /start, the privacy notice, /menu, /help, /cancel
-    application.add_handlers(start.build_start_handlers())
+    application.add_handlers(start.build_start_handlers(), group=PERSON)
 
     # Telling us what's going on (/tell): button questions, then optional own words.
-    application.add_handlers(disclosure.build_disclosure_handlers())
+    application.add_handlers(disclosure.build_disclosure_handlers(), group=PERSON)
 
     # Signposting (/support), from what the person chose to tell us.
-    application.add_handlers(support.build_support_handlers())
+    application.add_handlers(support.build_support_handlers(), group=PERSON)
 
     # The nearest pilot Jobcentre (/jobcentre): postcode, town, location or region.
-    application.add_handlers(finder.build_finder_handlers())
+    application.add_handlers(finder.build_finder_handlers(), group=PERSON)
+
+    # Asking for a peer mentor (/mentor, the finder's "Mentor at …" buttons), withdrawing,
+    # ending a chat, and the phone number shared with the contact button.
+    application.add_handlers(mentor_request.build_mentor_request_handlers(), group=PERSON)
+
+    # Two short questions after a chat with a mentor ends.
+    application.add_handlers(feedback.build_feedback_handlers(), group=PERSON)
 
     # The person's control over their data: /mydata, /forget, /clear.
-    application.add_handlers(privacy.build_privacy_handlers())
+    application.add_handlers(privacy.build_privacy_handlers(), group=PERSON)
 
     # The main menu's buttons lead to the same entries as the commands.
     entries: dict[str, FlowFn] = {
@@ -46,11 +73,24 @@ def register_handlers(application: FirstStepApp) -> None:
         "mydata": privacy.ENTRY_MYDATA,
         "jobcentre": finder.ENTRY,
         "support": support.ENTRY,
+        "mentor": mentor_request.ENTRY,
     }
-    application.add_handler(start.build_menu_buttons(entries))
+    application.add_handler(start.build_menu_buttons(entries), group=PERSON)
 
-    # Free text, routed by the step the person is on (read from the database).
-    text_steps = {**disclosure.TEXT_STEPS, **finder.TEXT_STEPS}
-    application.add_handler(text_router(text_steps, fallback=start.not_understood))
+    # Free text, routed by the step the person is on (read from the database); in a chat
+    # with a mentor it is passed on to them.
+    text_steps = {**disclosure.TEXT_STEPS, **finder.TEXT_STEPS, **mentor_request.TEXT_STEPS}
+    application.add_handler(
+        relay.build_person_text_handler(text_steps, fallback=start.not_understood),
+        group=PERSON,
+    )
+
+    # Unclaimed requests climb the ladder (every minute, once the Application starts).
+    ladder.schedule_ladder(application)
+
+    # Keep these two last: a command or a button no flow above claims still gets an answer
+    # (answered, so the spinner stops; nothing changes).
+    application.add_handler(start.unknown_commands(), group=PERSON)
+    application.add_handler(unknown_buttons(), group=PERSON)
 
     application.add_error_handler(on_error)

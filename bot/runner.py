@@ -10,7 +10,14 @@ from bot.logs import configure_logging
 from bot.settings import Settings
 from conversations.context import FirstStepApp
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# Edits are asked for only so the guard can say it ignores them (and still answer a
+# crisis written into an edit); they never change anything.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
 
 
 def run_polling(settings: Settings) -> None:

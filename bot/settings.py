@@ -51,7 +51,9 @@ class Settings(BaseSettings):
 
     # Guards
     rate_limit_messages: int = Field(
-        default=20, ge=1, description="Messages one person may send per rate window."
+        default=30,
+        ge=1,
+        description="Messages and button taps one person may send per rate window.",
     )
     rate_limit_window_seconds: float = Field(
         default=60.0, gt=0, description="Length of the rate window in seconds."
@@ -97,6 +99,12 @@ class Settings(BaseSettings):
     )
     delivery_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the worker looks for due notifications."
+    )
+    delivery_messages_per_second: float = Field(
+        default=25.0,
+        gt=0,
+        le=30,
+        description="Most notifications the worker sends a second (Telegram allows about 30).",
     )
 
     # Retention (days; see docs/dpia-notes.md)

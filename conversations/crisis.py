@@ -63,6 +63,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import accumulate, compress
 from typing import Final
 
 __all__ = [
@@ -229,7 +230,10 @@ VOCAB: Final[Mapping[str, tuple[str, ...]]] = {
         "aspirin", "insulin",
     ),
     # What an overdose is usually "of".
-    "pillish": ("<pills>", "<stim>", "doses", "dose", "stuff", "drugs"),
+    "pillish": (
+        "<pills>", "<stim>", "doses", "dose", "drugs",
+        "stuff(?! to| for| in| on| at| with| from| into| out| away| back| home)",
+    ),
     # "die" typed for "dye": "I need to die my hair".
     "dyed": (
         "(my|his|her|your|the|it) (hair|roots|clothes|jeans|shirt|top|beard|eyebrows)",
@@ -301,8 +305,9 @@ OVERDOSE_FAMILIES: Final[tuple[Family, ...]] = (
             "|stash|methadone|meds|pills|tablets|medication)(?! (today|this morning|tonight"
             "|as prescribed|as normal|as usual|on time))",
             "<swallow> all( of)?( my| his| her| their| the| me| them| those| these)<gap1> "
-            "<pillish>(?!( [a-z0-9]+){0,3} (today|this morning|tonight|as prescribed|on time"
-            "|like i should|for today|for the day))",
+            "(<pills>|drugs|doses)(?! (to|with|home|back|out|in|into|round|over|away|off|up"
+            "|down|from|for))(?!( [a-z0-9]+){0,3} (today|this morning|tonight|as prescribed"
+            "|on time|like i should|for today|for the day))",
             "<swallow>( them| it| the lot| everything)?( all)? (at once|in one go)",
             "(took|taken|swallowed|necked|downed|done|injected) (everything|all|every pill"
             "|every tablet) (i had|i ve got|ive got|i have|i could find|in the (cupboard"
@@ -739,6 +744,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
 #: Whole words rewritten before matching (after letters are de-duplicated), so
 #: the phrases can be written once: texting forms and UK spellings.
 WORD_ALIASES: Final[Mapping[str, str]] = {
+    # Texting forms.
     "wanna": "want to",
     "wana": "want to",
     "gonna": "going to",
@@ -750,19 +756,38 @@ WORD_ALIASES: Final[Mapping[str, str]] = {
     "2": "to",
     "u": "you",
     "ur": "your",
+    "n": "and",
+    "nd": "and",
+    "tho": "though",
     "cannot": "cant",
     "carnt": "cant",
     "cnt": "cant",
     "dnt": "dont",
     "wnt": "want",
-    "n": "and",
-    "nd": "and",
-    "tho": "though",
+    "anymore": "any more",
+    "nomore": "no more",
+    "infrontof": "in front of",
+    # Run together.
+    "killmyself": "kill myself",
+    "kilmyself": "kill myself",
+    "endit": "end it",
+    "want2die": "want to die",
+    "wanttodie": "want to die",
+    "wanadie": "want to die",
+    # UK and Scottish forms of "myself".
     "meself": "myself",
     "mesel": "myself",
     "masel": "myself",
     "myslf": "myself",
+    # "OD" forms without an apostrophe ("OD'd" is handled before apostrophes go).
+    "od": "overdose",
+    "ods": "overdose",
+    "oded": "overdose",
+    "oding": "overdose",
+    # Misspellings further than one letter away, and plurals the typo table
+    # leaves alone because they are real words.
     "heroine": "heroin",
+    "heroins": "heroin",
     "tabs": "tablets",
     "benzodiazapines": "benzodiazepines",
     "alchohol": "alcohol",
@@ -772,24 +797,9 @@ WORD_ALIASES: Final[Mapping[str, str]] = {
     "vomitting": "vomiting",
     "suicidle": "suicidal",
     "suacidal": "suicidal",
-    "anymore": "any more",
-    "nomore": "no more",
-    "infrontof": "in front of",
-    "killmyself": "kill myself",
-    # "OD" forms without an apostrophe ("OD'd" is handled before apostrophes go).
-    "od": "overdose",
-    "ods": "overdose",
-    "oded": "overdose",
-    "oding": "overdose",
-    "want2die": "want to die",
-    "wanttodie": "want to die",
-    "wanadie": "want to die",
-    "heroins": "heroin",
+    "suicides": "suicide",
     "medications": "medication",
     "methadon": "methadone",
-    "suicides": "suicide",
-    "kilmyself": "kill myself",
-    "endit": "end it",
 }
 
 #: Longer words whose one-letter typos are common and unambiguous. Every
@@ -1385,8 +1395,7 @@ def _canonical(text: str) -> str:
             _dedupe_letters(t.translate(_LEET_MAP)) if not (t.isalpha() or t.isdigit()) else t
             for t in tokens
         ]
-    words = _WORD_MAP
-    return " ".join([words.get(w, w) for w in tokens])
+    return " ".join(map(_WORD_MAP.get, tokens, tokens))
 
 
 def normalise(text: str) -> str:
@@ -1405,20 +1414,23 @@ def detect_crisis(text: str) -> CrisisKind | None:
         return None
     normalised = _canonical(text)
     words = normalised.split(" ")
-    count = len(words)
+    entries = list(map(_INDEX.get, words))
     ranks = len(PRIORITY)
     best = ranks
-    index = _INDEX
-    position = 0
-    for i, word in enumerate(words):
-        entry = index.get(word)
-        if entry is not None:
+    if entries.count(None) != len(entries):
+        count = len(words)
+        offsets = list(accumulate(map(len, words), initial=0))
+        for i in compress(range(count), entries):
+            entry = entries[i]
+            if entry is None:  # pragma: no cover - compress() skipped these
+                continue
             always, by_second = entry
             groups: tuple[_Candidates, ...] = (always,)
             if by_second:
                 more = by_second.get(words[i + 1] if i + 1 < count else "")
                 if more is not None:
                     groups = (always, more)
+            position = offsets[i] + i
             for candidates in groups:
                 for phrase in candidates:
                     if phrase.rank >= best:
@@ -1431,7 +1443,6 @@ def detect_crisis(text: str) -> CrisisKind | None:
                         break
             if best == 0:
                 break
-        position += len(word) + 1
     for phrase in _EVERYWHERE:
         if phrase.rank >= best:
             break

@@ -230,14 +230,15 @@ async def on_own_words(update: Update, context: Context, tx: PersonTransaction) 
     assert message is not None and message.text is not None
     if is_crisis(message.text):
         return Outcome.say(texts.CRISIS_NOT_SAVED, Reply(texts.Q_OWN_WORDS, own_words_keyboard()))
-    return await _finish(tx, message.text.strip())
+    # Kept exactly as sent: it is theirs, and /mydata shows it back unchanged.
+    return await _finish(tx, message.text)
 
 
 async def on_text_at_question(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """Free text while a button question is open: point back to the buttons."""
     person = tx.person
     assert person is not None
-    return Outcome(replies=[Reply(texts.NOT_UNDERSTOOD), *prompt_for_step(person)])
+    return Outcome(replies=[Reply(texts.USE_BUTTONS), *prompt_for_step(person)])
 
 
 ENTRY: FlowFn = begin

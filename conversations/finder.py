@@ -8,6 +8,8 @@ national support.
 
 from __future__ import annotations
 
+import unicodedata
+
 from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -31,12 +33,14 @@ from conversations.flow import (
     stale,
 )
 from conversations.steps import Step
+from conversations.support import show_support_near
 from storage.directory import (
     FinderResult,
     OfficeMatch,
     PlaceError,
     find_offices,
     find_offices_at,
+    office_by_id,
     offices_by_region,
     osm_link,
 )
@@ -72,7 +76,15 @@ def ask_place() -> list[Reply]:
     ]
 
 
-def mentor_keyboard(offices: list[str], names: dict[str, str]) -> InlineKeyboardMarkup:
+def mentor_keyboard(
+    offices: list[str], names: dict[str, str], *, support_near: str | None = None
+) -> InlineKeyboardMarkup:
+    """A mentor at each office, support near the nearest one, and a new search."""
+    near = (
+        [[keyboards.button(texts.BTN_SUPPORT_NEAR, f"f:sup:{support_near}")]]
+        if support_near
+        else []
+    )
     return keyboards.with_menu(
         [
             *[
@@ -83,6 +95,16 @@ def mentor_keyboard(offices: list[str], names: dict[str, str]) -> InlineKeyboard
                 ]
                 for office_id in offices
             ],
+            *near,
+            [keyboards.button(texts.BTN_TRY_AGAIN, "f:again")],
+        ]
+    )
+
+
+def outside_keyboard() -> InlineKeyboardMarkup:
+    return keyboards.with_menu(
+        [
+            [keyboards.button(texts.BTN_SUPPORT, "menu:support")],
             [keyboards.button(texts.BTN_TRY_AGAIN, "f:again")],
         ]
     )
@@ -103,6 +125,16 @@ def describe(matches: tuple[OfficeMatch, ...]) -> str:
 
 def result_replies(result: FinderResult) -> list[Reply]:
     """The answer: offices with distance and map link, honest notes, and next steps."""
+    if not result.in_pilot:
+        # Say the hard part first and plainly, then what they can still do.
+        closest = result.offices[0]
+        outside = texts.FINDER_OUTSIDE.format(
+            name=closest.office.name, miles=f"{closest.miles:g}", map_url=closest.map_url
+        )
+        return [
+            Reply(outside, ReplyKeyboardRemove()),
+            Reply(texts.FINDER_OUTSIDE_NEXT, outside_keyboard()),
+        ]
     heading = (
         texts.FINDER_RESULTS.format(place=result.place.name)
         if result.place is not None
@@ -115,30 +147,30 @@ def result_replies(result: FinderResult) -> list[Reply]:
     if result.area_office_unverified and result.pilot_area:
         notes.insert(0, texts.FINDER_UNVERIFIED_AREA.format(area=result.pilot_area))
     replies.append(Reply("\n\n".join(notes)))
-    if not result.in_pilot:
-        replies.append(
-            Reply(
-                texts.FINDER_OUTSIDE,
-                keyboards.with_menu([[keyboards.button(texts.BTN_SUPPORT, "menu:support")]]),
-            )
-        )
-        return replies
     names = {match.office.office_id: match.office.name for match in result.offices}
-    replies.append(Reply(texts.FINDER_NEXT, mentor_keyboard(list(names), names)))
+    nearest = result.offices[0].office.office_id
+    replies.append(
+        Reply(texts.FINDER_NEXT, mentor_keyboard(list(names), names, support_near=nearest))
+    )
     return replies
+
+
+def visible(text: str) -> str:
+    """The text without invisible characters (zero-width spaces and the like)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """/jobcentre and the menu button."""
     await tx.move(Step.FINDER_PLACE)
     event("finder.begin")
-    return Outcome(replies=[*ask_place(), Reply(texts.FINDER_NOT_KEPT)])
+    return Outcome(replies=ask_place())
 
 
 async def on_place_text(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     message = update.message
     assert message is not None and message.text is not None
-    found = find_offices(message.text)
+    found = find_offices(visible(message.text))
     if isinstance(found, PlaceError):
         event("finder.not_found", reason=found.reason.value)
         return Outcome.say(Reply(texts.FINDER_ERROR[found.reason.value], browse_keyboard()))
@@ -165,6 +197,8 @@ async def on_button(update: Update, context: Context, tx: PersonTransaction) -> 
     assert person is not None
     if action == "again":
         return await begin(update, context, tx)
+    if action == "sup" and len(parts) > 2 and office_by_id(parts[2]) is not None:
+        return await show_support_near(tx, parts[2])
     if action == "regions":
         return Outcome.say(Reply(texts.FINDER_REGIONS, regions_keyboard()))
     if action == "r" and len(parts) > 2 and parts[2].isdigit():

@@ -36,6 +36,7 @@ from telegram.ext import (
 from conversations import keyboards, texts
 from conversations.common import answer, chat_id_of, event, person_tx
 from conversations.context import Context
+from conversations.safety import is_crisis
 from conversations.steps import Step, step_of
 from storage.people import PersonRecord, PersonTransaction, StaleStep
 from storage.updates import claim_in
@@ -102,12 +103,39 @@ def stale(person: PersonRecord) -> Outcome:
     )
 
 
-def notice_outcome(context: Context) -> Outcome:
+def notice_outcome(update: Update, context: Context) -> Outcome:
+    """Someone we don't know yet: the privacy notice, before anything is kept.
+
+    If they wrote something first, it is not kept: they are told so, and Continue will
+    ask them to send it again.
+    """
     from conversations.start import notice_text
 
-    return Outcome(
-        replies=[Reply(texts.NOTICE_FIRST), Reply(notice_text(context), keyboards.notice())]
-    )
+    message = update.message
+    if message is not None and is_crisis(message.text):
+        return Outcome(
+            replies=[Reply(texts.CRISIS_NOT_SAVED), Reply(notice_text(context), keyboards.notice())]
+        )
+    if message is not None and message.text is not None and not message.text.startswith("/"):
+        return Outcome(
+            replies=[
+                Reply(texts.NOTICE_FIRST),
+                Reply(notice_text(context), keyboards.notice(resend=True)),
+            ]
+        )
+    return Outcome(replies=[Reply(texts.WELCOME), Reply(notice_text(context), keyboards.notice())])
+
+
+def _close_reply_keyboard(outcome: Outcome) -> None:
+    """Leaving the finder: take its "Share my location" button away from the keyboard."""
+    reply_keyboards = (ReplyKeyboardMarkup, ReplyKeyboardRemove)
+    if any(isinstance(reply.markup, reply_keyboards) for reply in outcome.replies):
+        return
+    for index, reply in enumerate(outcome.replies):
+        if reply.markup is None:
+            outcome.replies[index] = Reply(reply.text, ReplyKeyboardRemove())
+            return
+    outcome.replies.insert(0, Reply(texts.FINDER_CLOSED, ReplyKeyboardRemove()))
 
 
 async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
@@ -135,9 +163,11 @@ async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
 
 # -- deduplication inside the flow's own transaction --------------------------------------
 
+# The handler group of the person flows (bot/handlers.py registers them there).
+PERSON_GROUP = 1
 DEFERRED_CLAIMS_KEY = "firststep.deferred_claims"
 _MAX_DEFERRED = 10_000
-# Callbacks of the handlers built here: each runs `run_flow`, which claims the update.
+# Callbacks marked with `flow_callback`: each runs `run_flow`, which claims the update.
 _FLOW_CALLBACKS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
@@ -146,7 +176,8 @@ class DuplicateUpdate(Exception):
 
 
 def handled_by_flow(update: Update, handlers: list[BaseHandler[Any, Any, Any]]) -> bool:
-    """Whether the first of `handlers` (group 0) to take this update runs `run_flow`."""
+    """Whether the first of `handlers` (the person group) to take this update is a
+    `flow_callback`. Any other handler keeps the guard's own claim, made before it acts."""
     for handler in handlers:
         check = handler.check_update(update)
         if check is not None and check is not False:
@@ -168,8 +199,13 @@ def _claim_is_ours(context: Context, update_id: int) -> bool:
 
 
 async def _claim(update: Update, context: Context, tx: PersonTransaction) -> None:
-    if _claim_is_ours(context, update.update_id) and not await claim_in(
-        tx.connection, update.update_id, tx.now
+    """Claim a deferred update for someone we know. Nothing is written for anyone else
+    (nothing is kept before the privacy notice): the guard's memory covers them, and the
+    transaction that registers a person records its update (`mark_processed`)."""
+    if (
+        tx.person is not None
+        and _claim_is_ours(context, update.update_id)
+        and not await claim_in(tx.connection, update.update_id, tx.now)
     ):
         raise DuplicateUpdate
 
@@ -179,14 +215,21 @@ async def _decide(update: Update, context: Context, fn: FlowFn, needs_person: bo
     try:
         async with person_tx(update, context) as tx:
             await _claim(update, context, tx)
+            before = tx.person.state if tx.person is not None else None
             if needs_person and tx.person is None:
-                return notice_outcome(context)
-            return await fn(update, context, tx)
+                outcome = notice_outcome(update, context)
+            else:
+                outcome = await fn(update, context, tx)
+            after = tx.person.state if tx.person is not None else None
     except StaleStep:
         # Another update moved this person on between our read and write: show the truth.
         async with person_tx(update, context) as tx:
             await _claim(update, context, tx)
-            return stale(tx.person) if tx.person is not None else notice_outcome(context)
+            before = after = tx.person.state if tx.person is not None else None
+            outcome = stale(tx.person) if tx.person is not None else notice_outcome(update, context)
+    if before == Step.FINDER_PLACE and after != Step.FINDER_PLACE:
+        _close_reply_keyboard(outcome)
+    return outcome
 
 
 async def run_flow(
@@ -211,8 +254,9 @@ async def run_flow(
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
-def _flow_callback(callback: Callback) -> Callback:
-    """Mark a handler callback as one that runs `run_flow` (and so claims its update)."""
+def flow_callback(callback: Callback) -> Callback:
+    """Mark a handler callback that runs `run_flow` for its update (and so claims it in
+    the flow's transaction): the guard then leaves the claim to it, saving a commit."""
     _FLOW_CALLBACKS.add(callback)
     return callback
 
@@ -220,7 +264,7 @@ def _flow_callback(callback: Callback) -> Callback:
 def command(name: str, fn: FlowFn, *, needs_person: bool = True) -> CommandHandler[Context, None]:
     """A /command in a private chat, run as one flow step."""
 
-    @_flow_callback
+    @flow_callback
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, fn, needs_person=needs_person)
 
@@ -232,27 +276,50 @@ def buttons(
 ) -> CallbackQueryHandler[Context, None]:
     """Button presses whose data starts with `<prefix>:`."""
 
-    @_flow_callback
+    @flow_callback
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, fn, needs_person=needs_person)
 
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:")
 
 
-def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
-    """Free text goes to the handler of the step the person is on (read from the database)."""
+def step_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> FlowFn:
+    """The flow function for free text: the handler of the step the person is on."""
 
     async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
         assert tx.person is not None
+        message = update.message
+        if message is not None and is_crisis(message.text):
+            # The urgent reply went first (group -1). Keep nothing, and carry on gently.
+            return Outcome(replies=[Reply(texts.CRISIS_NOT_SAVED), *prompt_for(tx.person)])
         step = step_of(tx.person.state)
         handler = steps.get(step) if step is not None else None
         return await (handler or fallback)(update, context, tx)
 
-    @_flow_callback
+    return route
+
+
+def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
+    """Free text goes to the handler of the step the person is on (read from the database)."""
+    route = step_router(steps, fallback)
+
+    @flow_callback
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, route)
 
     return MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, callback)
+
+
+async def unknown_button(update: Update, context: Context) -> None:
+    """Any button no flow claims (forged, or from an older version): answer, change nothing."""
+    query = update.callback_query
+    if query is not None:
+        await answer(query, texts.UNKNOWN_BUTTON)
+
+
+def unknown_buttons() -> CallbackQueryHandler[Context, None]:
+    """Register last: every button press gets an answer, so no spinner is left turning."""
+    return CallbackQueryHandler(unknown_button)
 
 
 def callback_parts(update: Update) -> list[str]:

@@ -33,8 +33,10 @@ def with_menu(markup_rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKe
     return InlineKeyboardMarkup([*markup_rows, [button(texts.BTN_MENU, "menu:show")]])
 
 
-def notice(office_id: str | None = None) -> InlineKeyboardMarkup:
-    suffix = f":{office_id}" if office_id else ""
+def notice(office_id: str | None = None, *, resend: bool = False) -> InlineKeyboardMarkup:
+    """Continue / Tell me more / Not now. The data carries the poster's office, and `r`
+    when the person wrote before reading the notice (so Continue asks them to resend)."""
+    suffix = f":{office_id or ''}:r" if resend else (f":{office_id}" if office_id else "")
     return rows(
         [
             button(texts.BTN_CONTINUE, f"n:yes{suffix}"),

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from conversations import keyboards, texts
+from conversations import keyboards, mentor_request, texts
 from conversations.common import event
 from conversations.context import Context
 from conversations.disclosure import summary
@@ -40,9 +40,13 @@ def office_name(office_id: str) -> str:
 
 
 async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    assert tx.person is not None
     answers = await tx.disclosures()
     referrals = await tx.referrals()
     replies = [Reply(texts.MYDATA_HEADER), Reply(texts.MYDATA_ALWAYS)]
+    office_id = tx.person.draft.get("office")
+    if isinstance(office_id, str):
+        replies.append(Reply(texts.MYDATA_OFFICE.format(office=office_name(office_id))))
     if answers:
         replies.append(Reply(texts.MYDATA_ANSWERS.format(summary=summary(answers))))
     else:
@@ -93,7 +97,7 @@ async def on_forget_button(update: Update, context: Context, tx: PersonTransacti
         return Outcome.say(Reply(texts.FORGET_KEPT, keyboards.main_menu()))
     if action != "yes":
         return stale(person)
-    erased = await tx.erase()
+    erased = await mentor_request.forget(context, tx)  # also tells a mentor it ended
     event("privacy.forget")
     return Outcome.say(
         texts.FORGET_DONE.format(
@@ -118,7 +122,9 @@ async def clear_chat(update: Update, context: Context) -> None:
         except BadRequest:
             continue  # none in this batch could be deleted
     event("privacy.clear")
-    await context.bot.send_message(message.chat.id, texts.CLEAR_DONE)
+    await context.bot.send_message(
+        message.chat.id, texts.CLEAR_DONE, reply_markup=keyboards.back_to_menu()
+    )
 
 
 def prompt_forget(person: PersonRecord) -> list[Reply]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations import disclosure, finder, privacy, start
+from conversations import disclosure, feedback, finder, mentor_request, privacy, start
 from conversations.flow import PromptFn
 from conversations.steps import Step
 
@@ -11,4 +11,6 @@ PROMPTS: dict[Step, PromptFn] = {
     **disclosure.PROMPTS,
     **privacy.PROMPTS,
     **finder.PROMPTS,
+    **mentor_request.PROMPTS,
+    **feedback.PROMPTS,
 }

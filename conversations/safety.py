@@ -1,8 +1,10 @@
 """Urgent help first: any free text that signals danger gets the crisis reply at once.
 
 Runs in handler group -1, after the guards and before the flows, and does not stop the
-update: the person's conversation carries on. Flows that store free text call
-`is_crisis` too and do not store a message that triggered it.
+update: the person's conversation carries on. The guards call `send_crisis_reply` too
+for what they stop (a message that is too long, a caption on a photo, an edit, someone
+sending too fast), so a person in danger is never met with only a refusal. Flows that
+store free text call `is_crisis` too and do not store a message that triggered it.
 """
 
 from __future__ import annotations
@@ -20,15 +22,21 @@ def is_crisis(text: str | None) -> bool:
     return bool(text) and detect_crisis(text or "") is not None
 
 
+async def send_crisis_reply(context: Context, chat_id: int, text: str | None) -> bool:
+    """Send the urgent-help reply if `text` signals danger; True when it was sent."""
+    kind = detect_crisis(text) if text else None
+    if kind is None:
+        return False
+    event("crisis.reply", kind=kind.value)
+    await context.bot.send_message(chat_id, texts.CRISIS, parse_mode=None)
+    return True
+
+
 async def crisis_check(update: Update, context: Context) -> None:
     message = update.message
     if message is None or message.text is None:
         return
-    kind = detect_crisis(message.text)
-    if kind is None:
-        return
-    event("crisis.reply", kind=kind.value)
-    await context.bot.send_message(message.chat.id, texts.CRISIS)
+    await send_crisis_reply(context, message.chat.id, message.text)
 
 
 def build_crisis_handler() -> MessageHandler[Context, None]:

@@ -12,12 +12,14 @@ import re
 from collections.abc import Mapping
 
 from telegram import Update
-from telegram.ext import BaseHandler
+from telegram.ext import BaseHandler, MessageHandler, filters
 
 from conversations import keyboards, texts
 from conversations.common import chat_id_of, event
 from conversations.context import Context
+from conversations.disclosure import own_words_keyboard
 from conversations.flow import (
+    KEEP,
     FlowFn,
     Outcome,
     Reply,
@@ -26,11 +28,13 @@ from conversations.flow import (
     command,
     menu_replies,
     prompt_for,
+    run_flow,
+    stale,
 )
 from conversations.steps import Step
 from storage.directory import office_by_id
 from storage.people import PersonTransaction
-from storage.updates import record_event
+from storage.updates import mark_processed, record_event
 
 OFFICE_PAYLOAD = re.compile(r"^jc_([a-z0-9-]{1,40})$")
 
@@ -59,19 +63,27 @@ async def start(update: Update, context: Context, tx: PersonTransaction) -> Outc
         event("start.new")
         return Outcome.say(texts.WELCOME, Reply(notice_text(context), keyboards.notice(office_id)))
     draft = dict(person.draft)
+    replies = [Reply(texts.WELCOME_BACK)]
     if office_id is not None:
         draft["office"] = office_id
+        replies.append(Reply(texts.OFFICE_PRESELECTED.format(office=office_name(office_id))))
     await tx.move(Step.MENU, draft=draft)
     event("start.returning")
-    return Outcome(replies=[Reply(texts.WELCOME), *menu_replies()])
+    return Outcome(replies=[*replies, *menu_replies()])
+
+
+def office_name(office_id: str) -> str:
+    office = office_by_id(office_id)
+    return office.name if office is not None else office_id
 
 
 async def on_notice_button(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    """Continue / Tell me more / Not now."""
+    """Continue / Tell me more / Not now: `n:<action>[:<office>[:r]]`."""
     parts = callback_parts(update)
     action = parts[1] if len(parts) > 1 else ""
-    office = office_by_id(parts[2]) if len(parts) > 2 else None
+    office = office_by_id(parts[2]) if len(parts) > 2 and parts[2] else None
     office_id = office.office_id if office is not None else None
+    resend = len(parts) > 3 and parts[3] == "r"
     settings = context.services.settings
     if action == "more":
         more = texts.NOTICE_MORE.format(
@@ -79,25 +91,30 @@ async def on_notice_button(update: Update, context: Context, tx: PersonTransacti
             after_close_days=settings.retention_after_close_days,
             backup_days=settings.backup_erasure_days,
         )
-        return Outcome(replies=[Reply(more, keyboards.notice(office_id))])
+        return Outcome(replies=[Reply(more, keyboards.notice(office_id, resend=resend))])
+    if action not in ("yes", "no"):
+        return Outcome(toast=texts.UNKNOWN_BUTTON, pressed_markup=KEEP)
+    if tx.person is not None:
+        # A second tap, or an old notice: they are already in. Nothing new is made.
+        return stale(tx.person)
     if action == "no":
         event("notice.declined")
         return Outcome.say(texts.NOTICE_DECLINED)
-    if action != "yes":
-        return Outcome(toast=texts.UNKNOWN_BUTTON)
-    if tx.person is not None:
-        # A second tap, or an old notice: they are already in.
-        return Outcome(replies=prompt_for(tx.person))
+    step = Step.DISCLOSE_OWN_WORDS if resend else Step.MENU
     await tx.register(
-        state=Step.MENU,
+        state=step,
         chat_id=chat_id_of(update),
         draft={"office": office_id} if office_id else {},
     )
+    # Recorded with the registration, so a redelivered Continue is seen as handled.
+    await mark_processed(tx.connection, update.update_id, tx.now)
     await record_event(tx.connection, "notice_accepted", tx.now)
     event("notice.accepted")
     replies = [Reply(texts.NOTICE_ACCEPTED)]
     if office is not None:
         replies.append(Reply(texts.OFFICE_PRESELECTED.format(office=office.name)))
+    if resend:
+        return Outcome(replies=[*replies, Reply(texts.RESEND_NOW, own_words_keyboard())])
     return Outcome(replies=[*replies, *menu_replies()])
 
 
@@ -128,7 +145,15 @@ async def cancel(update: Update, context: Context, tx: PersonTransaction) -> Out
 async def not_understood(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """Free text at a step that expects a button."""
     assert tx.person is not None
+    if tx.person.state == Step.MENU:
+        # Most likely they want to tell us something: show them where that goes.
+        return Outcome(replies=[Reply(texts.MENU_TYPED), *menu_replies()])
     return Outcome(replies=[Reply(texts.NOT_UNDERSTOOD), *prompt_for(tx.person)])
+
+
+async def unknown_command(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """A /command no flow knows (a typo, or an old one)."""
+    return Outcome(replies=[Reply(texts.UNKNOWN_COMMAND), *menu_replies()])
 
 
 def build_menu_buttons(entries: Mapping[str, FlowFn]) -> BaseHandler[Update, Context, None]:
@@ -144,11 +169,20 @@ def build_menu_buttons(entries: Mapping[str, FlowFn]) -> BaseHandler[Update, Con
         elif choice in entries:
             outcome = await entries[choice](update, context, tx)
         else:
-            return Outcome(toast=texts.UNKNOWN_BUTTON)
+            return Outcome(toast=texts.UNKNOWN_BUTTON, pressed_markup=KEEP)
         outcome.pressed_markup = None
         return outcome
 
     return buttons("menu", on_menu_button)
+
+
+async def _unknown_command(update: Update, context: Context) -> None:
+    await run_flow(update, context, unknown_command)
+
+
+def unknown_commands() -> MessageHandler[Context, None]:
+    """Register after every flow's commands: a command nobody handles still gets a reply."""
+    return MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, _unknown_command)
 
 
 def build_start_handlers() -> list[BaseHandler[Update, Context, None]]:

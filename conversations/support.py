@@ -15,7 +15,7 @@ from conversations import keyboards, texts
 from conversations.common import event
 from conversations.context import Context
 from conversations.flow import FlowFn, Outcome, Reply, command
-from storage.directory import Service, office_by_id, services_for
+from storage.directory import Office, Service, office_by_id, services_for
 from storage.people import PersonTransaction
 
 PREFER_NOT = "prefer_not_to_say"
@@ -53,16 +53,11 @@ def describe(service: Service) -> str:
     return texts.SUPPORT_SERVICE.format(name=service.name, contact=contact, hours=hours)
 
 
-async def show_support(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    """/support and the menu button."""
-    person = tx.person
-    assert person is not None
-    answers = await tx.disclosures()
+def support_replies(answers: dict[str, str], office: Office | None) -> list[Reply]:
+    """The support list for what they told us and, when known, the area of an office."""
     substances = _codes(answers.get("substances"))
     needs = _codes(answers.get("needs"))
     in_treatment = "treatment_service" in _codes(answers.get("support"))
-    office_id = person.draft.get("office")
-    office = office_by_id(office_id) if isinstance(office_id, str) else None
     local_authority = office.local_authority if office is not None else None
     found = services_for(substances, needs, local_authority, in_treatment=in_treatment)
 
@@ -84,12 +79,30 @@ async def show_support(update: Update, context: Context, tx: PersonTransaction) 
     if local_authority is None:
         follow_up.append([keyboards.button(texts.BTN_JOBCENTRE, "menu:jobcentre")])
     follow_up.append([keyboards.button(texts.BTN_MENTOR, "menu:mentor")])
-    closing = texts.SUPPORT_TELL_MORE if not answers else texts.SUPPORT_NO_AREA
-    if answers and local_authority is not None:
+    if not answers:
+        closing = texts.SUPPORT_TELL_MORE
+    elif local_authority is None:
+        closing = texts.SUPPORT_NO_AREA
+    else:
         closing = texts.MENU
     replies.append(Reply(closing, keyboards.with_menu(follow_up)))
     event("support.shown", matched=int(bool(substances or needs)), local=int(bool(found.local)))
-    return Outcome(replies=replies)
+    return replies
+
+
+async def show_support(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """/support and the menu button: near the office they chose, if they chose one."""
+    person = tx.person
+    assert person is not None
+    office_id = person.draft.get("office")
+    office = office_by_id(office_id) if isinstance(office_id, str) else None
+    return Outcome(replies=support_replies(await tx.disclosures(), office))
+
+
+async def show_support_near(tx: PersonTransaction, office_id: str) -> Outcome:
+    """Support near an office the finder showed: used for this answer, not kept."""
+    office = office_by_id(office_id)
+    return Outcome(replies=support_replies(await tx.disclosures(), office))
 
 
 ENTRY: FlowFn = show_support

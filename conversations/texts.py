@@ -38,23 +38,24 @@ NOTICE = (
     "Before you tell us anything:\n"
     "\n"
     "• We don't see your phone number. We don't keep your name or username.\n"
-    "• What you tell us is stored in code only we can unlock. You can wipe it any time "
+    "• We lock what you tell us with a key only this service has. You can wipe it any time "
     "with /forget.\n"
     "• {work_coach_policy}\n"
     "• This chat runs on Telegram. Telegram is a separate company. Chats with bots are "
     "stored on its servers and are not end-to-end encrypted.\n"
-    "• Anyone who can open your Telegram can read this chat. /clear removes our messages.\n"
+    "• Anyone who can open your Telegram can read this chat. /clear deletes the messages here.\n"
     "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
 )
 NOTICE_MORE = (
     "More about your data:\n"
     "\n"
-    "• We keep a code made from your Telegram number, so we know you if you come back. "
-    "The code can't be turned back into your number without our secret key.\n"
+    "• We keep a code made from your Telegram account, so we know you if you come back. "
+    "Nobody can turn the code back into your account without our secret key.\n"
     "• We keep your answers for {inactive_days} days after your last message. "
     "If you ask for a mentor, we keep them until {after_close_days} days after that ends.\n"
     "• A mentor gets a reference code, never your name or Telegram details.\n"
     "• /forget wipes everything at once. Our backups lose it within {backup_days} days.\n"
+    "• We count how many people use this service, but never who they are.\n"
     "• We never use what you say for research or anything else without asking you first."
 )
 NOTICE_DECLINED = (
@@ -65,13 +66,21 @@ NOTICE_FIRST = (
     "Thank you. Before we keep anything, please read this first. "
     "I have not saved what you wrote. Once you tap Continue, you can send it again."
 )
-NOTICE_ACCEPTED = "✅ Thank you. You can stop at any time."
+NOTICE_ACCEPTED = "✅ Thank you. You can stop at any time, and /forget wipes everything."
+RESEND_NOW = (
+    "Please send your message again now, and I'll keep it safe. Or tap Skip to go on without it."
+)
+WELCOME_BACK = "Welcome back. 👋"
 OFFICE_PRESELECTED = "You came from a poster at {office}. I'll suggest that Jobcentre later."
 
 # ---------------------------------------------------------------------------
 # Main menu and help
 # ---------------------------------------------------------------------------
 MENU = "What would you like to do? Pick one below, or type /help."
+MENU_TYPED = (
+    "Thank you for writing. To tell us what's going on, tap the first button below. "
+    "At the end you can write in your own words."
+)
 HELP = (
     "Here is what I can do:\n"
     "\n"
@@ -82,34 +91,39 @@ HELP = (
     "/jobcentre – find your nearest pilot Jobcentre\n"
     "/mydata – see what we keep about you\n"
     "/forget – wipe everything we keep\n"
-    "/clear – remove my messages from this chat\n"
+    "/clear – delete the messages in this chat\n"
     "/cancel – stop what you're doing\n"
     "\n"
     "In danger now? Call 999. Samaritans: 116 123."
 )
-CANCELLED = "Okay, stopped. Nothing more was saved."
+CANCELLED = "Okay, stopped. You can see what we keep with /mydata."
 
 # ---------------------------------------------------------------------------
 # Guards: what every update meets first
 # ---------------------------------------------------------------------------
 ONLY_TEXT = "Sorry, I can only read text and button presses. I didn't open or keep what you sent."
 TOO_LONG = (
-    "That message is a bit long for me ({length} characters). "
-    "Please keep it under {limit} and send it again. I didn't save it."
+    "That message is too long for me. It has {length} characters, and I can take up to "
+    "{limit}. Please make it shorter and send it again. I didn't save it."
 )
 SLOW_DOWN = (
-    "You're sending messages very fast. Please wait a minute, then carry on. "
-    "Nothing you said is lost."
+    "You're sending messages very fast. For about a minute, I won't read what you send. "
+    "Please wait, then send it again."
 )
-EDITS_IGNORED = "I can't read edited messages. Please send it again as a new message."
+SLOW_DOWN_TOAST = "Please wait a moment, then try again."
+EDITS_IGNORED = (
+    "I can't see changes to a message once it's sent. "
+    "If it matters, please send it again as a new message."
+)
 STALE_BUTTON = "That button is from an earlier step. Here is where you are now."
 UNKNOWN_BUTTON = "Sorry, that button doesn't work any more."
+UNKNOWN_COMMAND = "Sorry, I don't know that command. Here are the main choices."
 NOT_UNDERSTOOD = "Sorry, I didn't follow that. Pick a choice below, or type /menu."
+USE_BUTTONS = "Please tap a button for this question. You can write in your own words at the end."
 SOMETHING_WENT_WRONG = (
-    "Sorry, something went wrong on our side. Nothing you told us is lost. "
-    "Please try again in a moment, or type /menu."
+    "Sorry, something went wrong on our side. What you told us before is safe, "
+    "but I may have missed your last message. Please try again in a moment."
 )
-PLEASE_START = "Please tap /start first, so I can tell you how we look after what you say."
 
 # ---------------------------------------------------------------------------
 # Buttons (labels are short; each is also reachable by a command)
@@ -219,12 +233,13 @@ SUPPORT_IPS = (
 # ---------------------------------------------------------------------------
 FINDER_ASK = (
     "Where are you? Type a postcode, like PO1 2AB, or just the first part, like PO1. "
-    "A town name works too. Or tap the button to share your location."
+    "A town name works too. Or tap the button to share your location. "
+    "We use it to find offices, then forget it."
 )
 FINDER_BROWSE = "You can also pick a region from a list."
-FINDER_NOT_KEPT = "We use this to find offices, then forget it. We never keep it."
+FINDER_CLOSED = "Okay, I've stopped the search."
 FINDER_RESULTS = "📍 The nearest pilot Jobcentres to {place}:"
-FINDER_RESULTS_HERE = "📍 The nearest pilot Jobcentres to you:"
+FINDER_RESULTS_HERE = "📍 These pilot Jobcentres are the nearest to you:"
 FINDER_OFFICE = "{number}. {name}\n{address}\nAbout {miles} miles away\nMap: {map_url}"
 FINDER_OFFICE_IN_REGION = "{number}. {name}\n{address}\nMap: {map_url}"
 FINDER_CORRECTED = "I took that to mean {place}. If that's wrong, type it again."
@@ -235,8 +250,13 @@ FINDER_UNVERIFIED_AREA = (
     "We don't have a checked address for the office in {area}. These are the nearest ones we know."
 )
 FINDER_OUTSIDE = (
-    "The peer mentor pilot isn't near you yet. I'm sorry. "
-    "You can still get free, private help. Tap Find support to see who can help now."
+    "I'm sorry: the peer mentor pilot isn't near you yet. "
+    "The nearest pilot Jobcentre is {name}, about {miles} miles away.\n"
+    "Map: {map_url}"
+)
+FINDER_OUTSIDE_NEXT = (
+    "You can still get free, private help, wherever you are. "
+    "Tap Find support to see who can help now."
 )
 FINDER_NEXT = "Would you like a peer mentor at one of these?"
 FINDER_REGIONS = "Pick a region:"
@@ -259,16 +279,18 @@ BTN_SHARE_LOCATION = "📍 Share my location"
 BTN_REGIONS = "🗺️ Pick a region"
 BTN_MENTOR_AT = "🤝 Mentor at {name}"
 BTN_TRY_AGAIN = "🔎 Search again"
+BTN_SUPPORT_NEAR = "🧭 Support near there"
 
 # ---------------------------------------------------------------------------
 # My data, forget, clear
 # ---------------------------------------------------------------------------
 MYDATA_HEADER = "🔒 This is everything we keep about you. Only you can see it here."
 MYDATA_ALWAYS = (
-    "• A code made from your Telegram number, so we know you when you come back.\n"
+    "• A code made from your Telegram account, so we know you when you come back.\n"
     "• Your chat number, locked, so we can send you a reply later.\n"
     "• Which step of the chat you are on."
 )
+MYDATA_OFFICE = "We keep the Jobcentre you chose: {office}."
 MYDATA_ANSWERS = "What you told us:\n{summary}"
 MYDATA_NO_ANSWERS = "You haven't told us anything about drink or drugs."
 MYDATA_REFERRALS = "Your requests for a peer mentor:\n{lines}"
@@ -309,14 +331,352 @@ BTN_FORGET_NO = "No, keep it"
 # ---------------------------------------------------------------------------
 # Asking for a peer mentor (person side)
 # ---------------------------------------------------------------------------
+MENTOR_ABOUT = (
+    "🤝 A peer mentor has been through drink or drug problems too. "
+    "They work from a Jobcentre, but they are not your work coach. "
+    "They see a reference code, never your name or Telegram details."
+)
+MENTOR_FIND_OFFICE_FIRST = (
+    "First, let's find your nearest pilot Jobcentre. Mentors work from there."
+)
+MENTOR_ASK_OFFICE = "Shall we ask for a mentor at {office}?"
+MENTOR_SHARE_PREVIEW = 'If you pick "My answers too", the mentor sees this:\n\n{summary}'
+MENTOR_ASK_SHARE = "What may the mentor see? They never see your name or Telegram details."
+MENTOR_ASK_CONTACT = (
+    "How should the mentor get in touch? The easy way is here, in this chat. "
+    "Your number stays hidden. Or you can share your phone number, so they can call you."
+)
+MENTOR_ASK_PHONE = (
+    "Tap the button below to share your number. It goes only to the mentors, with your "
+    "request, and we delete our copy once it is sent. Changed your mind? Tap Talk here instead."
+)
+MENTOR_PHONE_USE_BUTTON = (
+    "Please use the button below to share your number, or tap Talk here instead. "
+    "I didn't keep what you typed."
+)
+MENTOR_PHONE_THANKS = "Thanks. The mentor will get your number with your request."
+MENTOR_ASK_TIME = "When suits you best? Mentors work weekdays, in office hours."
+MENTOR_CONFIRM = (
+    "Here is your request:\n"
+    "\n"
+    "• Jobcentre: {office}\n"
+    "• The mentor sees: {share}\n"
+    "• How they get in touch: {contact}\n"
+    "• Best time: {time}\n"
+    "\n"
+    "Shall I send it?"
+)
+MENTOR_SHARE_LABELS = {
+    "none": "a reference code only",
+    "categories": "a reference code and your answers",
+}
+MENTOR_CONTACT_LABELS = {
+    "bot": "here, in this chat",
+    "phone": "a phone call",
+}
+MENTOR_TIME_LABELS = {
+    "morning": "Mornings",
+    "afternoon": "Afternoons",
+    "any": "Any time",
+}
+MENTOR_SENT = (
+    "✅ Sent. Your reference is {ref}.\n"
+    "\n"
+    "The mentors at {office} have your request. If none of them takes it within "
+    "{reminder}, we remind them. After {widen}, we ask mentors across {area} too.\n"
+    "\n"
+    "We'll tell you here when a mentor takes it. You can stop your request at any time."
+)
+MENTOR_SENT_AREA = (
+    "✅ Sent. Your reference is {ref}.\n"
+    "\n"
+    "No mentor at {office} is free right now, so we sent it to mentors across {area}. "
+    "If none of them takes it within {widen}, we ask the pilot team to help.\n"
+    "\n"
+    "We'll tell you here when a mentor takes it. You can stop your request at any time."
+)
+MENTOR_SENT_TEAM = (
+    "✅ Saved. Your reference is {ref}.\n"
+    "\n"
+    "I'm sorry: no mentor in {area} is free right now. We've asked the pilot team to "
+    "find one. This may take a few days. We'll tell you here when a mentor takes it.\n"
+    "\n"
+    "While you wait, the services under Find support can help now."
+)
+MENTOR_SENT_NOBODY = (
+    "✅ Saved. Your reference is {ref}.\n"
+    "\n"
+    "I'm sorry: no mentor in {area} is free right now. A mentor can take your request as "
+    "soon as one is free, and we'll tell you here.\n"
+    "\n"
+    "While you wait, the services under Find support can help now."
+)
+MENTOR_WAITING = (
+    "Your request {ref} is waiting for a mentor at {office}. "
+    "We'll tell you here when one takes it. Until then, I can't pass on messages."
+)
+MENTOR_WITHDRAWN = (
+    "Okay, I've stopped request {ref}. Nobody will contact you about it. "
+    "You can ask again any time with /mentor."
+)
+MENTOR_ALREADY_ENDED = "That request has already ended. You can ask again any time with /mentor."
+MENTOR_OFFICE_GONE = "Sorry, that Jobcentre can't take requests now. Let's find another one."
+MENTOR_WITH = (
+    "You're in touch with {name}, your peer mentor (request {ref}). "
+    "Type a message here and I'll pass it on."
+)
+MENTOR_WITH_PROMPT = "Type a message here and I'll pass it on to your mentor."
+MENTOR_ACCEPTED = (
+    "🤝 Good news. {name}, a peer mentor at {office}, has taken your request {ref}.\n"
+    "\n"
+    "Type a message here and I'll pass it on to {name}. "
+    "{name} sees your reference code, never your name or Telegram details."
+)
+MENTOR_ACCEPTED_PHONE = (
+    "🤝 Good news. {name}, a peer mentor at {office}, has taken your request {ref}. "
+    "{name} will call you on the number you shared.\n"
+    "\n"
+    "You can also type a message here and I'll pass it on."
+)
+RELAY_SENT_FIRST = "✓ Sent to {name}. Their replies will show up here."
+RELAY_FROM_MENTOR = "{name}: {text}"
+RELAY_FAILED = (
+    "Sorry, I couldn't pass that on to {name} just now. Please try again in a few minutes."
+)
+RELAY_ENDED = (
+    "That chat has ended, so I can't pass on messages. You can ask for a mentor again with /mentor."
+)
+RELAY_TOO_LONG = "That message is a bit long to pass on. Please keep it under {limit} characters."
+END_CHAT_ASK = (
+    "End your chat with {name}? We'll tell {name} it has ended. "
+    "You can ask for a mentor again later."
+)
+END_CHAT_DONE = "Okay, your chat with {name} has ended."
+LADDER_REMINDED = (
+    "An update on {ref}: no mentor has taken it yet, so we've reminded the mentors at "
+    "{office}. While you wait, the services under Find support can help now."
+)
+LADDER_WIDENED = (
+    "An update on {ref}: we've now asked mentors across {area} too. "
+    "I'm sorry it's taking a while. The services under Find support can help now."
+)
+LADDER_TEAM = (
+    "An update on {ref}: we've asked the pilot team to find you a mentor. "
+    "We'll tell you here. The services under Find support can help now."
+)
+LADDER_MENTOR_LEFT = (
+    "An update on {ref}: your mentor can't carry on. I'm sorry. "
+    "We've asked other mentors in {area}, and we'll tell you here when one takes it."
+)
+DELAY_UNITS = {
+    "minute": "1 minute",
+    "minutes": "{n} minutes",
+    "hour": "1 hour",
+    "hours": "{n} hours",
+    "day": "1 day",
+    "days": "{n} days",
+}
+BTN_THIS_OFFICE = "Yes, this one"
+BTN_OTHER_OFFICE = "🔎 Pick another"
+BTN_SHARE_NOTHING = "Just the code"
+BTN_SHARE_ANSWERS = "My answers too"
+BTN_CONTACT_BOT = "💬 Talk here"
+BTN_CONTACT_PHONE = "📞 Phone me"
+BTN_SEND_PHONE = "📞 Share my number"
+BTN_SEND_REQUEST = "✅ Send it"
+BTN_CHANGE = "✏️ Change"
+BTN_WITHDRAW = "Stop my request"
+BTN_WRITE_TO = "💬 Write to {name}"
+BTN_END_CHAT = "End the chat"
+BTN_END_YES = "Yes, end it"
+BTN_END_NO = "No, keep talking"
 
 # ---------------------------------------------------------------------------
 # Mentor side: join, cards, claim, relay, close
 # ---------------------------------------------------------------------------
+JOIN_HOW = (
+    "To join as a mentor, send /join and your code, like this: /join abc123. "
+    "Your coordinator gives you the code."
+)
+JOIN_INVALID = (
+    "Sorry, that code didn't work. It may be used, out of date or mistyped. "
+    "Please ask your coordinator for a new one."
+)
+JOIN_THROTTLED = "That's too many codes that didn't work. Please wait an hour, then try again."
+JOIN_ALREADY = "You're already set up. Type /help to see what you can do."
+JOIN_ASK_NAME = (
+    "Welcome. You're joining as a peer mentor at {office}.\n"
+    "\n"
+    "What first name should people see? It can be a made-up name. Type it below."
+)
+JOIN_ASK_NAME_COORDINATOR = (
+    "Welcome. You're joining as a pilot coordinator for {area}.\n"
+    "\n"
+    "What first name shall we use for you? Type it below."
+)
+COORDINATOR_ALL_AREAS = "every area"
+NAME_BAD = "Please type just a first name, in letters, like Sam. It can be up to 24 letters."
+NAME_ACTIVE = (
+    "Thanks, {name}. You're all set. New requests for {office} will show up here. "
+    "Type /help to see what you can do."
+)
+NAME_ACTIVE_COORDINATOR = (
+    "Thanks, {name}. You're all set. You'll get a message here when a request needs "
+    "a person to step in. Type /help to see what you can do."
+)
+NAME_PENDING = (
+    "Thanks, {name}. Your coordinator needs to approve you first. "
+    "We'll tell you here when they have."
+)
+MENTOR_APPROVED = (
+    "Good news: you're approved. New requests will show up here. Type /help to see what you can do."
+)
+MENTOR_WAIT_APPROVAL = (
+    "Your coordinator hasn't approved you yet. We'll tell you here when they have."
+)
+MENTOR_REVOKED = (
+    "Your mentor access has ended. If you think this is a mistake, please talk to your coordinator."
+)
+MENTOR_HELP = (
+    "What you can do:\n"
+    "\n"
+    "/referrals – your chats, and requests waiting\n"
+    "/available – get new requests\n"
+    "/away – stop new requests for now\n"
+    "/close R-ACD347 – end a chat when you're done\n"
+    "/to R-ACD347 Hello – write to someone\n"
+    "\n"
+    "To answer someone, reply to one of their messages. "
+    "People see your first name, never your Telegram details."
+)
+COORDINATOR_HELP = (
+    "What you can do:\n"
+    "\n"
+    "/referrals – requests still waiting for a mentor\n"
+    "\n"
+    "You get a message here when a request needs a person to step in. "
+    "To add a mentor, make an invite with: firststep mentors invite."
+)
+MENTOR_AVAILABLE = "✅ You're available. New requests will show up here."
+MENTOR_AWAY = (
+    "You're away now. No new requests will come to you, but your open chats carry on. "
+    "Type /available when you're back."
+)
+CARD = (
+    "🤝 New request {ref}\n"
+    "\n"
+    "Jobcentre: {office}\n"
+    "Best time: {time}\n"
+    "How to get in touch: {contact}\n"
+    "{shared}\n"
+    "\n"
+    "Tap Accept to take it. The first mentor to accept gets it."
+)
+REMINDER = (
+    "⏰ Still waiting: request {ref} at {office} has no mentor yet. Can you take it?\n"
+    "\n"
+    "Best time: {time}\n"
+    "How to get in touch: {contact}\n"
+    "{shared}"
+)
+CARD_CONTACT_BOT = "through this chat (reply to their messages)"
+CARD_CONTACT_PHONE = "a phone call on {phone}"
+CARD_CONTACT_PHONE_ASK = "a phone call (ask for the number in the chat)"
+CARD_SHARED = "What they told us:\n{summary}"
+CARD_ANSWER_NAMES = {
+    "substances": "Dealing with",
+    "duration": "For how long",
+    "support": "Support now",
+    "needs": "Would like",
+}
+CARD_SHARED_NOTHING = "They chose not to share anything else."
+CARD_TAKEN = "Request {ref} was taken by another mentor. Thank you."
+CARD_YOURS = (
+    "✅ Request {ref} is yours. Their messages will show up here. "
+    "Reply to one to answer, or type /to {ref} and your message. "
+    "Type /close {ref} when you're done."
+)
+CARD_WITHDRAWN = "Request {ref} was stopped by the person. There's nothing more to do."
+CARD_DECLINED = "Okay, you passed on {ref}. Another mentor can still take it."
+BTN_ACCEPT = "✅ Accept"
+BTN_ACCEPT_REF = "✅ Accept {ref}"
+BTN_DECLINE = "Can't take this"
+TOAST_ACCEPTED = "It's yours. Thank you!"
+TOAST_TAKEN = "Already taken, thank you!"
+TOAST_ENDED = "This request has ended."
+TOAST_NOT_YOURS = "This request isn't open to you."
+TOAST_MENTORS_ONLY = "This button is for peer mentors."
+TOAST_NOT_IN_MENTOR_MODE = "That button doesn't work in mentor mode."
+MENTOR_RELAY = "{ref}: {text}"
+MENTOR_RELAY_HOW = (
+    "To write to someone, reply to one of their messages. "
+    "Or type /to and their reference, like /to R-ACD347 Hello."
+)
+MENTOR_NO_CHAT = "You don't have an open chat for {ref}. Type /referrals to see yours."
+MENTOR_CHAT_ENDED = "Request {ref} has ended, so I can't pass on messages."
+MENTOR_RELAY_FAILED = (
+    "Sorry, I couldn't pass that on for {ref}. They may have blocked the bot. "
+    "Please try again later."
+)
+MENTOR_TO_USAGE = (
+    "Type /to, then the reference, then your message. For example: /to R-ACD347 Hello."
+)
+MENTOR_CLOSE_USAGE = "Type /close and the reference, like /close R-ACD347."
+MENTOR_CLOSED = (
+    "Closed {ref}. Thank you for your time. We'll ask them two short questions about how it went."
+)
+MENTOR_CHATS = "Your open chats:\n{lines}"
+MENTOR_NO_CHATS = "You have no open chats."
+MENTOR_WAITING_LIST = "Requests waiting for a mentor:\n{lines}"
+MENTOR_NONE_WAITING = "No requests are waiting right now."
+MENTOR_REFERRAL_LINE = "• {ref} at {office}, best time: {time}"
+MENTOR_STATUS_AWAY = "You're away, so new requests won't come to you. Type /available to change it."
+MENTOR_NOTICE_ENDED = "Request {ref}: they have ended the chat, so it is now closed. Thank you."
+MENTOR_NOTICE_LEFT = (
+    "Request {ref}: they have left the service and their data is wiped. "
+    "The chat is closed. Thank you."
+)
+ALERT_UNCLAIMED = (
+    "⚠️ Request {ref} at {office} ({area}) has had no mentor for {waited}. "
+    "Please find a mentor who can take it. Mentors free in {area} right now: {free}."
+)
+ALERT_NO_MENTORS = (
+    "⚠️ New request {ref} at {office} ({area}), but no mentor in {area} is free. "
+    "Please find a mentor who can take it."
+)
+ALERT_MENTOR_LEFT = (
+    "⚠️ A mentor was removed, so request {ref} at {office} has gone back to the mentors "
+    "across {area}."
+)
+
+# ---------------------------------------------------------------------------
+# Delivery: alerts to coordinators (a reference and a reason, never the person)
+# ---------------------------------------------------------------------------
+ALERT_DELIVERY = "⚠️ Referral {ref}: a message did not get through. {reason} Please look into it."
+ALERT_DELIVERY_NO_REF = "⚠️ A message did not get through. {reason} Please look into it."
+ALERT_REASONS = {
+    "unreachable": "A mentor has blocked the bot, so they can't get our messages.",
+    "gave_up": "Telegram kept failing, so we stopped trying.",
+    "bad_request": "Telegram turned the message down.",
+    "undecryptable": "The stored message could not be opened.",
+}
 
 # ---------------------------------------------------------------------------
 # Feedback after a referral closes
 # ---------------------------------------------------------------------------
+MENTOR_CLOSED_BY_MENTOR = "{name} has closed your chat ({ref}). Thank you for reaching out."
+FEEDBACK_HELPED = "Two quick questions, if you like. Did talking to a mentor help?"
+FEEDBACK_NEXT = "What would you like to do next?"
+FEEDBACK_THANKS = "Thank you. That helps us make this better for others."
+FEEDBACK_ALREADY = "Thanks, we already have your answer."
+FEEDBACK_HELPED_LABELS = {"yes": "Yes", "a_bit": "A bit", "no": "No"}
+FEEDBACK_NEXT_LABELS = {
+    "treatment": "Treatment",
+    "training": "Training",
+    "volunteering": "Volunteer",
+    "work": "Work",
+    "not_yet": "Not yet",
+}
 
 # ---------------------------------------------------------------------------
 # Command list shown in Telegram's menu (setMyCommands)
@@ -325,8 +685,12 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Start or restart"),
     ("menu", "Main choices"),
     ("help", "What I can do"),
+    ("tell", "Tell us what's going on"),
+    ("support", "Find support"),
+    ("jobcentre", "Find a pilot Jobcentre near you"),
+    ("mentor", "Talk to a peer mentor"),
     ("mydata", "See what we keep"),
     ("forget", "Wipe everything we keep"),
-    ("clear", "Remove my messages from this chat"),
+    ("clear", "Delete the messages in this chat"),
     ("cancel", "Stop what you're doing"),
 )

@@ -232,6 +232,9 @@ class Referral(Base):
         String(32), ForeignKey("mentors.id", ondelete="SET NULL"), nullable=True, index=True
     )
     contact_by: Mapped[str] = mapped_column(String(16))
+    # What the person let mentors see: "none" or "categories" (their button answers,
+    # read from their own sealed disclosures whenever a card is written).
+    share: Mapped[str] = mapped_column(String(16), server_default="none")
     time_window: Mapped[str] = mapped_column(String(32))
     ladder_step: Mapped[int] = mapped_column(Integer, default=0)
     next_ladder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -17,8 +17,9 @@ from bot.app import build_application
 from bot.runner import start_application, stop_application
 from bot.sandbox import EmulatorRequest, TelegramEmulator
 from bot.settings import Settings
-from conversations.context import FirstStepApp
+from conversations.context import FirstStepApp, Services
 from storage.crypto import KeyRing
+from storage.people import PersonRecord, person_transaction
 
 TEST_TOKEN = "123456789:AAF-harness-token-for-tests-0001"
 
@@ -44,9 +45,11 @@ class Harness:
         database_url: str,
         ring: KeyRing,
         tmp_path: Path,
+        *,
+        token: str = TEST_TOKEN,
         **setting_overrides: Any,
     ) -> None:
-        self.emu = TelegramEmulator(TEST_TOKEN)
+        self.emu = TelegramEmulator(token)
         self.ring = ring
         self.clock = MovableClock()
         self.settings = Settings(
@@ -127,3 +130,29 @@ class Harness:
         """A new person: /start and accept the privacy notice."""
         await self.send(user_id, "/start")
         await self.press(user_id, "✅ Continue")
+
+    # -- what the service holds (read through the service's own repository) ------------
+    @property
+    def services(self) -> Services:
+        assert self.app is not None
+        return self.app.bot_data.services
+
+    async def record(self, user_id: int) -> PersonRecord | None:
+        """The person as the service sees them now (None: not known, or erased)."""
+        services = self.services
+        async with person_transaction(
+            services.database, services.ring, user_id, self.clock()
+        ) as tx:
+            return tx.person
+
+    async def state(self, user_id: int) -> str | None:
+        person = await self.record(user_id)
+        return person.state if person is not None else None
+
+    async def answers(self, user_id: int) -> dict[str, str]:
+        """What the person disclosed, decrypted ({} when not known)."""
+        services = self.services
+        async with person_transaction(
+            services.database, services.ring, user_id, self.clock()
+        ) as tx:
+            return await tx.disclosures() if tx.person is not None else {}

@@ -48,6 +48,7 @@ CRISIS_MESSAGES: list[tuple[str, CrisisKind]] = [
     ("ive taken 30 paracetamol", OD),
     ("took my whole script", OD),
     ("I took everything I had", OD),
+    ("I think I took too much stuff", OD),
     # -- overdose: signs ------------------------------------------------------
     ("cant wake him up", OD),
     ("I can't wake my boyfriend", OD),
@@ -294,6 +295,9 @@ ORDINARY_MESSAGES: list[str] = [
     "I'm a plumber",
     "I feel great today",
     "I took everything I had to the tip",
+    "I took all my gear to work",
+    "I took all my stuff",
+    "I took loads of stuff to the charity shop",
     "I'm tired of living in Hull",
     "I mixed everything together in a bowl",
     "I need to die my hair",
@@ -455,6 +459,7 @@ def test_families_are_documented() -> None:
     for family in crisis.FAMILIES:
         assert family.why.strip(), family.name
         assert family.phrases, family.name
+    assert len({f.name for f in crisis.FAMILIES}) == len(crisis.FAMILIES)
     assert {f.kind for f in crisis.FAMILIES} == set(CrisisKind)
     assert set(crisis.PRIORITY) == set(CrisisKind)
 
@@ -522,3 +527,48 @@ def test_a_crisis_phrase_is_found_next_to_ordinary_talk(
         found = detect_crisis(text)
         assert found is not None
         assert crisis.PRIORITY.index(found) <= crisis.PRIORITY.index(kind)
+
+
+def _all_phrases() -> list[crisis._Phrase]:
+    phrases = {
+        id(p): p
+        for always, by_second in crisis._INDEX.values()
+        for group in (always, *by_second.values())
+        for p in group
+    }
+    phrases.update((id(p), p) for p in crisis._EVERYWHERE)
+    return list(phrases.values())
+
+
+_ALL_PHRASES = _all_phrases()
+
+
+def _without_index(text: str) -> CrisisKind | None:
+    """detect_crisis the slow way: every phrase tried at every word."""
+    normalised = normalise(text)
+    starts = [0] + [i + 1 for i, ch in enumerate(normalised) if ch == " "]
+    best = len(crisis.PRIORITY)
+    for phrase in _ALL_PHRASES:
+        for start in starts:
+            match = phrase.pattern.match(normalised, start)
+            if match and not (phrase.negated and phrase.negated(normalised, match)):
+                best = min(best, phrase.rank)
+    return crisis.PRIORITY[best] if best < len(crisis.PRIORITY) else None
+
+
+# Words that phrases are made of, so random sentences from them hit many phrases.
+_PHRASE_WORDS = sorted(
+    {word for message in _SAMPLES for word in normalise(message).split() if word not in {".", "?"}}
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PHRASE_WORDS), min_size=1, max_size=12))
+def test_the_word_index_never_misses_a_phrase(words: list[str]) -> None:
+    text = " ".join(words)
+    assert detect_crisis(text) is _without_index(text)
+
+
+@pytest.mark.parametrize("message", _SAMPLES)
+def test_the_word_index_agrees_on_every_example(message: str) -> None:
+    assert detect_crisis(message) is _without_index(message)

@@ -238,6 +238,9 @@ class EmulatorServer:
                     return _ok([c.to_dict() for c in emu.calls(method)])
                 if route == "users":
                     return _ok([_user_dict(u.to_api()) for u in emu.users()])
+                if route.startswith("keyboards/"):  # the reply keyboard a person sees now
+                    chat_id = int(route.removeprefix("keyboards/"))
+                    return _ok(emu.reply_keyboard(chat_id))
                 if route.startswith("chats/"):
                     chat_id = int(route.removeprefix("chats/"))
                     return _ok([m.to_dict() for m in emu.chat(chat_id)])
@@ -275,7 +278,12 @@ class EmulatorServer:
         return {
             "users": users,
             "send": lambda b: _injected(
-                emu.user_sends(int(b["user_id"]), str(b["text"]), chat_id=b.get("chat_id"))
+                emu.user_sends(
+                    int(b["user_id"]),
+                    str(b["text"]),
+                    chat_id=b.get("chat_id"),
+                    reply_to_message_id=_optional_int(b.get("reply_to_message_id")),
+                )
             ),
             "press": lambda b: _injected(
                 emu.user_presses(
@@ -472,6 +480,10 @@ def _injected(injected: Injected) -> dict[str, Any]:
         "message_id": injected.message_id,
         "callback_query_id": injected.callback_query_id,
     }
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _user_dict(api_user: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,48 @@
+"""The worker inside an Application: started in post_init, stopped in post_stop."""
+
+from __future__ import annotations
+
+from bot.delivery.pacing import FloodGate, PausingRateLimiter
+from bot.delivery.policy import DeliveryPolicy
+from bot.delivery.worker import DeliveryWorker
+from bot.settings import Settings
+from conversations.context import FirstStepApp, Services
+
+WORKER_KEY = "firststep.delivery"
+WAKE_KEY = "delivery.wake"  # Services.extras: call after committing outbox rows
+
+
+def attach_worker(
+    application: FirstStepApp, services: Services, settings: Settings, *, start: bool
+) -> DeliveryWorker:
+    """Make the Application's worker (sharing the rate limiter's FloodGate), and start
+    it unless the caller wants to drive it by hand (`build_application(delivery=False)`)."""
+    limiter = application.bot.rate_limiter
+    gate = limiter.gate if isinstance(limiter, PausingRateLimiter) else FloodGate()
+    worker = DeliveryWorker(
+        application.bot,
+        services.database,
+        services.ring,
+        DeliveryPolicy.from_settings(settings),
+        clock=services.clock,
+        gate=gate,
+    )
+    application.bot_data[WORKER_KEY] = worker
+    services.extras[WAKE_KEY] = worker.wake
+    if start:
+        worker.start()
+    return worker
+
+
+def worker_of(application: FirstStepApp) -> DeliveryWorker:
+    """The Application's worker (after post_init), for tests and the sandbox."""
+    worker = application.bot_data.get(WORKER_KEY)
+    if not isinstance(worker, DeliveryWorker):
+        raise RuntimeError("no delivery worker: post_init has not run")
+    return worker
+
+
+async def stop_worker(application: FirstStepApp) -> None:
+    worker = application.bot_data.get(WORKER_KEY)
+    if isinstance(worker, DeliveryWorker):
+        await worker.stop()

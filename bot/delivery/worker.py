@@ -1,0 +1,409 @@
+"""The outbox worker: claim due rows with a lease, check, send, record. At least once.
+
+A batch's life here: one statement leases due rows; one short transaction checks that
+each may still be sent and decrypts it (`storage.outbox.prepare`); each send happens
+outside any transaction; a short transaction per row records the outcome. A crash
+between a send and its record leaves the row inflight, and once its lease runs out it
+is sent again: a duplicate, never a loss (Telegram has no idempotency key). Duplicates
+carry the same reference.
+
+Errors (DESIGN §7): RetryAfter pauses everyone (FloodGate) and reschedules without
+counting an attempt; TimedOut, NetworkError and 5xx back off exponentially with jitter
+and give up after `max_attempts` with a coordinator alert; Forbidden marks the
+recipient unreachable at once (alerting coordinators about a mentor); BadRequest is
+dead with an alert. Logs carry event names, kinds and reasons, never text or ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import random
+import secrets
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
+
+from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
+from bot.delivery.policy import DeliveryPolicy
+from conversations import texts
+from conversations.context import Clock, utc_now
+from storage.crypto import KeyRing
+from storage.db import Database
+from storage.outbox import (
+    Claimed,
+    Edit,
+    Kind,
+    Ready,
+    Reason,
+    Skip,
+    Wait,
+    alert_coordinators,
+    claim_due,
+    mark_dead,
+    mark_sent,
+    mark_unreachable,
+    prepare,
+    referral_reference,
+    release,
+    retry_later,
+)
+
+log = logging.getLogger("firststep.delivery")
+
+# Edit failures that mean "nothing left to do": same text already, or the person
+# deleted the message, or it is too old to edit.
+HARMLESS_EDIT_ERRORS = (
+    "message is not modified",
+    "message to edit not found",
+    "message can't be edited",
+)
+ALERTED = frozenset({Reason.UNREACHABLE, Reason.GAVE_UP, Reason.BAD_REQUEST, Reason.UNDECRYPTABLE})
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"
+    DEAD = "dead"
+    PAUSED = "paused"  # flood control: stop this batch
+
+
+class DeliveryWorker:
+    """Sends what the outbox holds. `run_once` is one batch (tests drive it directly);
+    `start`/`stop` run it as a background task inside the Application."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        database: Database,
+        ring: KeyRing,
+        policy: DeliveryPolicy,
+        *,
+        clock: Clock = utc_now,
+        gate: FloodGate | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.bot = bot
+        self.database = database
+        self.ring = ring
+        self.policy = policy
+        self.clock = clock
+        self.gate = gate or FloodGate()
+        self.pacer = Pacer(policy.messages_per_second)
+        self.rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._serial: contextlib.AbstractAsyncContextManager[object] = (
+            asyncio.Lock() if database.is_sqlite else contextlib.nullcontext()
+        )
+
+    def __repr__(self) -> str:
+        return f"DeliveryWorker(running={self.running})"
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One short transaction. On SQLite the lanes queue here in turn: SQLite admits
+        one writer, and its busy handler would otherwise sleep in growing steps."""
+        async with self._serial, self.database.transaction() as connection:
+            yield connection
+
+    # -- running -------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stopping = False
+        self._task = asyncio.create_task(self.run_forever(), name="firststep-delivery")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Finish the row in hand, hand back the rest of the batch, then stop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def wake(self) -> None:
+        """Look for due rows now (a handler just queued one) instead of at the next poll."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        log.info("event=delivery_started")
+        while not self._stopping:
+            try:
+                claimed = await self.run_once()
+            except Exception as error:
+                self._log_unexpected("delivery_loop_error", error)
+                claimed = 0
+            if claimed < self.policy.batch_size and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.policy.poll_seconds)
+                self._wake.clear()
+        log.info("event=delivery_stopped")
+
+    async def drain(self, rounds: int = 1000) -> int:
+        """Run batches until nothing is due now; how many rows were handled (tests)."""
+        total = 0
+        for _ in range(rounds):
+            claimed = await self.run_once()
+            total += claimed
+            if not claimed:
+                break
+        return total
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows and deliver it; how many rows were claimed.
+
+        The batch is checked and decrypted in one transaction. Then rows for one
+        recipient go in order (an edit after its message, "accepted" before "closed");
+        different recipients go side by side, up to `concurrency`, all through the one
+        Pacer. Flood control, or stop(), hands the rows not yet tried back.
+        """
+        await self.gate.wait()
+        rows = await self.claim()
+        if not rows:
+            return 0
+        ready = await self.sort_out(rows)
+        lanes: dict[tuple[str, str], list[Claimed]] = {}
+        for row in rows:
+            if row.id in ready:
+                lanes.setdefault((row.recipient_kind, row.recipient_id), []).append(row)
+        slots = asyncio.Semaphore(self.policy.concurrency)
+        halted = False
+        untried: list[Claimed] = []
+
+        async def lane(queue: list[Claimed]) -> None:
+            nonlocal halted
+            async with slots:
+                for index, row in enumerate(queue):
+                    if halted or self._stopping:
+                        untried.extend(queue[index:])
+                        return
+                    if await self._deliver_safely(row, ready[row.id]) is Outcome.PAUSED:
+                        halted = True
+                        untried.extend(queue[index + 1 :])
+                        return
+
+        await asyncio.gather(*(lane(queue) for queue in lanes.values()))
+        if untried:
+            async with self.transaction() as connection:
+                await release(connection, untried)
+        return len(rows)
+
+    async def claim(self) -> list[Claimed]:
+        async with self.transaction() as connection:
+            return await claim_due(
+                connection,
+                now=self.clock(),
+                lease=self.policy.lease,
+                limit=self.policy.batch_size,
+            )
+
+    async def sort_out(self, rows: list[Claimed]) -> dict[str, Ready]:
+        """Check-before-send for the batch: record the rows that must not go (dead) or
+        must wait; return the rest, decrypted, by row id."""
+        ready: dict[str, Ready] = {}
+        async with self.transaction() as connection:
+            verdicts = await self.check(connection, rows)
+            for row in rows:
+                verdict = verdicts[row.id]
+                if row.attempts > self.policy.max_attempts:
+                    # Earlier attempts died mid-send (a crash loop): stop here.
+                    await self._dead(connection, row, Reason.GAVE_UP)
+                elif isinstance(verdict, Skip):
+                    await self._dead(connection, row, verdict.reason)
+                elif isinstance(verdict, Wait):
+                    await retry_later(
+                        connection,
+                        row,
+                        at=self.clock() + _seconds(self.policy.poll_seconds),
+                        reason=Reason.WAITING,
+                        count_attempt=False,
+                    )
+                else:
+                    ready[row.id] = verdict
+        return ready
+
+    async def check(
+        self, connection: AsyncConnection, rows: list[Claimed]
+    ) -> dict[str, Ready | Skip | Wait]:
+        """Check-before-send and decrypt (see storage.outbox.prepare)."""
+        return await prepare(connection, self.ring, rows)
+
+    # -- one row ---------------------------------------------------------------------------
+    async def _deliver_safely(self, row: Claimed, ready: Ready) -> Outcome:
+        try:
+            return await self.deliver(row, ready)
+        except Exception as error:
+            # A bug or the database: count the attempt and back off, so one bad row can
+            # neither stop the others nor be retried in a tight loop.
+            self._log_unexpected("delivery_row_error", error)
+            try:
+                return await self._transient(row, Reason.ERROR)
+            except Exception as again:
+                self._log_unexpected("delivery_record_error", again)
+                return Outcome.RETRY  # the lease runs out and the row is claimed again
+
+    async def deliver(self, row: Claimed, ready: Ready) -> Outcome:
+        """Send one checked row and record what happened."""
+        await self.pacer.take()
+        await self.gate.wait()  # last, so nothing slips out after a 429 elsewhere
+        if self.clock() >= row.lease_until:
+            # A long pause outlived our lease: another worker may hold the row by now.
+            async with self.transaction() as connection:
+                await release(connection, [row])
+            return Outcome.RETRY
+        try:
+            message_id = await self.send(ready)
+        except RetryAfter as error:
+            return await self.on_retry_after(row, retry_after_seconds(error))
+        except Forbidden:
+            return await self.on_forbidden(row)
+        except (BadRequest, ChatMigrated):
+            return await self._permanent(row, Reason.BAD_REQUEST)
+        except TimedOut:
+            return await self._transient(row, Reason.TIMED_OUT)
+        except TelegramError:
+            return await self._transient(row, Reason.NETWORK)
+        async with self.transaction() as connection:
+            await mark_sent(connection, row, now=self.clock(), message_id=message_id)
+        log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts)
+        return Outcome.SENT
+
+    async def send(self, ready: Ready) -> int | None:
+        """One Bot API call; returns the message id to record (for later edits)."""
+        payload = ready.payload
+        markup = (
+            InlineKeyboardMarkup.de_json(payload.markup, self.bot)
+            if payload.markup is not None
+            else None
+        )
+        if isinstance(payload, Edit):
+            assert ready.edit_message_id is not None
+            try:
+                await self.bot.edit_message_text(
+                    payload.text,
+                    chat_id=ready.chat_id,
+                    message_id=ready.edit_message_id,
+                    reply_markup=markup,
+                    parse_mode=None,
+                )
+            except BadRequest as error:
+                if not any(part in error.message.lower() for part in HARMLESS_EDIT_ERRORS):
+                    raise
+            return ready.edit_message_id
+        message = await self.bot.send_message(
+            ready.chat_id,
+            payload.text,
+            reply_markup=markup,
+            protect_content=payload.protect,
+            parse_mode=None,
+        )
+        return message.message_id
+
+    # -- outcomes --------------------------------------------------------------------------
+    async def on_retry_after(self, row: Claimed, seconds: float) -> Outcome:
+        """Flood control: nobody gets anything until it has passed; no attempt counted."""
+        self.gate.hold(seconds)
+        async with self.transaction() as connection:
+            await retry_later(
+                connection,
+                row,
+                at=self.clock() + _seconds(seconds),
+                reason=Reason.RETRY_AFTER,
+                count_attempt=False,
+            )
+        log.warning("event=delivery_flood_control seconds=%.1f", seconds)
+        return Outcome.PAUSED
+
+    async def on_forbidden(self, row: Claimed) -> Outcome:
+        """Blocked: permanent for this recipient. No retry; coordinators hear of a mentor."""
+        async with self.transaction() as connection:
+            await mark_unreachable(connection, row.recipient_kind, row.recipient_id)
+            if row.recipient_kind == "mentor":
+                await self._dead(connection, row, Reason.UNREACHABLE)
+            else:
+                await mark_dead(connection, row, Reason.UNREACHABLE)
+                log.warning("event=delivery_dead kind=%s reason=unreachable", row.kind)
+        return Outcome.DEAD
+
+    async def _permanent(self, row: Claimed, reason: str) -> Outcome:
+        async with self.transaction() as connection:
+            await self._dead(connection, row, reason)
+        return Outcome.DEAD
+
+    async def _transient(self, row: Claimed, reason: str) -> Outcome:
+        """Back off (base · 2^n with jitter), or give up after the last attempt."""
+        if row.attempts >= self.policy.max_attempts:
+            return await self._permanent(row, Reason.GAVE_UP)
+        delay = self.policy.backoff(row.attempts, self.rng)
+        async with self.transaction() as connection:
+            await retry_later(connection, row, at=self.clock() + delay, reason=reason)
+        log.info(
+            "event=delivery_retry kind=%s reason=%s attempt=%d", row.kind, reason, row.attempts
+        )
+        return Outcome.RETRY
+
+    async def _dead(self, connection: AsyncConnection, row: Claimed, reason: str) -> None:
+        if not await mark_dead(connection, row, reason):
+            return  # no longer ours (reclaimed after our lease ran out, or cancelled)
+        level = logging.INFO if reason == Reason.OBSOLETE else logging.WARNING
+        log.log(level, "event=delivery_dead kind=%s reason=%s", row.kind, reason)
+        if reason in ALERTED:
+            await self._alert(connection, row, reason)
+
+    async def _alert(self, connection: AsyncConnection, row: Claimed, reason: str) -> None:
+        """Tell coordinators: the referral's reference and a reason, nothing else."""
+        if row.kind == Kind.ALERT:
+            log.error("event=delivery_alert_failed reason=%s", reason)
+            return
+        ref = await referral_reference(connection, row.referral_id)
+        because = texts.ALERT_REASONS[reason]
+        text = (
+            texts.ALERT_DELIVERY.format(ref=ref, reason=because)
+            if ref is not None
+            else texts.ALERT_DELIVERY_NO_REF.format(reason=because)
+        )
+        queued = await alert_coordinators(
+            connection,
+            self.ring,
+            about=row.id,
+            text=text,
+            now=self.clock(),
+            referral_id=row.referral_id,
+        )
+        if queued:
+            log.warning("event=delivery_alert_queued reason=%s coordinators=%d", reason, queued)
+            self.wake()
+        else:
+            log.error("event=delivery_alert_no_coordinator reason=%s", reason)
+
+    @staticmethod
+    def _log_unexpected(event: str, error: BaseException) -> None:
+        """Type only: an exception's text may hold message content or ids."""
+        log.error(
+            "event=%s rid=%s type=%s.%s",
+            event,
+            secrets.token_hex(4),
+            type(error).__module__,
+            type(error).__qualname__,
+        )
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)

@@ -1,0 +1,154 @@
+"""The unclaimed ladder: a request nobody has taken goes further, and the person is told.
+
+Rungs (delays are settings, counted from when the request was made):
+remind the office's mentors (`ladder_office_reminder_minutes`) → offer it to every mentor
+in the pilot area (`ladder_area_minutes`) → alert the coordinators
+(`ladder_coordinator_minutes`). A rung with nobody on it is skipped. At each rung the
+person gets an honest update, with support to use meanwhile and a way to stop.
+
+`run_ladder` is one pass over what is due, each referral in its own transaction and
+moved by a conditional UPDATE on its current rung, so two passes at once (or a pass
+racing an Accept) do each step once. The JobQueue runs it every minute; tests call it
+directly with the harness clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conversations import handoff, texts
+from conversations.common import event
+from conversations.context import Context, FirstStepApp, FlowSettings
+from storage import mentors, referrals
+from storage.crypto import KeyRing
+from storage.db import Database
+from storage.models import ReferralStatus
+from storage.outbox import Kind
+from storage.referrals import Ladder, ReferralRow
+
+log = logging.getLogger("firststep.ladder")
+
+INTERVAL_SECONDS = 60.0
+BATCH = 100
+
+UPDATES = {
+    Ladder.REMINDED: texts.LADDER_REMINDED,
+    Ladder.AREA: texts.LADDER_WIDENED,
+    Ladder.COORDINATOR: texts.LADDER_TEAM,
+}
+
+
+def due_at(referral: ReferralRow, rung: Ladder, settings: FlowSettings, now: datetime) -> datetime:
+    minutes = {
+        Ladder.REMINDED: settings.ladder_area_minutes,
+        Ladder.AREA: settings.ladder_coordinator_minutes,
+    }[rung]
+    return max(now, referral.created_at + timedelta(minutes=minutes))
+
+
+async def climb(
+    connection: AsyncConnection,
+    ring: KeyRing,
+    settings: FlowSettings,
+    referral: ReferralRow,
+    now: datetime,
+) -> Ladder | None:
+    """Take one due referral up to its next rung that has someone on it."""
+    cipher = await handoff.person_cipher(connection, ring, referral)
+    if cipher is None or referral.ladder_step >= Ladder.COORDINATOR:
+        return None
+    office_mentors = await mentors.mentors_at_office(connection, referral.office_id)
+    area_mentors = await mentors.mentors_in_area(connection, referral.pilot_area)
+    rung = Ladder(referral.ladder_step + 1)
+    if rung == Ladder.REMINDED and not office_mentors:
+        rung = Ladder.AREA
+    if rung == Ladder.AREA and not area_mentors:
+        rung = Ladder.COORDINATOR
+    next_at = due_at(referral, rung, settings, now) if rung < Ladder.COORDINATOR else None
+    if not await referrals.advance_ladder(connection, referral, rung, next_at):
+        return None  # claimed, withdrawn or moved by another pass meanwhile
+    moved = await referrals.by_id(connection, referral.id)
+    assert moved is not None
+    tell_person = True
+    if rung == Ladder.REMINDED:
+        await handoff.offer(
+            connection, moved, office_mentors, cipher=cipher, now=now, kind=Kind.REMINDER
+        )
+    elif rung == Ladder.AREA:
+        await handoff.offer(connection, moved, area_mentors, cipher=cipher, now=now)
+    else:
+        waited = (now - referral.created_at).total_seconds() / 60
+        coordinators = await mentors.coordinators_for(connection, referral.pilot_area)
+        await handoff.alert_coordinators(
+            connection,
+            moved,
+            coordinators,
+            text=texts.ALERT_UNCLAIMED.format(
+                ref=moved.public_ref,
+                office=handoff.office_name(moved.office_id),
+                area=moved.pilot_area,
+                waited=handoff.describe_delay(waited),
+                free=len(area_mentors),
+            ),
+            tag="unclaimed",
+            cipher=cipher,
+            now=now,
+        )
+        tell_person = bool(coordinators)  # never say the team was asked when there is none
+    if tell_person:
+        await handoff.tell_person(
+            connection,
+            moved,
+            kind=Kind.LADDER_UPDATE,
+            dedupe=f"ladder:{moved.id}:{int(rung)}",
+            text=UPDATES[rung].format(
+                ref=moved.public_ref,
+                office=handoff.office_name(moved.office_id),
+                area=moved.pilot_area,
+            ),
+            markup=handoff.support_and_withdraw(moved.public_ref),
+            cipher=cipher,
+            now=now,
+        )
+    event("ladder.climbed", rung=int(rung))
+    return rung
+
+
+async def run_ladder(
+    database: Database, ring: KeyRing, settings: FlowSettings, now: datetime
+) -> int:
+    """One pass: every pending referral whose next rung is due; returns how many moved."""
+    async with database.transaction() as connection:
+        due = await referrals.due_on_ladder(connection, now, BATCH)
+    moved = 0
+    for referral_id in due:
+        async with database.transaction() as connection:
+            referral = await referrals.by_id(connection, referral_id)
+            if (
+                referral is None
+                or referral.status != ReferralStatus.PENDING
+                or referral.next_ladder_at is None
+                or referral.next_ladder_at > now
+            ):
+                continue
+            if await climb(connection, ring, settings, referral, now) is not None:
+                moved += 1
+    return moved
+
+
+async def ladder_job(context: Context) -> None:
+    services = context.services
+    await run_ladder(services.database, services.ring, services.settings, services.clock())
+
+
+def schedule_ladder(application: FirstStepApp, interval: float = INTERVAL_SECONDS) -> None:
+    """Run the ladder every `interval` seconds once the Application starts."""
+    if application.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        log.warning("event=ladder_not_scheduled reason=no_job_queue")
+        return
+    application.job_queue.run_repeating(
+        ladder_job, interval=interval, first=interval, name="ladder"
+    )

@@ -1,0 +1,259 @@
+"""Crash test: `firststep run` killed with SIGKILL at random moments while referrals are
+created and delivered, restarted each time. Afterwards every referral has reached every
+one of its mentors at least once, a duplicate is the same card (same reference), no
+card is left undelivered, and SQLite's integrity check passes.
+
+The bot runs as real processes against an EmulatorServer on 127.0.0.1 with a key-ring
+file and an SQLite file in tmp. The first and the last run are a cold
+`python -m bot run`; the kills in between hit children forked from a warm parent that
+runs the same entry point (tests/crash_zygote.py), so dozens of restarts fit in the
+time. Referrals and their CARD rows are written straight into the database the way the
+request flow writes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sqlite3
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.sandbox import EmulatorServer, TelegramEmulator
+from storage.crypto import KeyRing
+from storage.db import Database, keystore_path
+from storage.migrate import upgrade
+from storage.outbox import OUTBOX
+from tests.delivery_support import card_text, rejected, seed_mentor, seed_person, seed_referral
+from tests.harness import TEST_TOKEN
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+ZYGOTE = Path(__file__).with_name("crash_zygote.py")
+MENTOR_CHATS = [7_500_000_001, 7_500_000_002, 7_500_000_003]
+PEOPLE_BASE = 7_600_000_000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class CrashRun:
+    tmp_path: Path
+    referrals: int
+    kills: int
+    broken: str | None = None
+    seed: int = 20261129
+    emu: TelegramEmulator = field(default_factory=lambda: TelegramEmulator(TEST_TOKEN))
+    refs: dict[str, list[int]] = field(default_factory=dict)  # ref -> mentor chat ids
+    kills_mid_delivery: int = 0
+    kills_done: int = 0
+
+    @property
+    def db_path(self) -> Path:
+        return self.tmp_path / "var" / "firststep.db"
+
+    @property
+    def url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.db_path}"
+
+    def env(self, server: EmulatorServer, ring_path: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTSTEP_")}
+        env.update(
+            FIRSTSTEP_TELEGRAM_TOKEN=self.emu.token,
+            FIRSTSTEP_TELEGRAM_API_URL=server.base_url,
+            FIRSTSTEP_DATABASE_URL=self.url,
+            FIRSTSTEP_KEYRING=str(ring_path),
+            FIRSTSTEP_DELIVERY_LEASE_SECONDS="2",
+            FIRSTSTEP_DELIVERY_POLL_SECONDS="0.2",
+            FIRSTSTEP_LOG_LEVEL="INFO",
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+    async def run(self) -> None:
+        rng = random.Random(self.seed)
+        ring = KeyRing.generate()
+        ring_path = self.tmp_path / "keys" / "keyring.json"
+        ring.save(ring_path)
+        database = Database.from_url(self.url)
+        await upgrade(database)
+        mentors = []
+        for chat in MENTOR_CHATS:
+            self.emu.register_user(chat, "Sam", started=True)
+            mentors.append(await seed_mentor(database, ring, chat, now()))
+
+        async def create_referrals() -> None:
+            for n in range(self.referrals):
+                person = await seed_person(database, ring, PEOPLE_BASE + n, now())
+                seeded = await seed_referral(database, ring, person, mentors, now())
+                self.refs[seeded.ref] = list(MENTOR_CHATS)
+                await asyncio.sleep(rng.uniform(0.05, 0.25))
+
+        async with EmulatorServer(self.emu) as server:
+            env = self.env(server, ring_path)
+            log_path = self.tmp_path / "bot.log"
+            creator = asyncio.create_task(create_referrals())
+            try:
+                await self._cold_run(env, log_path, rng, kill=True)
+                await self._forked_runs(env, log_path, rng)
+                await creator
+                await self._cold_run(env, log_path, rng, kill=False, database=database)
+            finally:
+                creator.cancel()
+        await database.dispose()
+
+    async def _kill_at_random(self, pid: int, spawned_calls: int, rng: random.Random) -> None:
+        """Kill after a random time; usually once the bot is up and sending, sometimes
+        during start-up (migrations, post_init, the first claim)."""
+        if rng.random() < 0.75:
+            deadline = time.monotonic() + 20
+            while len(self.emu.calls()) <= spawned_calls and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(rng.uniform(0.05, 0.6))
+        else:
+            await asyncio.sleep(rng.uniform(0.0, 1.0))
+        os.kill(pid, signal.SIGKILL)
+        self.kills_done += 1
+        if any(c.at >= time.time() - 0.3 for c in self.emu.calls("sendMessage")):
+            self.kills_mid_delivery += 1
+
+    async def _cold_run(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        rng: random.Random,
+        *,
+        kill: bool,
+        database: Database | None = None,
+    ) -> None:
+        argv = [sys.executable, "-m", "bot", "run"]
+        if self.broken:
+            argv = [sys.executable, str(ZYGOTE), str(log_path), "--once", "--broken", self.broken]
+        with log_path.open("ab") as log:
+            calls = len(self.emu.calls())
+            process = await asyncio.create_subprocess_exec(
+                *argv, env=env, cwd=self.tmp_path, stdout=log, stderr=log
+            )
+            if kill:
+                await self._kill_at_random(process.pid, calls, rng)
+                await process.wait()
+                return
+            assert database is not None
+            try:
+                await self._wait_all_sent(database, timeout=60)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(process.wait(), 30)
+
+    async def _forked_runs(self, env: dict[str, str], log_path: Path, rng: random.Random) -> None:
+        argv = [sys.executable, str(ZYGOTE), str(log_path)]
+        if self.broken:
+            argv += ["--broken", self.broken]
+        zygote = await asyncio.create_subprocess_exec(
+            *argv,
+            env=env,
+            cwd=self.tmp_path,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert zygote.stdin is not None and zygote.stdout is not None
+        try:
+            assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
+            for _ in range(self.kills - 1):
+                calls = len(self.emu.calls())
+                zygote.stdin.write(b"spawn\n")
+                await zygote.stdin.drain()
+                pid = int(await asyncio.wait_for(zygote.stdout.readline(), 10))
+                await self._kill_at_random(pid, calls, rng)
+                await asyncio.sleep(0.05)  # let the parent reap it
+        finally:
+            zygote.stdin.write(b"quit\n")
+            await zygote.stdin.drain()
+            await asyncio.wait_for(zygote.wait(), 10)
+
+    async def _wait_all_sent(self, database: Database, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            async with database.engine.connect() as connection:
+                open_rows = (
+                    await connection.execute(
+                        select(OUTBOX.c.id).where(OUTBOX.c.status.in_(["pending", "inflight"]))
+                    )
+                ).all()
+            if not open_rows and len(self.refs) == self.referrals:
+                return
+            await asyncio.sleep(0.2)
+
+    def check(self) -> dict[str, int]:
+        """The invariants, from what the mentors' phones show and from the files."""
+        assert self.kills_done >= self.kills
+        received: dict[int, Counter[str]] = defaultdict(Counter)
+        for chat in MENTOR_CHATS:
+            for text in self.emu.bot_texts(chat):
+                refs = [ref for ref in self.refs if ref in text]
+                assert len(refs) == 1, "a message that is no referral's card"
+                assert text == card_text(refs[0]), "a duplicate that differs from the card"
+                received[chat][refs[0]] += 1
+        missing = [
+            (ref, chat)
+            for ref, chats in self.refs.items()
+            for chat in chats
+            if received[chat][ref] == 0
+        ]
+        assert not missing, f"{len(missing)} cards never reached their mentor"
+        connection = sqlite3.connect(self.db_path)
+        try:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            statuses = Counter(row[0] for row in connection.execute("SELECT status FROM outbox"))
+            assert set(statuses) == {"sent"}, statuses
+        finally:
+            connection.close()
+        keystore = sqlite3.connect(keystore_path(self.db_path))
+        try:
+            assert keystore.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        finally:
+            keystore.close()
+        log = (self.tmp_path / "bot.log").read_text(errors="replace")
+        assert "event=delivery_started" in log
+        for secret in [*self.refs, *map(str, MENTOR_CHATS), self.emu.token.split(":")[1]]:
+            assert secret not in log, "the bot's log holds a reference, a chat id or the token"
+        duplicates = sum(
+            count - 1 for counts in received.values() for count in counts.values() if count > 1
+        )
+        return {
+            "referrals": len(self.refs),
+            "kills": self.kills_done,
+            "kills_mid_delivery": self.kills_mid_delivery,
+            "cards": sum(len(chats) for chats in self.refs.values()),
+            "duplicates": duplicates,
+        }
+
+
+async def test_sigkill_at_random_moments_loses_no_card(tmp_path: Path) -> None:
+    run = CrashRun(tmp_path, referrals=100, kills=30)
+    await run.run()
+    report = run.check()
+    print(f"crash test: {report}")
+    assert report["referrals"] >= 100
+    assert report["kills_mid_delivery"] >= 10  # the kills really hit deliveries
+
+
+async def test_crash_test_rejects_a_worker_that_records_before_sending(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        run = CrashRun(tmp_path, referrals=24, kills=10, broken="mark-first")
+        await run.run()
+        run.check()
+
+    await rejected(scenario())

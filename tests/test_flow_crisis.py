@@ -1,0 +1,96 @@
+"""Urgent help at any step: the crisis reply comes first, the chat carries on, and the
+words that triggered it are kept nowhere. (Which phrases trigger: tests/test_crisis.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations import texts
+from conversations.steps import Step
+from tests.dbscan import all_rows, cells_containing, files_containing, sqlite_files
+from tests.harness import Harness
+from tests.journeys import PERSON_STEPS, reach
+
+ALEX = 7_700_000_401
+WORDS = "I took all my pills and my mate won't wake up"
+NUMBERS = ("999", "Samaritans", "116 123", "85258", "NHS 111")
+
+
+def first_reply_after(harness: Harness, user_id: int, message_id: int) -> str:
+    replies = [m for m in harness.emu.bot_messages(user_id) if m.message_id > message_id]
+    assert replies, "no reply"
+    return replies[0].text or ""
+
+
+async def assert_kept_nowhere(harness: Harness, database_url: str, words: str) -> None:
+    rows = await all_rows(harness.services.database)
+    assert cells_containing(rows, words) == []
+    assert files_containing(sqlite_files(database_url), words) == []
+    assert words not in (await harness.answers(ALEX)).values()
+
+
+def test_the_crisis_reply_has_every_number() -> None:
+    for number in NUMBERS:
+        assert number in texts.CRISIS
+
+
+@pytest.mark.parametrize("step", PERSON_STEPS, ids=str)
+async def test_crisis_text_at_any_step_gets_urgent_help_first_and_the_chat_goes_on(
+    harness: Harness, database_url: str, step: Step
+) -> None:
+    await reach(harness, ALEX, step)
+    sent = harness.emu.user_sends(ALEX, WORDS)
+    await harness.settle()
+    assert sent.message_id is not None
+    assert first_reply_after(harness, ALEX, sent.message_id) == texts.CRISIS
+    assert texts.CRISIS_NOT_SAVED in harness.texts(ALEX)
+    assert await harness.state(ALEX) == step, "the conversation carries on where it was"
+    await assert_kept_nowhere(harness, database_url, WORDS)
+
+    # …and the next answer still works as the next step.
+    if step == Step.DISCLOSE_OWN_WORDS:
+        await harness.send(ALEX, "I'm safe now, I want help with drinking")
+        assert await harness.state(ALEX) == Step.MENU
+        assert harness.texts(ALEX)[-2].startswith("✅ Saved")
+    else:
+        await harness.send(ALEX, "/menu")
+        assert harness.last_text(ALEX) == texts.MENU
+
+
+async def test_crisis_before_the_notice_gets_urgent_help_and_nothing_is_kept(
+    harness: Harness, database_url: str
+) -> None:
+    harness.person(ALEX)
+    sent = harness.emu.user_sends(ALEX, WORDS)
+    await harness.settle()
+    assert sent.message_id is not None
+    assert first_reply_after(harness, ALEX, sent.message_id) == texts.CRISIS
+    assert "Before you tell us anything" in harness.last_text(ALEX)
+    await assert_kept_nowhere(harness, database_url, WORDS)
+
+
+async def test_crisis_in_what_the_guards_refuse_still_gets_urgent_help(
+    harness: Harness, database_url: str
+) -> None:
+    await reach(harness, ALEX, Step.DISCLOSE_OWN_WORDS)
+    too_long = WORDS + " " + "and I can't stop shaking " * 100
+    cases = [
+        ("too long", lambda: harness.emu.user_sends(ALEX, too_long)),
+        ("caption", lambda: harness.emu.user_sends_media(ALEX, "photo", caption=WORDS)),
+    ]
+    for name, act in cases:
+        sent = act()
+        await harness.settle()
+        assert sent.message_id is not None
+        assert first_reply_after(harness, ALEX, sent.message_id) == texts.CRISIS, name
+
+    calm = harness.emu.user_sends(ALEX, "thinking")
+    await harness.settle()
+    assert calm.message_id is not None
+    mark = harness.emu.bot_messages(ALEX)[-1].message_id
+    harness.emu.user_edits(ALEX, calm.message_id, "I want to kill myself")
+    await harness.settle()
+    assert first_reply_after(harness, ALEX, mark) == texts.CRISIS
+    assert harness.last_text(ALEX) == texts.CRISIS, "an edit changes nothing else"
+    await assert_kept_nowhere(harness, database_url, "I want to kill myself")
+    await assert_kept_nowhere(harness, database_url, too_long)

@@ -1,0 +1,152 @@
+"""Eight mentors tap Accept on one referral at the same moment: exactly one wins.
+
+Each claim runs in its own connection and transaction (SQLite: BEGIN IMMEDIATE), all
+released together by a barrier, 50 trials. The same body, run against a deliberately
+broken claim (check, then update), must see more than one winner in some trial: that
+is what shows the test can fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import cast
+
+import pytest
+from sqlalchemy import Table, func, select, update
+
+from bot.settings import Settings
+from conversations.mentor import AcceptResult, accept, after_claim
+from conversations.mentor_request import open_referral
+from conversations.steps import Step
+from storage import mentors, referrals
+from storage.crypto import KeyRing
+from storage.db import Database
+from storage.directory import office_by_id
+from storage.models import MentorRole, OutboxMessage
+from storage.outbox import Kind
+from storage.people import person_transaction
+from storage.referrals import REFERRALS, ContactBy, Share
+
+OUTBOX = cast(Table, OutboxMessage.__table__)
+TRIALS = 50
+CONTENDERS = 8
+OFFICE = "liverpool-duke-street"
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+
+Claim = Callable[[Database, KeyRing, int, str], Awaitable[bool]]
+
+
+async def real_claim(database: Database, ring: KeyRing, telegram_id: int, ref: str) -> bool:
+    """What the Accept button does (conversations.mentor.accept), in its own transaction."""
+    async with database.transaction() as connection:
+        mentor = await mentors.load_mentor(connection, ring, telegram_id)
+        return await accept(connection, ring, mentor, ref, NOW) == AcceptResult.WON
+
+
+async def broken_claim(database: Database, ring: KeyRing, telegram_id: int, ref: str) -> bool:
+    """Check-then-update: reads "pending" in one transaction, writes in the next."""
+    async with database.transaction() as connection:
+        mentor = await mentors.load_mentor(connection, ring, telegram_id)
+        referral = await referrals.by_ref(connection, ref)
+    assert mentor is not None and referral is not None
+    if referral.status != "pending":
+        return False
+    async with database.transaction() as connection:
+        await connection.execute(
+            update(REFERRALS)
+            .where(REFERRALS.c.id == referral.id)
+            .values(status="accepted", mentor_id=mentor.id, version=REFERRALS.c.version + 1)
+        )
+        await after_claim(connection, ring, mentor, referral, NOW, None)
+    return True
+
+
+async def enrol_contenders(database: Database, ring: KeyRing) -> list[int]:
+    office = office_by_id(OFFICE)
+    assert office is not None
+    ids = [9_100_000_000 + n for n in range(CONTENDERS)]
+    async with database.transaction() as connection:
+        for telegram_id in ids:
+            await mentors.enrol_mentor(
+                connection,
+                ring,
+                telegram_id=telegram_id,
+                chat_id=telegram_id,
+                role=MentorRole.MENTOR,
+                office_id=OFFICE,
+                pilot_area=office.pilot_area,
+                display_name=f"Mentor{telegram_id % 100}",
+                now=NOW,
+            )
+    return ids
+
+
+async def new_referral(database: Database, ring: KeyRing, person: int) -> tuple[str, str]:
+    """A person's request, made by the same business transaction as "Send it"."""
+    office = office_by_id(OFFICE)
+    assert office is not None
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    async with person_transaction(database, ring, person, NOW) as tx:
+        await tx.register(state=Step.MENU, chat_id=person)
+        opened = await open_referral(
+            tx,
+            settings,
+            office=office,
+            share=Share.NONE,
+            contact_by=ContactBy.BOT,
+            phone=None,
+            time_window="any",
+        )
+    assert opened.cards == CONTENDERS
+    return opened.referral.public_ref, opened.referral.id
+
+
+async def run_trials(database: Database, ring: KeyRing, claim: Claim) -> list[tuple[int, int]]:
+    """(winners, accepted messages to the person) for each trial."""
+    contenders = await enrol_contenders(database, ring)
+    outcomes: list[tuple[int, int]] = []
+    for trial in range(TRIALS):
+        ref, referral_id = await new_referral(database, ring, 7_100_000_000 + trial)
+        barrier = asyncio.Barrier(CONTENDERS)
+
+        async def contend(
+            telegram_id: int, ref: str = ref, barrier: asyncio.Barrier = barrier
+        ) -> bool:
+            await barrier.wait()
+            return await claim(database, ring, telegram_id, ref)
+
+        results = await asyncio.gather(*(contend(t) for t in contenders))
+        async with database.transaction() as connection:
+            accepted_rows = (
+                await connection.execute(
+                    select(func.count()).where(
+                        OUTBOX.c.referral_id == referral_id, OUTBOX.c.kind == Kind.ACCEPTED
+                    )
+                )
+            ).scalar_one()
+            holder = (
+                await connection.execute(
+                    select(REFERRALS.c.mentor_id).where(REFERRALS.c.id == referral_id)
+                )
+            ).scalar_one()
+        assert holder is not None
+        outcomes.append((sum(results), int(accepted_rows)))
+    return outcomes
+
+
+@pytest.mark.slow
+async def test_eight_mentors_accept_at_once_exactly_one_wins(
+    database: Database, ring: KeyRing
+) -> None:
+    outcomes = await run_trials(database, ring, real_claim)
+    assert outcomes == [(1, 1)] * TRIALS
+
+
+@pytest.mark.slow
+async def test_the_same_test_catches_a_check_then_update_claim(
+    database: Database, ring: KeyRing
+) -> None:
+    outcomes = await run_trials(database, ring, broken_claim)
+    assert any(winners > 1 for winners, _ in outcomes), outcomes
