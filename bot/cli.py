@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -69,18 +71,37 @@ def run(
     or_sandbox: Annotated[
         bool, typer.Option("--or-sandbox", help="Start the sandbox when no token is set.")
     ] = False,
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook",
+            help="Receive updates on a webhook behind a reverse proxy (needs "
+            "FIRSTSTEP_WEBHOOK_URL and FIRSTSTEP_WEBHOOK_SECRET). Default: long polling.",
+        ),
+    ] = False,
 ) -> None:
-    """Run the bot: long polling against FIRSTSTEP_TELEGRAM_API_URL."""
+    """Run the bot: long polling against FIRSTSTEP_TELEGRAM_API_URL, or --webhook."""
     settings = settings_or_fail()
     if settings.telegram_token is None:
         if or_sandbox:
             sandbox()
             return
         fail(NO_TOKEN)
-    from bot.runner import run_polling
+    if webhook:
+        from bot.webhook import webhook_problem
 
+        problem = webhook_problem(settings)
+        if problem is not None:
+            fail(problem)
     _load_ring(settings)
     run_async(_check_database(settings))
+    if webhook:
+        from bot.webhook import run_webhook
+
+        run_webhook(settings)
+        return
+    from bot.runner import run_polling
+
     run_polling(settings)
 
 
@@ -91,6 +112,7 @@ async def _check_database(settings: Settings) -> None:
     try:
         await database.verify()
         await upgrade(database)
+        await _replay_journal(database)
     except OSError as error:
         raise DatabaseError(f"cannot open the database: {error.strerror or error}") from None
     finally:
@@ -444,6 +466,202 @@ def mentors_revoke(
 ) -> None:
     """End a mentor's or coordinator's access; their open chats go back to the area."""
     _change(mentor_id, "revoke")
+
+
+# -- Operations: retention, backups, the pilot report ---------------------------------
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _replay_journal(database: Database) -> None:
+    """Erasures survive any restore: journaled subjects are removed again at every start."""
+    from storage.backup import replay_erasure_journal
+
+    replayed = await replay_erasure_journal(database, _utc_now())
+    if replayed.total:
+        typer.echo(
+            f"erasure journal: removed again {replayed.people} people, "
+            f"{replayed.mentors} mentors and {replayed.keys} keys that a restore brought back",
+            err=True,
+        )
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would go; remove nothing.")
+    ] = False,
+) -> None:
+    """Apply the retention schedule now (`firststep run` also does it daily)."""
+    settings = settings_or_fail()
+    from storage.retention import RetentionPolicy, record_purge
+    from storage.retention import purge as purge_now
+
+    async def go() -> dict[str, int]:
+        database = Database.from_url(settings.database_url)
+        try:
+            now = _utc_now()
+            counts = await purge_now(
+                database, now, RetentionPolicy.from_settings(settings), dry_run=dry_run
+            )
+            if not dry_run:
+                await record_purge(database, now, counts)
+            return counts
+        finally:
+            await database.dispose()
+
+    counts = run_async(go())
+    verb = "would remove" if dry_run else "removed"
+    for name, number in counts.items():
+        typer.echo(f"{name}: {verb} {number}")
+    if dry_run:
+        typer.echo("dry run: nothing was removed")
+
+
+@app.command()
+def backup(
+    out: Annotated[Path, typer.Option("--out", help="Folder that receives the backup.")],
+    only: Annotated[
+        str | None,
+        typer.Option("--only", help="main or keystore (they are kept on different clocks)."),
+    ] = None,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep/--prune",
+            help="Keep older backups in --out, or (default) delete those past their clock: "
+            "key store FIRSTSTEP_BACKUP_ERASURE_DAYS, main FIRSTSTEP_BACKUP_MAIN_DAYS.",
+        ),
+    ] = False,
+) -> None:
+    """Back up the main data and the key store apart (SQLite), or say how (PostgreSQL)."""
+    settings = settings_or_fail()
+    from storage.backup import BackupError, backup_sqlite, postgres_instructions, sqlite_main_path
+
+    if not settings.is_sqlite:
+        typer.echo(postgres_instructions(settings.database_url))
+        return
+    if only not in (None, "main", "keystore"):
+        fail("--only takes main or keystore")
+    parts = (only,) if only else ("main", "keystore")
+    try:
+        result = backup_sqlite(
+            sqlite_main_path(settings.database_url),
+            out,
+            _utc_now(),
+            parts=parts,
+            keystore_days=None if keep else settings.backup_erasure_days,
+            main_days=None if keep else settings.backup_main_days,
+        )
+    except (BackupError, OSError) as error:
+        fail(f"backup failed: {error}")
+    typer.echo(f"backed up {' and '.join(result.parts)} to {result.folder}")
+    for folder in result.pruned:
+        typer.echo(f"deleted old backup {folder}")
+
+
+@app.command()
+def restore(
+    source: Annotated[
+        Path | None, typer.Option("--from", help="A backup folder made by `firststep backup`.")
+    ] = None,
+    with_keystore: Annotated[
+        bool,
+        typer.Option(
+            "--with-keystore",
+            help="Also restore the key store (only when the live one is lost).",
+        ),
+    ] = False,
+    replay_journal: Annotated[
+        bool,
+        typer.Option(
+            "--replay-journal", help="Only erase journaled subjects again (after pg_restore)."
+        ),
+    ] = False,
+) -> None:
+    """Restore the main data from a backup, keep the live key store, replay erasures."""
+    settings = settings_or_fail()
+    from storage.backup import (
+        BackupError,
+        postgres_instructions,
+        replay_erasure_journal,
+        restore_sqlite,
+        sqlite_main_path,
+    )
+
+    if replay_journal:
+
+        async def replay() -> str:
+            database = Database.from_url(settings.database_url)
+            try:
+                done = await replay_erasure_journal(database, _utc_now())
+            finally:
+                await database.dispose()
+            return f"erasure journal replayed: {done.people} people, {done.keys} keys removed"
+
+        typer.echo(run_async(replay()))
+        return
+    if not settings.is_sqlite:
+        typer.echo(postgres_instructions(settings.database_url))
+        return
+    if source is None:
+        fail("say which backup to restore: firststep restore --from <backup folder>")
+    try:
+        done = run_async(
+            restore_sqlite(
+                source,
+                sqlite_main_path(settings.database_url),
+                _utc_now(),
+                with_keystore=with_keystore,
+            )
+        )
+    except (BackupError, OSError) as error:
+        fail(f"restore failed: {error}")
+    typer.echo(
+        f"restored the main data from {source}; kept the "
+        f"{'restored' if with_keystore else 'live'} key store; erasure journal replayed: "
+        f"{done.people} people and {done.keys} keys removed again"
+    )
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html and the CSVs.")],
+    since: Annotated[
+        str | None, typer.Option("--since", help="First day (YYYY-MM-DD) to include.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last day (YYYY-MM-DD) to include.")
+    ] = None,
+) -> None:
+    """Write the pilot report: aggregate figures only, counts under 5 suppressed."""
+    settings = settings_or_fail()
+    from datetime import date
+
+    from bot.report_html import write_report
+    from storage.report import build_report
+
+    try:
+        first = date.fromisoformat(since) if since else None
+        last = date.fromisoformat(until) if until else None
+    except ValueError:
+        fail("--since and --until take a date like 2026-01-31")
+
+    async def make() -> list[Path]:
+        database = Database.from_url(settings.database_url)
+        try:
+            built = await build_report(database, _utc_now(), since=first, until=last)
+        finally:
+            await database.dispose()
+        return write_report(built, out)
+
+    try:
+        written = run_async(make())
+    except OSError as error:
+        fail(f"cannot write the report: {error.strerror or error}")
+    typer.echo(f"wrote {len(written)} files to {out} (open {written[0].name} in a browser)")
 
 
 def main() -> None:

@@ -8,6 +8,11 @@ text. A refused update stops here with `ApplicationHandlerStop`.
 
 Whatever is refused, a message that signals danger still gets the urgent-help reply
 first: the crisis check in group -1 never sees what stops here, so the guard runs it.
+
+Deduplication: an update that passes every check here and goes to a person flow is
+claimed inside that flow's own transaction (`defer_claim`), so the claim commits with
+the step it caused and the update costs one commit, not two. Anything else is claimed
+here, before it is acted on.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from conversations import texts
 from conversations.common import answer, event
 from conversations.context import Context
+from conversations.flow import PERSON_GROUP, defer_claim, handled_by_flow
 from conversations.safety import is_crisis, send_crisis_reply
 from storage.updates import claim_update_from
 
@@ -211,6 +217,10 @@ async def _is_duplicate(update: Update, context: Context, user_id: int) -> bool:
     recent = _recent_updates(context)
     if update.update_id in recent:
         return True
+    if _flow_will_claim(update, context, user_id):
+        defer_claim(context, update.update_id)
+        recent.add(update.update_id)
+        return False
     services = context.services
     claimed = await claim_update_from(
         services.database, services.ring, user_id, update.update_id, services.clock()
@@ -272,6 +282,27 @@ async def guard(update: Update, context: Context) -> None:
             chat.id, texts.TOO_LONG.format(length=len(message.text), limit=limit)
         )
         raise ApplicationHandlerStop
+
+
+def _flow_will_claim(update: Update, context: Context, user_id: int) -> bool:
+    """The update passes every check below and a person flow takes it (and claims it)."""
+    if update.edited_message is not None:
+        return False
+    message = update.message
+    if message is not None:
+        own_contact = message.contact is not None and message.contact.user_id == user_id
+        if not own_contact and (
+            any(getattr(message, name, None) for name in MEDIA_ATTRIBUTES)
+            or (
+                message.location is None
+                and (
+                    message.text is None
+                    or len(message.text) > context.services.settings.max_text_length
+                )
+            )
+        ):
+            return False
+    return handled_by_flow(update, context.application.handlers.get(PERSON_GROUP, []))
 
 
 def build_guard_handler() -> TypeHandler[Update, Context, None]:

@@ -29,13 +29,13 @@ from conversations import (
     start,
     support,
 )
-from conversations.flow import FlowFn, unknown_buttons
+from conversations.flow import PERSON_GROUP, FlowFn, unknown_buttons
 from conversations.safety import build_crisis_handler
 
 if TYPE_CHECKING:
     from conversations.context import FirstStepApp
 
-PERSON = 1
+PERSON = PERSON_GROUP
 
 
 def register_handlers(application: FirstStepApp) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.app import build_application
+from bot.housekeeping import install_operations
 from bot.logs import configure_logging
 from bot.settings import Settings
 from conversations.context import FirstStepApp
@@ -24,6 +25,7 @@ def run_polling(settings: Settings) -> None:
     """Production: keep updates that arrived while we were down (drop_pending_updates=False)."""
     configure_logging(settings.log_level)
     application = build_application(settings)
+    install_operations(application, settings)
     application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 
 

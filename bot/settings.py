@@ -6,12 +6,15 @@ A missing or invalid setting stops start-up with one line that says what to set
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "FIRSTSTEP_"
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -128,6 +131,42 @@ class Settings(BaseSettings):
     backup_erasure_days: int = Field(
         default=7, ge=0, description="Days until an erasure also reaches key backups."
     )
+    backup_main_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days `firststep backup` keeps main-data backups (ciphertext only).",
+    )
+
+    purge_at_utc: time = Field(
+        default=time(3, 30),
+        description="Time of day (UTC) of the daily retention purge inside `firststep run`.",
+    )
+
+    # Webhook mode (`firststep run --webhook`, behind a reverse proxy) and health checks
+    webhook_url: str | None = Field(
+        default=None,
+        description="Public https URL Telegram posts updates to (the reverse proxy's address).",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Webhook secret token: 1-256 of A-Z a-z 0-9 _ -. Required with --webhook.",
+    )
+    webhook_listen: str = Field(
+        default="127.0.0.1", description="Address the webhook server listens on."
+    )
+    webhook_port: int = Field(
+        default=8443, ge=1, le=65535, description="Port the webhook server listens on."
+    )
+    webhook_path: str = Field(
+        default="",
+        description="Local path of the webhook; empty means the path of FIRSTSTEP_WEBHOOK_URL.",
+    )
+    health_listen: str = Field(
+        default="127.0.0.1", description="Address of the /healthz server in `firststep run`."
+    )
+    health_port: int = Field(
+        default=8081, ge=0, le=65535, description="Port of the /healthz server; 0 turns it off."
+    )
 
     # Policy text shown in the privacy notice
     work_coach_policy: str = Field(
@@ -154,6 +193,31 @@ class Settings(BaseSettings):
         if not head.isdigit() or len(tail) < 20:
             raise ValueError("does not look like a bot token (digits:secret from @BotFather)")
         return SecretStr(token)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith("https://") or len(value) <= len("https://"):
+            raise ValueError("must be the https:// address Telegram can reach")
+        return value.strip()
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _local_path(cls, value: str) -> str:
+        if value and not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
 
     @field_validator("database_url")
     @classmethod

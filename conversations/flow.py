@@ -4,13 +4,19 @@ A flow function receives the update, the context and the open `PersonTransaction
 does its reads and writes, and returns an `Outcome`. The wrappers here commit the
 transaction first and only then talk to Telegram, so no database lock is held across
 a network call, and every step the bot acknowledges is already durable.
+
+The update id is claimed (deduplication) inside that same transaction when the guard
+hands it over (`defer_claim`): the claim commits with the step it caused, or neither
+does, and an update costs one commit, not two.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import (
     InlineKeyboardMarkup,
@@ -19,14 +25,21 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from conversations import keyboards, texts
-from conversations.common import answer, chat_id_of, person_tx
+from conversations.common import answer, chat_id_of, event, person_tx
 from conversations.context import Context
 from conversations.safety import is_crisis
 from conversations.steps import Step, step_of
 from storage.people import PersonRecord, PersonTransaction, StaleStep
+from storage.updates import claim_in
 
 log = logging.getLogger("firststep.flow")
 
@@ -148,13 +161,60 @@ async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
             continue
 
 
-async def run_flow(
-    update: Update, context: Context, fn: FlowFn, *, needs_person: bool = True
-) -> None:
-    """Open the transaction, run the flow function, commit, answer, deliver."""
-    query = update.callback_query
+# -- deduplication inside the flow's own transaction --------------------------------------
+
+# The handler group of the person flows (bot/handlers.py registers them there).
+PERSON_GROUP = 1
+DEFERRED_CLAIMS_KEY = "firststep.deferred_claims"
+_MAX_DEFERRED = 10_000
+# Callbacks marked with `flow_callback`: each runs `run_flow`, which claims the update.
+_FLOW_CALLBACKS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+class DuplicateUpdate(Exception):
+    """The update id was claimed before (a redelivery): roll back, do nothing."""
+
+
+def handled_by_flow(update: Update, handlers: list[BaseHandler[Any, Any, Any]]) -> bool:
+    """Whether the first of `handlers` (the person group) to take this update is a
+    `flow_callback`. Any other handler keeps the guard's own claim, made before it acts."""
+    for handler in handlers:
+        check = handler.check_update(update)
+        if check is not None and check is not False:
+            return handler.callback in _FLOW_CALLBACKS
+    return False
+
+
+def defer_claim(context: Context, update_id: int) -> None:
+    """The guard leaves the claim to the flow's transaction (see `handled_by_flow`)."""
+    deferred: set[int] = context.bot_data.setdefault(DEFERRED_CLAIMS_KEY, set())
+    if len(deferred) >= _MAX_DEFERRED:
+        deferred.clear()  # only if flows stopped taking them: never grow without bound
+    deferred.add(update_id)
+
+
+def _claim_is_ours(context: Context, update_id: int) -> bool:
+    deferred: set[int] | None = context.bot_data.get(DEFERRED_CLAIMS_KEY)
+    return deferred is not None and update_id in deferred
+
+
+async def _claim(update: Update, context: Context, tx: PersonTransaction) -> None:
+    """Claim a deferred update for someone we know. Nothing is written for anyone else
+    (nothing is kept before the privacy notice): the guard's memory covers them, and the
+    transaction that registers a person records its update (`mark_processed`)."""
+    if (
+        tx.person is not None
+        and _claim_is_ours(context, update.update_id)
+        and not await claim_in(tx.connection, update.update_id, tx.now)
+    ):
+        raise DuplicateUpdate
+
+
+async def _decide(update: Update, context: Context, fn: FlowFn, needs_person: bool) -> Outcome:
+    """The flow function in one transaction that also claims the update."""
     try:
         async with person_tx(update, context) as tx:
+            await _claim(update, context, tx)
             before = tx.person.state if tx.person is not None else None
             if needs_person and tx.person is None:
                 outcome = notice_outcome(update, context)
@@ -164,18 +224,47 @@ async def run_flow(
     except StaleStep:
         # Another update moved this person on between our read and write: show the truth.
         async with person_tx(update, context) as tx:
+            await _claim(update, context, tx)
             before = after = tx.person.state if tx.person is not None else None
             outcome = stale(tx.person) if tx.person is not None else notice_outcome(update, context)
     if before == Step.FINDER_PLACE and after != Step.FINDER_PLACE:
         _close_reply_keyboard(outcome)
+    return outcome
+
+
+async def run_flow(
+    update: Update, context: Context, fn: FlowFn, *, needs_person: bool = True
+) -> None:
+    """Open the transaction, claim the update, run the flow function, commit, answer, deliver."""
+    query = update.callback_query
+    try:
+        outcome = await _decide(update, context, fn, needs_person)
+    except DuplicateUpdate:
+        event("guard.duplicate_update")
+        return
+    finally:
+        deferred: set[int] | None = context.bot_data.get(DEFERRED_CLAIMS_KEY)
+        if deferred is not None:
+            deferred.discard(update.update_id)
     if query is not None:
         await answer(query, outcome.toast)
     await deliver(update, context, outcome)
 
 
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def flow_callback(callback: Callback) -> Callback:
+    """Mark a handler callback that runs `run_flow` for its update (and so claims it in
+    the flow's transaction): the guard then leaves the claim to it, saving a commit."""
+    _FLOW_CALLBACKS.add(callback)
+    return callback
+
+
 def command(name: str, fn: FlowFn, *, needs_person: bool = True) -> CommandHandler[Context, None]:
     """A /command in a private chat, run as one flow step."""
 
+    @flow_callback
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, fn, needs_person=needs_person)
 
@@ -187,36 +276,34 @@ def buttons(
 ) -> CallbackQueryHandler[Context, None]:
     """Button presses whose data starts with `<prefix>:`."""
 
+    @flow_callback
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, fn, needs_person=needs_person)
 
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:")
 
 
-async def route_text(
-    update: Update,
-    context: Context,
-    tx: PersonTransaction,
-    steps: Mapping[Step, FlowFn],
-    fallback: FlowFn,
-) -> Outcome:
-    """Free text to the handler of the person's step; a crisis message is never kept."""
-    assert tx.person is not None
-    message = update.message
-    if message is not None and is_crisis(message.text):
-        # The urgent reply went first (group -1). Keep nothing, and carry on gently.
-        return Outcome(replies=[Reply(texts.CRISIS_NOT_SAVED), *prompt_for(tx.person)])
-    step = step_of(tx.person.state)
-    handler = steps.get(step) if step is not None else None
-    return await (handler or fallback)(update, context, tx)
+def step_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> FlowFn:
+    """The flow function for free text: the handler of the step the person is on."""
+
+    async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+        assert tx.person is not None
+        message = update.message
+        if message is not None and is_crisis(message.text):
+            # The urgent reply went first (group -1). Keep nothing, and carry on gently.
+            return Outcome(replies=[Reply(texts.CRISIS_NOT_SAVED), *prompt_for(tx.person)])
+        step = step_of(tx.person.state)
+        handler = steps.get(step) if step is not None else None
+        return await (handler or fallback)(update, context, tx)
+
+    return route
 
 
 def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
     """Free text goes to the handler of the step the person is on (read from the database)."""
+    route = step_router(steps, fallback)
 
-    async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-        return await route_text(update, context, tx, steps, fallback)
-
+    @flow_callback
     async def callback(update: Update, context: Context) -> None:
         await run_flow(update, context, route)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardMarkup
 
 from conversations import keyboards, texts
-from conversations.disclosure import PREFER_NOT, QUESTIONS, summary
+from conversations.disclosure import PREFER_NOT, QUESTIONS
 from storage import referrals
 from storage.crypto import FieldCipher, KeyRing
 from storage.directory import office_by_id
@@ -94,7 +94,21 @@ async def shared_lines(
     )
     if not answers:
         return texts.CARD_SHARED_NOTHING
-    return texts.CARD_SHARED.format(summary=summary(answers))
+    return texts.CARD_SHARED.format(summary=card_summary(answers))
+
+
+def card_summary(answers: dict[str, str]) -> str:
+    """The person's button answers, worded for a mentor (never their own words)."""
+    return "\n".join(
+        texts.SUMMARY_LINE.format(
+            question=texts.CARD_ANSWER_NAMES[field],
+            answer=", ".join(
+                texts.OPTION_LABELS.get(code, code) for code in answers[field].split(",")
+            ),
+        )
+        for field in CATEGORY_FIELDS
+        if field in answers
+    )
 
 
 def contact_line(referral: ReferralRow, phone: str | None) -> str:

@@ -39,7 +39,7 @@ from storage.models import MentorRole, MentorStatus, ReferralStatus
 from storage.outbox import Kind, Send, enqueue
 from storage.referrals import REF_PATTERN, ContactBy, ReferralRow
 from storage.subjects import open_subject_key
-from storage.updates import record_event
+from storage.updates import mark_processed, record_event
 
 JOIN_COMMAND = re.compile(r"^/join(?:@\w+)?(?:\s+(\S*))?\s*$")
 START_JOIN = re.compile(r"^/start(?:@\w+)?\s+join-(\S+)\s*$")
@@ -120,6 +120,8 @@ async def on_join(
     )
     event("mentor.join", result=joined.result.value)
     if joined.result == JoinResult.JOINED and joined.mentor is not None:
+        # Known from now on: a redelivery of this update must find it already handled.
+        await mark_processed(connection, update.update_id, now)
         await record_event(connection, f"{joined.mentor.role}_joined", now)
         return MentorOutcome(replies=[ask_name(joined.mentor)])
     return MentorOutcome.say(
@@ -173,6 +175,7 @@ async def accept(
     referral = await referrals.by_ref(connection, public_ref)
     if referral is None or not referral.may_be_taken_by(mentor.office_id, mentor.pilot_area):
         return AcceptResult.NOT_ALLOWED
+    await referrals.lock_person(connection, referral.person_id)
     if not await referrals.claim(connection, referral, mentor.id, now):
         current = await referrals.by_id(connection, referral.id)
         if current is not None and current.status == ReferralStatus.ACCEPTED:
@@ -345,6 +348,7 @@ async def close_referral(
     if referral is None or referral.mentor_id != mentor.id:
         return MentorOutcome.say(texts.MENTOR_NO_CHAT.format(ref=public_ref))
     now = services.clock()
+    await referrals.lock_person(connection, referral.person_id)
     if not await referrals.close(connection, referral, now, mentor_id=mentor.id):
         return MentorOutcome.say(texts.MENTOR_CHAT_ENDED.format(ref=public_ref))
     await referrals.drop_unsent(connection, referral.id, (Kind.ACCEPTED,))
@@ -567,6 +571,7 @@ async def revoke_mentor(
         return None
     handed_back = 0
     for referral in await referrals.held_by(connection, mentor_id):
+        await referrals.lock_person(connection, referral.person_id)
         if not await referrals.reopen(connection, referral):
             continue
         reopened = await referrals.by_id(connection, referral.id)

@@ -31,7 +31,6 @@ from telegram.ext import BaseHandler, MessageHandler, filters
 from conversations import feedback, finder, handoff, keyboards, texts
 from conversations.common import event, user_id_of
 from conversations.context import Context, FlowSettings
-from conversations.disclosure import summary
 from conversations.flow import (
     FlowFn,
     Outcome,
@@ -45,6 +44,7 @@ from conversations.flow import (
 )
 from conversations.steps import Step
 from storage import mentors, referrals
+from storage.crypto import KeyRing
 from storage.directory import Office, office_by_id
 from storage.models import ReferralStatus
 from storage.outbox import Kind
@@ -315,7 +315,7 @@ async def ask_share(tx: PersonTransaction) -> list[Reply]:
         return prompt_contact(person)
     await tx.move(Step.MENTOR_SHARE, draft=draft_with(person))
     return [
-        Reply(texts.MENTOR_SHARE_PREVIEW.format(summary=summary(answers))),
+        Reply(texts.MENTOR_SHARE_PREVIEW.format(summary=handoff.card_summary(answers))),
         *prompt_share(person),
     ]
 
@@ -483,9 +483,7 @@ async def submit(update: Update, context: Context, tx: PersonTransaction) -> Out
     return Outcome(replies=sent_replies(opened, office, settings))
 
 
-async def withdraw(
-    context: Context, tx: PersonTransaction, referral: ReferralRow | None
-) -> Outcome:
+async def withdraw(ring: KeyRing, tx: PersonTransaction, referral: ReferralRow | None) -> Outcome:
     """Stop a request: cards not yet sent never go, cards already out are edited."""
     person = tx.person
     assert person is not None
@@ -494,7 +492,9 @@ async def withdraw(
         return Outcome.say(texts.MENTOR_ALREADY_ENDED)
     if not await referrals.withdraw(connection, referral, person.id, now):
         return Outcome.say(texts.MENTOR_ALREADY_ENDED)
-    if referral.status == ReferralStatus.PENDING:
+    # Read back what was withdrawn: a mentor may have accepted it since we first read it.
+    referral = await referrals.by_id(connection, referral.id) or referral
+    if referral.mentor_id is None:
         await handoff.update_cards(
             connection,
             referral,
@@ -507,7 +507,7 @@ async def withdraw(
     if referral.mentor_id is not None:
         await handoff.tell_mentor(
             connection,
-            context.services.ring,
+            ring,
             referral,
             referral.mentor_id,
             text=texts.MENTOR_NOTICE_ENDED.format(ref=referral.public_ref),
@@ -559,7 +559,7 @@ async def on_button(update: Update, context: Context, tx: PersonTransaction) -> 
     if action in ("wd", "endyes"):
         referral = await referrals.by_ref(tx.connection, arg) if REF_SHAPE.match(arg) else None
         if action == "wd":
-            return await withdraw(context, tx, referral)
+            return await withdraw(context.services.ring, tx, referral)
         if referral is None or referral.person_id != person.id:
             return Outcome.say(texts.MENTOR_ALREADY_ENDED)
         if referral.status != ReferralStatus.ACCEPTED:

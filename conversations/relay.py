@@ -21,7 +21,7 @@ from telegram.ext import MessageHandler, filters
 from conversations import texts
 from conversations.common import chat_id_of, event
 from conversations.context import Context
-from conversations.flow import FlowFn, Outcome, Reply, menu_replies, route_text, run_flow
+from conversations.flow import FlowFn, Outcome, Reply, menu_replies, run_flow, step_router
 from conversations.mentor_request import settled_draft
 from conversations.steps import Step, step_of
 from storage import mentors, referrals
@@ -114,24 +114,28 @@ def build_person_text_handler(
     """Free text, routed by the person's step; at Step.WITH_MENTOR it is relayed.
 
     The same as `conversations.flow.text_router`, plus the relay: the message to the
-    mentor is sent after the person's transaction committed.
+    mentor is sent after the person's transaction committed. A message that signals
+    danger is passed on too (the urgent-help reply went first, in group -1): the person
+    is talking to someone who can help, and nothing of it is kept.
     """
+    by_step = step_router(steps, fallback)
 
     async def callback(update: Update, context: Context) -> None:
         pending: list[PendingRelay] = []
 
         async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
             assert tx.person is not None
-            step = step_of(tx.person.state)
             message = update.message
-            if step == Step.WITH_MENTOR and message is not None and message.text is not None:
+            if (
+                step_of(tx.person.state) == Step.WITH_MENTOR
+                and message is not None
+                and message.text is not None
+            ):
                 outcome, relay = await from_person(context, tx, message.text)
                 if relay is not None:
                     pending.append(relay)
                 return outcome
-            # In a chat with a mentor a crisis message is passed on too (a person can
-            # respond), after the urgent reply; everywhere else it is never kept.
-            return await route_text(update, context, tx, steps, fallback)
+            return await by_step(update, context, tx)
 
         await run_flow(update, context, route)
         for relay in pending:

@@ -62,7 +62,7 @@ async def start(update: Update, context: Context, tx: PersonTransaction) -> Outc
     if person is None:
         event("start.new")
         return Outcome.say(texts.WELCOME, Reply(notice_text(context), keyboards.notice(office_id)))
-    draft = {key: value for key, value in person.draft.items() if key == "office"}
+    draft = dict(person.draft)
     replies = [Reply(texts.WELCOME_BACK)]
     if office_id is not None:
         draft["office"] = office_id
@@ -169,7 +169,7 @@ def build_menu_buttons(entries: Mapping[str, FlowFn]) -> BaseHandler[Update, Con
         elif choice in entries:
             outcome = await entries[choice](update, context, tx)
         else:
-            return Outcome(toast=texts.UNKNOWN_BUTTON)
+            return Outcome(toast=texts.UNKNOWN_BUTTON, pressed_markup=KEEP)
         outcome.pressed_markup = None
         return outcome
 

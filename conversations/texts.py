@@ -43,7 +43,7 @@ NOTICE = (
     "• {work_coach_policy}\n"
     "• This chat runs on Telegram. Telegram is a separate company. Chats with bots are "
     "stored on its servers and are not end-to-end encrypted.\n"
-    "• Anyone who can open your Telegram can read this chat. /clear removes our messages.\n"
+    "• Anyone who can open your Telegram can read this chat. /clear deletes the messages here.\n"
     "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
 )
 NOTICE_MORE = (
@@ -91,7 +91,7 @@ HELP = (
     "/jobcentre – find your nearest pilot Jobcentre\n"
     "/mydata – see what we keep about you\n"
     "/forget – wipe everything we keep\n"
-    "/clear – remove my messages from this chat\n"
+    "/clear – delete the messages in this chat\n"
     "/cancel – stop what you're doing\n"
     "\n"
     "In danger now? Call 999. Samaritans: 116 123."
@@ -107,8 +107,8 @@ TOO_LONG = (
     "{limit}. Please make it shorter and send it again. I didn't save it."
 )
 SLOW_DOWN = (
-    "You're sending a lot very fast, so I'm taking a short break. "
-    "I won't read new messages for about a minute. Please wait, then send them again."
+    "You're sending messages very fast. For about a minute, I won't read what you send. "
+    "Please wait, then send it again."
 )
 SLOW_DOWN_TOAST = "Please wait a moment, then try again."
 EDITS_IGNORED = (
@@ -583,6 +583,12 @@ CARD_CONTACT_BOT = "through this chat (reply to their messages)"
 CARD_CONTACT_PHONE = "a phone call on {phone}"
 CARD_CONTACT_PHONE_ASK = "a phone call (ask for the number in the chat)"
 CARD_SHARED = "What they told us:\n{summary}"
+CARD_ANSWER_NAMES = {
+    "substances": "Dealing with",
+    "duration": "For how long",
+    "support": "Support now",
+    "needs": "Would like",
+}
 CARD_SHARED_NOTHING = "They chose not to share anything else."
 CARD_TAKEN = "Request {ref} was taken by another mentor. Thank you."
 CARD_YOURS = (
@@ -685,6 +691,6 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("mentor", "Talk to a peer mentor"),
     ("mydata", "See what we keep"),
     ("forget", "Wipe everything we keep"),
-    ("clear", "Remove my messages from this chat"),
+    ("clear", "Delete the messages in this chat"),
     ("cancel", "Stop what you're doing"),
 )

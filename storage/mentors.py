@@ -435,12 +435,6 @@ async def is_mentor_account(connection: AsyncConnection, ring: KeyRing, telegram
     return status is not None and status != MentorStatus.REVOKED
 
 
-async def mentor_cipher(
-    connection: AsyncConnection, ring: KeyRing, mentor_id: str
-) -> FieldCipher | None:
-    return await open_subject_key(connection, ring, mentor_id)
-
-
 async def mentor_chat_id(
     connection: AsyncConnection, ring: KeyRing, mentor_id: str
 ) -> tuple[int, FieldCipher] | None:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
@@ -28,6 +29,7 @@ from storage.models import (
     Person,
     Referral,
     ReferralStatus,
+    SubjectKey,
     new_id,
 )
 from storage.subjects import create_subject_key, open_subject_key, shred_subject_key
@@ -36,6 +38,7 @@ PEOPLE = cast(Table, Person.__table__)
 DISCLOSURES = cast(Table, Disclosure.__table__)
 REFERRALS = cast(Table, Referral.__table__)
 OUTBOX = cast(Table, OutboxMessage.__table__)
+KEYS = cast(Table, SubjectKey.__table__)
 
 USER_ROLE = Role.USER
 
@@ -81,37 +84,50 @@ class PersonTransaction:
         self._telegram_id = telegram_id
         self.now = now
         self.person: PersonRecord | None = None
+        self._seen_written = False
 
     def __repr__(self) -> str:
         return f"PersonTransaction(person={self.person!r})"
 
     async def load(self) -> PersonRecord | None:
+        """Find the person and their data key in one statement; unwrap the key once."""
         candidates = pseudonym_candidates(self._ring, USER_ROLE, self._telegram_id)
-        by_pseudonym = {value: version for version, value in candidates}
-        statement = select(
-            PEOPLE.c.id,
-            PEOPLE.c.pseudonym,
-            PEOPLE.c.state,
-            PEOPLE.c.state_version,
-            PEOPLE.c.notice_accepted_at,
-            PEOPLE.c.draft_ct,
-            PEOPLE.c.unreachable,
-        ).where(PEOPLE.c.pseudonym.in_(list(by_pseudonym)))
+        statement = (
+            select(
+                PEOPLE.c.id,
+                PEOPLE.c.pseudonym,
+                PEOPLE.c.state,
+                PEOPLE.c.state_version,
+                PEOPLE.c.notice_accepted_at,
+                PEOPLE.c.draft_ct,
+                PEOPLE.c.unreachable,
+                KEYS.c.wrapped_dek,
+            )
+            .select_from(PEOPLE.outerjoin(KEYS, KEYS.c.subject_id == PEOPLE.c.id))
+            .where(PEOPLE.c.pseudonym.in_([value for _, value in candidates]))
+        )
         if self._connection.dialect.name == "postgresql":
-            statement = statement.with_for_update()
+            statement = statement.with_for_update(of=PEOPLE)
         row = (await self._connection.execute(statement)).first()
         if row is None:
             return None
-        cipher = await open_subject_key(self._connection, self._ring, row.id)
-        if cipher is None:
+        if row.wrapped_dek is None:
             # Key shredded but rows left behind (e.g. a crash mid-erasure): finish the job.
             await self._connection.execute(delete(PEOPLE).where(PEOPLE.c.id == row.id))
             return None
+        cipher = FieldCipher.from_wrapped(self._ring, row.wrapped_dek, row.id)
         primary_version, primary_value = candidates[0]
-        values: dict[str, Any] = {"last_seen_at": self.now}
         if row.pseudonym != primary_value:
-            values |= {"pseudonym": primary_value, "pseudonym_version": primary_version}
-        await self._connection.execute(update(PEOPLE).where(PEOPLE.c.id == row.id).values(**values))
+            await self._connection.execute(
+                update(PEOPLE)
+                .where(PEOPLE.c.id == row.id)
+                .values(
+                    pseudonym=primary_value,
+                    pseudonym_version=primary_version,
+                    last_seen_at=self.now,
+                )
+            )
+            self._seen_written = True
         draft = (
             json.loads(cipher.open(PEOPLE.name, "draft_ct", row.id, row.draft_ct))
             if row.draft_ct is not None
@@ -127,6 +143,19 @@ class PersonTransaction:
             unreachable=bool(row.unreachable),
         )
         return self.person
+
+    async def touch(self) -> None:
+        """Record the contact (retention counts from it) unless a write this update did.
+
+        `move` and `register` write `last_seen_at` in their own statement, so most
+        updates pay nothing extra for it; an update that changed nothing writes it here.
+        """
+        if self.person is None or self._seen_written:
+            return
+        await self._connection.execute(
+            update(PEOPLE).where(PEOPLE.c.id == self.person.id).values(last_seen_at=self.now)
+        )
+        self._seen_written = True
 
     async def register(
         self, *, state: str, chat_id: int, draft: Mapping[str, Any] | None = None
@@ -152,6 +181,7 @@ class PersonTransaction:
                 last_seen_at=self.now,
             )
         )
+        self._seen_written = True
         self.person = PersonRecord(
             id=person_id,
             state=state,
@@ -171,7 +201,11 @@ class PersonTransaction:
     ) -> PersonRecord:
         """Write the next step, its scratch data and any answers; raise StaleStep on a race."""
         person = self._require()
-        values: dict[str, Any] = {"state": state, "state_version": person.state_version + 1}
+        values: dict[str, Any] = {
+            "state": state,
+            "state_version": person.state_version + 1,
+            "last_seen_at": self.now,
+        }
         if draft is not None:
             values["draft_ct"] = _seal_draft(person.cipher, person.id, dict(draft))
         result = await self._connection.execute(
@@ -181,6 +215,7 @@ class PersonTransaction:
         )
         if result.rowcount != 1:
             raise StaleStep
+        self._seen_written = True
         for name, value in (disclosures or {}).items():
             await self._save_disclosure(person, name, value)
         person.state = state
@@ -190,32 +225,36 @@ class PersonTransaction:
         return person
 
     async def _save_disclosure(self, person: PersonRecord, name: str, value: str) -> None:
-        existing = (
-            await self._connection.execute(
-                select(DISCLOSURES.c.id).where(
-                    DISCLOSURES.c.person_id == person.id, DISCLOSURES.c.field == name
-                )
-            )
-        ).scalar_one_or_none()
-        row_id = existing or new_id()
+        """Insert or replace one answer in one statement.
+
+        The sealed value is bound to its row id, so a replaced answer takes the new id
+        with it (nothing refers to disclosure ids).
+        """
+        row_id = new_id()
         sealed = person.cipher.seal_text(DISCLOSURES.name, f"value_ct:{name}", row_id, value)
-        if existing is None:
-            await self._connection.execute(
-                DISCLOSURES.insert().values(
-                    id=row_id,
-                    person_id=person.id,
-                    field=name,
-                    value_ct=sealed,
-                    created_at=self.now,
-                    updated_at=self.now,
-                )
+        insert = (
+            postgresql.insert(DISCLOSURES)
+            if self._connection.dialect.name == "postgresql"
+            else sqlite.insert(DISCLOSURES)
+        )
+        statement = insert.values(
+            id=row_id,
+            person_id=person.id,
+            field=name,
+            value_ct=sealed,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+        await self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[DISCLOSURES.c.person_id, DISCLOSURES.c.field],
+                set_={
+                    "id": statement.excluded.id,
+                    "value_ct": statement.excluded.value_ct,
+                    "updated_at": statement.excluded.updated_at,
+                },
             )
-        else:
-            await self._connection.execute(
-                update(DISCLOSURES)
-                .where(DISCLOSURES.c.id == row_id)
-                .values(value_ct=sealed, updated_at=self.now)
-            )
+        )
 
     async def disclosures(self) -> dict[str, str]:
         """Everything the person told us, decrypted, for their own eyes (`/mydata`)."""
@@ -249,53 +288,9 @@ class PersonTransaction:
     async def erase(self) -> ErasureSummary:
         """Crypto-shred the person: rows gone, key gone, pending notices cancelled, journaled."""
         person = self._require()
-        connection = self._connection
-        disclosures = (
-            await connection.execute(
-                select(func.count()).where(DISCLOSURES.c.person_id == person.id)
-            )
-        ).scalar_one()
-        live = [ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]
-        referral_rows = (
-            await connection.execute(
-                select(REFERRALS.c.id, REFERRALS.c.mentor_id).where(
-                    REFERRALS.c.person_id == person.id, REFERRALS.c.status.in_(live)
-                )
-            )
-        ).all()
-        referral_ids = [row.id for row in referral_rows]
-        if referral_ids:
-            await connection.execute(
-                update(REFERRALS)
-                .where(REFERRALS.c.id.in_(referral_ids))
-                .values(
-                    status=ReferralStatus.WITHDRAWN.value,
-                    closed_at=self.now,
-                    next_ladder_at=None,
-                    version=REFERRALS.c.version + 1,
-                )
-            )
-        open_statuses = [OutboxStatus.PENDING.value, OutboxStatus.INFLIGHT.value]
-        about_person = (OUTBOX.c.payload_subject == person.id) | (
-            OUTBOX.c.recipient_id == person.id
-        )
-        if referral_ids:
-            about_person = about_person | OUTBOX.c.referral_id.in_(referral_ids)
-        cancelled = await connection.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.status.in_(open_statuses), about_person)
-            .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
-        )
-        await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person.id))
-        await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person.id))
-        await shred_subject_key(connection, person.id, self.now)
+        summary = await erase_person(self._connection, person.id, self.now)
         self.person = None
-        return ErasureSummary(
-            disclosures=int(disclosures),
-            referrals_withdrawn=len(referral_ids),
-            notifications_cancelled=int(cancelled.rowcount),
-            mentor_ids_to_tell=tuple(row.mentor_id for row in referral_rows if row.mentor_id),
-        )
+        return summary
 
     @property
     def connection(self) -> AsyncConnection:
@@ -312,6 +307,55 @@ def _seal_draft(cipher: FieldCipher, person_id: str, draft: dict[str, Any]) -> b
     return cipher.seal(PEOPLE.name, "draft_ct", person_id, json.dumps(draft).encode())
 
 
+async def erase_person(
+    connection: AsyncConnection, person_id: str, now: datetime
+) -> ErasureSummary:
+    """Crypto-shred one person by id inside the caller's transaction: live referrals
+    withdrawn, pending notices about them cancelled, answers and row deleted, data key
+    shredded and the erasure journaled. Shared by /forget and the retention purge."""
+    disclosures = (
+        await connection.execute(select(func.count()).where(DISCLOSURES.c.person_id == person_id))
+    ).scalar_one()
+    live = [ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]
+    referral_rows = (
+        await connection.execute(
+            select(REFERRALS.c.id, REFERRALS.c.mentor_id).where(
+                REFERRALS.c.person_id == person_id, REFERRALS.c.status.in_(live)
+            )
+        )
+    ).all()
+    referral_ids = [row.id for row in referral_rows]
+    if referral_ids:
+        await connection.execute(
+            update(REFERRALS)
+            .where(REFERRALS.c.id.in_(referral_ids))
+            .values(
+                status=ReferralStatus.WITHDRAWN.value,
+                closed_at=now,
+                next_ladder_at=None,
+                version=REFERRALS.c.version + 1,
+            )
+        )
+    open_statuses = [OutboxStatus.PENDING.value, OutboxStatus.INFLIGHT.value]
+    about_person = (OUTBOX.c.payload_subject == person_id) | (OUTBOX.c.recipient_id == person_id)
+    if referral_ids:
+        about_person = about_person | OUTBOX.c.referral_id.in_(referral_ids)
+    cancelled = await connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.status.in_(open_statuses), about_person)
+        .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
+    )
+    await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person_id))
+    await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
+    await shred_subject_key(connection, person_id, now)
+    return ErasureSummary(
+        disclosures=int(disclosures),
+        referrals_withdrawn=len(referral_ids),
+        notifications_cancelled=int(cancelled.rowcount),
+        mentor_ids_to_tell=tuple(row.mentor_id for row in referral_rows if row.mentor_id),
+    )
+
+
 @asynccontextmanager
 async def person_transaction(
     database: Database, ring: KeyRing, telegram_id: int, now: datetime
@@ -321,6 +365,7 @@ async def person_transaction(
         transaction = PersonTransaction(connection, ring, telegram_id, now)
         await transaction.load()
         yield transaction
+        await transaction.touch()
 
 
 async def chat_id_of(

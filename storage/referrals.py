@@ -454,6 +454,19 @@ async def drop_unsent(
 # --------------------------------------------------------- the person's step, from outside
 
 
+async def lock_person(connection: AsyncConnection, person_id: str | None) -> None:
+    """Take the person's row lock first, as their own updates do (PersonTransaction.load).
+
+    A mentor's claim or close changes the referral and then the person's step; the
+    person's own withdrawal changes them the other way round. Locking people before
+    referrals in both keeps PostgreSQL from deadlocking them. (SQLite's BEGIN IMMEDIATE
+    already runs one writer at a time.)
+    """
+    if person_id is None or connection.dialect.name != "postgresql":
+        return
+    await connection.execute(select(PEOPLE.c.id).where(PEOPLE.c.id == person_id).with_for_update())
+
+
 async def move_person(
     connection: AsyncConnection,
     person_id: str,

@@ -22,9 +22,13 @@ MENTORS = cast(Table, Mentor.__table__)
 async def claim_update(database: Database, update_id: int, now: datetime) -> bool:
     """Record the update id; False when it was handled before (a redelivery)."""
     async with database.transaction() as connection:
-        return await insert_ignore(
-            connection, PROCESSED, {"update_id": update_id, "processed_at": now}
-        )
+        return await claim_in(connection, update_id, now)
+
+
+async def claim_in(connection: AsyncConnection, update_id: int, now: datetime) -> bool:
+    """Record the update id inside the caller's business transaction: the claim and the
+    changes the update made commit together, or neither does. False on a redelivery."""
+    return await insert_ignore(connection, PROCESSED, {"update_id": update_id, "processed_at": now})
 
 
 async def claim_update_from(

@@ -192,7 +192,7 @@ class CrashRun:
         """A last run left alone until nothing is open, then stopped with SIGTERM."""
         pid = await self._spawn(zygote)
         try:
-            await self._wait_all_sent(database, timeout=90)
+            await self._wait_all_sent(database, timeout=180)
         finally:
             os.kill(pid, signal.SIGTERM)
         assert await self._until(lambda: not _alive(pid), 30), "no clean stop on SIGTERM"
@@ -209,6 +209,9 @@ class CrashRun:
             if not open_rows and len(self.refs) == self.referrals:
                 return
             await asyncio.sleep(0.2)
+        raise AssertionError(
+            f"the last run did not drain the outbox within {timeout}s: {len(open_rows)} rows open"
+        )
 
     def check(self) -> dict[str, int]:
         """The invariants, from what the mentors' phones show and from the files."""
@@ -226,7 +229,12 @@ class CrashRun:
             for chat in chats
             if received[chat][ref] == 0
         ]
-        assert not missing, f"{len(missing)} cards never reached their mentor"
+        if missing:
+            with sqlite3.connect(self.db_path) as debug:
+                states = debug.execute(
+                    "SELECT status, last_error, count(*) FROM outbox GROUP BY 1, 2"
+                ).fetchall()
+        assert not missing, f"{len(missing)} cards never reached their mentor; outbox: {states}"
         connection = sqlite3.connect(self.db_path)
         try:
             assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)

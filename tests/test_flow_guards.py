@@ -294,3 +294,15 @@ async def test_edited_messages_change_nothing(harness: Harness) -> None:
     assert harness.last_text(ALEX) == texts.EDITS_IGNORED
     assert "Hull" not in harness.all_text(ALEX)
     assert await harness.state(ALEX) == Step.FINDER_PLACE
+
+
+async def test_a_message_kind_we_do_not_know_gets_the_same_kind_reply(harness: Harness) -> None:
+    """A kind Telegram adds later (no text, nothing we know) is refused the same kind way."""
+    await harness.onboard(ALEX)
+    chat = {"id": ALEX, "type": "private", "first_name": "Alex"}
+    user = {"id": ALEX, "is_bot": False, "first_name": "Alex"}
+    message = {"message_id": 9_000, "date": 1_700_000_000, "chat": chat, "from": user}
+    harness.emu.raw_update({"message": {**message, "future_kind": {"size": 3}}})
+    await harness.settle()
+    assert harness.last_text(ALEX) == texts.ONLY_TEXT
+    assert await harness.state(ALEX) == Step.MENU

@@ -108,3 +108,18 @@ async def test_no_mentor_anywhere_is_said_honestly(harness: Harness) -> None:
     # Hugh can see what waits in his area.
     await harness.send(HUGH, "/referrals")
     assert ref in harness.last_text(HUGH)
+
+
+async def test_the_running_application_has_the_ladder_job(harness: Harness) -> None:
+    """The JobQueue runs the same pass every minute; run it once, as the queue would."""
+    assert harness.app is not None and harness.app.job_queue is not None
+    (job,) = harness.app.job_queue.get_jobs_by_name("ladder")
+    assert job.next_t is not None  # scheduled: the queue started with the Application
+    await join_as_mentor(harness, SAM, "Sam", office_id=DUKE_STREET)
+    ref = await request_mentor(harness, ALEX, DUKE_STREET)
+    await drain(harness)
+    harness.clock.advance(minutes=241)
+    await job.run(harness.app)
+    sent = (await drain(harness)).sent
+    assert (Kind.REMINDER, SAM) in sent and (Kind.LADDER_UPDATE, ALEX) in sent
+    assert ref in harness.last_text(ALEX)

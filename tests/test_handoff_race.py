@@ -18,7 +18,7 @@ from sqlalchemy import Table, func, select, update
 
 from bot.settings import Settings
 from conversations.mentor import AcceptResult, accept, after_claim
-from conversations.mentor_request import open_referral
+from conversations.mentor_request import open_referral, withdraw
 from conversations.steps import Step
 from storage import mentors, referrals
 from storage.crypto import KeyRing
@@ -150,3 +150,91 @@ async def test_the_same_test_catches_a_check_then_update_claim(
 ) -> None:
     outcomes = await run_trials(database, ring, broken_claim)
     assert any(winners > 1 for winners, _ in outcomes), outcomes
+
+
+# ------------------------------------------------- a claim racing the person's "Stop"
+
+WITHDRAW_TRIALS = 20
+
+
+async def claim_without_person_lock(
+    database: Database, ring: KeyRing, telegram_id: int, ref: str
+) -> bool:
+    """The claim as it was first written: referral row first, the person's row after."""
+    async with database.transaction() as connection:
+        mentor = await mentors.load_mentor(connection, ring, telegram_id)
+        referral = await referrals.by_ref(connection, ref)
+        assert mentor is not None and referral is not None
+        if not await referrals.claim(connection, referral, mentor.id, NOW):
+            return False
+        await after_claim(connection, ring, mentor, referral, NOW, None)
+    return True
+
+
+async def stop_request(database: Database, ring: KeyRing, person: int, ref: str) -> None:
+    """The person's "Stop my request" button, as its flow runs it."""
+    async with person_transaction(database, ring, person, NOW) as tx:
+        referral = await referrals.by_ref(tx.connection, ref)
+        await withdraw(ring, tx, referral)
+
+
+async def claims_racing_withdrawals(
+    database: Database, ring: KeyRing, claim: Claim
+) -> list[tuple[bool | str, str, int]]:
+    """(claim result or error, final status, notices to the mentor) per trial."""
+    (mentor,) = (await enrol_contenders(database, ring))[:1]
+    results: list[tuple[bool | str, str, int]] = []
+    for trial in range(WITHDRAW_TRIALS):
+        person = 7_200_000_000 + trial
+        ref, referral_id = await new_referral(database, ring, person)
+        barrier = asyncio.Barrier(2)
+
+        async def claiming(ref: str = ref, barrier: asyncio.Barrier = barrier) -> bool:
+            await barrier.wait()
+            return await claim(database, ring, mentor, ref)
+
+        async def stopping(
+            person: int = person, ref: str = ref, barrier: asyncio.Barrier = barrier
+        ) -> None:
+            await barrier.wait()
+            await stop_request(database, ring, person, ref)
+
+        won, stopped = await asyncio.gather(claiming(), stopping(), return_exceptions=True)
+        failures = [r for r in (won, stopped) if isinstance(r, BaseException)]
+        async with database.transaction() as connection:
+            status = (
+                await connection.execute(
+                    select(REFERRALS.c.status).where(REFERRALS.c.id == referral_id)
+                )
+            ).scalar_one()
+            notices = (
+                await connection.execute(
+                    select(func.count()).where(
+                        OUTBOX.c.referral_id == referral_id, OUTBOX.c.kind == Kind.MENTOR_NOTICE
+                    )
+                )
+            ).scalar_one()
+        outcome: bool | str = type(failures[0]).__name__ if failures else bool(won)
+        results.append((outcome, status, int(notices)))
+    return results
+
+
+@pytest.mark.slow
+async def test_a_claim_racing_the_persons_stop_ends_withdrawn_and_the_mentor_is_told(
+    database: Database, ring: KeyRing
+) -> None:
+    results = await claims_racing_withdrawals(database, ring, real_claim)
+    for won, status, notices in results:
+        assert status == "withdrawn"
+        # If the mentor got it first, they are told it ended; otherwise nobody is.
+        assert (won, notices) in ((True, 1), (False, 0)), results
+
+
+@pytest.mark.slow
+async def test_the_same_race_deadlocks_a_claim_that_locks_in_the_other_order(
+    database: Database, ring: KeyRing
+) -> None:
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: this lock order cannot deadlock there")
+    results = await claims_racing_withdrawals(database, ring, claim_without_person_lock)
+    assert any(not isinstance(won, bool) for won, _, _ in results), results

@@ -3,8 +3,15 @@ back, stale buttons, and stopping half way (a shared number does not linger)."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from conversations import texts
+from conversations.steps import Step
 from storage.people import person_transaction
+from storage.referrals import REF_PATTERN
+from tests.dbscan import all_rows, cells_containing, files_containing, sqlite_files
 from tests.handoff_support import drain, join_as_mentor, services_of
 from tests.harness import Harness
 
@@ -100,3 +107,76 @@ async def test_stopping_half_way_drops_a_shared_number(harness: Harness) -> None
     assert harness.last_text(DAN) == texts.MENTOR_ASK_TIME
     await harness.send(DAN, "/mentor")
     assert "+447700900555" not in repr(await draft_of(harness, DAN))
+
+
+# --------------------------------------------------------------------- urgent help
+
+CRISIS_WORDS = "I took all my pills and my mate won't wake up"
+MENTOR_STEPS = (
+    Step.MENTOR_OFFICE,
+    Step.MENTOR_SHARE,
+    Step.MENTOR_CONTACT,
+    Step.MENTOR_TIME,
+    Step.MENTOR_CONFIRM,
+    Step.WAITING_FOR_MENTOR,
+    Step.WITH_MENTOR,
+    Step.FEEDBACK_HELPED,
+)
+EVE = 7_700_900_005
+
+
+async def reach_mentor_step(harness: Harness, user_id: int, step: Step) -> str | None:
+    """Tap a new person to a step of the mentor request; returns the reference once made."""
+    await harness.send(user_id, f"/start jc_{OFFICE}")
+    await harness.press(user_id, texts.BTN_CONTINUE)
+    if step == Step.MENTOR_SHARE:
+        await harness.press(user_id, texts.BTN_TELL)
+        await harness.press(user_id, texts.OPTION_LABELS["cannabis"])
+        await harness.press(user_id, texts.BTN_DONE)
+        await harness.send(user_id, "/menu")
+    await harness.press(user_id, texts.BTN_MENTOR)
+    taps = {
+        Step.MENTOR_SHARE: [texts.BTN_THIS_OFFICE],
+        Step.MENTOR_CONTACT: [texts.BTN_THIS_OFFICE],
+        Step.MENTOR_TIME: [texts.BTN_THIS_OFFICE, texts.BTN_CONTACT_BOT],
+    }
+    to_confirm = [texts.BTN_THIS_OFFICE, texts.BTN_CONTACT_BOT, texts.MENTOR_TIME_LABELS["any"]]
+    for label in taps.get(step, to_confirm if step != Step.MENTOR_OFFICE else []):
+        await harness.press(user_id, label)
+    ref = None
+    if step in (Step.WAITING_FOR_MENTOR, Step.WITH_MENTOR, Step.FEEDBACK_HELPED):
+        await harness.press(user_id, texts.BTN_SEND_REQUEST)
+        found = re.search(REF_PATTERN, harness.last_text(user_id))
+        assert found is not None
+        ref = found.group(0)
+    if step in (Step.WITH_MENTOR, Step.FEEDBACK_HELPED):
+        await drain(harness)
+        await harness.press(SAM, texts.BTN_ACCEPT)
+        await drain(harness)
+    if step == Step.FEEDBACK_HELPED:
+        await harness.send(SAM, f"/close {ref}")
+        await drain(harness)
+    assert await harness.state(user_id) == step
+    return ref
+
+
+@pytest.mark.parametrize("step", MENTOR_STEPS, ids=str)
+async def test_urgent_help_first_at_every_mentor_step(
+    harness: Harness, database_url: str, step: Step
+) -> None:
+    await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+    ref = await reach_mentor_step(harness, EVE, step)
+    sent = harness.emu.user_sends(EVE, CRISIS_WORDS)
+    await harness.settle()
+    after = [m.text for m in harness.emu.bot_messages(EVE) if m.message_id > (sent.message_id or 0)]
+    assert after and after[0] == texts.CRISIS
+    assert await harness.state(EVE) == step
+    if step == Step.WITH_MENTOR:
+        # Talking to a person who can help: it is passed on, and still kept nowhere.
+        assert harness.last_text(SAM) == f"{ref}: {CRISIS_WORDS}"
+    else:
+        assert texts.CRISIS_NOT_SAVED in after
+        assert CRISIS_WORDS not in harness.all_text(SAM)
+    rows = await all_rows(harness.services.database)
+    assert cells_containing(rows, CRISIS_WORDS) == []
+    assert files_containing(sqlite_files(database_url), CRISIS_WORDS) == []

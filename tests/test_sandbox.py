@@ -24,7 +24,10 @@ from bot.sandbox.serve import (
 )
 from bot.settings import Settings
 from conversations import texts
+from storage import mentors
 from storage.directory import gazetteer, office_by_id
+from storage.mentors import INVITES
+from storage.referrals import REF_PATTERN
 from tests.sandbox_process import SandboxProcess, fetch
 
 PORTSMOUTH = next(place for place in gazetteer() if place.name == "Portsmouth")
@@ -73,6 +76,20 @@ class Phone:
 
     async def send(self, text: str) -> None:
         await self.call("send", {"user_id": self.user_id, "text": text})
+
+    async def press_when_shown(self, label: str, timeout: float = 10.0) -> None:
+        """Wait for the button to appear (the bot answers on its own time), then press it."""
+        await self.wait_for(
+            lambda ms: any(
+                button["text"] == label
+                for m in ms
+                for row in (m["reply_markup"] or {}).get("inline_keyboard", [])
+                for button in row
+            ),
+            f"button {label!r}",
+            timeout,
+        )
+        await self.press(label)
 
     async def press(self, label: str) -> None:
         for message in reversed(await self.chat()):
@@ -132,13 +149,91 @@ async def test_the_real_bot_answers_the_page_over_http(tmp_path: Path) -> None:
     _assert_no_raw_id(root, run)
 
 
+async def test_a_whole_handoff_through_the_control_api(tmp_path: Path) -> None:
+    """What the page does, without a browser: the person asks near PO1 2AB, the demo
+    mentor's card arrives protected, Accept, and one message is passed each way."""
+    office = office_by_id(DEMO_OFFICE_ID)
+    assert office is not None
+    root = tmp_path / "sandbox"
+    async with (
+        running_sandbox(plain_settings(), port=0, root=root) as run,
+        httpx.AsyncClient(base_url=run.url, trust_env=False) as client,
+    ):
+        person, mentor = Phone(client, run.person_id), Phone(client, run.mentor_id)
+        await person.send("/start")
+        await person.wait_for_text("Before you tell us anything")
+        for label in (texts.BTN_CONTINUE, texts.BTN_MENTOR):
+            await person.press_when_shown(label)
+        await person.wait_for_text(texts.FINDER_ASK)
+        await person.send("PO1 2AB")
+        for label in (
+            texts.BTN_MENTOR_AT.format(name=office.name),
+            texts.BTN_CONTACT_BOT,
+            texts.MENTOR_TIME_LABELS["any"],
+            texts.BTN_SEND_REQUEST,
+        ):
+            await person.press_when_shown(label)
+        await person.wait_for_text("Your reference is R-")
+        found = re.search(REF_PATTERN, "\n".join(await person.bot_texts()))
+        assert found is not None
+        ref = found.group(0)
+
+        cards = await mentor.wait_for(
+            lambda ms: any(f"New request {ref}" in (m["text"] or "") for m in ms), "the card"
+        )
+        card = next(m for m in cards if f"New request {ref}" in (m["text"] or ""))
+        assert card["protect_content"]
+        await mentor.press_when_shown(texts.BTN_ACCEPT)
+        await person.wait_for_text(
+            texts.MENTOR_ACCEPTED.format(name="Jo", office=office.name, ref=ref)
+        )
+
+        await person.send("Hello from the person")
+        await mentor.wait_for_text(f"{ref}: Hello from the person")
+        await mentor.send("Hello from Jo")
+        await person.wait_for_text("Jo: Hello from Jo")
+
+        mentor_side = "\n".join(await mentor.bot_texts())
+        assert str(run.person_id) not in mentor_side
+        assert "PO1 2AB" not in mentor_side
+    _assert_no_raw_id(root, run)
+
+
+async def test_the_demo_mentor_and_coordinator_joined_through_the_bot(tmp_path: Path) -> None:
+    """Invites from the storage function, then `/join CODE` and a first name from their
+    own phones: the demo staff are made the way real ones are."""
+    settings = plain_settings(mentor_approval=True)  # the sandbox has nobody to approve
+    async with running_sandbox(settings, port=0, root=tmp_path / "sandbox") as run:
+        services = run.application.bot_data.services
+        async with services.database.transaction() as connection:
+            staff = await mentors.list_mentors(connection)
+            invites = (await connection.execute(INVITES.select())).all()
+        office = office_by_id(DEMO_OFFICE_ID)
+        assert office is not None
+        assert sorted((m.role, m.office_id, m.pilot_area, m.status) for m in staff) == [
+            ("coordinator", None, office.pilot_area, "active"),
+            ("mentor", DEMO_OFFICE_ID, office.pilot_area, "active"),
+        ]
+        assert len(invites) == 2
+        assert all(invite.used_at is not None for invite in invites)
+
+        for user_id, welcome in (
+            (run.mentor_id, texts.NAME_ACTIVE.format(name="Jo", office=office.name)),
+            (run.coordinator_id, texts.NAME_ACTIVE_COORDINATOR.format(name="Ali")),
+        ):
+            said = [m.text or "" for m in run.emulator.chat(user_id) if not m.from_bot]
+            assert said[0].startswith("/join ")
+            assert run.emulator.bot_texts(user_id)[-1] == welcome
+
+
 def _assert_no_raw_id(root: Path, run: SandboxRun) -> None:
     """The throwaway database is still the real one: no raw Telegram id in it."""
     files = [p for p in root.iterdir() if p.is_file() and p.name.startswith("firststep")]
     assert files
     for path in files:
         data = path.read_bytes()
-        assert str(run.person_id).encode() not in data, path.name
+        for user_id in (run.person_id, run.mentor_id, run.coordinator_id):
+            assert str(user_id).encode() not in data, path.name
 
 
 async def test_the_page_and_its_files_are_served_with_the_run_config(tmp_path: Path) -> None:
@@ -217,6 +312,16 @@ async def test_a_busy_port_is_a_sandbox_error_and_nothing_is_left_running(
         with pytest.raises(SandboxError, match=f"port {port}.*FIRSTSTEP_SANDBOX_PORT"):
             async with running_sandbox(plain_settings(), port=port, root=tmp_path / "s"):
                 pytest.fail("the sandbox started on a busy port")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "example.org"])  # noqa: S104
+async def test_the_page_is_never_served_beyond_this_computer(tmp_path: Path, host: str) -> None:
+    root = tmp_path / "sandbox"
+    settings = plain_settings(sandbox_host=host)
+    with pytest.raises(SandboxError, match=re.escape("FIRSTSTEP_SANDBOX_HOST to 127.0.0.1")):
+        async with running_sandbox(settings, port=0, root=root):
+            pytest.fail("the sandbox started on a non-loopback address")
+    assert not root.exists()
 
 
 def test_cli_busy_port_is_one_line(tmp_path: Path) -> None:

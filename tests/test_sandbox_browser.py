@@ -9,6 +9,7 @@ Skipped, with the reason, where Chromium or chromedriver is not installed.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import pytest
 
 from conversations import texts
 from storage.directory import office_by_id
+from storage.referrals import REF_PATTERN
 from tests.sandbox_process import ROOT, SandboxProcess, fetch
 
 pytestmark = pytest.mark.browser
@@ -217,6 +219,84 @@ def test_person_finds_an_office_and_shares_a_location(
     page.until(lambda d: OFFICE.name not in page.log_text("person"), "the old messages to go")
     assert "Before you tell us anything" not in page.log_text("person")
     page.shot("cleared")
+
+
+def test_person_meets_a_mentor_side_by_side(
+    sandbox: tuple[SandboxProcess, str], driver: WebDriver
+) -> None:
+    """The whole handoff on one page: notice, a request near PO1 2AB, the card, Accept,
+    the person told, and one message passed each way."""
+    _, url = sandbox
+    page = Page(driver, url, "handoff")
+    person_id = page.pane("person").get_attribute("data-user-id")
+    assert person_id is not None
+    # Jo joined with an invite code before the page opened, as a real mentor does.
+    page.wait_for_text("mentor", "/join ")
+    page.wait_for_text("mentor", texts.NAME_ACTIVE.format(name="Jo", office=OFFICE.name))
+
+    page.click("person", "Start", "[data-role=keyboard]")
+    page.click("person", texts.BTN_CONTINUE)
+    page.click("person", texts.BTN_MENTOR)
+    page.wait_for_text("person", texts.FINDER_ASK)
+    page.type("person", "PO1 2AB")
+    page.click("person", texts.BTN_MENTOR_AT.format(name=OFFICE.name))
+    page.click("person", texts.BTN_CONTACT_BOT)
+    page.click("person", texts.MENTOR_TIME_LABELS["any"])
+    page.wait_for_text("person", "Best time: Any time")
+    page.shot("request-ready")
+    page.click("person", texts.BTN_SEND_REQUEST)
+    page.wait_for_text("person", "Your reference is R-")
+    found = re.search(REF_PATTERN, page.log_text("person"))
+    assert found is not None
+    ref = found.group(0)
+    page.shot("request-sent")
+
+    # The card reaches the mentor's phone, protected, with the reference and the office.
+    def card(_: WebDriver) -> WebElement | None:
+        cards = [m for m in page.bot_messages("mentor") if f"New request {ref}" in m.text]
+        return cards[-1] if cards else None
+
+    shown: WebElement = page.until(card, "the card in the mentor pane")
+    assert "Protected" in shown.find_element(By.CSS_SELECTOR, ".badge").text
+    assert OFFICE.name in shown.text
+    page.shot("card")
+
+    page.click("mentor", texts.BTN_ACCEPT)
+    page.until(
+        lambda d: (
+            page.pane("mentor").find_element(By.CSS_SELECTOR, "[data-role=status]").text
+            == texts.TOAST_ACCEPTED
+        ),
+        "the Accept button's answer",
+    )
+    page.wait_for_text("mentor", texts.CARD_YOURS.format(ref=ref).split("\n")[0])
+    page.wait_for_text(
+        "person", texts.MENTOR_ACCEPTED.format(name="Jo", office=OFFICE.name, ref=ref)
+    )
+    page.shot("accepted")
+
+    # One message each way: the person types; the mentor replies to the relayed message.
+    page.type("person", "Hello, I would like to talk about my drinking")
+    relayed = f"{ref}: Hello, I would like to talk about my drinking"
+    page.wait_for_text("mentor", relayed)
+
+    def reply_button(_: WebDriver) -> WebElement | None:
+        message = [m for m in page.bot_messages("mentor") if relayed in m.text]
+        buttons = message[-1].find_elements(By.TAG_NAME, "button") if message else []
+        return next((b for b in buttons if b.text == "Reply"), None)
+
+    page.until(reply_button, "Reply on the relayed message").click()
+    replying = page.pane("mentor").find_element(By.CSS_SELECTOR, "[data-role=replying]")
+    assert relayed in replying.text
+    page.type("mentor", "Hi, I'm Jo. Thank you for reaching out.")
+    page.wait_for_text("person", "Jo: Hi, I'm Jo. Thank you for reaching out.")
+    assert not replying.is_displayed()
+    page.shot("relayed")
+
+    # The mentor never sees who the person is.
+    mentor_side = page.log_text("mentor")
+    for secret in (person_id, "Sam", "PO1 2AB"):
+        assert secret not in mentor_side
 
 
 def test_keyboard_only_and_a_new_person(

@@ -32,6 +32,16 @@ class DeliveryPolicy:
         )
 
     @property
+    def crash_loop_claims(self) -> int:
+        """Claims without an outcome before a row is given up as a crash loop.
+
+        A claim counts an attempt for every row of its batch, so one crash counts for rows
+        that were never tried; a host restarting a few times must not cost a mentor their
+        notification. Only an endless loop is stopped: five times the normal attempts.
+        """
+        return self.max_attempts * 5
+
+    @property
     def lease(self) -> timedelta:
         return timedelta(seconds=self.lease_seconds)
 

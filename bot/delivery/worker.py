@@ -229,7 +229,7 @@ class DeliveryWorker:
             verdicts = await self.check(connection, rows)
             for row in rows:
                 verdict = verdicts[row.id]
-                if row.attempts > self.policy.max_attempts * 5:
+                if row.attempts > self.policy.crash_loop_claims:
                     # Claimed this often without an outcome: the worker keeps dying while it
                     # holds this row (a crash loop). Stop here and tell a person.
                     await self._dead(connection, row, Reason.GAVE_UP, alert=True)

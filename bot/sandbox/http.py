@@ -278,7 +278,12 @@ class EmulatorServer:
         return {
             "users": users,
             "send": lambda b: _injected(
-                emu.user_sends(int(b["user_id"]), str(b["text"]), chat_id=b.get("chat_id"))
+                emu.user_sends(
+                    int(b["user_id"]),
+                    str(b["text"]),
+                    chat_id=b.get("chat_id"),
+                    reply_to_message_id=_optional_int(b.get("reply_to_message_id")),
+                )
             ),
             "press": lambda b: _injected(
                 emu.user_presses(
@@ -475,6 +480,10 @@ def _injected(injected: Injected) -> dict[str, Any]:
         "message_id": injected.message_id,
         "callback_query_id": injected.callback_query_id,
     }
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _user_dict(api_user: dict[str, Any]) -> dict[str, Any]:

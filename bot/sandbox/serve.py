@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
-import logging
 import shutil
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -34,8 +35,10 @@ from bot.sandbox.emulator import TelegramEmulator
 from bot.sandbox.http import EmulatorServer
 from bot.settings import Settings
 from conversations.context import FirstStepApp
+from storage import mentors
 from storage.crypto import KeyRing
 from storage.directory import gazetteer, office_by_id
+from storage.models import MentorRole
 
 __all__ = [
     "DEMO_OFFICE_ID",
@@ -56,8 +59,7 @@ PERSON_ID: Final = 7_000_000_101
 MENTOR_ID: Final = 7_000_000_201
 COORDINATOR_ID: Final = 7_000_000_301
 POLL_TIMEOUT: Final = 10.0
-
-log = logging.getLogger("firststep.sandbox")
+JOIN_TIMEOUT: Final = 20.0
 
 
 class SandboxError(Exception):
@@ -120,6 +122,8 @@ def sandbox_settings(settings: Settings, root: Path, api_base_url: str) -> Setti
             "database_url": f"sqlite+aiosqlite:///{root / 'firststep.db'}",
             "keyring": root / "keyring.json",
             "keyring_json": None,
+            # The demo mentor joins at start-up; nobody is there to approve them.
+            "mentor_approval": False,
         }
     )
 
@@ -136,10 +140,57 @@ async def _start_page(server: EmulatorServer, port: int) -> None:
         raise SandboxError(f"cannot open the sandbox page: {error.strerror or error}") from None
 
 
-async def enrol_demo_people(emulator: TelegramEmulator) -> None:
-    """The demo person (who has not pressed Start yet) and the demo mentor's phone."""
+async def _say_and_wait(emulator: TelegramEmulator, user_id: int, text: str) -> str:
+    """The demo user sends ``text``; the bot's first answer to it."""
+    sent = emulator.user_sends(user_id, text)
+    assert sent.message_id is not None
+    reply = await emulator.next_bot_message(user_id, sent.message_id, timeout=JOIN_TIMEOUT)
+    return reply.text or ""
+
+
+async def join_like_a_real_one(
+    application: FirstStepApp,
+    emulator: TelegramEmulator,
+    user_id: int,
+    name: str,
+    *,
+    role: MentorRole,
+    ttl: timedelta,
+) -> None:
+    """An invite from the coordinator's tool, then `/join CODE` and a first name, sent
+    from the demo user's own phone: the same path a real mentor takes."""
+    services = application.bot_data.services
+    office = office_by_id(DEMO_OFFICE_ID)
+    assert office is not None
+    async with services.database.transaction() as connection:
+        invite = await mentors.create_invite(
+            connection,
+            role=role,
+            office_id=office.office_id if role == MentorRole.MENTOR else None,
+            pilot_area=office.pilot_area,
+            now=services.clock(),
+            ttl=ttl,
+        )
+    emulator.register_user(user_id, name)
+    asked = await _say_and_wait(emulator, user_id, f"/join {invite.code}")
+    welcomed = await _say_and_wait(emulator, user_id, name)
+    if name not in welcomed:
+        raise SandboxError(f"the demo {role.value} could not join: {asked!r} / {welcomed!r}")
+
+
+async def enrol_demo_people(
+    application: FirstStepApp, emulator: TelegramEmulator, settings: Settings
+) -> None:
+    """The demo person (who has not pressed Start yet), the demo mentor at a Portsmouth
+    office and a coordinator for the Portsmouth pilot area, both joined through the bot."""
     emulator.register_user(PERSON_ID, "Sam")
-    emulator.register_user(MENTOR_ID, "Jo")
+    ttl = timedelta(hours=settings.invite_ttl_hours)
+    await join_like_a_real_one(
+        application, emulator, MENTOR_ID, "Jo", role=MentorRole.MENTOR, ttl=ttl
+    )
+    await join_like_a_real_one(
+        application, emulator, COORDINATOR_ID, "Ali", role=MentorRole.COORDINATOR, ttl=ttl
+    )
 
 
 @contextlib.asynccontextmanager
@@ -148,6 +199,12 @@ async def running_sandbox(
 ) -> AsyncIterator[SandboxRun]:
     """Start everything; stop everything on the way out, in reverse order."""
     page_port = settings.sandbox_port if port is None else port
+    if not _is_loopback(settings.sandbox_host):
+        # The control API lets whoever can reach the page speak as anyone in it.
+        raise SandboxError(
+            f"the sandbox only listens on this computer, not {settings.sandbox_host}: "
+            "set FIRSTSTEP_SANDBOX_HOST to 127.0.0.1"
+        )
     root = fresh_root(root)
     ring = KeyRing.generate()
     ring.save(root / "keyring.json")
@@ -162,7 +219,7 @@ async def running_sandbox(
         await _start_page(page, page_port)
         application = build_application(sandbox_settings(settings, root, api.base_url))
         await start_application(application, poll_timeout=POLL_TIMEOUT)
-        await enrol_demo_people(emulator)
+        await enrol_demo_people(application, emulator, settings)
         yield SandboxRun(
             url=f"{page.url}/",
             api_url=api.url,
@@ -178,6 +235,13 @@ async def running_sandbox(
             await stop_application(application)
         await page.stop()
         await api.stop()
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _on_stop_signals(stop: asyncio.Event) -> None:

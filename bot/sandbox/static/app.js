@@ -76,20 +76,29 @@ function clock(seconds) {
 }
 
 class Pane {
-  constructor(root, picker) {
+  constructor(root, picker, { canReply = () => false } = {}) {
     this.root = root;
     this.picker = picker;
+    this.canReply = canReply;
     this.log = root.querySelector('[data-role="log"]');
     this.keyboard = root.querySelector('[data-role="keyboard"]');
     this.status = root.querySelector('[data-role="status"]');
     this.who = root.querySelector('[data-role="who"]');
     this.input = root.querySelector('input[name="text"]');
+    this.replying = root.querySelector('[data-role="replying"]');
+    this.replyingTo = root.querySelector('[data-role="replying-to"]');
+    this.replyTo = null;
+    this.textById = new Map();
     this.userId = null;
     this.nodes = new Map();
     this.placeholder = element("li", { className: "empty" }, "No messages yet.");
     this.seen = "";
     this.seenKeyboard = "";
     this.toastTimer = null;
+    root.querySelector('[data-role="cancel-reply"]').addEventListener("click", () => {
+      this.setReply(null);
+      this.input.focus();
+    });
     root.querySelector('[data-role="composer"]').addEventListener("submit", (event) => {
       event.preventDefault();
       this.sendTyped();
@@ -107,6 +116,8 @@ class Pane {
     this.seen = "";
     this.seenKeyboard = "";
     this.nodes.clear();
+    this.textById.clear();
+    this.setReply(null);
     this.log.replaceChildren();
     this.keyboard.replaceChildren();
   }
@@ -128,14 +139,26 @@ class Pane {
     }
   }
 
+  // Telegram's "reply": the next message is sent as an answer to this one.
+  setReply(message) {
+    this.replyTo = message ? message.message_id : null;
+    this.replying.hidden = message === null;
+    this.replyingTo.textContent = message ? message.text : "";
+  }
+
   async sendTyped() {
     const text = this.input.value;
     if (!text.trim()) {
       this.say("Type a message first.");
       return;
     }
-    const sent = await this.act(() => api("send", { user_id: this.userId, text }));
-    if (sent) this.input.value = "";
+    const body = { user_id: this.userId, text };
+    if (this.replyTo !== null) body.reply_to_message_id = this.replyTo;
+    const sent = await this.act(() => api("send", body));
+    if (sent) {
+      this.input.value = "";
+      this.setReply(null);
+    }
     this.input.focus();
   }
 
@@ -207,6 +230,7 @@ class Pane {
     const focusKey = active && this.log.contains(active) ? active.dataset.focusKey : undefined;
     const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 80;
     const wanted = new Set(messages.map((message) => message.message_id));
+    this.textById = new Map(messages.map((message) => [message.message_id, message.text || ""]));
     for (const [id, entry] of this.nodes) {
       if (!wanted.has(id)) {
         entry.node.remove();
@@ -252,12 +276,30 @@ class Pane {
         title: "Sent with protect_content: Telegram blocks forwarding and saving it.",
       }, "Protected"));
     }
+    if (fromBot && message.kind === "text" && this.canReply(message)) {
+      const reply = element("button", {
+        type: "button",
+        className: "quiet",
+        "aria-label": "Reply to this message",
+        dataset: { focusKey: `${message.message_id}:reply` },
+      }, "Reply");
+      reply.addEventListener("click", () => {
+        this.setReply(message);
+        this.input.focus();
+      });
+      meta.append(reply);
+    }
+    const bubble = element("div", { className: "bubble" });
+    if (message.reply_to_message_id) {
+      const quoted = this.textById.get(message.reply_to_message_id);
+      bubble.append(element("span", { className: "quote" },
+        quoted ? `↪ ${quoted}` : "↪ a message that is gone"));
+    }
+    bubble.append(linkified(text));
     const item = element("li", {
       className: `message ${fromBot ? "from-bot" : "from-me"}`,
       dataset: { messageId: String(message.message_id) },
-    },
-    element("div", { className: "bubble" }, linkified(text)),
-    meta);
+    }, bubble, meta);
     const markup = message.reply_markup;
     if (fromBot && markup && Array.isArray(markup.inline_keyboard)) {
       item.append(this.renderInline(message.message_id, markup.inline_keyboard));
@@ -358,7 +400,12 @@ async function main() {
   const config = await response.json();
   const picker = new LocationPicker(document.getElementById("location-picker"), config.towns);
   const person = new Pane(document.getElementById("person"), picker);
-  const mentor = new Pane(document.getElementById("mentor"), picker);
+  // Mentors answer a person by replying to their relayed message (or the card), as the
+  // bot tells them; those messages carry the request's reference.
+  const reference = /\bR-[A-Z0-9]{6}\b/;
+  const mentor = new Pane(document.getElementById("mentor"), picker, {
+    canReply: (message) => reference.test(message.text || ""),
+  });
 
   const describePerson = (userId) => `${config.person.first_name}, Telegram user ${userId}.`;
   const savedPerson = Number(sessionStorage.getItem("firststep.sandbox.person"));

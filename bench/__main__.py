@@ -1,0 +1,188 @@
+"""`python -m bench`: measure, print the table, write bench/results/latest.json.
+
+    python -m bench                  # everything, defaults sized for ~5 minutes
+    python -m bench --quick          # smaller runs, about a minute
+    python -m bench --only lookups   # one section (repeatable)
+    python -m bench --skip postgres  # everything but a section (repeatable)
+
+Sections: lookups, disk, startup, sqlite, memory, http, postgres, outbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import report
+
+SECTIONS = ("lookups", "disk", "startup", "sqlite", "memory", "http", "postgres", "outbox")
+OUTBOX_PENDING = "the outbox delivery worker is not on main yet"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    people: int
+    rounds: int
+    memory_people: int
+    http_people: int
+    pg_people: int
+
+
+FULL = Sizes(people=100, rounds=5, memory_people=2_000, http_people=30, pg_people=60)
+QUICK = Sizes(people=24, rounds=5, memory_people=300, http_people=12, pg_people=24)
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
+    parser.add_argument("--people", type=int, help="scripted people per in-process round")
+    parser.add_argument("--rounds", type=int, help="alternating rounds (median of these)")
+    parser.add_argument("--memory-people", type=int, help="distinct people for the RSS check")
+    parser.add_argument("--http-people", type=int, help="people per loopback HTTP round")
+    parser.add_argument("--pg-people", type=int, help="people per PostgreSQL round")
+    parser.add_argument(
+        "--pg-server",
+        default=os.environ.get(
+            "FIRSTSTEP_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="PostgreSQL server to create the firststep_bench database on",
+    )
+    parser.add_argument("--only", action="append", choices=SECTIONS, default=[])
+    parser.add_argument("--skip", action="append", choices=SECTIONS, default=[])
+    parser.add_argument("--out", type=Path, default=report.RESULTS, help="where to write JSON")
+    parser.add_argument("--child", choices=["memory"], help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def sizes_of(args: argparse.Namespace) -> Sizes:
+    base = QUICK if args.quick else FULL
+    return Sizes(
+        people=args.people or base.people,
+        rounds=args.rounds or base.rounds,
+        memory_people=args.memory_people or base.memory_people,
+        http_people=args.http_people or base.http_people,
+        pg_people=args.pg_people or base.pg_people,
+    )
+
+
+def say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def memory_in_child(database_url: str, people: int) -> dict[str, Any]:
+    """The RSS measurement in a fresh interpreter, so nothing else is counted."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--child",
+            "memory",
+            "--memory-people",
+            str(people),
+            "--database-url",
+            database_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"memory benchmark failed:\n{completed.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    from bench import disk, lookups, loopback, postgres, throughput
+
+    sizes = sizes_of(args)
+    wanted = [s for s in (args.only or SECTIONS) if s not in args.skip]
+    sqlite_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    results: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_at_start": list(os.getloadavg()),
+        },
+        "sizes": sizes.__dict__,
+        "skipped": {},
+    }
+    started = time.perf_counter()
+    for section in wanted:
+        say(f"{section}…")
+        began = time.perf_counter()
+        if section == "lookups":
+            results["lookups"] = lookups.lookup_costs()
+        elif section == "disk":
+            results["disk"] = disk.commit_floor_us(workdir)
+        elif section == "startup":
+            url = f"sqlite+aiosqlite:///{workdir / 'startup.db'}"
+            results["startup"] = await lookups.startup_seconds(url, workdir)
+        elif section == "sqlite":
+            measured = await throughput.measure(
+                sqlite_url, workdir, people=sizes.people, rounds=sizes.rounds
+            )
+            results["sqlite"] = measured.summary()
+        elif section == "memory":
+            url = f"sqlite+aiosqlite:///{workdir / 'memory.db'}"
+            results["memory"] = await asyncio.to_thread(memory_in_child, url, sizes.memory_people)
+        elif section == "http":
+            url = f"sqlite+aiosqlite:///{workdir / 'http.db'}"
+            results["http"] = await loopback.measure_http(
+                url, workdir, people=sizes.http_people, rounds=sizes.rounds
+            )
+        elif section == "postgres":
+            if not await postgres.reachable(args.pg_server):
+                results["skipped"]["postgres"] = "PostgreSQL is not answering"
+                continue
+            url = await postgres.fresh_database(args.pg_server)
+            measured = await throughput.measure(
+                url, workdir, people=sizes.pg_people, rounds=sizes.rounds
+            )
+            results["postgres"] = measured.summary()
+        elif section == "outbox":
+            results["skipped"]["outbox"] = OUTBOX_PENDING
+            continue
+        say(f"{section} done in {time.perf_counter() - began:.1f} s")
+    results["seconds"] = time.perf_counter() - started
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    with tempfile.TemporaryDirectory(prefix="firststep-bench-") as scratch:
+        workdir = Path(scratch)
+        if args.child == "memory":
+            from bench.memory import measure_memory
+
+            url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'memory.db'}"
+            people = args.memory_people or FULL.memory_people
+            warmup = min(100, max(1, people // 10))
+            measured = asyncio.run(measure_memory(url, workdir, people=people, warmup=warmup))
+            print(json.dumps(measured))
+            return 0
+        results = asyncio.run(run(args, workdir))
+    path = report.write(results, args.out)
+    print(report.table(results))
+    print(f"\nTotal {results['seconds']:.0f} s; results in {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Resident memory before and after many distinct people went through the journey.
+
+Run in a process of its own (`python -m bench --child memory`), so nothing the other
+benchmarks left behind is counted. Each batch of people gets a fresh emulator, so only
+what the bot itself keeps is measured; RSS is read after a full garbage collection.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.apps import TOKEN, ErrorCounter, SwitchableRequest, build_full, start_full, stop_full
+from bench.journey import JOURNEY
+from bench.stats import rss_bytes
+from bench.throughput import PersonIds, journeys
+from bot.sandbox import EmulatorRequest, TelegramEmulator
+from storage.crypto import KeyRing
+
+MB = 1024 * 1024
+
+
+async def measure_memory(
+    database_url: str, workdir: Path, *, people: int, batch: int = 250, warmup: int = 100
+) -> dict[str, Any]:
+    emu = TelegramEmulator(TOKEN)
+    request = SwitchableRequest(EmulatorRequest(emu))
+    application = build_full(emu, database_url, workdir, KeyRing.generate(), request=request)
+    errors = ErrorCounter()
+    logging.getLogger("firststep.errors").addHandler(errors)
+    ids = PersonIds(8_000_000_001)
+    next_update = 1
+
+    async def run_batch(count: int) -> None:
+        nonlocal next_update
+        fresh = TelegramEmulator(TOKEN, first_update_id=next_update)
+        request.target = EmulatorRequest(fresh)
+        await journeys(fresh, application, errors, ids.take(count))
+        next_update += count * len(JOURNEY)
+        request.target = EmulatorRequest(TelegramEmulator(TOKEN, first_update_id=next_update))
+
+    await start_full(application)
+    try:
+        await run_batch(warmup)
+        before = rss_bytes()
+        curve: list[tuple[int, float]] = [(0, 0.0)]
+        started = time.perf_counter()
+        done = 0
+        while done < people:
+            count = min(batch, people - done)
+            await run_batch(count)
+            done += count
+            curve.append((done, (rss_bytes() - before) / MB))
+        elapsed = time.perf_counter() - started
+        after = rss_bytes()
+    finally:
+        await stop_full(application)
+        logging.getLogger("firststep.errors").removeHandler(errors)
+    return {
+        "people": people,
+        "rss_before_mb": before / MB,
+        "rss_after_mb": after / MB,
+        "growth_mb": (after - before) / MB,
+        "bytes_per_person": (after - before) / people if people else 0.0,
+        "second_half_bytes_per_person": _second_half_slope(curve),
+        "growth_curve_mb": [[n, round(mb, 2)] for n, mb in curve],
+        "seconds": elapsed,
+    }
+
+
+def _second_half_slope(curve: list[tuple[int, float]]) -> float:
+    """Bytes per person over the second half of the run: whether growth is still going on
+    (caches filling up level off; memory kept per person does not)."""
+    half = curve[-1][0] / 2
+    start = min(curve, key=lambda point: abs(point[0] - half))
+    people = curve[-1][0] - start[0]
+    return (curve[-1][1] - start[1]) * MB / people if people else 0.0

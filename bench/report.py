@@ -1,0 +1,313 @@
+"""The results table, the targets it is read against, and bench/results/latest.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results" / "latest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    name: str
+    value: Callable[[dict[str, Any]], Any]
+    fmt: str
+    target: str = ""
+    met: Callable[[dict[str, Any]], bool] | None = None
+
+
+def _get(*path: str) -> Callable[[dict[str, Any]], Any]:
+    def read(results: dict[str, Any]) -> Any:
+        value: Any = results
+        for key in path:
+            value = value[key]
+        return value
+
+    return read
+
+
+def _growth_per_10k(results: dict[str, Any]) -> float:
+    """Measured growth, carried on to 10,000 people at the second half's rate when the run
+    was smaller (caches fill early and level off, so a straight line from zero would not)."""
+    memory = results["memory"]
+    missing = max(0, 10_000 - int(memory["people"]))
+    slope_mb = float(memory["second_half_bytes_per_person"]) / (1024 * 1024)
+    return float(memory["growth_mb"]) + missing * slope_mb
+
+
+def _at_most(limit: float, *path: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda results: float(_get(*path)(results)) <= limit
+
+
+def _ms(section: str, key: str) -> Callable[[dict[str, Any]], float]:
+    return lambda results: float(results[section]["latency_us"][key]) / 1e3
+
+
+def _outbox_met(results: dict[str, Any]) -> bool:
+    outbox = results["outbox"]
+    return bool(outbox["delivered_per_s"] >= 29 and outbox["status_429"] == 0)
+
+
+RATE, RATIO, US, S, MS, MB, COUNT = (
+    "{:,.0f}",
+    "{:.2f}",
+    "{:.1f}",
+    "{:.2f}",
+    "{:.2f}",
+    "{:.1f}",
+    "{:.1f}",
+)
+Reader = Callable[[dict[str, Any]], Any]
+
+
+def _row(
+    section: str,
+    name: str,
+    value: Reader,
+    fmt: str,
+    target: str = "",
+    met: Callable[[dict[str, Any]], bool] | None = None,
+) -> tuple[str, Row]:
+    return section, Row(name, value, fmt, target, met)
+
+
+def _ratio_met(section: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda results: float(results[section]["ratio"]) >= 0.35
+
+
+ROWS: tuple[tuple[str, Row], ...] = (
+    _row(
+        "sqlite",
+        "In process, SQLite: full journey (updates/s)",
+        _get("sqlite", "full_updates_per_s"),
+        RATE,
+    ),
+    _row(
+        "sqlite",
+        "In process: bare PTB echo, same run (updates/s)",
+        _get("sqlite", "echo_updates_per_s"),
+        RATE,
+    ),
+    _row(
+        "sqlite",
+        "Full journey ÷ bare echo",
+        _get("sqlite", "ratio"),
+        RATIO,
+        "≥ 0.35",
+        _ratio_met("sqlite"),
+    ),
+    _row(
+        "sqlite",
+        "CPU per update, full journey (µs, all threads)",
+        _get("sqlite", "full_cpu_us_per_update"),
+        RATE,
+    ),
+    _row(
+        "sqlite", "CPU per update, bare echo (µs)", _get("sqlite", "echo_cpu_us_per_update"), RATE
+    ),
+    _row(
+        "sqlite",
+        "Echo CPU ÷ full CPU (the ratio if CPU were all)",
+        _get("sqlite", "cpu_ratio"),
+        RATIO,
+    ),
+    _row("sqlite", "Latency per update p50 (ms)", _ms("sqlite", "p50"), MS),
+    _row("sqlite", "Latency per update p90 (ms)", _ms("sqlite", "p90"), MS),
+    _row(
+        "sqlite",
+        "Latency per update p99 (ms)",
+        _ms("sqlite", "p99"),
+        MS,
+        "≤ 5",
+        _at_most(5_000, "sqlite", "latency_us", "p99"),
+    ),
+    _row(
+        "sqlite",
+        "Per update: SQL statements",
+        _get("sqlite", "per_update", "sql_statements"),
+        COUNT,
+    ),
+    _row("sqlite", "Per update: commits", _get("sqlite", "per_update", "commits"), RATIO),
+    _row(
+        "sqlite",
+        "Per update: aiosqlite thread round trips",
+        _get("sqlite", "per_update", "driver_round_trips"),
+        COUNT,
+    ),
+    _row(
+        "sqlite", "Per update: Bot API calls", _get("sqlite", "per_update", "bot_api_calls"), COUNT
+    ),
+    _row(
+        "sqlite",
+        "One `SELECT 1` through the engine (µs)",
+        _get("sqlite", "per_update", "select_1_us"),
+        RATE,
+    ),
+    _row(
+        "disk",
+        "One durable SQLite commit, synchronous=FULL (µs)",
+        _get("disk", "sqlite_commit_full_us"),
+        RATE,
+    ),
+    _row(
+        "disk",
+        "Same commit, synchronous=NORMAL, for scale (µs)",
+        _get("disk", "sqlite_commit_normal_us"),
+        RATE,
+    ),
+    _row("memory", "RSS before (MB)", _get("memory", "rss_before_mb"), MB),
+    _row("memory", "People through the journey for the RSS check", _get("memory", "people"), RATE),
+    _row("memory", "RSS growth over them (MB)", _get("memory", "growth_mb"), MB),
+    _row(
+        "memory",
+        "Growth in the second half (bytes per person)",
+        _get("memory", "second_half_bytes_per_person"),
+        RATE,
+    ),
+    _row(
+        "memory",
+        "RSS growth for 10,000 people (MB; projected if fewer ran)",
+        _growth_per_10k,
+        MB,
+        "≤ 50",
+        lambda r: _growth_per_10k(r) <= 50,
+    ),
+    _row(
+        "lookups",
+        "Postcode → nearest offices (µs)",
+        _get("lookups", "postcode_nearest_offices"),
+        US,
+        "≤ 50",
+        _at_most(50, "lookups", "postcode_nearest_offices"),
+    ),
+    _row(
+        "lookups",
+        "Shared location → nearest offices (µs)",
+        _get("lookups", "location_nearest_offices"),
+        US,
+    ),
+    _row("lookups", "Town name, exact (µs)", _get("lookups", "town_exact"), US),
+    _row("lookups", "Town name, misspelt (µs)", _get("lookups", "town_misspelt"), US),
+    _row(
+        "lookups",
+        "Crisis check, everyday message (µs)",
+        _get("lookups", "crisis_quiet_message"),
+        US,
+        "≤ 50",
+        _at_most(50, "lookups", "crisis_quiet_message"),
+    ),
+    _row(
+        "lookups",
+        "Crisis check, urgent message (µs)",
+        _get("lookups", "crisis_urgent_message"),
+        US,
+        "≤ 50",
+        _at_most(50, "lookups", "crisis_urgent_message"),
+    ),
+    _row(
+        "lookups", "Crisis check, 1,000 characters (µs)", _get("lookups", "crisis_1000_chars"), US
+    ),
+    _row(
+        "startup",
+        "Start-up to first getUpdates, empty database (s)",
+        _get("startup", "first_start_s"),
+        S,
+        "≤ 2",
+        _at_most(2, "startup", "first_start_s"),
+    ),
+    _row(
+        "startup",
+        "Start-up to first getUpdates, restart (s)",
+        _get("startup", "restart_s"),
+        S,
+        "≤ 2",
+        _at_most(2, "startup", "restart_s"),
+    ),
+    _row(
+        "http",
+        "Loopback HTTP polling, full journey (updates/s)",
+        _get("http", "full_updates_per_s"),
+        RATE,
+    ),
+    _row(
+        "http",
+        "Loopback HTTP polling, bare echo (updates/s)",
+        _get("http", "echo_updates_per_s"),
+        RATE,
+    ),
+    _row("http", "Loopback full ÷ echo", _get("http", "ratio"), RATIO),
+    _row(
+        "postgres",
+        "In process, PostgreSQL: full journey (updates/s)",
+        _get("postgres", "full_updates_per_s"),
+        RATE,
+    ),
+    _row(
+        "postgres",
+        "In process: bare PTB echo, same run (updates/s)",
+        _get("postgres", "echo_updates_per_s"),
+        RATE,
+    ),
+    _row(
+        "postgres",
+        "PostgreSQL full ÷ echo",
+        _get("postgres", "ratio"),
+        RATIO,
+        "≥ 0.35",
+        _ratio_met("postgres"),
+    ),
+    _row("postgres", "PostgreSQL latency p99 (ms)", _ms("postgres", "p99"), MS),
+    _row(
+        "postgres",
+        "PostgreSQL per update: SQL statements",
+        _get("postgres", "per_update", "sql_statements"),
+        COUNT,
+    ),
+    _row(
+        "postgres",
+        "PostgreSQL per update: commits",
+        _get("postgres", "per_update", "commits"),
+        RATIO,
+    ),
+    _row(
+        "outbox",
+        "Outbox: mentor notifications delivered (msg/s)",
+        _get("outbox", "delivered_per_s"),
+        US,
+        "30/s, no 429",
+        _outbox_met,
+    ),
+)
+
+
+def table(results: dict[str, Any]) -> str:
+    """A Markdown table of what was measured; skipped sections say why."""
+    lines = ["| Measure | Result | Target | Met |", "|---|---:|---|---|"]
+    skipped: dict[str, str] = results.get("skipped", {})
+    shown: set[str] = set()
+    for section, row in ROWS:
+        if section in skipped:
+            if section not in shown:
+                lines.append(f"| {section}: not measured ({skipped[section]}) | | | |")
+                shown.add(section)
+            continue
+        if section not in results:
+            continue
+        value = row.fmt.format(row.value(results))
+        met = "" if row.met is None else ("yes" if row.met(results) else "**no**")
+        lines.append(f"| {row.name} | {value} | {row.target} | {met} |")
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any], path: Path = RESULTS) -> Path:
+    """Write the JSON atomically (a `.tmp` beside it, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_suffix(".json.tmp")
+    scratch.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    os.replace(scratch, path)
+    return path

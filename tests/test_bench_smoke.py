@@ -1,0 +1,92 @@
+"""The benchmark code paths with tiny sizes, so `make bench` cannot rot unnoticed.
+
+Structure only: every section runs end to end and reports what it should. No timing is
+asserted (speed is measured by `make bench`, never by a test).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import __main__ as cli
+from bench import disk, lookups, loopback, report, throughput
+from bench.journey import JOURNEY, schedule
+from bench.memory import measure_memory
+
+
+def test_schedule_staggers_people_and_keeps_every_step_in_order() -> None:
+    people = list(range(30))
+    ticks = schedule(people)
+    seen: dict[int, list[int]] = {}
+    for tick in ticks:
+        assert len({person for person, _ in tick}) == len(tick), "one step per person a tick"
+        for person, index in tick:
+            seen.setdefault(person, []).append(index)
+    assert all(steps == list(range(len(JOURNEY))) for steps in seen.values())
+    assert len(seen) == len(people)
+    assert len({index for _, index in ticks[len(JOURNEY) - 1]}) == len(JOURNEY), "mixed ticks"
+
+
+async def test_throughput_runs_both_bots_and_counts_every_update(
+    database_url: str, tmp_path: Path
+) -> None:
+    result = await throughput.measure(database_url, tmp_path, people=2, rounds=2, warmup=1)
+    summary = result.summary()
+    assert summary["updates_per_round"] == 2 * len(JOURNEY)
+    assert [len(r) for r in result.full.rounds] == [2 * len(JOURNEY)] * 2
+    assert [len(r) for r in result.echo.rounds] == [2 * len(JOURNEY)] * 2
+    assert summary["full_updates_per_s"] > 0 and summary["echo_updates_per_s"] > 0
+    assert len(summary["ratio_rounds"]) == 2
+    latency = summary["latency_us"]
+    assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["max"]
+    counts = summary["per_update"]
+    assert counts["commits"] > 0 and counts["sql_statements"] >= counts["commits"]
+    assert counts["bot_api_calls"] >= 1
+
+
+async def test_memory_lookups_startup_disk_and_loopback_report(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'smoke.db'}"
+    memory = await measure_memory(url, tmp_path, people=3, batch=2, warmup=1)
+    assert memory["people"] == 3 and memory["rss_before_mb"] > 0
+
+    costs = lookups.lookup_costs(repeats=1, budget=0.001)
+    assert set(costs) >= {"postcode_nearest_offices", "crisis_quiet_message", "town_misspelt"}
+    assert all(value > 0 for value in costs.values())
+
+    startup = await lookups.startup_seconds(
+        f"sqlite+aiosqlite:///{tmp_path / 'start.db'}", tmp_path, runs=2
+    )
+    assert startup["first_start_s"] > 0 and startup["restart_s"] > 0
+
+    floor = disk.commit_floor_us(tmp_path, commits=3)
+    assert floor["sqlite_commit_full_us"] > 0 and floor["sqlite_commit_normal_us"] > 0
+
+    http = await loopback.measure_http(
+        f"sqlite+aiosqlite:///{tmp_path / 'http.db'}", tmp_path, people=2, rounds=1
+    )
+    assert http["full_updates_per_s"] > 0 and http["echo_updates_per_s"] > 0
+
+    results = {
+        "memory": memory,
+        "lookups": costs,
+        "startup": startup,
+        "disk": floor,
+        "http": http,
+        "skipped": {"outbox": cli.OUTBOX_PENDING},
+    }
+    table = report.table(results)
+    assert "Crisis check, everyday message" in table
+    assert cli.OUTBOX_PENDING in table
+    assert "PostgreSQL" not in table  # not measured, not invented
+    written = report.write(results, tmp_path / "results" / "latest.json")
+    assert json.loads(written.read_text())["lookups"] == costs
+
+
+def test_cli_writes_json_and_the_memory_child_answers(tmp_path: Path) -> None:
+    out = tmp_path / "latest.json"
+    assert cli.main(["--quick", "--only", "disk", "--out", str(out)]) == 0
+    assert set(json.loads(out.read_text())) >= {"disk", "machine", "sizes", "seconds"}
+
+    child = cli.memory_in_child(f"sqlite+aiosqlite:///{tmp_path / 'child.db'}", 2)
+    assert child["people"] == 2 and child["rss_after_mb"] > 0
