@@ -27,7 +27,6 @@ from typing import Any
 from bench import report
 
 SECTIONS = ("lookups", "disk", "startup", "sqlite", "memory", "http", "postgres", "outbox")
-OUTBOX_PENDING = "the outbox delivery worker is not on main yet"
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,13 @@ class Sizes:
     memory_people: int
     http_people: int
     pg_people: int
+    outbox_people: int
 
 
-FULL = Sizes(people=100, rounds=5, memory_people=2_000, http_people=30, pg_people=60)
-QUICK = Sizes(people=24, rounds=5, memory_people=300, http_people=12, pg_people=24)
+FULL = Sizes(
+    people=100, rounds=5, memory_people=2_000, http_people=30, pg_people=60, outbox_people=40
+)
+QUICK = Sizes(people=24, rounds=5, memory_people=300, http_people=12, pg_people=24, outbox_people=8)
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -51,6 +53,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--memory-people", type=int, help="distinct people for the RSS check")
     parser.add_argument("--http-people", type=int, help="people per loopback HTTP round")
     parser.add_argument("--pg-people", type=int, help="people per PostgreSQL round")
+    parser.add_argument("--outbox-people", type=int, help="requests (5 cards each) to deliver")
     parser.add_argument(
         "--pg-server",
         default=os.environ.get(
@@ -74,6 +77,7 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
         memory_people=args.memory_people or base.memory_people,
         http_people=args.http_people or base.http_people,
         pg_people=args.pg_people or base.pg_people,
+        outbox_people=args.outbox_people or base.outbox_people,
     )
 
 
@@ -107,7 +111,7 @@ def memory_in_child(database_url: str, people: int) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from bench import disk, lookups, loopback, postgres, throughput
+    from bench import disk, lookups, loopback, outbox, postgres, throughput
 
     sizes = sizes_of(args)
     wanted = [s for s in (args.only or SECTIONS) if s not in args.skip]
@@ -157,8 +161,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             )
             results["postgres"] = measured.summary()
         elif section == "outbox":
-            results["skipped"]["outbox"] = OUTBOX_PENDING
-            continue
+            url = f"sqlite+aiosqlite:///{workdir / 'outbox.db'}"
+            results["outbox"] = await outbox.measure_outbox(
+                url, workdir, people=sizes.outbox_people
+            )
         say(f"{section} done in {time.perf_counter() - began:.1f} s")
     results["seconds"] = time.perf_counter() - started
     return results

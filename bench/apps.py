@@ -24,6 +24,7 @@ from telegram import Bot, Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from telegram.request import BaseRequest, RequestData
 
+from bench import mentors
 from bot.app import build_application
 from bot.sandbox import EmulatorRequest, TelegramEmulator
 from bot.settings import Settings
@@ -70,13 +71,15 @@ def build_full(
     ring: KeyRing,
     request: BaseRequest | None = None,
 ) -> FirstStepApp:
-    """The production Application. No AIORateLimiter: in process it would pace the whole
-    bench to 30 sends a second; the outbox benchmark measures pacing on its own."""
+    """The production Application, minus two things measured on their own elsewhere:
+    the rate limiter (in process it would pace the whole bench to 30 sends a second) and
+    the outbox worker (attached, not started: the cards the journeys make wait for it)."""
     return build_application(
         bench_settings(emu, database_url, workdir),
         request=request or EmulatorRequest(emu),
         ring=ring,
         rate_limit=False,
+        delivery=False,
     )
 
 
@@ -117,7 +120,7 @@ class SwitchableRequest(BaseRequest):
         )
 
 
-async def _echo(update: Update, context: Any) -> None:
+async def echo_reply(update: Update, context: Any) -> None:
     message = update.message
     assert message is not None and message.text is not None
     await message.reply_text(message.text)
@@ -133,7 +136,7 @@ def build_echo(emu: TelegramEmulator) -> Application[Any, Any, Any, Any, Any, An
         .context_types(ContextTypes())
         .build()
     )
-    application.add_handler(MessageHandler(filters.TEXT, _echo))
+    application.add_handler(MessageHandler(filters.TEXT, echo_reply))
     return application
 
 
@@ -145,22 +148,29 @@ async def start_full(application: FirstStepApp) -> None:
 
 
 async def stop_full(application: FirstStepApp) -> None:
+    if application.post_stop is not None:
+        await application.post_stop(application)
     await application.shutdown()
     if application.post_shutdown is not None:
         await application.post_shutdown(application)
+
+
+MENTOR_IDS = (6_900_000_001, 6_900_000_002, 6_900_000_003)
 
 
 @asynccontextmanager
 async def running_bots(
     database_url: str, workdir: Path, *, emu: TelegramEmulator | None = None
 ) -> AsyncIterator[Bots]:
-    """Both bots initialised against one emulator; errors the full bot logs are counted."""
+    """Both bots initialised against one emulator, three mentors joined at the scripted
+    office; errors the full bot logs are counted."""
     emu = emu or TelegramEmulator(TOKEN)
     bots = Bots(emu, build_full(emu, database_url, workdir, KeyRing.generate()), build_echo(emu))
     error_log = logging.getLogger("firststep.errors")
     error_log.addHandler(bots.errors)
     try:
         await start_full(bots.full)
+        await mentors.join(emu, bots.full, MENTOR_IDS, lambda: feed_all(bots.full, emu))
         await bots.echo.initialize()
         try:
             yield bots
@@ -169,6 +179,10 @@ async def running_bots(
             await stop_full(bots.full)
     finally:
         error_log.removeHandler(bots.errors)
+
+
+async def feed_all(application: FirstStepApp, emu: TelegramEmulator) -> list[int]:
+    return await feed(application, await fetch_raw(emu))
 
 
 async def fetch_raw(emu: TelegramEmulator) -> list[str]:

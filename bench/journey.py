@@ -1,4 +1,5 @@
-"""The scripted person: start → notice → disclosure → finder, driven through the emulator.
+"""The scripted person: start → notice → disclosure → finder → a mentor request, driven
+through the emulator.
 
 Callback updates must name messages the bot really sent (the emulator refuses a button
 that is not on screen), so updates are made step by step: every person due a step taps
@@ -14,11 +15,20 @@ from dataclasses import dataclass
 
 from bot.sandbox import TelegramEmulator
 from conversations import texts
+from storage.directory import Office, PlaceError, find_offices
 
 Action = Callable[[TelegramEmulator, int], object]
 
 OWN_WORDS = "I drink most days and want to stop"
 POSTCODE = "PO1 2AB"
+
+
+def nearest_office(postcode: str = POSTCODE) -> Office:
+    """The office the finder offers first for the scripted postcode (mentors join there)."""
+    found = find_offices(postcode)
+    if isinstance(found, PlaceError):
+        raise AssertionError(f"the finder has no office for {postcode}")
+    return found.offices[0].office
 
 
 def _send(text: str) -> Action:
@@ -48,9 +58,14 @@ JOURNEY: tuple[Step, ...] = (
     Step("menu", _press(texts.BTN_MENU)),
     Step("menu: jobcentre", _press(texts.BTN_JOBCENTRE)),
     Step("postcode", _send(POSTCODE)),
+    Step("mentor at the nearest", _press(texts.BTN_MENTOR_AT.format(name=nearest_office().name))),
+    Step("share my answers", _press(texts.BTN_SHARE_ANSWERS)),
+    Step("talk here", _press(texts.BTN_CONTACT_BOT)),
+    Step("any time", _press(texts.MENTOR_TIME_LABELS["any"])),
+    Step("send it", _press(texts.BTN_SEND_REQUEST)),
 )
-# What the last message of a finished journey says.
-FINAL_TEXT = texts.FINDER_NEXT
+# How the last message of a finished journey begins: the request went to the mentors.
+FINAL_TEXT = "✅ Sent. Your reference is R-"
 
 
 class JourneyBroken(AssertionError):
@@ -73,11 +88,11 @@ def register(emu: TelegramEmulator, people: Sequence[int]) -> None:
 
 
 def check_finished(emu: TelegramEmulator, people: Sequence[int]) -> None:
-    """Every person's chat ends on the finder's answer, and nobody saw an error."""
+    """Every person's request went to the mentors, and nobody saw an error."""
     for person in people:
         shown = emu.bot_texts(person)
-        if not shown or shown[-1] != FINAL_TEXT:
-            raise JourneyBroken(f"person {person} ended on {shown[-1:]!r}, not the finder's answer")
+        if not shown or not shown[-1].startswith(FINAL_TEXT):
+            raise JourneyBroken(f"person {person} ended on {shown[-1:]!r}, not a sent request")
         if texts.SOMETHING_WENT_WRONG in shown:
             raise JourneyBroken(f"person {person} was told something went wrong")
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bench.apps import TOKEN, _echo, bench_settings
+from bench import mentors
+from bench.apps import MENTOR_IDS, TOKEN, bench_settings, echo_reply
 from bench.journey import JOURNEY, check_finished, echo_texts, register, schedule
 from bench.stats import median, per_second
 from bench.throughput import PersonIds
@@ -41,7 +43,7 @@ async def settle(emu: TelegramEmulator, application: AnyApp, timeout: float = 30
     await asyncio.wait_for(application.update_queue.join(), timeout)
 
 
-async def _ticks(
+async def ticks(
     emu: TelegramEmulator, application: AnyApp, ticks: Sequence[Callable[[], object]]
 ) -> float:
     """Seconds from each tick's first action until the bot has handled it, summed."""
@@ -54,14 +56,14 @@ async def _ticks(
     return total
 
 
-def _journey_ticks(emu: TelegramEmulator, people: Sequence[int]) -> list[Callable[[], object]]:
+def journey_ticks(emu: TelegramEmulator, people: Sequence[int]) -> list[Callable[[], object]]:
     def tick(entries: list[tuple[int, int]]) -> Callable[[], object]:
         return lambda: [JOURNEY[index].act(emu, person) for person, index in entries]
 
     return [tick(entries) for entries in schedule(people)]
 
 
-def _echo_ticks(
+def echo_ticks(
     emu: TelegramEmulator, people: Sequence[int], sizes: Sequence[int]
 ) -> list[Callable[[], object]]:
     texts = iter(echo_texts(sum(sizes)))
@@ -83,7 +85,7 @@ def _echo_app(server: EmulatorServer) -> AnyApp:
         .context_types(ContextTypes())
         .build()
     )
-    application.add_handler(MessageHandler(filters.TEXT, _echo))
+    application.add_handler(MessageHandler(filters.TEXT, echo_reply))
     return application
 
 
@@ -110,18 +112,25 @@ async def measure_http(
     ids = PersonIds(9_000_000_001)
     full_rates: list[float] = []
     echo_rates: list[float] = []
+    joined: list[bool] = []
     async with EmulatorServer(emu) as server:
         settings = bench_settings(emu, database_url, workdir).model_copy(
             update={"telegram_api_url": server.base_url}
         )
 
         async def full_round() -> None:
-            application = build_application(settings, ring=ring, rate_limit=False)
+            # No rate limiter and no outbox worker: both are measured on their own.
+            application = build_application(settings, ring=ring, rate_limit=False, delivery=False)
             await start_application(application)
             try:
+                if not joined:
+                    await mentors.join(
+                        emu, application, MENTOR_IDS, partial(settle, emu, application)
+                    )
+                    joined.append(True)
                 crowd = ids.take(people)
                 register(emu, crowd)
-                seconds = await _ticks(emu, application, _journey_ticks(emu, crowd))
+                seconds = await ticks(emu, application, journey_ticks(emu, crowd))
                 check_finished(emu, crowd)
             finally:
                 await stop_application(application)
@@ -134,7 +143,7 @@ async def measure_http(
                 crowd = ids.take(people)
                 register(emu, crowd)
                 sizes = [len(tick) for tick in schedule(crowd)]
-                seconds = await _ticks(emu, application, _echo_ticks(emu, crowd, sizes))
+                seconds = await ticks(emu, application, echo_ticks(emu, crowd, sizes))
             finally:
                 await _stop_echo(application)
             echo_rates.append(per_second(sum(sizes), seconds))

@@ -12,7 +12,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.apps import TOKEN, ErrorCounter, SwitchableRequest, build_full, start_full, stop_full
+from bench import mentors
+from bench.apps import (
+    MENTOR_IDS,
+    TOKEN,
+    ErrorCounter,
+    SwitchableRequest,
+    build_full,
+    feed_all,
+    start_full,
+    stop_full,
+)
 from bench.journey import JOURNEY
 from bench.stats import rss_bytes
 from bench.throughput import PersonIds, journeys
@@ -31,7 +41,7 @@ async def measure_memory(
     errors = ErrorCounter()
     logging.getLogger("firststep.errors").addHandler(errors)
     ids = PersonIds(8_000_000_001)
-    next_update = 1
+    next_update = 1_000_000  # clear of the mentors' own updates in the first emulator
 
     async def run_batch(count: int) -> None:
         nonlocal next_update
@@ -43,6 +53,7 @@ async def measure_memory(
 
     await start_full(application)
     try:
+        await mentors.join(emu, application, MENTOR_IDS, lambda: feed_all(application, emu))
         await run_batch(warmup)
         before = rss_bytes()
         curve: list[tuple[int, float]] = [(0, 0.0)]
