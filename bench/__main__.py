@@ -1,7 +1,8 @@
 """`python -m bench`: measure, print the table, write bench/results/latest.json.
 
-    python -m bench                  # everything, defaults sized for ~5 minutes
-    python -m bench --quick          # smaller runs, about a minute
+    python -m bench                  # everything, about five minutes on a quiet machine
+    python -m bench --quick          # smaller runs, about two minutes
+    python -m bench --memory-people 10000   # the full RSS check (long)
     python -m bench --only lookups   # one section (repeatable)
     python -m bench --skip postgres  # everything but a section (repeatable)
 
@@ -39,15 +40,14 @@ class Sizes:
     outbox_people: int
 
 
-FULL = Sizes(
-    people=100, rounds=5, memory_people=2_000, http_people=30, pg_people=60, outbox_people=40
-)
-QUICK = Sizes(people=24, rounds=5, memory_people=300, http_people=12, pg_people=24, outbox_people=8)
+# Sized for about five minutes on a quiet 2-core machine (a busy one takes longer).
+FULL = Sizes(people=30, rounds=5, memory_people=300, http_people=10, pg_people=20, outbox_people=16)
+QUICK = Sizes(people=10, rounds=5, memory_people=100, http_people=5, pg_people=10, outbox_people=6)
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="smaller runs (about two minutes)")
     parser.add_argument("--people", type=int, help="scripted people per in-process round")
     parser.add_argument("--rounds", type=int, help="alternating rounds (median of these)")
     parser.add_argument("--memory-people", type=int, help="distinct people for the RSS check")
