@@ -8,7 +8,8 @@ as obsolete; notices that must outlive the person are sealed under the mentor's 
 
 Nothing a mentor or coordinator receives names the person: a card carries the public
 reference, the office, a time window, how to get in touch and, only if the person
-chose, their button answers.
+chose, their button answers. Coordinator alerts are queued by
+`storage.outbox.alert_coordinators`, the one function every trigger uses.
 """
 
 from __future__ import annotations
@@ -268,33 +269,6 @@ async def tell_mentor(
         referral_id=referral.id,
     )
     return row is not None
-
-
-async def alert_coordinators(
-    connection: AsyncConnection,
-    referral: ReferralRow,
-    coordinator_ids: list[str],
-    *,
-    text: str,
-    tag: str,
-    cipher: FieldCipher,
-    now: datetime,
-) -> int:
-    queued = 0
-    for coordinator_id in coordinator_ids:
-        row = await enqueue(
-            connection,
-            dedupe_key=f"alert:{tag}:{referral.id}:{coordinator_id}",
-            kind=Kind.ALERT,
-            recipient_kind="mentor",
-            recipient_id=coordinator_id,
-            payload=Send(text=text),
-            sealed_by=cipher,
-            now=now,
-            referral_id=referral.id,
-        )
-        queued += row is not None
-    return queued
 
 
 def support_and_withdraw(public_ref: str) -> InlineKeyboardMarkup:

@@ -26,7 +26,7 @@ from storage import mentors, referrals
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.models import ReferralStatus
-from storage.outbox import Kind
+from storage.outbox import Kind, alert_coordinators
 from storage.referrals import Ladder, ReferralRow
 
 log = logging.getLogger("firststep.ladder")
@@ -81,11 +81,10 @@ async def climb(
         await handoff.offer(connection, moved, area_mentors, cipher=cipher, now=now)
     else:
         waited = (now - referral.created_at).total_seconds() / 60
-        coordinators = await mentors.coordinators_for(connection, referral.pilot_area)
-        await handoff.alert_coordinators(
+        alerted = await alert_coordinators(
             connection,
-            moved,
-            coordinators,
+            ring,
+            about=f"unclaimed:{moved.id}",
             text=texts.ALERT_UNCLAIMED.format(
                 ref=moved.public_ref,
                 office=handoff.office_name(moved.office_id),
@@ -93,11 +92,10 @@ async def climb(
                 waited=handoff.describe_delay(waited),
                 free=len(area_mentors),
             ),
-            tag="unclaimed",
-            cipher=cipher,
             now=now,
+            referral_id=moved.id,
         )
-        tell_person = bool(coordinators)  # never say the team was asked when there is none
+        tell_person = alerted > 0  # never say the team was asked when there is none
     if tell_person:
         await handoff.tell_person(
             connection,

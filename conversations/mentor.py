@@ -36,7 +36,7 @@ from storage import mentors, referrals
 from storage.crypto import KeyRing
 from storage.mentors import JoinResult, MentorRecord
 from storage.models import MentorRole, MentorStatus, ReferralStatus
-from storage.outbox import Kind, Send, enqueue
+from storage.outbox import Kind, Send, alert_coordinators, enqueue
 from storage.referrals import REF_PATTERN, ContactBy, ReferralRow
 from storage.subjects import open_subject_key
 from storage.updates import mark_processed, record_event
@@ -581,18 +581,17 @@ async def revoke_mentor(
         handed_back += 1
         area = await mentors.mentors_in_area(connection, reopened.pilot_area)
         await handoff.offer(connection, reopened, area, cipher=cipher, now=now, tag="again")
-        await handoff.alert_coordinators(
+        await alert_coordinators(
             connection,
-            reopened,
-            await mentors.coordinators_for(connection, reopened.pilot_area),
+            ring,
+            about=f"mentor_left:{mentor_id}:{reopened.id}",
             text=texts.ALERT_MENTOR_LEFT.format(
                 ref=reopened.public_ref,
                 office=handoff.office_name(reopened.office_id),
                 area=reopened.pilot_area,
             ),
-            tag="mentor_left",
-            cipher=cipher,
             now=now,
+            referral_id=reopened.id,
         )
         await handoff.tell_person(
             connection,

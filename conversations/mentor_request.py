@@ -47,7 +47,7 @@ from storage import mentors, referrals
 from storage.crypto import KeyRing
 from storage.directory import Office, office_by_id
 from storage.models import ReferralStatus
-from storage.outbox import Kind
+from storage.outbox import Kind, alert_coordinators
 from storage.people import ErasureSummary, PersonRecord, PersonTransaction
 from storage.referrals import ContactBy, Ladder, ReferralRow, Share
 from storage.updates import record_event
@@ -415,19 +415,17 @@ async def open_referral(
         phone=phone if contact_by == ContactBy.PHONE else None,
     )
     if scope == "team":
-        coordinators = await mentors.coordinators_for(connection, office.pilot_area)
-        await handoff.alert_coordinators(
+        alerted = await alert_coordinators(
             connection,
-            referral,
-            coordinators,
+            tx.ring,
+            about=f"new:{referral.id}",
             text=texts.ALERT_NO_MENTORS.format(
                 ref=referral.public_ref, office=office.name, area=office.pilot_area
             ),
-            tag="new",
-            cipher=person.cipher,
             now=now,
+            referral_id=referral.id,
         )
-        if not coordinators:
+        if not alerted:
             scope = "nobody"
     await tx.move(Step.WAITING_FOR_MENTOR, draft=settled_draft(person, ref=referral.public_ref))
     await record_event(connection, "referral_created", now, office.office_id)

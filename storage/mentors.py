@@ -495,21 +495,6 @@ async def mentors_in_area(connection: AsyncConnection, pilot_area: str) -> list[
     return list(rows.scalars())
 
 
-async def coordinators_for(connection: AsyncConnection, pilot_area: str) -> list[str]:
-    """Active coordinators of this pilot area, and those who cover every area."""
-    rows = await connection.execute(
-        select(MENTORS.c.id)
-        .where(
-            MENTORS.c.role == MentorRole.COORDINATOR.value,
-            MENTORS.c.status == MentorStatus.ACTIVE.value,
-            MENTORS.c.unreachable.is_(False),
-            (MENTORS.c.pilot_area == pilot_area) | MENTORS.c.pilot_area.is_(None),
-        )
-        .order_by(MENTORS.c.created_at, MENTORS.c.id)
-    )
-    return list(rows.scalars())
-
-
 # ------------------------------------------------------------------------- changes
 
 

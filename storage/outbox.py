@@ -553,11 +553,14 @@ async def alert_coordinators(
 ) -> int:
     """Queue an ALERT to the active, reachable coordinators of the referral's pilot area
     and those who cover every area (all of them when there is no referral); how many
-    were queued.
+    were queued. Inside the caller's transaction: it never commits.
 
-    `about` makes the dedupe key (run it twice, get one alert each). The text must hold
-    only a reference and a reason: it is sealed under the coordinator's own key, not the
-    person's, so it must never contain anything about the person.
+    The one way any alert is queued (a request nobody can take, the unclaimed ladder, a
+    mentor leaving, a delivery that failed), so every alert is sealed the same way and
+    each coordinator gets one per event. `about` names the event and makes the dedupe
+    key (run it twice, get one alert each). The text must hold only a reference, an
+    office, an area and a reason: it is sealed under the coordinator's own key, not the
+    person's, so it stays readable to the worker whatever happens to the person.
     """
     statement = select(MENTORS.c.id).where(
         MENTORS.c.role == MentorRole.COORDINATOR.value,

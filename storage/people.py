@@ -89,6 +89,11 @@ class PersonTransaction:
     def __repr__(self) -> str:
         return f"PersonTransaction(person={self.person!r})"
 
+    @property
+    def ring(self) -> KeyRing:
+        """The key ring, for what the same business transaction seals for others."""
+        return self._ring
+
     async def load(self) -> PersonRecord | None:
         """Find the person and their data key in one statement; unwrap the key once."""
         candidates = pseudonym_candidates(self._ring, USER_ROLE, self._telegram_id)
