@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     ladder_coordinator_minutes: float = Field(
         default=2880.0, gt=0, description="Unclaimed referral: alert the coordinators."
     )
+    referral_pending_max_days: int = Field(
+        default=14,
+        ge=1,
+        description="Unclaimed referral: withdrawn after this, the person told they may ask again.",
+    )
 
     # Delivery (outbox worker)
     delivery_max_attempts: int = Field(

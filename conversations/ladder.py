@@ -6,6 +6,11 @@ in the pilot area (`ladder_area_minutes`) → alert the coordinators
 (`ladder_coordinator_minutes`). A rung with nobody on it is skipped. At each rung the
 person gets an honest update, with support to use meanwhile and a way to stop.
 
+A request nobody took within `referral_pending_max_days` is withdrawn (`expire_unclaimed`):
+the person is told kindly that they may ask again, the mentors' cards lose their Accept
+button, and the referral ends like a withdrawal, so the retention purge can take the
+person's data in its time instead of keeping it live for ever.
+
 `run_ladder` is one pass over what is due, each referral in its own transaction and
 moved by a conditional UPDATE on its current rung, so two passes at once (or a pass
 racing an Accept) do each step once. The JobQueue runs it every minute; tests call it
@@ -19,15 +24,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from conversations import handoff, texts
+from conversations import handoff, keyboards, texts
 from conversations.common import event
 from conversations.context import Context, FirstStepApp, FlowSettings
+from conversations.steps import Step
 from storage import mentors, referrals
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.models import ReferralStatus
 from storage.outbox import Kind, alert_coordinators
 from storage.referrals import Ladder, ReferralRow
+from storage.updates import record_event
 
 log = logging.getLogger("firststep.ladder")
 
@@ -137,9 +144,75 @@ async def run_ladder(
     return moved
 
 
+async def expire(
+    connection: AsyncConnection,
+    ring: KeyRing,
+    referral: ReferralRow,
+    now: datetime,
+) -> bool:
+    """Withdraw one request nobody took in time, in the caller's transaction."""
+    await referrals.lock_person(connection, referral.person_id)
+    if not await referrals.expire(connection, referral, now):
+        return False  # taken, withdrawn or expired meanwhile
+    cipher = await handoff.person_cipher(connection, ring, referral)
+    await handoff.update_cards(
+        connection,
+        referral,
+        text_for=handoff.to_all(texts.CARD_EXPIRED.format(ref=referral.public_ref)),
+        cipher=cipher,
+        ring=ring,
+        now=now,
+        tag="expired",
+    )
+    await referrals.drop_unsent(connection, referral.id, (Kind.LADDER_UPDATE, Kind.ALERT))
+    if cipher is not None and referral.person_id is not None:
+        waited = (now - referral.created_at).total_seconds() / 60
+        await handoff.tell_person(
+            connection,
+            referral,
+            kind=Kind.EXPIRED,
+            dedupe=f"expired:{referral.id}",
+            text=texts.LADDER_EXPIRED.format(
+                ref=referral.public_ref, waited=handoff.describe_delay(waited)
+            ),
+            markup=keyboards.rows([keyboards.button(texts.BTN_SUPPORT, "menu:support")]),
+            cipher=cipher,
+            now=now,
+        )
+        await referrals.move_person(
+            connection,
+            referral.person_id,
+            from_states=(Step.WAITING_FOR_MENTOR,),
+            to_state=Step.MENU,
+        )
+    await record_event(connection, "referral_expired", now, referral.office_id)
+    event("ladder.expired")
+    return True
+
+
+async def expire_unclaimed(
+    database: Database, ring: KeyRing, settings: FlowSettings, now: datetime
+) -> int:
+    """One pass: withdraw every request unclaimed for `referral_pending_max_days`, each
+    in its own transaction; returns how many."""
+    made_before = now - timedelta(days=settings.referral_pending_max_days)
+    async with database.transaction() as connection:
+        due = await referrals.pending_since(connection, made_before, BATCH)
+    expired = 0
+    for referral_id in due:
+        async with database.transaction() as connection:
+            referral = await referrals.by_id(connection, referral_id)
+            if referral is None or referral.created_at > made_before:
+                continue
+            expired += await expire(connection, ring, referral, now)
+    return expired
+
+
 async def ladder_job(context: Context) -> None:
     services = context.services
-    await run_ladder(services.database, services.ring, services.settings, services.clock())
+    now = services.clock()
+    await expire_unclaimed(services.database, services.ring, services.settings, now)
+    await run_ladder(services.database, services.ring, services.settings, now)
 
 
 def schedule_ladder(application: FirstStepApp, interval: float = INTERVAL_SECONDS) -> None:

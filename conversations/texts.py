@@ -464,6 +464,11 @@ LADDER_TEAM = (
     "An update on {ref}: we've asked the pilot team to find you a mentor. "
     "We'll tell you here. The services under Find support can help now."
 )
+LADDER_EXPIRED = (
+    "An update on {ref}: I'm sorry, no mentor was free to take it in {waited}, "
+    "so I've closed it. Nobody will contact you about it. "
+    "You can ask again any time with /mentor. The services under Find support can help now."
+)
 LADDER_MENTOR_LEFT = (
     "An update on {ref}: your mentor can't carry on. I'm sorry. "
     "We've asked other mentors in {area}, and we'll tell you here when one takes it."
@@ -597,6 +602,7 @@ CARD_YOURS = (
     "Type /close {ref} when you're done."
 )
 CARD_WITHDRAWN = "Request {ref} was stopped by the person. There's nothing more to do."
+CARD_EXPIRED = "Request {ref} has closed: it waited too long. There's nothing more to do."
 CARD_DECLINED = "Okay, you passed on {ref}. Another mentor can still take it."
 BTN_ACCEPT = "✅ Accept"
 BTN_ACCEPT_REF = "✅ Accept {ref}"

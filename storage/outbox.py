@@ -66,6 +66,7 @@ class Kind:
     CARD_UPDATE = "card_update"  # mentor: edit of a card (taken, withdrawn)
     ACCEPTED = "accepted"  # person: a mentor accepted
     LADDER_UPDATE = "ladder_update"  # person: still looking, honest update
+    EXPIRED = "expired"  # person: nobody took it in time, so it was withdrawn
     CLOSED = "closed"  # person: the referral closed; feedback questions
     MENTOR_NOTICE = "mentor_notice"  # mentor: the person ended the chat or withdrew
     ALERT = "alert"  # coordinator: needs a human (unclaimed, unreachable, dead)
@@ -75,6 +76,7 @@ LIVE_WHILE: dict[str, frozenset[str] | None] = {
     Kind.CARD: frozenset({"pending"}),
     Kind.REMINDER: frozenset({"pending"}),
     Kind.LADDER_UPDATE: frozenset({"pending"}),
+    Kind.EXPIRED: frozenset({"withdrawn"}),
     Kind.ACCEPTED: frozenset({"accepted"}),
     Kind.CLOSED: frozenset({"closed"}),
     # None: deliver whatever the referral's status.

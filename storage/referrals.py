@@ -219,6 +219,22 @@ async def due_on_ladder(connection: AsyncConnection, now: datetime, limit: int) 
     return list(rows.scalars())
 
 
+async def pending_since(
+    connection: AsyncConnection, made_before: datetime, limit: int
+) -> list[str]:
+    """Ids of referrals still unclaimed that were made before `made_before`, oldest first."""
+    rows = await connection.execute(
+        select(REFERRALS.c.id)
+        .where(
+            REFERRALS.c.status == ReferralStatus.PENDING.value,
+            REFERRALS.c.created_at <= made_before,
+        )
+        .order_by(REFERRALS.c.created_at)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
 # ----------------------------------------------------------------------------- writes
 
 
@@ -296,6 +312,25 @@ async def withdraw(
             REFERRALS.c.id == referral.id,
             REFERRALS.c.person_id == person_id,
             REFERRALS.c.status.in_(LIVE),
+        )
+        .values(
+            status=ReferralStatus.WITHDRAWN.value,
+            closed_at=now,
+            next_ladder_at=None,
+            version=REFERRALS.c.version + 1,
+        )
+    )
+    return bool(result.rowcount == 1)
+
+
+async def expire(connection: AsyncConnection, referral: ReferralRow, now: datetime) -> bool:
+    """Withdraw a request nobody took in time; only while it is still unclaimed, so a
+    mentor's Accept at the same moment either wins or finds it ended, never both."""
+    result = await connection.execute(
+        update(REFERRALS)
+        .where(
+            REFERRALS.c.id == referral.id,
+            REFERRALS.c.status == ReferralStatus.PENDING.value,
         )
         .values(
             status=ReferralStatus.WITHDRAWN.value,
