@@ -341,14 +341,22 @@ async def erase_person(
                 version=REFERRALS.c.version + 1,
             )
         )
-    open_statuses = [OutboxStatus.PENDING.value, OutboxStatus.INFLIGHT.value]
     about_person = (OUTBOX.c.payload_subject == person_id) | (OUTBOX.c.recipient_id == person_id)
     if referral_ids:
         about_person = about_person | OUTBOX.c.referral_id.in_(referral_ids)
     cancelled = await connection.execute(
         update(OUTBOX)
-        .where(OUTBOX.c.status.in_(open_statuses), about_person)
+        .where(OUTBOX.c.status == OutboxStatus.PENDING.value, about_person)
         .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
+    )
+    # A row a worker holds is being sent right now: erasing cannot stop that. Its payload
+    # goes, but it stays the worker's, so the worker still records the message it sent
+    # and a card that reached a mentor can be edited (its Accept button taken away). If
+    # the worker dies instead, the row is claimed again and, with no payload, goes dead.
+    await connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.status == OutboxStatus.INFLIGHT.value, about_person)
+        .values(payload_ct=None)
     )
     await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person_id))
     await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
