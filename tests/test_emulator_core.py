@@ -467,3 +467,46 @@ async def test_replies_both_ways_and_bulk_delete(emu: TelegramEmulator) -> None:
     assert cleared.body["result"] is True  # unknown ids are skipped
     assert emu.bot_messages(PERSON) == []
     assert [m.text for m in emu.chat(PERSON) if not m.deleted] == ["question", "thanks"]
+
+
+async def test_a_buttons_only_edit_does_not_show_as_edited(
+    emu: TelegramEmulator, tmp_path: Path
+) -> None:
+    """Telegram hides "edited" when only the inline keyboard changed (a card losing its
+    Accept button); a change of text shows it. The page reads edit_count for that."""
+    (tmp_path / "index.html").write_text("<h1>chat</h1>", encoding="utf-8")
+    keyboard = {"inline_keyboard": [[{"text": "Accept", "callback_data": "acc"}]]}
+    other = {"inline_keyboard": [[{"text": "Decline", "callback_data": "no"}]]}
+    emu.user_sends(MENTOR, "/start")
+    sent = await call(emu, "sendMessage", chat_id=MENTOR, text="New request", reply_markup=keyboard)
+    message_id = sent.body["result"]["message_id"]
+
+    async with (
+        EmulatorServer(emu, static_dir=tmp_path) as server,
+        httpx.AsyncClient(base_url=server.url) as client,
+    ):
+
+        async def shown() -> tuple[str, int, Any]:
+            chat = (await client.get(f"/_emulator/chats/{MENTOR}")).json()["result"]
+            (card,) = [message for message in chat if message["from_bot"]]
+            return card["text"], card["edit_count"], card["reply_markup"]
+
+        removed = await call(emu, "editMessageReplyMarkup", chat_id=MENTOR, message_id=message_id)
+        assert removed.status == 200
+        assert await shown() == ("New request", 0, None)
+        await call(
+            emu, "editMessageReplyMarkup", chat_id=MENTOR, message_id=message_id, reply_markup=other
+        )
+        assert await shown() == ("New request", 0, other)
+        # editMessageText with the same text and new buttons is still a buttons-only edit.
+        await call(
+            emu,
+            "editMessageText",
+            chat_id=MENTOR,
+            message_id=message_id,
+            text="New request",
+            reply_markup=keyboard,
+        )
+        assert await shown() == ("New request", 0, keyboard)
+        await call(emu, "editMessageText", chat_id=MENTOR, message_id=message_id, text="Taken")
+        assert await shown() == ("Taken", 1, None)

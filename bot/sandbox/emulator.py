@@ -311,7 +311,7 @@ class ChatMessage:
     parse_mode: str | None
     protect_content: bool
     deleted: bool
-    edit_count: int
+    edit_count: int  # edits the chat shows as "edited" (not buttons-only ones)
     reply_to_message_id: int | None
     raw: JSONDict
 
@@ -1383,9 +1383,10 @@ class TelegramEmulator:
         markup = self._markup(args, inline_only=True)
         if content == message.content and markup == message.inline_markup:
             raise _bad(NOT_MODIFIED.removeprefix("Bad Request: "))
+        shows_edited = content != message.content
         message.content = content
         message.parse_mode = args.opt_str("parse_mode")
-        self._mark_edited(message, markup)
+        self._mark_edited(message, markup, shows_edited=shows_edited)
         return message.to_api(chat.to_api())
 
     @_api("editMessageReplyMarkup")
@@ -1394,15 +1395,21 @@ class TelegramEmulator:
         markup = self._markup(args, inline_only=True)
         if markup == message.inline_markup:
             raise _bad(NOT_MODIFIED.removeprefix("Bad Request: "))
-        self._mark_edited(message, markup)
+        self._mark_edited(message, markup, shows_edited=False)
         return message.to_api(chat.to_api())
 
-    def _mark_edited(self, message: _Message, markup: JSONDict | None) -> None:
+    def _mark_edited(
+        self, message: _Message, markup: JSONDict | None, *, shows_edited: bool
+    ) -> None:
         # An edit without reply_markup removes the inline keyboard, as on Telegram; a reply
         # keyboard the message brought stays with the chat, not the message.
         if message.inline_markup is not None or markup is not None:
             message.reply_markup = markup
-        message.edit_count += 1
+        # Telegram's apps mark a message "edited" only when what it says changed: a new
+        # or removed inline keyboard alone is not shown as an edit (edit_count counts the
+        # visible edits; edit_date moves either way, as the Bot API reports it).
+        if shows_edited:
+            message.edit_count += 1
         message.edit_date = self._now()
 
     def _deletable(self, chat: _Chat, message_id: int) -> _Message:
