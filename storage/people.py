@@ -124,7 +124,7 @@ class PersonTransaction:
                 .values(
                     pseudonym=primary_value,
                     pseudonym_version=primary_version,
-                    last_seen_at=self.now,
+                    **self._seen(bool(row.unreachable)),
                 )
             )
             self._seen_written = True
@@ -140,22 +140,35 @@ class PersonTransaction:
             notice_accepted=row.notice_accepted_at is not None,
             draft=draft,
             cipher=cipher,
-            unreachable=bool(row.unreachable),
+            unreachable=bool(row.unreachable) and not self._seen_written,
         )
         return self.person
+
+    def _seen(self, unreachable: bool) -> dict[str, Any]:
+        """The columns an update from the person refreshes: when we last heard from them,
+        and, if a 403 marked them unreachable, that they can be reached again (they wrote
+        to us, so they unblocked the bot)."""
+        values: dict[str, Any] = {"last_seen_at": self.now}
+        if unreachable:
+            values["unreachable"] = False
+        return values
 
     async def touch(self) -> None:
         """Record the contact (retention counts from it) unless a write this update did.
 
-        `move` and `register` write `last_seen_at` in their own statement, so most
-        updates pay nothing extra for it; an update that changed nothing writes it here.
+        `move` and `register` write `last_seen_at` (and clear `unreachable`) in their own
+        statement, so most updates pay nothing extra for it; an update that changed
+        nothing writes it here.
         """
         if self.person is None or self._seen_written:
             return
         await self._connection.execute(
-            update(PEOPLE).where(PEOPLE.c.id == self.person.id).values(last_seen_at=self.now)
+            update(PEOPLE)
+            .where(PEOPLE.c.id == self.person.id)
+            .values(**self._seen(self.person.unreachable))
         )
         self._seen_written = True
+        self.person.unreachable = False
 
     async def register(
         self, *, state: str, chat_id: int, draft: Mapping[str, Any] | None = None
@@ -204,7 +217,7 @@ class PersonTransaction:
         values: dict[str, Any] = {
             "state": state,
             "state_version": person.state_version + 1,
-            "last_seen_at": self.now,
+            **self._seen(person.unreachable),
         }
         if draft is not None:
             values["draft_ct"] = _seal_draft(person.cipher, person.id, dict(draft))
@@ -216,6 +229,7 @@ class PersonTransaction:
         if result.rowcount != 1:
             raise StaleStep
         self._seen_written = True
+        person.unreachable = False
         for name, value in (disclosures or {}).items():
             await self._save_disclosure(person, name, value)
         person.state = state
