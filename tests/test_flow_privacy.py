@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import StringIO
@@ -270,9 +271,13 @@ async def test_forget_leaves_no_row_and_no_readable_copy_and_greets_them_as_new(
     await harness.press(ALEX, texts.BTN_FORGET_YES)
     done = harness.last_text(ALEX)
     assert done == texts.FORGET_DONE.format(
-        disclosures=5, referrals=0, cancelled=0, backup_days=harness.settings.backup_erasure_days
+        disclosures=5,
+        referrals=0,
+        cancelled=0,
+        backup_days=harness.settings.backup_erasure_days,
+        main_backup_days=harness.settings.backup_main_days,
     )
-    assert "Answers wiped: 5" in done and "within 7 days" in done
+    assert "Answers wiped: 5" in done
 
     rows = await all_rows(harness.services.database)
     # The erasure journal keeps the random subject id and a time, so a restored backup
@@ -300,6 +305,37 @@ async def test_forget_leaves_no_row_and_no_readable_copy_and_greets_them_as_new(
     assert harness.texts(ALEX)[-2] == texts.WELCOME
     assert "Before you tell us anything" in harness.last_text(ALEX)
     assert await harness.record(ALEX) is None
+
+
+def days_in(text: str, *, about: str) -> int:
+    """The number of days in the one sentence of `text` that mentions `about`."""
+    (sentence,) = [s for s in re.split(r"(?<=\.)\s", text) if about in s]
+    (days,) = re.findall(r"(\d+) days", sentence)
+    return int(days)
+
+
+@pytest.mark.parametrize(("key_days", "main_days"), [(7, 30), (3, 20)])
+async def test_what_forget_says_about_backups_follows_the_backup_settings(
+    database_url: str, ring: KeyRing, tmp_path: Path, key_days: int, main_days: int
+) -> None:
+    """`firststep backup` prunes key-store copies after `backup_erasure_days` (until then a
+    copy of the key can read the person) and main copies (locked data and the pseudonym)
+    after `backup_main_days`: what the person is told must say exactly that."""
+    harness = Harness(
+        database_url, ring, tmp_path, backup_erasure_days=key_days, backup_main_days=main_days
+    )
+    await harness.start()
+    try:
+        await harness.onboard(ALEX)
+        await harness.send(ALEX, "/forget")
+        await harness.press(ALEX, texts.BTN_FORGET_YES)
+        done = harness.last_text(ALEX)
+    finally:
+        await harness.stop()
+    assert days_in(done, about="copy of that key") == key_days
+    assert "After that, nobody can read your data." in done
+    assert days_in(done, about="still hold it, locked") == main_days
+    assert "Then the last trace is gone." in done
 
 
 async def test_forget_before_the_notice_has_nothing_to_wipe(harness: Harness) -> None:
