@@ -32,6 +32,7 @@ from storage.models import (
     SubjectKey,
     new_id,
 )
+from storage.outbox import unlink_erased
 from storage.subjects import create_subject_key, open_subject_key, shred_subject_key
 
 PEOPLE = cast(Table, Person.__table__)
@@ -325,8 +326,9 @@ async def erase_person(
     connection: AsyncConnection, person_id: str, now: datetime
 ) -> ErasureSummary:
     """Crypto-shred one person by id inside the caller's transaction: live referrals
-    withdrawn, pending notices about them cancelled, answers and row deleted, data key
-    shredded and the erasure journaled. Shared by /forget and the retention purge."""
+    withdrawn, pending notices about them cancelled, outbox rows unlinked from them,
+    answers and row deleted (referrals lose the link with it), data key shredded and the
+    erasure journaled. Shared by /forget and the retention purge."""
     disclosures = (
         await connection.execute(select(func.count()).where(DISCLOSURES.c.person_id == person_id))
     ).scalar_one()
@@ -359,6 +361,7 @@ async def erase_person(
         .where(OUTBOX.c.status.in_(open_statuses), about_person)
         .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
     )
+    await unlink_erased(connection, [person_id])
     await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person_id))
     await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
     await shred_subject_key(connection, person_id, now)
