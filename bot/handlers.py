@@ -3,6 +3,7 @@
 Group -2: the guards, for every update (private chats only, dedupe, rate limit, media,
           length). A refused update stops there.
 Group -1: the crisis check on any free text. It replies and lets the update go on.
+          Approved mentors and coordinators at work get no crisis reply.
 Group  0: the mentor gate. Mentors and coordinators, anyone joining with an invite code,
           and every card button (`mc:`) are handled here and stop here.
 Group  1: the person flows. Commands first, then buttons by prefix, then shared

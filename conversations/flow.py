@@ -220,6 +220,7 @@ async def _decide(update: Update, context: Context, fn: FlowFn, needs_person: bo
                 outcome = notice_outcome(update, context)
             else:
                 outcome = await fn(update, context, tx)
+                await _drop_abandoned_request(tx, before)
             after = tx.person.state if tx.person is not None else None
     except StaleStep:
         # Another update moved this person on between our read and write: show the truth.
@@ -230,6 +231,13 @@ async def _decide(update: Update, context: Context, fn: FlowFn, needs_person: bo
     if before == Step.FINDER_PLACE and after != Step.FINDER_PLACE:
         _close_reply_keyboard(outcome)
     return outcome
+
+
+async def _drop_abandoned_request(tx: PersonTransaction, before: str | None) -> None:
+    """Whatever way the person left an unsent mentor request, what it held goes with it."""
+    from conversations.mentor_request import drop_if_abandoned  # it imports this module
+
+    await drop_if_abandoned(tx, before)
 
 
 async def run_flow(

@@ -9,7 +9,9 @@ pilot area; else an alert to the coordinators), and the person's next step. The 
 gets their reference and honest timing, and can stop the request at any time.
 
 A shared phone number lives only in the sealed step draft until confirm, then only in
-the sealed card payloads, which the delivery worker drops once sent.
+the sealed card payloads, which the delivery worker drops once sent. A request left
+unsent (Menu, /start, another flow) loses its draft, number and all, in the same
+transaction (`drop_if_abandoned`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,19 @@ from storage.updates import record_event
 TIME_CODES = tuple(texts.MENTOR_TIME_LABELS)
 PHONE_SHAPE = re.compile(r"^\+?[0-9]{7,15}$")
 REF_SHAPE = re.compile(rf"^{referrals.REF_PATTERN}$")
+# The steps of a request being put together, before it is sent.
+REQUEST_STEPS = frozenset(
+    {
+        Step.MENTOR_OFFICE,
+        Step.MENTOR_PLACE,
+        Step.MENTOR_SHARE,
+        Step.MENTOR_CONTACT,
+        Step.MENTOR_TIME,
+        Step.MENTOR_CONFIRM,
+    }
+)
+# Where the request being put together lives in the person's sealed draft.
+REQUEST_KEY = "mentor"
 # Person-facing messages that are pointless once a request ends.
 PERSON_KINDS = (Kind.LADDER_UPDATE, Kind.ACCEPTED, Kind.ALERT)
 
@@ -151,7 +166,7 @@ def end_keyboard(public_ref: str) -> InlineKeyboardMarkup:
 
 def request_of(person: PersonRecord) -> dict[str, Any]:
     """The request being put together (sealed in the person's draft)."""
-    value = person.draft.get("mentor")
+    value = person.draft.get(REQUEST_KEY)
     return dict(value) if isinstance(value, dict) else {}
 
 
@@ -163,7 +178,7 @@ def office_of(person: PersonRecord) -> Office | None:
 def draft_with(person: PersonRecord, **request: Any) -> dict[str, Any]:
     """The draft with the request updated; everything else dropped but the office."""
     merged = request_of(person) | request
-    draft: dict[str, Any] = {"mentor": merged}
+    draft: dict[str, Any] = {REQUEST_KEY: merged}
     if "office" in person.draft:
         draft["office"] = person.draft["office"]
     return draft
@@ -171,7 +186,7 @@ def draft_with(person: PersonRecord, **request: Any) -> dict[str, Any]:
 
 def fresh_draft(office_id: str) -> dict[str, Any]:
     """A new request at this office (anything from an earlier one dropped)."""
-    return {"office": office_id, "mentor": {}}
+    return {"office": office_id, REQUEST_KEY: {}}
 
 
 def settled_draft(person: PersonRecord, **extra: Any) -> dict[str, Any]:
@@ -180,6 +195,23 @@ def settled_draft(person: PersonRecord, **extra: Any) -> dict[str, Any]:
     if "office" in person.draft:
         draft["office"] = person.draft["office"]
     return draft
+
+
+async def drop_if_abandoned(tx: PersonTransaction, before: str | None) -> None:
+    """The person left the request unsent (Menu, /start, another flow): drop what it held,
+    a shared phone number above all, in this same transaction. The request can't be
+    picked up again once they left its steps (its buttons go stale; /mentor starts a
+    fresh one), so nothing is lost by it."""
+    person = tx.person
+    if (
+        person is None
+        or before not in REQUEST_STEPS
+        or person.state in REQUEST_STEPS
+        or REQUEST_KEY not in person.draft
+    ):
+        return
+    draft = {key: value for key, value in person.draft.items() if key != REQUEST_KEY}
+    await tx.move(person.state, draft=draft)
 
 
 # ----------------------------------------------------------------------------- prompts
@@ -589,7 +621,7 @@ async def on_button(update: Update, context: Context, tx: PersonTransaction) -> 
                 Reply(texts.MENTOR_ASK_CONTACT, talk_here_keyboard()),
             )
         draft = draft_with(person, contact=ContactBy.BOT)
-        draft["mentor"].pop("phone", None)
+        draft[REQUEST_KEY].pop("phone", None)
         await tx.move(Step.MENTOR_TIME, draft=draft)
         return Outcome.say(Reply(texts.MENTOR_ASK_TIME, time_keyboard()))
     if action == "time" and state == Step.MENTOR_TIME and arg in TIME_CODES:

@@ -105,6 +105,7 @@ async def on_forget_button(update: Update, context: Context, tx: PersonTransacti
             referrals=erased.referrals_withdrawn,
             cancelled=erased.notifications_cancelled,
             backup_days=context.services.settings.backup_erasure_days,
+            main_backup_days=context.services.settings.backup_main_days,
         )
     )
 

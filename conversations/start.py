@@ -90,6 +90,7 @@ async def on_notice_button(update: Update, context: Context, tx: PersonTransacti
             inactive_days=settings.retention_inactive_days,
             after_close_days=settings.retention_after_close_days,
             backup_days=settings.backup_erasure_days,
+            main_backup_days=settings.backup_main_days,
         )
         return Outcome(replies=[Reply(more, keyboards.notice(office_id, resend=resend))])
     if action not in ("yes", "no"):

@@ -56,6 +56,7 @@ def _configure_sqlite(engine: AsyncEngine, keystore: Path | None) -> None:
         for schema in ("main", KEYSTORE_SCHEMA):
             cursor.execute(f"PRAGMA {schema}.journal_mode=WAL")
             cursor.execute(f"PRAGMA {schema}.synchronous=FULL")
+            cursor.execute(f"PRAGMA {schema}.secure_delete=ON")  # erased bytes overwritten
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -103,6 +104,12 @@ class Database:
             journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
             synchronous = (await connection.exec_driver_sql("PRAGMA synchronous")).scalar()
             foreign_keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+            schemas = (await connection.exec_driver_sql("PRAGMA database_list")).scalars(1).all()
+            secure_delete = {
+                name: (await connection.exec_driver_sql(f"PRAGMA {name}.secure_delete")).scalar()
+                for name in schemas
+                if name in ("main", KEYSTORE_SCHEMA)
+            }
         in_memory = journal == "memory"
         if (
             (not in_memory and str(journal).lower() != "wal")
@@ -113,6 +120,11 @@ class Database:
                 "SQLite is not running with journal_mode=WAL, synchronous=FULL and "
                 f"foreign_keys=ON (got {journal}, {synchronous}, {foreign_keys}); "
                 "check the database file is on a local disk that supports WAL"
+            )
+        if set(secure_delete.values()) != {1}:
+            raise DatabaseError(
+                f"SQLite is not running with secure_delete=ON in every schema ({secure_delete}): "
+                "erased rows would stay in the file's free pages"
             )
 
     async def dispose(self) -> None:

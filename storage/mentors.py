@@ -435,6 +435,15 @@ async def is_mentor_account(connection: AsyncConnection, ring: KeyRing, telegram
     return status is not None and status != MentorStatus.REVOKED
 
 
+async def is_active_mentor(connection: AsyncConnection, ring: KeyRing, telegram_id: int) -> bool:
+    """True when this account is an approved mentor or coordinator (status active)."""
+    values = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]
+    status = (
+        await connection.execute(select(MENTORS.c.status).where(MENTORS.c.pseudonym.in_(values)))
+    ).scalar_one_or_none()
+    return status == MentorStatus.ACTIVE
+
+
 async def mentor_chat_id(
     connection: AsyncConnection, ring: KeyRing, mentor_id: str
 ) -> tuple[int, FieldCipher] | None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Select, Table, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import CryptoError, FieldCipher, KeyRing
@@ -542,6 +542,22 @@ async def mark_unreachable(
     await connection.execute(
         update(table).where(table.c.id == recipient_id).values(unreachable=True)
     )
+
+
+async def unlink_erased(connection: AsyncConnection, subjects: Sequence[str] | Select[Any]) -> int:
+    """Erasure leaves no outbox row pointing at an erased subject (inside the erasure's
+    transaction, after its open rows were cancelled). Messages to them are deleted: there
+    is nobody to send them to or to edit them for. Messages about them to others (a card,
+    an alert) keep their delivery metadata, which a later edit of that card needs, but
+    lose the subject id and the payload sealed under the shredded key. How many rows
+    were deleted."""
+    deleted = await connection.execute(delete(OUTBOX).where(OUTBOX.c.recipient_id.in_(subjects)))
+    await connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.payload_subject.in_(subjects))
+        .values(payload_subject=None, payload_ct=None)
+    )
+    return int(deleted.rowcount)
 
 
 async def alert_coordinators(

@@ -32,6 +32,7 @@ from storage.models import (
     SubjectKey,
     new_id,
 )
+from storage.outbox import unlink_erased
 from storage.subjects import create_subject_key, open_subject_key, shred_subject_key
 
 PEOPLE = cast(Table, Person.__table__)
@@ -129,7 +130,7 @@ class PersonTransaction:
                 .values(
                     pseudonym=primary_value,
                     pseudonym_version=primary_version,
-                    last_seen_at=self.now,
+                    **self._seen(bool(row.unreachable)),
                 )
             )
             self._seen_written = True
@@ -145,22 +146,35 @@ class PersonTransaction:
             notice_accepted=row.notice_accepted_at is not None,
             draft=draft,
             cipher=cipher,
-            unreachable=bool(row.unreachable),
+            unreachable=bool(row.unreachable) and not self._seen_written,
         )
         return self.person
+
+    def _seen(self, unreachable: bool) -> dict[str, Any]:
+        """The columns an update from the person refreshes: when we last heard from them,
+        and, if a 403 marked them unreachable, that they can be reached again (they wrote
+        to us, so they unblocked the bot)."""
+        values: dict[str, Any] = {"last_seen_at": self.now}
+        if unreachable:
+            values["unreachable"] = False
+        return values
 
     async def touch(self) -> None:
         """Record the contact (retention counts from it) unless a write this update did.
 
-        `move` and `register` write `last_seen_at` in their own statement, so most
-        updates pay nothing extra for it; an update that changed nothing writes it here.
+        `move` and `register` write `last_seen_at` (and clear `unreachable`) in their own
+        statement, so most updates pay nothing extra for it; an update that changed
+        nothing writes it here.
         """
         if self.person is None or self._seen_written:
             return
         await self._connection.execute(
-            update(PEOPLE).where(PEOPLE.c.id == self.person.id).values(last_seen_at=self.now)
+            update(PEOPLE)
+            .where(PEOPLE.c.id == self.person.id)
+            .values(**self._seen(self.person.unreachable))
         )
         self._seen_written = True
+        self.person.unreachable = False
 
     async def register(
         self, *, state: str, chat_id: int, draft: Mapping[str, Any] | None = None
@@ -209,7 +223,7 @@ class PersonTransaction:
         values: dict[str, Any] = {
             "state": state,
             "state_version": person.state_version + 1,
-            "last_seen_at": self.now,
+            **self._seen(person.unreachable),
         }
         if draft is not None:
             values["draft_ct"] = _seal_draft(person.cipher, person.id, dict(draft))
@@ -221,6 +235,7 @@ class PersonTransaction:
         if result.rowcount != 1:
             raise StaleStep
         self._seen_written = True
+        person.unreachable = False
         for name, value in (disclosures or {}).items():
             await self._save_disclosure(person, name, value)
         person.state = state
@@ -316,8 +331,9 @@ async def erase_person(
     connection: AsyncConnection, person_id: str, now: datetime
 ) -> ErasureSummary:
     """Crypto-shred one person by id inside the caller's transaction: live referrals
-    withdrawn, pending notices about them cancelled, answers and row deleted, data key
-    shredded and the erasure journaled. Shared by /forget and the retention purge."""
+    withdrawn, pending notices about them cancelled, outbox rows unlinked from them,
+    answers and row deleted (referrals lose the link with it), data key shredded and the
+    erasure journaled. Shared by /forget and the retention purge."""
     disclosures = (
         await connection.execute(select(func.count()).where(DISCLOSURES.c.person_id == person_id))
     ).scalar_one()
@@ -358,6 +374,7 @@ async def erase_person(
         .where(OUTBOX.c.status == OutboxStatus.INFLIGHT.value, about_person)
         .values(payload_ct=None)
     )
+    await unlink_erased(connection, [person_id])
     await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person_id))
     await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
     await shred_subject_key(connection, person_id, now)

@@ -3,11 +3,18 @@ words that triggered it are kept nowhere. (Which phrases trigger: tests/test_cri
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conversations import texts
+from conversations.crisis import detect_crisis
 from conversations.steps import Step
+from storage.crypto import KeyRing
+from storage.directory import office_by_id
+from storage.models import MentorRole
 from tests.dbscan import all_rows, cells_containing, files_containing, sqlite_files
+from tests.handoff_support import drain, join_as_mentor, request_mentor
 from tests.harness import Harness
 from tests.journeys import PERSON_STEPS, reach
 
@@ -94,3 +101,62 @@ async def test_crisis_in_what_the_guards_refuse_still_gets_urgent_help(
     assert harness.last_text(ALEX) == texts.CRISIS, "an edit changes nothing else"
     await assert_kept_nowhere(harness, database_url, "I want to kill myself")
     await assert_kept_nowhere(harness, database_url, too_long)
+
+
+# -- mentors and coordinators at work ------------------------------------------------------
+
+SAM = 8_800_000_401
+CORA = 8_800_000_402
+OFFICE = "portsmouth-arundel-street"
+# Safety advice a mentor passes on: it reads like a crisis, and it is the mentor's job.
+ADVICE = "If you ever feel you want to end it all, call 999"
+
+
+async def test_mentors_and_coordinators_at_work_get_no_crisis_reply(harness: Harness) -> None:
+    office = office_by_id(OFFICE)
+    assert office is not None and detect_crisis(ADVICE) is not None
+    await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+    await join_as_mentor(harness, CORA, "Cora", area=office.pilot_area, role=MentorRole.COORDINATOR)
+    ref = await request_mentor(harness, ALEX, OFFICE)
+    await drain(harness)
+    await harness.press(SAM, texts.BTN_ACCEPT)
+    await drain(harness)
+
+    await harness.send(SAM, f"/to {ref} {ADVICE}")
+    assert harness.last_text(ALEX) == f"Sam: {ADVICE}"
+    assert texts.CRISIS not in harness.texts(SAM)  # the check in group -1
+    sent = harness.emu.user_sends(SAM, ADVICE)  # plain text: to the one chat Sam holds
+    await harness.settle()
+    assert harness.last_text(ALEX) == f"Sam: {ADVICE}"
+    assert sent.message_id is not None
+    harness.emu.user_edits(SAM, sent.message_id, "I want to kill myself, he said")  # guard
+    await harness.settle()
+    assert harness.last_text(SAM) == texts.EDITS_IGNORED
+    await harness.send(CORA, ADVICE)
+    assert harness.last_text(CORA) == texts.COORDINATOR_HELP
+    for helper in (SAM, CORA):
+        assert texts.CRISIS not in harness.texts(helper), helper
+
+    # The same words from the person they help do get the urgent reply.
+    await harness.send(ALEX, "/menu")
+    said = harness.emu.user_sends(ALEX, ADVICE)
+    await harness.settle()
+    assert said.message_id is not None
+    assert first_reply_after(harness, ALEX, said.message_id) == texts.CRISIS
+
+
+async def test_a_mentor_not_yet_approved_still_gets_the_crisis_reply(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    harness = Harness(database_url, ring, tmp_path, mentor_approval=True)
+    await harness.start()
+    try:
+        await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+        assert harness.last_text(SAM) == texts.NAME_PENDING.format(name="Sam")
+        sent = harness.emu.user_sends(SAM, WORDS)
+        await harness.settle()
+        assert sent.message_id is not None
+        assert first_reply_after(harness, SAM, sent.message_id) == texts.CRISIS
+        assert harness.last_text(SAM) == texts.MENTOR_WAIT_APPROVAL
+    finally:
+        await harness.stop()

@@ -107,7 +107,8 @@ async def test_tell_me_more_then_continue(harness: Harness) -> None:
     await harness.send(ALEX, "/start")
     await harness.press(ALEX, texts.BTN_MORE)
     more = harness.last_text(ALEX)
-    assert "30 days" in more and "within 7 days" in more
+    assert "for 30 days after your last message" in more
+    assert "After 7 days, nobody can read it" in more and "within 30 days" in more
     await harness.press(ALEX, texts.BTN_CONTINUE)
     assert harness.last_text(ALEX) == texts.MENU
 

@@ -11,17 +11,22 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bot.logs import LibraryPrivacy, RedactTokens, configure_logging
 from conversations import texts
 from conversations.steps import Step
 from storage.crypto import CryptoError, FieldCipher, KeyRing, Role, pseudonym_candidates
+from storage.db import Database
+from storage.models import KEYSTORE_SCHEMA
 from storage.subjects import open_subject_key
 from tests.dbscan import all_rows, cells_containing, files_containing, row_counts, sqlite_files
 from tests.harness import Harness
@@ -246,8 +251,68 @@ async def test_no_keep_it_keeps_everything(harness: Harness) -> None:
     assert await harness.state(ALEX) == Step.MENU
 
 
+def traces(rows: dict[str, list[dict[str, Any]]], ring: KeyRing) -> dict[str, bytes]:
+    """What identifies or unlocks ALEX in the database (there is only ALEX): each sealed
+    value, the pseudonyms, and the wrapped data key."""
+    found: dict[str, bytes] = {}
+    for row in rows["people"]:
+        found["people.draft_ct"] = row["draft_ct"]
+        found["people.chat_ref_ct"] = row["chat_ref_ct"]
+    for row in rows["disclosures"]:
+        found[f"disclosures.{row['field']}"] = row["value_ct"]
+    for row in rows["keystore.subject_keys"]:
+        found["subject_keys.wrapped_dek"] = row["wrapped_dek"]
+    for version, pseudonym in pseudonym_candidates(ring, Role.USER, ALEX):
+        found[f"pseudonym.v{version}"] = pseudonym
+    return found
+
+
+def left_in_files(database_url: str, found: dict[str, bytes]) -> list[str]:
+    """`file: name` of every trace still in the raw bytes of the SQLite files."""
+    return [
+        f"{path.name}: {name}"
+        for path in sqlite_files(database_url)
+        for name, value in found.items()
+        if value in path.read_bytes()
+    ]
+
+
+async def keep_deleted_bytes(database: Database) -> None:
+    """The broken variant: SQLite told to leave deleted bytes in free pages (as builds
+    without SQLITE_SECURE_DELETE do by default), on every connection from now on."""
+
+    @event.listens_for(database.engine.sync_engine, "connect")
+    def _off(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for schema in ("main", KEYSTORE_SCHEMA):
+            cursor.execute(f"PRAGMA {schema}.secure_delete=OFF")
+        cursor.close()
+
+    await database.engine.dispose()  # the pool reconnects with the listener
+
+
+async def test_the_file_scan_finds_what_sqlite_leaves_in_free_pages(
+    harness: Harness, ring: KeyRing, database_url: str
+) -> None:
+    """The scan in the /forget test below can fail: with secure_delete off, the same
+    /forget leaves the person's bytes in the files."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the byte scan reads SQLite files")
+    await keep_deleted_bytes(harness.services.database)
+    await tell_everything(harness)
+    before = await all_rows(harness.services.database)
+    await harness.send(ALEX, "/forget")
+    await harness.press(ALEX, texts.BTN_FORGET_YES)
+    assert await harness.record(ALEX) is None
+    await harness.stop()
+    left = left_in_files(database_url, traces(before, ring))
+    assert any(name.endswith("disclosures.own_words") for name in left), left
+    assert any(name.endswith("subject_keys.wrapped_dek") for name in left), left
+    await harness.start()
+
+
 async def test_forget_leaves_no_row_and_no_readable_copy_and_greets_them_as_new(
-    harness: Harness, ring: KeyRing
+    harness: Harness, ring: KeyRing, database_url: str
 ) -> None:
     await tell_everything(harness)
     await harness.send(ALEX, "/mydata")
@@ -270,9 +335,13 @@ async def test_forget_leaves_no_row_and_no_readable_copy_and_greets_them_as_new(
     await harness.press(ALEX, texts.BTN_FORGET_YES)
     done = harness.last_text(ALEX)
     assert done == texts.FORGET_DONE.format(
-        disclosures=5, referrals=0, cancelled=0, backup_days=harness.settings.backup_erasure_days
+        disclosures=5,
+        referrals=0,
+        cancelled=0,
+        backup_days=harness.settings.backup_erasure_days,
+        main_backup_days=harness.settings.backup_main_days,
     )
-    assert "Answers wiped: 5" in done and "within 7 days" in done
+    assert "Answers wiped: 5" in done
 
     rows = await all_rows(harness.services.database)
     # The erasure journal keeps the random subject id and a time, so a restored backup
@@ -284,6 +353,14 @@ async def test_forget_leaves_no_row_and_no_readable_copy_and_greets_them_as_new(
     for _, _, _, blob in sealed:
         assert cells_containing(rows, blob) == []
     assert rows["people"] == rows["disclosures"] == rows["keystore.subject_keys"] == []
+
+    # Nor in the files: SQLite overwrites what it deletes (secure_delete), so once the bot
+    # stops (its last connection checkpoints the WAL into the files) no sealed value, no
+    # pseudonym and no wrapped data key is left in a free page of the main file or the
+    # key store, even before any VACUUM.
+    await harness.stop()
+    assert left_in_files(database_url, traces(before, ring)) == []
+    await harness.start()
 
     # A copy taken before (a backup, say) opens with no key in the ring.
     async with harness.services.database.transaction() as connection:
@@ -300,6 +377,37 @@ async def test_forget_leaves_no_row_and_no_readable_copy_and_greets_them_as_new(
     assert harness.texts(ALEX)[-2] == texts.WELCOME
     assert "Before you tell us anything" in harness.last_text(ALEX)
     assert await harness.record(ALEX) is None
+
+
+def days_in(text: str, *, about: str) -> int:
+    """The number of days in the one sentence of `text` that mentions `about`."""
+    (sentence,) = [s for s in re.split(r"(?<=\.)\s", text) if about in s]
+    (days,) = re.findall(r"(\d+) days", sentence)
+    return int(days)
+
+
+@pytest.mark.parametrize(("key_days", "main_days"), [(7, 30), (3, 20)])
+async def test_what_forget_says_about_backups_follows_the_backup_settings(
+    database_url: str, ring: KeyRing, tmp_path: Path, key_days: int, main_days: int
+) -> None:
+    """`firststep backup` prunes key-store copies after `backup_erasure_days` (until then a
+    copy of the key can read the person) and main copies (locked data and the pseudonym)
+    after `backup_main_days`: what the person is told must say exactly that."""
+    harness = Harness(
+        database_url, ring, tmp_path, backup_erasure_days=key_days, backup_main_days=main_days
+    )
+    await harness.start()
+    try:
+        await harness.onboard(ALEX)
+        await harness.send(ALEX, "/forget")
+        await harness.press(ALEX, texts.BTN_FORGET_YES)
+        done = harness.last_text(ALEX)
+    finally:
+        await harness.stop()
+    assert days_in(done, about="copy of that key") == key_days
+    assert "After that, nobody can read your data." in done
+    assert days_in(done, about="still hold it, locked") == main_days
+    assert "Then the last trace is gone." in done
 
 
 async def test_forget_before_the_notice_has_nothing_to_wipe(harness: Harness) -> None:

@@ -18,6 +18,7 @@ from conversations import texts
 from conversations.ladder import run_ladder
 from storage.db import keystore_path
 from storage.models import MentorRole
+from tests.dbscan import all_rows, cells_containing
 from tests.handoff_support import drain, join_as_mentor, services_of
 from tests.harness import Harness
 
@@ -80,9 +81,21 @@ async def test_no_request_to_a_mentor_or_coordinator_names_the_person(harness: H
     await harness.send(SAM, f"/to {ref} Speak soon.")
     await harness.send(SAM, f"/close {ref}")
     await drain(harness)
+    person = await harness.record(CANARY_ID)
+    assert person is not None
+    before = await all_rows(services.database)
+    assert {"outbox.recipient_id", "outbox.payload_subject"} <= set(
+        cells_containing(before, person.id)
+    )
     await harness.send(CANARY_ID, "/forget")
     await harness.press(CANARY_ID, texts.BTN_FORGET_YES)
     await drain(harness)
+    # Erased means no row points at them: not the referral, not a message sent to them
+    # or about them; only the erasure journal keeps the id (to erase a restored copy).
+    after = await all_rows(services.database)
+    assert cells_containing(after, person.id) == ["keystore.erasure_journal.subject_id"]
+    cards = [row for row in after["outbox"] if row["kind"] == "card"]
+    assert cards and all(row["sent_message_id"] for row in cards)  # kept for later edits
 
     outbound = requests_to(harness, {SAM, JO, CORA})
     assert len(outbound) > 15  # the test saw real traffic

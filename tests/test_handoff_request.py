@@ -4,10 +4,12 @@ back, stale buttons, and stopping half way (a shared number does not linger)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from conversations import texts
+from conversations.mentor_request import REQUEST_STEPS
 from conversations.steps import Step
 from storage.people import person_transaction
 from storage.referrals import REF_PATTERN
@@ -107,6 +109,83 @@ async def test_stopping_half_way_drops_a_shared_number(harness: Harness) -> None
     assert harness.last_text(DAN) == texts.MENTOR_ASK_TIME
     await harness.send(DAN, "/mentor")
     assert "+447700900555" not in repr(await draft_of(harness, DAN))
+
+
+PHONE = "+447700900555"
+FAY = 7_700_900_006
+
+
+async def share_phone(harness: Harness, user_id: int) -> None:
+    """A new person at the poster's office shares their number and stops at the time step."""
+    await harness.send(user_id, f"/start jc_{OFFICE}")
+    await harness.press(user_id, texts.BTN_CONTINUE)
+    await harness.press(user_id, texts.BTN_MENTOR)
+    await harness.press(user_id, texts.BTN_THIS_OFFICE)
+    await harness.press(user_id, texts.BTN_CONTACT_PHONE)
+    harness.emu.tap_reply_button(user_id, texts.BTN_SEND_PHONE, phone_number=PHONE)
+    await harness.settle()
+    assert harness.last_text(user_id) == texts.MENTOR_ASK_TIME
+    assert PHONE in repr(await draft_of(harness, user_id))  # sealed, until confirm
+
+
+async def press_menu(harness: Harness, user_id: int) -> None:
+    await harness.press(user_id, texts.BTN_MENU)
+
+
+async def start_again(harness: Harness, user_id: int) -> None:
+    await harness.send(user_id, "/start")
+
+
+async def poster_link(harness: Harness, user_id: int) -> None:
+    await harness.send(user_id, f"/start jc_{OFFICE}")
+
+
+async def menu_command(harness: Harness, user_id: int) -> None:
+    await harness.send(user_id, "/menu")
+
+
+async def find_jobcentre(harness: Harness, user_id: int) -> None:
+    await harness.send(user_id, "/jobcentre")
+
+
+async def forget_then_no(harness: Harness, user_id: int) -> None:
+    await harness.send(user_id, "/forget")
+    await harness.press(user_id, texts.BTN_FORGET_NO)
+
+
+@pytest.mark.parametrize(
+    "leave",
+    [press_menu, start_again, poster_link, menu_command, find_jobcentre, forget_then_no],
+    ids=lambda leave: leave.__name__,
+)
+async def test_leaving_the_request_unsent_drops_the_shared_number(
+    harness: Harness, leave: Any
+) -> None:
+    await share_phone(harness, FAY)
+    await leave(harness, FAY)
+    assert await harness.state(FAY) not in REQUEST_STEPS
+    draft = await draft_of(harness, FAY)
+    assert PHONE not in repr(draft) and "mentor" not in draft
+    assert draft.get("office") == OFFICE  # where they want help is kept
+    # Asking again starts from the beginning: nothing of the old request comes back.
+    await harness.send(FAY, "/mentor")
+    await harness.press(FAY, texts.BTN_THIS_OFFICE)
+    assert harness.last_text(FAY) == texts.MENTOR_ASK_CONTACT
+
+
+async def test_a_look_aside_keeps_the_request_and_its_number(harness: Harness) -> None:
+    """/help and /mydata do not leave the step: the request can still be sent as it was."""
+    await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+    await share_phone(harness, FAY)
+    await harness.send(FAY, "/help")
+    await harness.send(FAY, "/mydata")
+    assert await harness.state(FAY) == Step.MENTOR_TIME
+    await harness.press(FAY, texts.MENTOR_TIME_LABELS["any"])
+    await harness.press(FAY, texts.BTN_SEND_REQUEST)
+    assert harness.last_text(FAY).startswith("✅ Sent.")
+    await drain(harness)
+    card = harness.last_text(SAM)
+    assert PHONE in card
 
 
 # --------------------------------------------------------------------- urgent help

@@ -79,12 +79,14 @@ def test_privacy_notice_fills_in_the_defaults() -> None:
     assert f"`{{inactive_days}}` = {default('retention_inactive_days')} " in notice
     assert f"`{{after_close_days}}` = {default('retention_after_close_days')} " in notice
     assert f"`{{backup_days}}` = {default('backup_erasure_days')}" in notice
+    assert f"`{{main_backup_days}}` = {default('backup_main_days')}" in notice
     assert f"> {Settings.model_fields['work_coach_policy'].default}" in notice
     for number, unit in (
         (default("retention_inactive_days"), "days after your last message"),
         (default("retention_after_close_days"), "days after the request ended"),
         (default("retention_referral_days"), "days after it ended"),
         (default("backup_erasure_days"), "days, so a wiped person"),
+        (default("backup_main_days"), "days (locked data only)"),
     ):
         assert f"{number} {unit}" in notice
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import Database, DatabaseError
 from storage.migrate import include_name
-from storage.models import Base
+from storage.models import KEYSTORE_SCHEMA, Base
 
 
 async def test_migrations_match_models(database: Database) -> None:
@@ -43,3 +45,28 @@ async def test_sqlite_without_durability_settings_is_refused(tmp_path: Path) -> 
     with pytest.raises(DatabaseError, match="WAL"):
         await plain.verify()
     await plain.dispose()
+
+
+async def test_sqlite_overwrites_what_it_deletes_in_both_files(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'ok.db'}")
+    await database.verify()
+    async with database.engine.connect() as connection:
+        for schema in ("main", KEYSTORE_SCHEMA):
+            pragma = f"PRAGMA {schema}.secure_delete"
+            assert (await connection.exec_driver_sql(pragma)).scalar() == 1, schema
+    await database.dispose()
+
+
+@pytest.mark.parametrize("schema", ["main", KEYSTORE_SCHEMA])
+async def test_sqlite_keeping_deleted_bytes_is_refused(tmp_path: Path, schema: str) -> None:
+    """Some SQLite builds keep deleted bytes in free pages by default: verify() notices
+    when either file would (the broken variant: secure_delete turned off after connect)."""
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'keeps.db'}")
+
+    @event.listens_for(database.engine.sync_engine, "connect")
+    def _off(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA {schema}.secure_delete=OFF")
+
+    with pytest.raises(DatabaseError, match="secure_delete"):
+        await database.verify()
+    await database.dispose()

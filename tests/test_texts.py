@@ -24,6 +24,7 @@ SAMPLE_VALUES = {
     "inactive_days": "30",
     "after_close_days": "90",
     "backup_days": "7",
+    "main_backup_days": "30",
     "length": "1200",
     "limit": "1000",
     "office": "Portsmouth Jobcentre",
