@@ -21,7 +21,15 @@ from telegram.ext import MessageHandler, filters
 from conversations import texts
 from conversations.common import chat_id_of, event
 from conversations.context import Context
-from conversations.flow import FlowFn, Outcome, Reply, menu_replies, run_flow, step_router
+from conversations.flow import (
+    FlowFn,
+    Outcome,
+    Reply,
+    flow_callback,
+    menu_replies,
+    run_flow,
+    step_router,
+)
 from conversations.mentor_request import settled_draft
 from conversations.steps import Step, step_of
 from storage import mentors, referrals
@@ -120,6 +128,7 @@ def build_person_text_handler(
     """
     by_step = step_router(steps, fallback)
 
+    @flow_callback  # the update is claimed in the person's transaction, not apart
     async def callback(update: Update, context: Context) -> None:
         pending: list[PendingRelay] = []
 

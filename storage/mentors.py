@@ -426,6 +426,15 @@ async def load_mentor(
     )
 
 
+async def has_account(connection: AsyncConnection, ring: KeyRing, telegram_id: int) -> bool:
+    """Whether this Telegram account ever joined as a mentor or coordinator (any status)."""
+    values = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]
+    found = await connection.execute(
+        select(MENTORS.c.id).where(MENTORS.c.pseudonym.in_(values)).limit(1)
+    )
+    return found.first() is not None
+
+
 async def is_mentor_account(connection: AsyncConnection, ring: KeyRing, telegram_id: int) -> bool:
     """True when this account joined as a mentor or coordinator (any status but revoked)."""
     values = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]

@@ -1,0 +1,164 @@
+"""How SQLite calls are run: inline on the event loop, one connection, reads without a
+write lock. Each property is checked against a deliberately broken engine too, so the
+checks are shown to be able to fail."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from storage.db import Database, _configure_sqlite, _inline_creator, keystore_path
+
+
+def sqlite_url(tmp_path: Path, name: str = "inline.db") -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / name}"
+
+
+def threaded(url: str, tmp_path: Path, name: str = "inline.db") -> Database:
+    """The broken variant: aiosqlite as it comes (a thread per connection, a pool of five)."""
+    engine = create_async_engine(url)
+    _configure_sqlite(engine, keystore_path(tmp_path / name))
+    return Database(engine)
+
+
+@pytest.fixture
+async def inline(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database.from_url(sqlite_url(tmp_path))
+    async with database.transaction() as connection:
+        await connection.execute(text("CREATE TABLE notes (n INTEGER)"))
+    yield database
+    await database.dispose()
+
+
+def where_sqlite_runs(database: Database) -> None:
+    """An SQL function that answers with the id of the thread that runs it."""
+
+    @event.listens_for(database.engine.sync_engine, "connect")
+    def _register(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("thread_id", 0, threading.get_ident)
+
+
+async def thread_running_sqlite(database: Database) -> int:
+    async with database.transaction() as connection:
+        return int((await connection.execute(text("SELECT thread_id()"))).scalar_one())
+
+
+async def test_sqlite_runs_on_the_loop_thread_and_starts_no_thread(tmp_path: Path) -> None:
+    before = threading.active_count()
+    database = Database.from_url(sqlite_url(tmp_path))
+    where_sqlite_runs(database)
+    try:
+        assert await thread_running_sqlite(database) == threading.get_ident()
+        assert threading.active_count() == before
+    finally:
+        await database.dispose()
+
+
+async def test_the_check_fails_for_aiosqlite_with_its_thread(tmp_path: Path) -> None:
+    database = threaded(sqlite_url(tmp_path), tmp_path)
+    where_sqlite_runs(database)
+    try:
+        assert await thread_running_sqlite(database) != threading.get_ident()
+    finally:
+        await database.dispose()
+
+
+async def test_errors_reach_the_caller_and_the_connection_stays_usable(inline: Database) -> None:
+    with pytest.raises(OperationalError, match="no such table"):
+        async with inline.transaction() as connection:
+            await connection.execute(text("SELECT * FROM missing"))
+    async with inline.transaction() as connection:
+        await connection.execute(text("INSERT INTO notes VALUES (1)"))
+    async with inline.read() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar() == 1
+
+
+def other_writer(path: Path) -> None:
+    """Another process's write, refused at once if anyone holds the write lock."""
+    writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO notes VALUES (2)")
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+
+
+async def test_a_read_takes_no_write_lock(inline: Database, tmp_path: Path) -> None:
+    async with inline.read() as connection:
+        await connection.execute(text("SELECT count(*) FROM notes"))
+        other_writer(tmp_path / "inline.db")  # not locked out
+    # The broken variant: the same look inside a write transaction locks the writer out.
+    async with inline.transaction() as connection:
+        await connection.execute(text("SELECT count(*) FROM notes"))
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other_writer(tmp_path / "inline.db")
+
+
+async def test_a_read_keeps_nothing_it_did(inline: Database) -> None:
+    async with inline.read() as connection:
+        await connection.execute(text("INSERT INTO notes VALUES (3)"))
+    async with inline.read() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar() == 0
+
+
+async def overlapping_writers(database: Database) -> list[str]:
+    """Two tasks write at once; the first yields to the loop while it holds its transaction."""
+    order: list[str] = []
+    first_inside = asyncio.Event()
+
+    async def first() -> None:
+        async with database.transaction() as connection:
+            await connection.execute(text("INSERT INTO notes VALUES (1)"))
+            first_inside.set()
+            await asyncio.sleep(0.05)  # e.g. waiting on something else mid-transaction
+            order.append("first")
+
+    async def second() -> None:
+        await first_inside.wait()
+        async with database.transaction() as connection:
+            await connection.execute(text("INSERT INTO notes VALUES (2)"))
+            order.append("second")
+
+    await asyncio.gather(first(), second())
+    return order
+
+
+async def test_in_process_writers_wait_their_turn_on_the_pool(inline: Database) -> None:
+    assert await asyncio.wait_for(overlapping_writers(inline), timeout=5) == ["first", "second"]
+    async with inline.read() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar() == 2
+
+
+async def test_the_turn_taking_check_fails_with_a_larger_pool(tmp_path: Path) -> None:
+    """With two pooled connections, the second writer's BEGIN IMMEDIATE would wait on the
+    lock inside the loop, so the first can never finish: SQLite gives up as "locked"."""
+    url = sqlite_url(tmp_path, "pooled.db")
+    engine = create_async_engine(
+        url, async_creator=_inline_creator(lambda: engine), pool_size=2, max_overflow=0
+    )
+    _configure_sqlite(engine, keystore_path(tmp_path / "pooled.db"))
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _short_wait(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=200")
+        cursor.close()
+
+    database = Database(engine)
+    try:
+        async with database.transaction() as connection:
+            await connection.execute(text("CREATE TABLE notes (n INTEGER)"))
+        with pytest.raises(OperationalError, match="locked"):
+            await asyncio.wait_for(overlapping_writers(database), timeout=5)
+    finally:
+        await database.dispose()
