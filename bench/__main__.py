@@ -5,6 +5,7 @@
     python -m bench --memory-people 10000   # the full RSS check (long)
     python -m bench --only lookups   # one section (repeatable)
     python -m bench --skip postgres  # everything but a section (repeatable)
+    python -m bench --readme         # everything, and the table into README.md
 
 Sections: lookups, disk, startup, sqlite, memory, http, postgres, outbox.
 """
@@ -64,6 +65,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", action="append", choices=SECTIONS, default=[])
     parser.add_argument("--skip", action="append", choices=SECTIONS, default=[])
     parser.add_argument("--out", type=Path, default=report.RESULTS, help="where to write JSON")
+    parser.add_argument("--readme", action="store_true", help="also write the table into README.md")
     parser.add_argument("--child", choices=["memory"], help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -185,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         results = asyncio.run(run(args, workdir))
     path = report.write(results, args.out)
+    if args.readme:
+        report.update_readme(results)
     print(report.table(results))
     print(f"\nTotal {results['seconds']:.0f} s; results in {path}")
     return 0

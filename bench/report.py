@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+README = Path(__file__).parent.parent / "README.md"
+# README's results live between these two lines; `python -m bench --readme` rewrites them.
+README_START = "<!-- bench results: written by `python -m bench --readme` -->"
+README_END = "<!-- end of bench results -->"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +145,7 @@ ROWS: tuple[tuple[str, Row], ...] = (
     _row("sqlite", "Per update: commits", _get("sqlite", "per_update", "commits"), RATIO),
     _row(
         "sqlite",
-        "Per update: aiosqlite thread round trips",
+        "Per update: aiosqlite calls (each once a thread hand-off)",
         _get("sqlite", "per_update", "driver_round_trips"),
         COUNT,
     ),
@@ -333,4 +337,31 @@ def write(results: dict[str, Any], path: Path = RESULTS) -> Path:
     scratch = path.with_suffix(".json.tmp")
     scratch.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     os.replace(scratch, path)
+    return path
+
+
+def readme_block(results: dict[str, Any]) -> str:
+    """What README shows: when and where it was measured, then the table."""
+    machine = results["machine"]
+    load = ", ".join(f"{value:.2f}" for value in machine["load_average_at_start"])
+    sizes = results["sizes"]
+    return "\n".join(
+        [
+            README_START,
+            f"Measured {results['when']} on {machine['cpus']} CPUs, Python "
+            f"{machine['python']}, load average at start {load}; "
+            f"{sizes['people']} people a round × {sizes['rounds']} rounds in process, "
+            f"{sizes['memory_people']:,} people for memory, {results['seconds']:.0f} s in all.",
+            "",
+            table(results),
+            README_END,
+        ]
+    )
+
+
+def update_readme(results: dict[str, Any], path: Path = README) -> Path:
+    """Replace README's results block with these results."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    path.write_text(text[:start] + readme_block(results) + text[end:], encoding="utf-8")
     return path

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import bot.guards as guards
+import conversations.flow as flow
 from conversations import texts
 from conversations.steps import Step
 from storage.crypto import KeyRing
@@ -104,8 +105,11 @@ async def test_redelivery_check_rejects_a_guard_without_deduplication(
     async def always_new(*args: Any) -> bool:
         return True
 
+    # No deduplication anywhere: not in the guard's memory, not in its own claim, not in
+    # the claim a person flow makes in its transaction.
     monkeypatch.setattr(guards, "claim_update_from", always_new)
     monkeypatch.setattr(guards.RecentUpdates, "__contains__", lambda self, update_id: False)
+    monkeypatch.setattr(flow, "claim_in", always_new)
     with pytest.raises(AssertionError, match="handled again"):
         await redelivered_updates_are_handled_once(harness)
 
