@@ -30,7 +30,12 @@ def per_call_us(fn: Callable[[], Any], repeats: int, budget: float) -> float:
     turns on the cores, which would otherwise be counted as the lookup's cost.
     """
     timer = timeit.Timer(fn, timer=time.thread_time)
-    number, elapsed = timer.autorange()
+    # Size the loop from a run of about a tenth of the budget (timeit's autorange always
+    # spends 0.2 s per lookup, whatever the budget, which made tiny runs slow).
+    number, elapsed = 1, timer.timeit(1)
+    while elapsed < budget / 10 and number < 10_000_000:
+        number *= 2
+        elapsed = timer.timeit(number)
     number = max(1, int(number * budget / max(elapsed, 1e-9)))
     return median([t / number * 1e6 for t in timer.repeat(repeats, number)])
 

@@ -21,20 +21,34 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return True
 
 
-def alembic_config(connection: Connection | None = None, url: str = "") -> Config:
+def alembic_config(
+    connection: Connection | None = None, url: str = "", migrations: Path = MIGRATIONS
+) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     config.set_main_option("sqlalchemy.url", url)
     if connection is not None:
         config.attributes["connection"] = connection
     return config
 
 
-async def upgrade(database: Database, revision: str = "head") -> None:
-    """Bring the schema to `revision` inside one transaction."""
+async def upgrade(
+    database: Database, revision: str = "head", *, migrations: Path = MIGRATIONS
+) -> None:
+    """Bring the schema to `revision` inside one transaction, so a failure or a kill
+    half-way leaves the schema (and alembic_version) exactly as it was.
+
+    On SQLite this holds because `Database` starts every transaction with an explicit
+    BEGIN IMMEDIATE on a connection whose pysqlite isolation_level is None: DDL then
+    belongs to the transaction instead of being committed on its own (pysqlite's default
+    runs DDL outside any transaction, and Alembic assumes SQLite DDL is not
+    transactional). On SQLite one transaction for the whole upgrade also makes two
+    processes that start at once take turns: the second finds the schema current.
+    `migrations` is the scripts folder (tests point it at a copy with extra scripts).
+    """
 
     def _upgrade(connection: Connection) -> None:
-        command.upgrade(alembic_config(connection), revision)
+        command.upgrade(alembic_config(connection, migrations=migrations), revision)
 
     async with database.engine.begin() as connection:
         await connection.run_sync(_upgrade)

@@ -9,6 +9,12 @@ file and an SQLite file in tmp. The first and the last run are a cold
 runs the same entry point (tests/crash_zygote.py), so dozens of restarts fit in the
 time. Referrals and their CARD rows are written straight into the database the way the
 request flow writes them.
+
+Besides the random kills, some kills are aimed: the emulator holds the bot's next
+sendMessage unanswered and unapplied, and the test kills the bot while it waits. That is
+the one moment a worker that records a card as sent before sending it certainly loses
+the card, so the broken-variant test fails every time instead of only when a random kill
+happens to land in that window; a correct worker simply sends the card again.
 """
 
 from __future__ import annotations
@@ -66,7 +72,9 @@ class CrashRun:
     seed: int = 20261129
     emu: TelegramEmulator = field(default_factory=lambda: TelegramEmulator(TEST_TOKEN))
     refs: dict[str, list[int]] = field(default_factory=dict)  # ref -> mentor chat ids
+    aim_every: int = 5  # every n-th kill of a forked child is aimed at a send in flight
     kills_mid_delivery: int = 0
+    kills_in_flight: int = 0
     kills_done: int = 0
 
     @property
@@ -87,6 +95,7 @@ class CrashRun:
             FIRSTSTEP_DELIVERY_LEASE_SECONDS="2",
             FIRSTSTEP_DELIVERY_POLL_SECONDS="0.2",
             FIRSTSTEP_LOG_LEVEL="INFO",
+            FIRSTSTEP_HEALTH_PORT="0",  # no /healthz: parallel runs would fight over 8081
             PYTHONPATH=str(ROOT),
         )
         return env
@@ -117,10 +126,14 @@ class CrashRun:
             zygote = await self._start_zygote(env, log_path)  # warms up meanwhile
             assert zygote.stdin is not None and zygote.stdout is not None
             try:
-                await self._cold_run(env, log_path, rng)
+                await self._cold_run(env, log_path)
                 assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
-                for _ in range(self.kills - 1):
-                    await self._kill_at_random(await self._spawn(zygote), rng)
+                for n in range(1, self.kills):
+                    pid = await self._spawn(zygote)
+                    if n % self.aim_every == 0 and not creator.done():
+                        await self._kill_in_flight(pid, required=False)
+                    else:
+                        await self._kill_at_random(pid, rng)
                 await creator
                 await self._final_run(zygote, database)
             finally:
@@ -159,12 +172,12 @@ class CrashRun:
             await asyncio.sleep(0.02)
         return True
 
-    async def _kill_at_random(self, pid: int, rng: random.Random, *, started: bool = False) -> None:
+    async def _kill_at_random(self, pid: int, rng: random.Random) -> None:
         """SIGKILL at a random moment: mostly once the bot is sending (mid-batch, between
         a send and its record), sometimes during start-up (settings, migrations,
         post_init, the first claim)."""
         calls, sends = len(self.emu.calls()), len(self.emu.calls("sendMessage"))
-        if started or rng.random() < 0.75:
+        if rng.random() < 0.75:
             await self._until(lambda: len(self.emu.calls()) > calls, 60)
             await self._until(lambda: len(self.emu.calls("sendMessage")) > sends, 3)
             await asyncio.sleep(rng.uniform(0.02, 0.5))
@@ -176,8 +189,28 @@ class CrashRun:
             self.kills_mid_delivery += 1
         await asyncio.sleep(0.05)  # the parent reaps it
 
-    async def _cold_run(self, env: dict[str, str], log_path: Path, rng: random.Random) -> None:
-        """`python -m bot run` itself, killed once it is delivering."""
+    async def _kill_in_flight(self, pid: int, *, required: bool) -> None:
+        """SIGKILL while the emulator holds a sendMessage unanswered and not yet applied:
+        the process dies after deciding to send a card and before the card arrives.
+
+        ``required``: the bot is sure to send (cards are waiting), so a send that never
+        comes is a failure; otherwise a kill with nothing to aim at falls back to a plain
+        kill after the wait."""
+        fault = self.emu.inject_fault("sendMessage", timeout=True, count=1)
+        hit = await self._until(lambda: fault.hits > 0, 60 if required else 10)
+        if not hit:
+            self.emu.clear_faults()  # same event loop as the emulator: no send slips in
+        os.kill(pid, signal.SIGKILL)
+        self.kills_done += 1
+        assert hit or not required, "the bot never sent while cards were waiting"
+        if hit:
+            self.kills_in_flight += 1
+            self.kills_mid_delivery += 1
+        await asyncio.sleep(0.05)  # the parent reaps it
+
+    async def _cold_run(self, env: dict[str, str], log_path: Path) -> None:
+        """`python -m bot run` itself, killed while its first card is in flight (every card
+        is still waiting then, so the send is certain to come)."""
         argv = [sys.executable, "-m", "bot", "run"]
         if self.broken:
             argv = [sys.executable, str(ZYGOTE), str(log_path), "--once", "--broken", self.broken]
@@ -185,7 +218,7 @@ class CrashRun:
             process = await asyncio.create_subprocess_exec(
                 *argv, env=env, cwd=self.tmp_path, stdout=log, stderr=log
             )
-            await self._kill_at_random(process.pid, rng, started=True)
+            await self._kill_in_flight(process.pid, required=True)
             await process.wait()
 
     async def _final_run(self, zygote: asyncio.subprocess.Process, database: Database) -> None:
@@ -259,6 +292,7 @@ class CrashRun:
             "referrals": len(self.refs),
             "kills": self.kills_done,
             "kills_mid_delivery": self.kills_mid_delivery,
+            "kills_in_flight": self.kills_in_flight,
             "cards": sum(len(chats) for chats in self.refs.values()),
             "duplicates": duplicates,
         }
@@ -271,12 +305,16 @@ async def test_sigkill_at_random_moments_loses_no_card(tmp_path: Path) -> None:
     print(f"crash test: {report}")
     assert report["referrals"] >= 100
     assert report["kills_mid_delivery"] >= 10  # the kills really hit deliveries
+    assert report["kills_in_flight"] >= 1  # and at least one hit a card on its way
 
 
 async def test_crash_test_rejects_a_worker_that_records_before_sending(tmp_path: Path) -> None:
     async def scenario() -> None:
-        run = CrashRun(tmp_path, referrals=24, kills=10, broken="mark-first")
+        run = CrashRun(tmp_path, referrals=24, kills=4, broken="mark-first")
         await run.run()
         run.check()
 
-    await rejected(scenario())
+    # Certain, not probable: the cold run is always killed with a card in flight, which
+    # this worker has already recorded as sent (so a few kills are enough).
+    error = await rejected(scenario())
+    assert "never reached their mentor" in str(error)

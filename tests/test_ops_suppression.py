@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from itertools import product
+from math import lcm
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -91,26 +92,43 @@ def attacker_pins(values: list[list[int]], published: Published) -> set[Key]:
         rank += 1
     free = [c for c in range(len(hidden)) if c not in pivots]
 
-    def allowed(key: Key, value: Fraction) -> bool:
-        if value.denominator != 1:
-            return False
+    def allowed(key: Key, value: int) -> bool:
         return 0 <= value <= 4 if shown[key] == SMALL else value >= 5
+
+    # Each pivot unknown in whole numbers: scale * x = constant - sum(coefficient * free),
+    # and x is a count only when the right side divides exactly (exact, like the
+    # fractions, and fast enough to try every combination below).
+    integral: list[tuple[int, int, int, list[int]]] = []
+    for r, column in enumerate(pivots):
+        row = matrix[r]
+        scale = lcm(*(x.denominator for x in row))
+        integral.append((column, scale, int(row[-1] * scale), [int(row[c] * scale) for c in free]))
 
     # Try the free unknowns within WINDOW of the truth: a table of counts with its
     # margins has integral extreme points, so if another solution exists, one exists
     # that moves each cell by at most 1; the window is wider than that, to be safe.
+    # A free unknown outside its own rule ("<5" or "*") is no solution, so it is not tried.
     seen: dict[Key, set[int]] = {key: set() for key in hidden}
     domains = [
-        [v for v in range(truth[hidden[c]] - WINDOW, truth[hidden[c]] + WINDOW + 1)] for c in free
+        [
+            v
+            for v in range(truth[hidden[c]] - WINDOW, truth[hidden[c]] + WINDOW + 1)
+            if allowed(hidden[c], v)
+        ]
+        for c in free
     ]
     for combo in product(*domains):
-        solution = dict(zip(free, map(Fraction, combo), strict=True))
-        for r, column in enumerate(pivots):
-            row = matrix[r]
-            solution[column] = row[-1] - sum(row[c] * solution[c] for c in free)
-        if all(allowed(hidden[c], v) for c, v in solution.items()):
+        solution = dict(zip(free, combo, strict=True))
+        for column, scale, constant, coefficients in integral:
+            value, remainder = divmod(
+                constant - sum(a * x for a, x in zip(coefficients, combo, strict=True)), scale
+            )
+            if remainder or not allowed(hidden[column], value):
+                break
+            solution[column] = value
+        else:
             for c, v in solution.items():
-                seen[hidden[c]].add(int(v))
+                seen[hidden[c]].add(v)
     assert all(truth[key] in seen[key] for key in hidden)  # the truth is a solution
     return {key for key, values_ in seen.items() if len(values_) == 1}
 

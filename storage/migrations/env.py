@@ -20,6 +20,11 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # SQLite too: storage.db begins every transaction explicitly (BEGIN IMMEDIATE),
+        # so DDL is rolled back with it. Without a caller's transaction this makes
+        # begin_transaction() below one transaction around all migrations (Alembic's
+        # SQLite default assumes DDL commits itself).
+        transactional_ddl=True,
         compare_type=True,
         include_schemas=True,
         include_name=include_name,
