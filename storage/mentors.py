@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
@@ -426,12 +426,18 @@ async def load_mentor(
     )
 
 
+# Every update from a person asks this (the mentor gate): built once.
+_ANY_ACCOUNT = (
+    select(MENTORS.c.id)
+    .where(MENTORS.c.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
+    .limit(1)
+)
+
+
 async def has_account(connection: AsyncConnection, ring: KeyRing, telegram_id: int) -> bool:
     """Whether this Telegram account ever joined as a mentor or coordinator (any status)."""
     values = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]
-    found = await connection.execute(
-        select(MENTORS.c.id).where(MENTORS.c.pseudonym.in_(values)).limit(1)
-    )
+    found = await connection.execute(_ANY_ACCOUNT, {"pseudonyms": values})
     return found.first() is not None
 
 

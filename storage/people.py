@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -74,6 +74,30 @@ class StaleStep(Exception):
     """The person's state moved on since it was read (a duplicate or stale update)."""
 
 
+# The statements every update runs, built once (building one costs more than SQLite
+# takes to run it); the values come as parameters.
+_LOAD = (
+    select(
+        PEOPLE.c.id,
+        PEOPLE.c.pseudonym,
+        PEOPLE.c.state,
+        PEOPLE.c.state_version,
+        PEOPLE.c.notice_accepted_at,
+        PEOPLE.c.draft_ct,
+        PEOPLE.c.unreachable,
+        KEYS.c.wrapped_dek,
+    )
+    .select_from(PEOPLE.outerjoin(KEYS, KEYS.c.subject_id == PEOPLE.c.id))
+    .where(PEOPLE.c.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
+)
+_LOAD_LOCKED = _LOAD.with_for_update(of=PEOPLE)  # PostgreSQL: one update at a time each
+# SET columns come from the parameters' other keys.
+_MOVE = update(PEOPLE).where(
+    PEOPLE.c.id == bindparam("person_id"),
+    PEOPLE.c.state_version == bindparam("expected_version"),
+)
+
+
 class PersonTransaction:
     """One unit of work on one person, bound to one open transaction."""
 
@@ -98,23 +122,9 @@ class PersonTransaction:
     async def load(self) -> PersonRecord | None:
         """Find the person and their data key in one statement; unwrap the key once."""
         candidates = pseudonym_candidates(self._ring, USER_ROLE, self._telegram_id)
-        statement = (
-            select(
-                PEOPLE.c.id,
-                PEOPLE.c.pseudonym,
-                PEOPLE.c.state,
-                PEOPLE.c.state_version,
-                PEOPLE.c.notice_accepted_at,
-                PEOPLE.c.draft_ct,
-                PEOPLE.c.unreachable,
-                KEYS.c.wrapped_dek,
-            )
-            .select_from(PEOPLE.outerjoin(KEYS, KEYS.c.subject_id == PEOPLE.c.id))
-            .where(PEOPLE.c.pseudonym.in_([value for _, value in candidates]))
-        )
-        if self._connection.dialect.name == "postgresql":
-            statement = statement.with_for_update(of=PEOPLE)
-        row = (await self._connection.execute(statement)).first()
+        statement = _LOAD_LOCKED if self._connection.dialect.name == "postgresql" else _LOAD
+        pseudonyms = [value for _, value in candidates]
+        row = (await self._connection.execute(statement, {"pseudonyms": pseudonyms})).first()
         if row is None:
             return None
         if row.wrapped_dek is None:
@@ -228,9 +238,8 @@ class PersonTransaction:
         if draft is not None:
             values["draft_ct"] = _seal_draft(person.cipher, person.id, dict(draft))
         result = await self._connection.execute(
-            update(PEOPLE)
-            .where(PEOPLE.c.id == person.id, PEOPLE.c.state_version == person.state_version)
-            .values(**values)
+            _MOVE,
+            {**values, "person_id": person.id, "expected_version": person.state_version},
         )
         if result.rowcount != 1:
             raise StaleStep

@@ -16,12 +16,20 @@ def _insert(connection: AsyncConnection, table: Table) -> Any:
     return sqlite.insert(table)
 
 
+# Built once per dialect and table: constructing a statement costs more than running it
+# on SQLite, and these run on every update (the values come as parameters).
+_INSERT_IGNORE: dict[tuple[str, str], Any] = {}
+
+
 async def insert_ignore(
     connection: AsyncConnection, table: Table, values: Mapping[str, Any]
 ) -> bool:
     """INSERT unless the key exists; True when this call inserted the row."""
-    statement = _insert(connection, table).values(**values).on_conflict_do_nothing()
-    result = await connection.execute(statement)
+    key = (connection.dialect.name, table.fullname)
+    statement = _INSERT_IGNORE.get(key)
+    if statement is None:
+        statement = _INSERT_IGNORE[key] = _insert(connection, table).on_conflict_do_nothing()
+    result = await connection.execute(statement, dict(values))
     return bool(result.rowcount == 1)
 
 
