@@ -73,6 +73,7 @@ async def per_update(bots: Bots, people: Sequence[int], journeys: Journeys) -> d
         "driver_round_trips": counts.round_trips / updates,
         "bot_api_calls": len(api_calls) / updates,
         "select_1_us": await select_one_us(database),
+        "bot_api_call_us": await bot_api_call_us(bots, people[0]),
     }
 
 
@@ -87,4 +88,17 @@ async def select_one_us(database: Database, *, samples: int = 300) -> float:
             times.append(time.perf_counter() - started)
         await connection.rollback()
     await asyncio.sleep(0)
+    return median(times) * 1e6
+
+
+async def bot_api_call_us(bots: Bots, chat_id: int, *, samples: int = 300) -> float:
+    """Median µs of one sendMessage through the full bot's own Bot to the emulator: what
+    each of the journey's Bot API calls costs in python-telegram-bot alone (the request
+    built, answered in process, the answer parsed back into a Message)."""
+    bot = bots.full.bot
+    times: list[float] = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        await bot.send_message(chat_id, "Thank you.")
+        times.append(time.perf_counter() - started)
     return median(times) * 1e6

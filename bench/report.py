@@ -86,6 +86,15 @@ def _row(
     return section, Row(name, value, fmt, target, met)
 
 
+def _api_share(results: dict[str, Any], section: str) -> float:
+    """Bot API calls per update × what one costs, over the time a full update takes."""
+    measured = results[section]
+    per_update = measured["per_update"]
+    us_per_update = 1e6 / float(measured["full_updates_per_s"])
+    api_us = float(per_update["bot_api_calls"]) * float(per_update["bot_api_call_us"])
+    return 100 * api_us / us_per_update
+
+
 def _ratio_met(section: str) -> Callable[[dict[str, Any]], bool]:
     return lambda results: float(results[section]["ratio"]) >= 0.35
 
@@ -151,6 +160,18 @@ ROWS: tuple[tuple[str, Row], ...] = (
     ),
     _row(
         "sqlite", "Per update: Bot API calls", _get("sqlite", "per_update", "bot_api_calls"), COUNT
+    ),
+    _row(
+        "sqlite",
+        "One Bot API call through PTB, in process (µs)",
+        _get("sqlite", "per_update", "bot_api_call_us"),
+        RATE,
+    ),
+    _row(
+        "sqlite",
+        "Share of a full update spent in Bot API calls (%)",
+        lambda r: _api_share(r, "sqlite"),
+        "{:.0f}",
     ),
     _row(
         "sqlite",

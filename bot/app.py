@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from functools import partial
 
@@ -26,6 +27,7 @@ from conversations.context import (
 )
 from storage.crypto import KeyRing
 from storage.db import Database
+from storage.directory import preload
 from storage.migrate import upgrade
 
 log = logging.getLogger("firststep.app")
@@ -60,6 +62,11 @@ async def _setup(
         [BotCommand(name, description) for name, description in texts.COMMANDS]
     )
     attach_worker(application, services, settings, start=delivery)
+    preload()
+    # Everything loaded so far lives as long as the process: take it out of the garbage
+    # collector's view, or every full collection walks all of it (measured: a 77 ms pause
+    # every thousand or so updates; see bench/). Undone at shutdown.
+    gc.freeze()
     log.info("event=app_ready")
 
 
@@ -70,6 +77,7 @@ async def _stop(application: FirstStepApp) -> None:
 
 async def _teardown(application: FirstStepApp) -> None:
     await stop_worker(application)
+    gc.unfreeze()  # what this Application held can be collected again
     services = application.bot_data.get(SERVICES_KEY)
     if isinstance(services, Services):
         await services.database.dispose()
