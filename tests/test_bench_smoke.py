@@ -97,3 +97,21 @@ def test_cli_writes_json_and_the_memory_child_answers(tmp_path: Path) -> None:
 
     child = cli.memory_in_child(f"sqlite+aiosqlite:///{tmp_path / 'child.db'}", 2)
     assert child["people"] == 2 and child["rss_after_mb"] > 0
+
+
+def test_readme_shows_the_results_in_latest_json() -> None:
+    """README's performance table is the last full run's, word for word."""
+    results = json.loads(report.RESULTS.read_text(encoding="utf-8"))
+    assert report.readme_block(results) in report.README.read_text(encoding="utf-8")
+
+
+def test_update_readme_replaces_only_the_results_block(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# Title\n\nBefore.\n\n{report.README_START}\nold table\n{report.README_END}\n\nAfter.\n"
+    )
+    results = json.loads(report.RESULTS.read_text(encoding="utf-8"))
+    report.update_readme(results, readme)
+    text = readme.read_text()
+    assert text.startswith("# Title\n\nBefore.\n\n") and text.endswith("\n\nAfter.\n")
+    assert "old table" not in text and report.readme_block(results) in text
