@@ -89,7 +89,10 @@ class Settings(BaseSettings):
     referral_pending_max_days: int = Field(
         default=14,
         ge=1,
-        description="Unclaimed referral: withdrawn after this, the person told they may ask again.",
+        description=(
+            "Unclaimed referral: withdrawn after this; the person may ask again, "
+            "the coordinators are told."
+        ),
     )
 
     # Delivery (outbox worker)
