@@ -26,7 +26,9 @@ from bench.apps import (
 from bench.journey import JOURNEY
 from bench.stats import rss_bytes
 from bench.throughput import PersonIds, journeys
+from bot.guards import RATE_LIMITER_KEY, RECENT_UPDATES_KEY
 from bot.sandbox import EmulatorRequest, TelegramEmulator
+from conversations.context import FirstStepApp
 from storage.crypto import KeyRing
 
 MB = 1024 * 1024
@@ -66,6 +68,7 @@ async def measure_memory(
             curve.append((done, (rss_bytes() - before) / MB))
         elapsed = time.perf_counter() - started
         after = rss_bytes()
+        kept = entries_kept(application)
     finally:
         await stop_full(application)
         logging.getLogger("firststep.errors").removeHandler(errors)
@@ -77,7 +80,22 @@ async def measure_memory(
         "bytes_per_person": (after - before) / people if people else 0.0,
         "second_half_bytes_per_person": _second_half_slope(curve),
         "growth_curve_mb": [[n, round(mb, 2)] for n, mb in curve],
+        "entries_kept": kept,
         "seconds": elapsed,
+    }
+
+
+def entries_kept(application: FirstStepApp) -> dict[str, int]:
+    """Sizes of the in-process maps that could hold an entry per person, at the end: what
+    the RSS growth is made of, if anything is kept per person."""
+    bot_data = application.bot_data
+    return {
+        "ptb_user_data": len(application.user_data),
+        "ptb_chat_data": len(application.chat_data),
+        "ptb_user_ids_for_persistence": len(application._user_ids_to_be_updated_in_persistence),
+        "ptb_chat_ids_for_persistence": len(application._chat_ids_to_be_updated_in_persistence),
+        "rate_windows": len(bot_data.get(RATE_LIMITER_KEY, ())),
+        "recent_update_ids": len(bot_data.get(RECENT_UPDATES_KEY, ())),
     }
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import logging
 from functools import partial
+from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, ContextTypes, ExtBot, Job
 from telegram.request import BaseRequest
 
 from bot.delivery import FloodGate, PausingRateLimiter, attach_worker, stop_worker
@@ -31,6 +32,26 @@ from storage.directory import preload
 from storage.migrate import upgrade
 
 log = logging.getLogger("firststep.app")
+
+
+class FirstStepApplication(
+    Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], BotData, Any]
+):
+    """PTB's Application, minus a record it keeps of every user and chat ever seen.
+
+    After each update PTB notes the user and chat ids for its persistence to save, and
+    only a persistence ever empties those sets. This bot keeps its state in the database
+    and has no persistence, so the sets would grow by two entries per person for the life
+    of the process; here they are not kept unless a persistence is set.
+    """
+
+    __slots__ = ()
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Job[Any] | None = None
+    ) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 class MissingToken(RuntimeError):
@@ -105,6 +126,7 @@ def build_application(
     install_log_privacy()
     builder = (
         Application.builder()
+        .application_class(FirstStepApplication)
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .context_types(ContextTypes(context=Context, bot_data=BotData))

@@ -17,7 +17,7 @@ here, before it is acted on.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -63,8 +63,11 @@ class _Window:
 class RateLimiter:
     """At most `limit` updates per person per window; one gentle note, then silence.
 
-    Kept in memory only (a restart forgives everyone), bounded by pruning windows
-    that have ended. The clock is the service clock, so tests can move time on.
+    Kept in memory only (a restart forgives everyone). Windows are kept in the order they
+    started, so each check first forgets the windows that have ended: the map holds only
+    the people who wrote within the last window, never everyone the process has seen.
+    `max_tracked` caps it even under a flood of new senders. The clock is the service
+    clock, so tests can move time on.
     """
 
     def __init__(
@@ -78,7 +81,8 @@ class RateLimiter:
         self.window = window_seconds
         self._clock = clock
         self._max = max_tracked
-        self._windows: dict[int, _Window] = {}
+        # Oldest window first: a new window for a key moves it to the end.
+        self._windows: OrderedDict[int, _Window] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"RateLimiter(limit={self.limit}, window={self.window}, tracked={len(self)})"
@@ -86,20 +90,33 @@ class RateLimiter:
     def __len__(self) -> int:
         return len(self._windows)
 
+    def _ended(self, window: _Window, now: float) -> bool:
+        # A clock that went backwards (wall time) also ends a window.
+        return not 0 <= now - window.started < self.window
+
     def _live(self, key: int, now: float) -> _Window | None:
         window = self._windows.get(key)
-        # A clock that went backwards (wall time) also starts a new window.
-        if window is None or not 0 <= now - window.started < self.window:
+        if window is None or self._ended(window, now):
             return None
         return window
+
+    def _forget_ended(self, now: float) -> None:
+        """Drop ended windows from the old end; each is dropped once, so O(1) amortised."""
+        windows = self._windows
+        while windows and self._ended(next(iter(windows.values())), now):
+            windows.popitem(last=False)
 
     def check(self, key: int) -> Verdict:
         """'ok', 'warn' (first update over the limit) or 'drop'."""
         now = self._clock()
+        self._forget_ended(now)
         window = self._live(key, now)
         if window is None:
             if len(self._windows) >= self._max:
-                self._prune(now)
+                # All live: forget the oldest half rather than grow.
+                for _ in range(len(self._windows) // 2):
+                    self._windows.popitem(last=False)
+            self._windows.pop(key, None)
             self._windows[key] = _Window(now, 1)
             return "ok"
         window.count += 1
@@ -120,16 +137,6 @@ class RateLimiter:
         window.crisis_replied = True
         return True
 
-    def _prune(self, now: float) -> None:
-        expired = [k for k in self._windows if self._live(k, now) is None]
-        for key in expired:
-            del self._windows[key]
-        if len(self._windows) >= self._max:
-            # Still full of live windows: forget the oldest half rather than grow.
-            oldest = sorted(self._windows.items(), key=lambda item: item[1].started)
-            for key, _ in oldest[: len(oldest) // 2]:
-                del self._windows[key]
-
 
 class RecentUpdates:
     """The last `size` update ids seen by this process: duplicates caught without a write.
@@ -145,6 +152,9 @@ class RecentUpdates:
 
     def __repr__(self) -> str:
         return f"RecentUpdates({len(self._ids)})"
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
     def __contains__(self, update_id: object) -> bool:
         return update_id in self._ids

@@ -10,7 +10,7 @@ import re
 from datetime import time
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "FIRSTSTEP_"
@@ -89,7 +89,10 @@ class Settings(BaseSettings):
     referral_pending_max_days: int = Field(
         default=14,
         ge=1,
-        description="Unclaimed referral: withdrawn after this, the person told they may ask again.",
+        description=(
+            "Unclaimed referral: withdrawn after this; the person may ask again, "
+            "the coordinators are told."
+        ),
     )
 
     # Delivery (outbox worker)
@@ -239,16 +242,33 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return upper
 
+    @model_validator(mode="after")
+    def _key_backups_go_first(self) -> Settings:
+        """After /forget the person is told that the key backups go first (then nobody can
+        read the data) and the locked main copies later (conversations/texts.py
+        FORGET_DONE and NOTICE_MORE, docs/dpia-notes.md): the clocks must agree."""
+        if self.backup_erasure_days > self.backup_main_days:
+            raise ValueError(
+                f"{ENV_PREFIX}BACKUP_ERASURE_DAYS is higher than {ENV_PREFIX}BACKUP_MAIN_DAYS: "
+                "key-store backups must not outlive main backups (what /forget tells people "
+                f"would be wrong); lower {ENV_PREFIX}BACKUP_ERASURE_DAYS or raise "
+                f"{ENV_PREFIX}BACKUP_MAIN_DAYS"
+            )
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
 
 def describe_settings_error(error: ValidationError) -> str:
-    """One line that names the variable to fix; never echoes the value (it may be a secret)."""
+    """One line that names the variable to fix; never echoes the value (it may be a secret).
+    A rule across settings (no single field) names its variables in its own message."""
     first = error.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else "?"
     message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    if not first["loc"]:
+        return f"Settings: {message}. Fix it in the environment or in .env, then start again."
+    field = str(first["loc"][0])
     return (
         f"Setting {ENV_PREFIX}{field.upper()} {message}. "
         "Fix it in the environment or in .env, then start again."

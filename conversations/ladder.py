@@ -8,8 +8,9 @@ person gets an honest update, with support to use meanwhile and a way to stop.
 
 A request nobody took within `referral_pending_max_days` is withdrawn (`expire_unclaimed`):
 the person is told kindly that they may ask again, the mentors' cards lose their Accept
-button, and the referral ends like a withdrawal, so the retention purge can take the
-person's data in its time instead of keeping it live for ever.
+button, the area's coordinators are alerted, and the referral ends like a withdrawal, so
+the retention purge can take the person's data in its time instead of keeping it live
+for ever.
 
 `run_ladder` is one pass over what is due, each referral in its own transaction and
 moved by a conditional UPDATE on its current rung, so two passes at once (or a pass
@@ -165,6 +166,18 @@ async def expire(
         tag="expired",
     )
     await referrals.drop_unsent(connection, referral.id, (Kind.LADDER_UPDATE, Kind.ALERT))
+    # After the drop above, so this alert is the one that stays: the area's coordinators
+    # learn the request closed unclaimed (reference and office only).
+    await alert_coordinators(
+        connection,
+        ring,
+        about=f"expired:{referral.id}",
+        text=texts.ALERT_EXPIRED.format(
+            ref=referral.public_ref, office=handoff.office_name(referral.office_id)
+        ),
+        now=now,
+        referral_id=referral.id,
+    )
     if cipher is not None and referral.person_id is not None:
         waited = (now - referral.created_at).total_seconds() / 60
         await handoff.tell_person(

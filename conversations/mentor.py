@@ -209,7 +209,8 @@ async def after_claim(
             connection,
             referral,
             kind=Kind.ACCEPTED,
-            dedupe=f"accepted:{referral.id}",
+            # The version claimed: a request handed back and taken again is news again.
+            dedupe=f"accepted:{referral.id}:{referral.version}",
             text=text,
             markup=with_mentor_keyboard(name),
             cipher=cipher,
@@ -586,8 +587,11 @@ async def revoke_mentor(
         if reopened is None or cipher is None:
             continue
         handed_back += 1
+        # The reopened version names this handback: a request handed back again later
+        # (another mentor removed) gets fresh cards, not ones deduped against these.
+        handback = f"back{reopened.version}"
         area = await mentors.mentors_in_area(connection, reopened.pilot_area)
-        await handoff.offer(connection, reopened, area, cipher=cipher, now=now, tag="again")
+        await handoff.offer(connection, reopened, area, cipher=cipher, now=now, tag=handback)
         await alert_coordinators(
             connection,
             ring,
@@ -604,7 +608,7 @@ async def revoke_mentor(
             connection,
             reopened,
             kind=Kind.LADDER_UPDATE,
-            dedupe=f"ladder:left:{reopened.id}:{int(now.timestamp())}",
+            dedupe=f"ladder:left:{reopened.id}:{handback}",
             text=texts.LADDER_MENTOR_LEFT.format(ref=reopened.public_ref, area=reopened.pilot_area),
             markup=handoff.support_and_withdraw(reopened.public_ref),
             cipher=cipher,

@@ -660,6 +660,10 @@ ALERT_MENTOR_LEFT = (
     "⚠️ A mentor was removed, so request {ref} at {office} has gone back to the mentors "
     "across {area}."
 )
+ALERT_EXPIRED = (
+    "⚠️ No mentor took request {ref} at {office} in time, so it is now closed. "
+    "You may want to check there are enough mentors there."
+)
 
 # ---------------------------------------------------------------------------
 # Delivery: alerts to coordinators (a reference and a reason, never the person)

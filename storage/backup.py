@@ -42,6 +42,7 @@ from storage.models import (
     ReferralStatus,
     SubjectKey,
 )
+from storage.outbox import unlink_erased
 
 PEOPLE = cast(Table, Person.__table__)
 DISCLOSURES = cast(Table, Disclosure.__table__)
@@ -301,8 +302,9 @@ async def replay_erasure_journal(database: Database, now: datetime) -> ReplayRes
     """Erase again every subject in the journal (after a restore, or at every start-up).
 
     Idempotent and set-based: when nothing came back it changes nothing. Live referrals
-    of an erased person are withdrawn, notices about them cancelled, payloads sealed
-    under their key dropped, then their rows and any key left are deleted.
+    of an erased person are withdrawn, notices about them cancelled, outbox rows
+    unlinked from them (`storage.outbox.unlink_erased`), then their rows and any key
+    left are deleted.
     """
     erased = select(JOURNAL.c.subject_id)
     live = [ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]
@@ -336,11 +338,7 @@ async def replay_erasure_journal(database: Database, now: datetime) -> ReplayRes
             .where(OUTBOX.c.status.in_(open_statuses), about)
             .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
         )
-        await connection.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.payload_subject.in_(erased), OUTBOX.c.payload_ct.is_not(None))
-            .values(payload_ct=None)
-        )
+        await unlink_erased(connection, erased)  # as erasure itself leaves the outbox
         await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id.in_(erased)))
         people = await connection.execute(delete(PEOPLE).where(PEOPLE.c.id.in_(erased)))
         mentors = await connection.execute(delete(MENTORS).where(MENTORS.c.id.in_(erased)))

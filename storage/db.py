@@ -7,6 +7,7 @@ Nothing here knows about Telegram. Repositories ask for a transaction with
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
@@ -22,8 +23,15 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from storage.models import KEYSTORE_SCHEMA
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a checkpoint after an erasure waits for another process's reader or writer:
+# it runs on the event loop, so it must not stall the bot for the full busy timeout.
+CHECKPOINT_BUSY_TIMEOUT_MS = 250
 # Execution option of `Database.read()` connections: SQLite begins them DEFERRED.
 READ_ONLY = "firststep_read_only"
+# Execution option for statements SQLite refuses inside a transaction (a checkpoint).
+NO_TRANSACTION = "firststep_no_transaction"
+
+log = logging.getLogger("firststep.storage")
 
 
 class DatabaseError(RuntimeError):
@@ -117,7 +125,10 @@ def _configure_sqlite(engine: AsyncEngine, keystore: Path | None) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get(READ_ONLY):
+        options = connection.get_execution_options()
+        if options.get(NO_TRANSACTION):
+            return  # each statement stands alone (the driver is in autocommit mode)
+        if options.get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")  # a snapshot; takes no write lock
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -170,6 +181,36 @@ class Database:
             async with reader.begin() as transaction:
                 yield reader
                 await transaction.rollback()
+
+    async def scrub_wal(self) -> bool:
+        """Checkpoint both SQLite write-ahead logs into their files and truncate them.
+
+        Why: an erasure's commit overwrites the person's bytes in the database pages
+        (secure_delete), but the write-ahead logs still hold the older page images, with
+        the sealed values, pseudonym and wrapped key, until a checkpoint rewrites them.
+        Run after the erasing transaction committed (a checkpoint cannot run inside one).
+        True when both logs are empty; False (and an event logged) when another process
+        kept one busy; the next checkpoint finishes the job. PostgreSQL: nothing to do.
+        """
+        if not self.is_sqlite:
+            return True
+        complete = True
+        async with self.engine.connect() as connection:
+            standalone = await connection.execution_options(**{NO_TRANSACTION: True})
+            await standalone.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_TIMEOUT_MS}")
+            try:
+                for schema in ("main", KEYSTORE_SCHEMA):
+                    result = await standalone.exec_driver_sql(
+                        f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)"
+                    )
+                    busy = result.one()[0]  # then frames in the log, frames copied
+                    if busy:
+                        complete = False
+                        log.warning("event=storage.wal_checkpoint_busy schema=%s", schema)
+            finally:
+                await standalone.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                await standalone.commit()
+        return complete
 
     async def verify(self) -> None:
         """Refuse to run on an SQLite file without the durability settings we rely on."""

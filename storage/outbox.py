@@ -467,10 +467,16 @@ def _held(row: Claimed) -> Any:
 async def mark_sent(
     connection: AsyncConnection, row: Claimed, *, now: datetime, message_id: int | None
 ) -> bool:
-    """Delivered: record when and which message (for later edits); drop the payload."""
+    """Delivered: record when and which message (for later edits); drop the payload.
+
+    Unlike the other outcomes this does not need the lease still held: a send slower
+    than the lease lets another worker reclaim the row, and the message this one sent
+    is real. Its record lands while nobody has recorded the row yet (open); once another
+    worker recorded it (sent) or it was cancelled (dead), it is left alone and False.
+    """
     result = await connection.execute(
         update(OUTBOX)
-        .where(_held(row))
+        .where(OUTBOX.c.id == row.id, OUTBOX.c.status.in_(OPEN))
         .values(
             status=OutboxStatus.SENT.value,
             sent_at=now,
@@ -481,6 +487,18 @@ async def mark_sent(
         )
     )
     return bool(result.rowcount == 1)
+
+
+async def recorded_message(connection: AsyncConnection, row_id: str) -> int | None:
+    """The message id another delivery of this row recorded (None unless it is sent)."""
+    found = (
+        await connection.execute(
+            select(OUTBOX.c.sent_message_id).where(
+                OUTBOX.c.id == row_id, OUTBOX.c.status == OutboxStatus.SENT.value
+            )
+        )
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
 
 
 async def mark_dead(connection: AsyncConnection, row: Claimed, reason: str) -> bool:

@@ -110,6 +110,7 @@ class PersonTransaction:
         self.now = now
         self.person: PersonRecord | None = None
         self._seen_written = False
+        self.erased = False  # the write-ahead logs are scrubbed once this commits
 
     def __repr__(self) -> str:
         return f"PersonTransaction(person={self.person!r})"
@@ -319,6 +320,7 @@ class PersonTransaction:
         person = self._require()
         summary = await erase_person(self._connection, person.id, self.now)
         self.person = None
+        self.erased = True
         return summary
 
     @property
@@ -399,12 +401,17 @@ async def erase_person(
 async def person_transaction(
     database: Database, ring: KeyRing, telegram_id: int, now: datetime
 ) -> AsyncIterator[PersonTransaction]:
-    """Open one transaction for one update of one person, with the person loaded."""
+    """Open one transaction for one update of one person, with the person loaded.
+
+    After an erasure commits, the write-ahead logs that still hold the person's older
+    page images are checkpointed and truncated (`Database.scrub_wal`)."""
     async with database.transaction() as connection:
         transaction = PersonTransaction(connection, ring, telegram_id, now)
         await transaction.load()
         yield transaction
         await transaction.touch()
+    if transaction.erased:
+        await database.scrub_wal()
 
 
 async def chat_id_of(

@@ -302,6 +302,16 @@ async def claim(
     return bool(result.rowcount == 1)
 
 
+def _withdrawn(now: datetime) -> dict[str, Any]:
+    """What a referral's row says once it ended without a mentor's chat (stopped or expired)."""
+    return {
+        "status": ReferralStatus.WITHDRAWN.value,
+        "closed_at": now,
+        "next_ladder_at": None,
+        "version": REFERRALS.c.version + 1,
+    }
+
+
 async def withdraw(
     connection: AsyncConnection, referral: ReferralRow, person_id: str, now: datetime
 ) -> bool:
@@ -313,12 +323,7 @@ async def withdraw(
             REFERRALS.c.person_id == person_id,
             REFERRALS.c.status.in_(LIVE),
         )
-        .values(
-            status=ReferralStatus.WITHDRAWN.value,
-            closed_at=now,
-            next_ladder_at=None,
-            version=REFERRALS.c.version + 1,
-        )
+        .values(**_withdrawn(now))
     )
     return bool(result.rowcount == 1)
 
@@ -332,12 +337,7 @@ async def expire(connection: AsyncConnection, referral: ReferralRow, now: dateti
             REFERRALS.c.id == referral.id,
             REFERRALS.c.status == ReferralStatus.PENDING.value,
         )
-        .values(
-            status=ReferralStatus.WITHDRAWN.value,
-            closed_at=now,
-            next_ladder_at=None,
-            version=REFERRALS.c.version + 1,
-        )
+        .values(**_withdrawn(now))
     )
     return bool(result.rowcount == 1)
 

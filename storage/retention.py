@@ -19,7 +19,7 @@ others done and the next run finishes the job (every step is idempotent):
                       window is one hour).
 
 People are erased exactly as /forget erases them (`storage.people.erase_person`): rows
-deleted, data key shredded, subject journaled.
+deleted, data key shredded, subject journaled, and the write-ahead logs checkpointed.
 """
 
 from __future__ import annotations
@@ -242,6 +242,8 @@ async def purge(
                     raise _DryRun
         except _DryRun:
             pass
+    if not dry_run and (counts.get("people_inactive") or counts.get("people_after_close")):
+        await database.scrub_wal()  # as after /forget: no older page images left behind
     return counts
 
 

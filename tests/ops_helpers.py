@@ -102,8 +102,13 @@ async def make_outbox(
     created_at: datetime,
     sent_at: datetime | None = None,
     referral_id: str | None = None,
+    recipient: tuple[str, str] | None = None,
+    payload_subject: str | None = None,
 ) -> str:
+    """An outbox row; by default a card to some mentor, about nobody in particular.
+    `recipient` is (kind, subject id); a `payload_subject` gets a sealed-looking payload."""
     row_id = new_id()
+    recipient_kind, recipient_id = recipient or ("mentor", new_id())
     async with database.transaction() as connection:
         await connection.execute(
             OUTBOX.insert().values(
@@ -111,10 +116,10 @@ async def make_outbox(
                 dedupe_key=f"test:{row_id}",
                 kind="card",
                 referral_id=referral_id,
-                recipient_kind="mentor",
-                recipient_id=new_id(),
-                payload_subject=None,
-                payload_ct=None,
+                recipient_kind=recipient_kind,
+                recipient_id=recipient_id,
+                payload_subject=payload_subject,
+                payload_ct=None if payload_subject is None else b"sealed:" + row_id.encode(),
                 status=status,
                 attempts=1,
                 next_attempt_at=created_at,

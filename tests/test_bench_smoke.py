@@ -49,6 +49,10 @@ async def test_memory_lookups_startup_disk_and_loopback_report(tmp_path: Path) -
     url = f"sqlite+aiosqlite:///{tmp_path / 'smoke.db'}"
     memory = await measure_memory(url, tmp_path, people=3, batch=2, warmup=1)
     assert memory["people"] == 3 and memory["rss_before_mb"] > 0
+    kept = memory["entries_kept"]
+    assert kept["ptb_user_ids_for_persistence"] == kept["ptb_user_data"] == 0
+    assert 0 < kept["rate_windows"] <= 1 + 3 + 3  # warm-up, people, mentors: all recent
+    assert kept["recent_update_ids"] > 0
 
     costs = lookups.lookup_costs(repeats=1, budget=0.001)
     assert set(costs) >= {"postcode_nearest_offices", "crisis_quiet_message", "town_misspelt"}

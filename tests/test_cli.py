@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import load_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -56,6 +58,35 @@ def test_bad_setting_is_one_line_naming_the_variable(
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
     assert value not in lines[0] or value == "LOUD"  # never echo a possibly secret value
+
+
+def test_key_backups_kept_longer_than_main_backups_stop_start_up_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """What /forget tells people (key copies gone first, locked copies later) holds only
+    when FIRSTSTEP_BACKUP_ERASURE_DAYS <= FIRSTSTEP_BACKUP_MAIN_DAYS."""
+    secret = "webhookSecretValue_4417"
+    result = firststep(
+        tmp_path,
+        "run",
+        FIRSTSTEP_BACKUP_ERASURE_DAYS="40",
+        FIRSTSTEP_BACKUP_MAIN_DAYS="30",
+        FIRSTSTEP_WEBHOOK_SECRET=secret,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "FIRSTSTEP_BACKUP_ERASURE_DAYS" in lines[0]
+    assert "FIRSTSTEP_BACKUP_MAIN_DAYS" in lines[0]
+    assert "lower FIRSTSTEP_BACKUP_ERASURE_DAYS or raise FIRSTSTEP_BACKUP_MAIN_DAYS" in lines[0]
+    assert secret not in lines[0] and "40" not in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("erasure", "main"), [(7, 30), (30, 30), (0, 1)])
+def test_key_backups_no_longer_than_main_backups_are_accepted(erasure: int, main: int) -> None:
+    settings = load_settings(backup_erasure_days=erasure, backup_main_days=main)
+    assert (settings.backup_erasure_days, settings.backup_main_days) == (erasure, main)
 
 
 def test_keys_init_creates_private_ring_and_never_overwrites(tmp_path: Path) -> None:

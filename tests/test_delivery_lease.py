@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -138,3 +142,95 @@ async def test_two_workers_scenario_rejects_a_read_then_write_claim(
     database_url: str, ring: KeyRing, tmp_path: Path
 ) -> None:
     await rejected(two_workers_scenario(database_url, ring, tmp_path, ReadThenWrite))
+
+
+def held_only(module: Any) -> Callable[..., Awaitable[bool]]:
+    """The old record (broken variant): only while our lease holds, so a send slower than
+    the lease loses its message id even when nobody else recorded the row."""
+
+    async def mark_sent(
+        connection: AsyncConnection, row: Claimed, *, now: datetime, message_id: int | None
+    ) -> bool:
+        result = await connection.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.id == row.id,
+                OUTBOX.c.status == "inflight",
+                OUTBOX.c.lease_until == row.lease_until,
+            )
+            .values(status="sent", sent_at=now, sent_message_id=message_id, payload_ct=None)
+        )
+        return bool(result.rowcount == 1)
+
+    return mark_sent
+
+
+class KeepsDuplicates(DeliveryWorker):
+    """Broken variant: leaves its copy on screen when another worker's was recorded."""
+
+    async def drop_duplicate(self, chat_id: int, message_id: int | None) -> None:
+        return None
+
+
+async def slow_send_scenario(
+    database_url: str,
+    ring: KeyRing,
+    tmp_path: Path,
+    cls: type[DeliveryWorker],
+    *,
+    second_delay: float,
+) -> None:
+    """A's send of a card outlives its lease; B reclaims and sends it too. Whichever copy
+    is recorded, the mentor keeps exactly one card, and it is the recorded one (so the
+    card's later edits reach it)."""
+    async with open_rig(database_url, ring, tmp_path, delivery_lease_seconds=60) as rig:
+        person = await rig.person(PERSON)
+        mentor = await rig.mentor(MENTOR_IDS[0])
+        seeded = await rig.referral(person, [mentor])
+        chat = MENTOR_IDS[0]
+        slow = rig.emu.inject_fault("sendMessage", status=None, delay=0.6, chat_id=chat)
+        first = asyncio.create_task(rig.make_worker(cls).drain())
+        for _ in range(200):
+            if slow.hits:
+                break
+            await asyncio.sleep(0.01)
+        assert slow.hits == 1, "the first send never started"
+        rig.movable.advance(seconds=61)  # the first lease runs out mid-send
+        if second_delay:
+            rig.emu.inject_fault("sendMessage", status=None, delay=second_delay, chat_id=chat)
+        await asyncio.gather(first, rig.make_worker(cls).drain())
+
+        assert len(rig.sends_to(chat)) == 2  # at least once: both copies went out
+        cards = [m for m in rig.emu.bot_messages(chat) if seeded.ref in (m.text or "")]
+        row = (await outbox(rig.database))[seeded.cards[mentor]]
+        assert row.status == "sent"
+        assert [m.message_id for m in cards] == [row.sent_message_id], "a card nobody can edit"
+
+
+@pytest.mark.parametrize("second_delay", [0.0, 1.2], ids=["second-records-first", "first-does"])
+async def test_a_send_slower_than_its_lease_leaves_one_recorded_card(
+    database_url: str, ring: KeyRing, tmp_path: Path, second_delay: float
+) -> None:
+    await slow_send_scenario(
+        database_url, ring, tmp_path, DeliveryWorker, second_delay=second_delay
+    )
+
+
+@pytest.mark.parametrize("second_delay", [0.0, 1.2], ids=["second-records-first", "first-does"])
+async def test_slow_send_scenario_rejects_a_worker_that_keeps_its_duplicate(
+    database_url: str, ring: KeyRing, tmp_path: Path, second_delay: float
+) -> None:
+    await rejected(
+        slow_send_scenario(database_url, ring, tmp_path, KeepsDuplicates, second_delay=second_delay)
+    )
+
+
+async def test_slow_send_scenario_rejects_a_record_that_needs_the_lease(
+    database_url: str, ring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.delivery import worker as module
+
+    monkeypatch.setattr(module, "mark_sent", held_only(module))
+    await rejected(
+        slow_send_scenario(database_url, ring, tmp_path, DeliveryWorker, second_delay=1.2)
+    )

@@ -12,8 +12,9 @@ import base64
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from bot.logs import LibraryPrivacy, RedactTokens, configure_logging
 from conversations import texts
 from conversations.steps import Step
 from storage.crypto import CryptoError, FieldCipher, KeyRing, Role, pseudonym_candidates
-from storage.db import Database
+from storage.db import Database, keystore_path
 from storage.models import KEYSTORE_SCHEMA
 from storage.subjects import open_subject_key
 from tests.dbscan import all_rows, cells_containing, files_containing, row_counts, sqlite_files
@@ -377,6 +378,68 @@ async def test_forget_leaves_no_row_and_no_readable_copy_and_greets_them_as_new(
     assert harness.texts(ALEX)[-2] == texts.WELCOME
     assert "Before you tell us anything" in harness.last_text(ALEX)
     assert await harness.record(ALEX) is None
+
+
+LOG_FILES = {"firststep.db-wal", "firststep.keystore.db-wal"}
+
+
+async def test_forget_leaves_nothing_in_the_write_ahead_logs_while_the_bot_runs(
+    harness: Harness, ring: KeyRing, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bot keeps running after /forget: no checkpoint on shutdown will come to the
+    rescue, so the erasure itself must leave no older page image in a write-ahead log."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the byte scan reads SQLite files")
+    await tell_everything(harness)
+    found = traces(await all_rows(harness.services.database), ring)
+    before = left_in_files(database_url, found)
+    # The scan sees the person in both logs before: it would see what an erasure left.
+    assert any(hit.startswith("firststep.db-wal: disclosures.") for hit in before), before
+    assert "firststep.keystore.db-wal: subject_keys.wrapped_dek" in before, before
+
+    with caplog.at_level(logging.INFO, logger="firststep"):
+        await harness.send(ALEX, "/forget")
+        await harness.press(ALEX, texts.BTN_FORGET_YES)
+    assert await harness.record(ALEX) is None
+
+    scanned = {path.name for path in sqlite_files(database_url)}
+    assert {"firststep.db", "firststep.keystore.db", *LOG_FILES} <= scanned
+    assert left_in_files(database_url, found) == []
+    assert "wal_checkpoint_busy" not in caplog.text
+
+
+async def test_a_reader_on_an_old_snapshot_keeps_the_logs_and_the_bot_says_so(
+    harness: Harness, ring: KeyRing, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The broken variant of the test above: another process reading an older snapshot
+    (a backup, say) stops the checkpoint, the scan finds the person, and the event (no
+    ids) is logged; the next erasure, once the reader is gone, finishes the job."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the byte scan reads SQLite files")
+    await tell_everything(harness)
+    found = traces(await all_rows(harness.services.database), ring)
+    main = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+    with closing(sqlite3.connect(main)) as reader:
+        reader.execute("ATTACH DATABASE ? AS keystore", (str(keystore_path(main)),))
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM people").fetchall()
+        reader.execute("SELECT count(*) FROM keystore.subject_keys").fetchall()
+        with caplog.at_level(logging.INFO, logger="firststep"):
+            await harness.send(ALEX, "/forget")
+            await harness.press(ALEX, texts.BTN_FORGET_YES)
+        assert harness.last_text(ALEX).startswith(texts.FORGET_DONE.split("{")[0])
+        left = left_in_files(database_url, found)
+        assert any(hit.endswith("subject_keys.wrapped_dek") for hit in left), left
+        assert any(".db-wal: disclosures." in hit for hit in left), left
+        busy = [line for line in caplog.text.splitlines() if "wal_checkpoint_busy" in line]
+        assert {line.split("schema=")[1] for line in busy} == {"main", KEYSTORE_SCHEMA}
+        assert str(ALEX) not in caplog.text
+        reader.rollback()
+
+    await harness.onboard(ALEX)  # back as new, then gone again: this checkpoint completes
+    await harness.send(ALEX, "/forget")
+    await harness.press(ALEX, texts.BTN_FORGET_YES)
+    assert left_in_files(database_url, found) == []
 
 
 def days_in(text: str, *, about: str) -> int:

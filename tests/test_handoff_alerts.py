@@ -15,7 +15,13 @@ from conversations.mentor import revoke_mentor
 from storage import mentors
 from storage.models import MentorRole, OutboxMessage
 from storage.outbox import Kind
-from tests.handoff_support import drain, join_as_mentor, request_mentor, services_of
+from tests.handoff_support import (
+    drain,
+    join_as_mentor,
+    request_mentor,
+    run_job,
+    services_of,
+)
 from tests.harness import Harness
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -119,4 +125,44 @@ async def test_every_alert_reaches_each_coordinator_once_and_is_readable(
     assert len(rows) == len(expected) * len(COORDINATORS)
     for row in rows:
         assert (row.status, row.last_error) == ("sent", None)
+        assert row.payload_subject == row.recipient_id  # the coordinator's key
+
+
+async def test_an_expired_request_alerts_each_coordinator_of_its_area_once(
+    harness: Harness,
+) -> None:
+    await join_as_mentor(harness, CORA, "Cora", area="Liverpool", role=MentorRole.COORDINATOR)
+    await join_as_mentor(harness, ALL, "Al", role=MentorRole.COORDINATOR)  # every area
+    await join_as_mentor(harness, HUGH, "Hugh", area="Hull", role=MentorRole.COORDINATOR)
+    await join_as_mentor(harness, SAM, "Sam", office_id=DUKE_STREET)
+    alex = await request_mentor(harness, ALEX, DUKE_STREET)
+    await drain(harness)
+    harness.clock.advance(days=harness.settings.referral_pending_max_days, minutes=-1)
+    await run_job(harness)  # the ladder's last rung: the unclaimed alert
+    await drain(harness)
+    unclaimed = [alerts_seen(harness, coordinator) for coordinator in COORDINATORS]
+
+    harness.clock.advance(minutes=2)
+    await run_job(harness)
+    await run_job(harness)  # a second pass finds nothing more to say
+    delivered = await drain(harness)
+    alerted = sorted(chat for kind, chat in delivered.sent if kind == Kind.ALERT)
+    assert alerted == sorted(COORDINATORS)  # one each, Hugh (Hull) none
+    expired = texts.ALERT_EXPIRED.format(ref=alex, office=DUKE_NAME)
+    for coordinator, before in zip(COORDINATORS, unclaimed, strict=True):
+        assert alerts_seen(harness, coordinator) == [*before, expired], coordinator
+    assert alerts_seen(harness, HUGH) == []  # another area's coordinator is not bothered
+    assert alex in expired and "Alex" not in expired
+
+    async with services_of(harness).database.transaction() as connection:
+        rows = (
+            await connection.execute(
+                select(OUTBOX.c.recipient_id, OUTBOX.c.payload_subject, OUTBOX.c.status).where(
+                    OUTBOX.c.kind == Kind.ALERT, OUTBOX.c.dedupe_key.like("alert:expired:%")
+                )
+            )
+        ).all()
+    assert len(rows) == len(COORDINATORS)
+    for row in rows:
+        assert row.status == "sent"
         assert row.payload_subject == row.recipient_id  # the coordinator's key

@@ -13,19 +13,18 @@ from storage.models import ReferralStatus
 from storage.outbox import Kind
 from storage.referrals import by_ref
 from storage.retention import RetentionPolicy
-from tests.handoff_support import drain, join_as_mentor, request_mentor, services_of
+from tests.handoff_support import (
+    drain,
+    join_as_mentor,
+    request_mentor,
+    run_job,
+    services_of,
+)
 from tests.harness import Harness
 
 DUKE_STREET = "liverpool-duke-street"
 SAM = 8_800_950_001
 ALEX, BEA = 7_700_950_001, 7_700_950_002
-
-
-async def run_job(harness: Harness) -> None:
-    """What the JobQueue does every minute: the same job, run once now."""
-    assert harness.app is not None and harness.app.job_queue is not None
-    (job,) = harness.app.job_queue.get_jobs_by_name("ladder")
-    await job.run(harness.app)
 
 
 async def status_of(harness: Harness, ref: str) -> str:

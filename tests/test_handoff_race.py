@@ -168,22 +168,40 @@ WITHDRAW_TRIALS = 20
 
 
 async def claim_without_person_lock(
-    database: Database, ring: KeyRing, telegram_id: int, ref: str
+    database: Database,
+    ring: KeyRing,
+    telegram_id: int,
+    ref: str,
+    lockstep: asyncio.Barrier | None = None,
 ) -> bool:
-    """The claim as it was first written: referral row first, the person's row after."""
+    """The claim as it was first written: referral row first, the person's row after.
+
+    With `lockstep`, it waits after taking its first lock until the person's "Stop"
+    has taken theirs, so the two lock orders cross every time, not by luck."""
     async with database.transaction() as connection:
         mentor = await mentors.load_mentor(connection, ring, telegram_id)
         referral = await referrals.by_ref(connection, ref)
         assert mentor is not None and referral is not None
         if not await referrals.claim(connection, referral, mentor.id, NOW):
             return False
+        if lockstep is not None:
+            await lockstep.wait()
         await after_claim(connection, ring, mentor, referral, NOW, None)
     return True
 
 
-async def stop_request(database: Database, ring: KeyRing, person: int, ref: str) -> None:
-    """The person's "Stop my request" button, as its flow runs it."""
+async def stop_request(
+    database: Database,
+    ring: KeyRing,
+    person: int,
+    ref: str,
+    lockstep: asyncio.Barrier | None = None,
+) -> None:
+    """The person's "Stop my request" button, as its flow runs it (the person's row is
+    locked first, when the transaction loads them)."""
     async with person_transaction(database, ring, person, NOW) as tx:
+        if lockstep is not None:
+            await lockstep.wait()
         referral = await referrals.by_ref(tx.connection, ref)
         await withdraw(ring, tx, referral)
 
@@ -194,25 +212,37 @@ async def claims_racing_withdrawals(
     claim: Claim,
     *,
     until: Callable[[tuple[bool | str, str, int]], bool] = lambda _: False,
+    lockstep: bool = False,
 ) -> list[tuple[bool | str, str, int]]:
     """(claim result or error, final status, notices to the mentor) per trial; stops
-    early once a trial's result satisfies `until`."""
+    early once a trial's result satisfies `until`. `lockstep` (for a claim that takes
+    it) makes both sides hold their first lock before either asks for its second."""
     (mentor,) = (await enrol_contenders(database, ring))[:1]
     results: list[tuple[bool | str, str, int]] = []
     for trial in range(WITHDRAW_TRIALS):
         person = 7_200_000_000 + trial
         ref, referral_id = await new_referral(database, ring, person)
         barrier = asyncio.Barrier(2)
+        crossing = asyncio.Barrier(2) if lockstep else None
 
-        async def claiming(ref: str = ref, barrier: asyncio.Barrier = barrier) -> bool:
+        async def claiming(
+            ref: str = ref,
+            barrier: asyncio.Barrier = barrier,
+            crossing: asyncio.Barrier | None = crossing,
+        ) -> bool:
             await barrier.wait()
+            if crossing is not None:
+                return await claim_without_person_lock(database, ring, mentor, ref, crossing)
             return await claim(database, ring, mentor, ref)
 
         async def stopping(
-            person: int = person, ref: str = ref, barrier: asyncio.Barrier = barrier
+            person: int = person,
+            ref: str = ref,
+            barrier: asyncio.Barrier = barrier,
+            crossing: asyncio.Barrier | None = crossing,
         ) -> None:
             await barrier.wait()
-            await stop_request(database, ring, person, ref)
+            await stop_request(database, ring, person, ref, crossing)
 
         won, stopped = await asyncio.gather(claiming(), stopping(), return_exceptions=True)
         failures = [r for r in (won, stopped) if isinstance(r, BaseException)]
@@ -254,8 +284,13 @@ async def test_the_same_race_deadlocks_a_claim_that_locks_in_the_other_order(
     if database.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time: this lock order cannot deadlock there")
     # Each deadlock costs PostgreSQL's deadlock_timeout (1 s) to find: stop at the first.
+    # The two sides go in lockstep, so the crossing lock orders meet on every trial.
     results = await claims_racing_withdrawals(
-        database, ring, claim_without_person_lock, until=lambda r: not isinstance(r[0], bool)
+        database,
+        ring,
+        claim_without_person_lock,
+        until=lambda r: not isinstance(r[0], bool),
+        lockstep=True,
     )
     print(f"deadlocked at trial {len(results)} of at most {WITHDRAW_TRIALS}")
     assert any(not isinstance(won, bool) for won, _, _ in results), results

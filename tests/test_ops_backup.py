@@ -29,17 +29,20 @@ from storage.crypto import FieldCipher, KeyRing, unwrap_dek
 from storage.db import Database, keystore_path
 from storage.people import person_transaction
 from storage.subjects import open_subject_key
+from tests.dbscan import all_rows, cells_containing
 from tests.harness import Harness
 from tests.ops_helpers import (
     DISCLOSURES,
     JOURNAL,
     KEYS,
+    OUTBOX,
     PEOPLE,
     T0,
     cli_env,
     count,
     days,
     firststep,
+    make_outbox,
     make_person,
     make_referral,
     person_id_of,
@@ -100,6 +103,8 @@ async def assert_erasure_held(
         assert await count(database, JOURNAL, subject_id=erased) == 1
         assert await count(database, PEOPLE, id=kept) == 1
         assert await count(database, DISCLOSURES, person_id=kept) >= 1
+        outbox = (await all_rows(database))[OUTBOX.name]
+        assert cells_containing({OUTBOX.name: outbox}, erased) == [], "outbox refers to them"
         async with database.engine.connect() as connection:
             # Their old ciphertext (still in the backup) has no key in the live key store.
             assert await open_subject_key(connection, ring, erased) is None
@@ -123,6 +128,15 @@ async def test_backup_forget_restore_keeps_the_person_erased(
     alex = await person_id_of(database, ring, ALEX)
     bea = await person_id_of(database, ring, BEA)
     assert alex is not None and bea is not None
+    # Delivery metadata that names Alex (a message to them, a card about them to a
+    # mentor, both sent) and Bea (which must stay).
+    for subject in (alex, bea):
+        await make_outbox(
+            database, status="sent", created_at=T0, sent_at=T0, recipient=("person", subject)
+        )
+        await make_outbox(
+            database, status="sent", created_at=T0, sent_at=T0, payload_subject=subject
+        )
 
     # An online backup while the bot runs, through the real command.
     made = await firststep(tmp_path, env, "backup", "--out", str(tmp_path / "backups"))
@@ -141,6 +155,17 @@ async def test_backup_forget_restore_keeps_the_person_erased(
     assert restored.code == 0, restored.err
     assert "1 people" in restored.out
     await assert_erasure_held(database_url, ring, folder, alex, bea)
+    with contextlib.closing(sqlite3.connect(folder / "main.db")) as backup:
+        (backed_up,) = backup.execute(
+            "SELECT count(*) FROM outbox WHERE ? IN (recipient_id, payload_subject)", (alex,)
+        ).fetchone()
+    assert backed_up == 2, "the backup should still hold the outbox rows about Alex"
+    check = Database.from_url(database_url)
+    try:
+        assert await count(check, OUTBOX, recipient_id=bea) == 1
+        assert await count(check, OUTBOX, payload_subject=bea) == 1
+    finally:
+        await check.dispose()
 
     # Control: the key-store backup from before the /forget still opens the old text.
     # This is why key-store backups are kept for days, not weeks.
@@ -293,6 +318,8 @@ async def test_pg_dump_forget_pg_restore_replay(
 
     alex = await make_person(database, ring, ALEX, disclosures={"own_words": CANARY})
     bea = await make_person(database, ring, BEA)
+    await make_outbox(database, status="sent", created_at=T0, recipient=("person", alex))
+    await make_outbox(database, status="sent", created_at=T0, payload_subject=alex)
     dump = tmp_path / "main.dump"
     target = libpq_url(database_url)
 
@@ -312,6 +339,7 @@ async def test_pg_dump_forget_pg_restore_replay(
     check = Database.from_url(database_url)
     try:
         assert await count(check, PEOPLE, id=alex) == 1  # pg_restore brought Alex's rows back
+        assert await count(check, OUTBOX, recipient_id=alex) == 1
     finally:
         await check.dispose()
     ran = await firststep(tmp_path, cli_env(database_url), "restore", "--replay-journal")
@@ -322,6 +350,8 @@ async def test_pg_dump_forget_pg_restore_replay(
     try:
         assert await count(check, PEOPLE, id=alex) == 0
         assert await count(check, DISCLOSURES, person_id=alex) == 0
+        assert await count(check, OUTBOX, recipient_id=alex) == 0
+        assert await count(check, OUTBOX, payload_subject=alex) == 0
         assert await count(check, PEOPLE, id=bea) == 1
         async with check.engine.connect() as connection:
             assert await open_subject_key(connection, ring, alex) is None

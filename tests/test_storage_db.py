@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.db import Database, DatabaseError
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, Database, DatabaseError, keystore_path
 from storage.migrate import include_name
 from storage.models import KEYSTORE_SCHEMA, Base
 
@@ -70,3 +70,25 @@ async def test_sqlite_keeping_deleted_bytes_is_refused(tmp_path: Path, schema: s
     with pytest.raises(DatabaseError, match="secure_delete"):
         await database.verify()
     await database.dispose()
+
+
+async def test_scrub_wal_empties_both_logs_and_leaves_the_connection_as_it_was(
+    database: Database, database_url: str
+) -> None:
+    """Both logs truncated after a write; the next transaction still takes the write lock
+    and waits the full busy timeout (the checkpoint's short wait does not linger).
+    PostgreSQL has no such files: the call does nothing and reports done."""
+    async with database.transaction() as connection:
+        await connection.exec_driver_sql("CREATE TABLE scratch (x INTEGER)")
+        await connection.exec_driver_sql(f"CREATE TABLE {KEYSTORE_SCHEMA}.scratch (x INTEGER)")
+    assert await database.scrub_wal() is True
+    if not database.is_sqlite:
+        return
+    main = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+    for path in (main, keystore_path(main)):
+        assert Path(f"{path}-wal").stat().st_size == 0, path
+    async with database.transaction() as connection:
+        timeout = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+        assert timeout == SQLITE_BUSY_TIMEOUT_MS
+        await connection.exec_driver_sql("INSERT INTO scratch VALUES (1)")
+        assert connection.in_transaction()

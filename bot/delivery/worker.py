@@ -5,7 +5,9 @@ each may still be sent and decrypts it (`storage.outbox.prepare`); each send hap
 outside any transaction; a short transaction per row records the outcome. A crash
 between a send and its record leaves the row inflight, and once its lease runs out it
 is sent again: a duplicate, never a loss (Telegram has no idempotency key). Duplicates
-carry the same reference.
+carry the same reference. A send slower than its lease can race the worker that took
+the row over: the first record wins (it need not hold the lease), and the worker whose
+copy was not recorded deletes it, so the message later edits reach is the only one.
 
 Errors (DESIGN §7): RetryAfter pauses everyone (FloodGate) and reschedules without
 counting an attempt; TimedOut, NetworkError and 5xx back off exponentially with jitter
@@ -41,6 +43,7 @@ from storage.outbox import (
     Kind,
     Ready,
     Reason,
+    Send,
     Skip,
     Wait,
     alert_coordinators,
@@ -49,6 +52,7 @@ from storage.outbox import (
     mark_sent,
     mark_unreachable,
     prepare,
+    recorded_message,
     referral_reference,
     release,
     retry_later,
@@ -291,9 +295,26 @@ class DeliveryWorker:
         except TelegramError:
             return await self._transient(row, Reason.NETWORK)
         async with self.transaction() as connection:
-            await mark_sent(connection, row, now=self.clock(), message_id=message_id)
+            recorded = await mark_sent(connection, row, now=self.clock(), message_id=message_id)
+            other = None if recorded else await recorded_message(connection, row.id)
+        if other is not None and isinstance(ready.payload, Send) and other != message_id:
+            await self.drop_duplicate(ready.chat_id, message_id)
         log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts)
         return Outcome.SENT
+
+    async def drop_duplicate(self, chat_id: int, message_id: int | None) -> None:
+        """Our send outlived its lease and another worker's copy was recorded first: take
+        ours back, so the one message left is the one later edits reach (a card must not
+        keep an Accept button nothing can remove). Best effort: a failure leaves the
+        duplicate, as a crash would."""
+        if message_id is None:
+            return
+        try:
+            await self.bot.delete_message(chat_id, message_id)
+        except TelegramError as error:
+            log.info("event=delivery_duplicate_kept type=%s", type(error).__name__)
+            return
+        log.info("event=delivery_duplicate_dropped")
 
     async def send(self, ready: Ready) -> int | None:
         """One Bot API call; returns the message id to record (for later edits)."""
