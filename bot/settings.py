@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from itertools import pairwise
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -254,6 +255,26 @@ class Settings(BaseSettings):
                 f"would be wrong); lower {ENV_PREFIX}BACKUP_ERASURE_DAYS or raise "
                 f"{ENV_PREFIX}BACKUP_MAIN_DAYS"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _ladder_climbs_in_order(self) -> Settings:
+        """The ladder's delays all count from when the request was made, and what the
+        person is told reads them in order (conversations/ladder.py, texts.MENTOR_SENT):
+        remind, then widen, then the coordinators, and only then may the request expire."""
+        rungs = (
+            ("LADDER_OFFICE_REMINDER_MINUTES", self.ladder_office_reminder_minutes),
+            ("LADDER_AREA_MINUTES", self.ladder_area_minutes),
+            ("LADDER_COORDINATOR_MINUTES", self.ladder_coordinator_minutes),
+            ("REFERRAL_PENDING_MAX_DAYS", self.referral_pending_max_days * 24 * 60.0),
+        )
+        for (earlier, first), (later, then) in pairwise(rungs):
+            if first >= then:
+                raise ValueError(
+                    f"{ENV_PREFIX}{earlier} is not shorter than {ENV_PREFIX}{later}: the "
+                    "ladder's steps count from the request and must come in that order; "
+                    f"lower {ENV_PREFIX}{earlier} or raise {ENV_PREFIX}{later}"
+                )
         return self
 
     @property

@@ -89,6 +89,48 @@ def test_key_backups_no_longer_than_main_backups_are_accepted(erasure: int, main
     assert (settings.backup_erasure_days, settings.backup_main_days) == (erasure, main)
 
 
+@pytest.mark.parametrize(
+    ("settings", "earlier", "later"),
+    [
+        (
+            {"FIRSTSTEP_LADDER_OFFICE_REMINDER_MINUTES": "2000"},
+            "LADDER_OFFICE_REMINDER_MINUTES",
+            "LADDER_AREA_MINUTES",
+        ),
+        (
+            {"FIRSTSTEP_LADDER_AREA_MINUTES": "2880"},
+            "LADDER_AREA_MINUTES",
+            "LADDER_COORDINATOR_MINUTES",
+        ),
+        (
+            {"FIRSTSTEP_REFERRAL_PENDING_MAX_DAYS": "1"},
+            "LADDER_COORDINATOR_MINUTES",
+            "REFERRAL_PENDING_MAX_DAYS",
+        ),
+    ],
+)
+def test_a_ladder_out_of_order_stops_start_up_in_one_line(
+    tmp_path: Path, settings: dict[str, str], earlier: str, later: str
+) -> None:
+    """Remind, widen, alert coordinators, expire: each counts from the request."""
+    result = firststep(tmp_path, "run", **settings)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"lower FIRSTSTEP_{earlier} or raise FIRSTSTEP_{later}" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_the_default_ladder_is_in_order() -> None:
+    settings = load_settings()
+    assert (
+        settings.ladder_office_reminder_minutes
+        < settings.ladder_area_minutes
+        < settings.ladder_coordinator_minutes
+        < settings.referral_pending_max_days * 24 * 60
+    )
+
+
 def test_keys_init_creates_private_ring_and_never_overwrites(tmp_path: Path) -> None:
     ring_path = tmp_path / "var" / "keyring.json"
     first = firststep(tmp_path, "keys", "init")
