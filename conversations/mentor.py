@@ -511,7 +511,7 @@ async def mentor_gate(update: Update, context: Context) -> None:
         # Most updates come from people: a look without a write lock lets them pass on
         # to their own flow, which commits once.
         async with services.database.read() as connection:
-            if not await mentors.has_account(connection, services.ring, user.id):
+            if await mentors.account_status(connection, services.ring, user.id) is None:
                 return
     async with services.database.transaction() as connection:
         mentor = await mentors.load_mentor(connection, services.ring, user.id)

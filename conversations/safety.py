@@ -21,7 +21,8 @@ from conversations import texts
 from conversations.common import event
 from conversations.context import Context
 from conversations.crisis import detect_crisis
-from storage.mentors import is_active_mentor
+from storage.mentors import account_status
+from storage.models import MentorStatus
 
 
 def is_crisis(text: str | None) -> bool:
@@ -30,8 +31,9 @@ def is_crisis(text: str | None) -> bool:
 
 async def _from_mentor_at_work(context: Context, account_id: int) -> bool:
     services = context.services
-    async with services.database.transaction() as connection:
-        return await is_active_mentor(connection, services.ring, account_id)
+    async with services.database.read() as connection:
+        status = await account_status(connection, services.ring, account_id)
+    return status == MentorStatus.ACTIVE
 
 
 async def send_crisis_reply(context: Context, chat_id: int, text: str | None) -> bool:

@@ -427,36 +427,22 @@ async def load_mentor(
 
 
 # Every update from a person asks this (the mentor gate): built once.
-_ANY_ACCOUNT = (
-    select(MENTORS.c.id)
+_STATUS_OF_ACCOUNT = (
+    select(MENTORS.c.status)
     .where(MENTORS.c.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
     .limit(1)
 )
 
 
-async def has_account(connection: AsyncConnection, ring: KeyRing, telegram_id: int) -> bool:
-    """Whether this Telegram account ever joined as a mentor or coordinator (any status)."""
+async def account_status(
+    connection: AsyncConnection, ring: KeyRing, telegram_id: int
+) -> str | None:
+    """The status of the mentor or coordinator behind this Telegram account (any status,
+    revoked included), or None when it never joined."""
     values = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]
-    found = await connection.execute(_ANY_ACCOUNT, {"pseudonyms": values})
-    return found.first() is not None
-
-
-async def is_mentor_account(connection: AsyncConnection, ring: KeyRing, telegram_id: int) -> bool:
-    """True when this account joined as a mentor or coordinator (any status but revoked)."""
-    values = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]
-    status = (
-        await connection.execute(select(MENTORS.c.status).where(MENTORS.c.pseudonym.in_(values)))
-    ).scalar_one_or_none()
-    return status is not None and status != MentorStatus.REVOKED
-
-
-async def is_active_mentor(connection: AsyncConnection, ring: KeyRing, telegram_id: int) -> bool:
-    """True when this account is an approved mentor or coordinator (status active)."""
-    values = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]
-    status = (
-        await connection.execute(select(MENTORS.c.status).where(MENTORS.c.pseudonym.in_(values)))
-    ).scalar_one_or_none()
-    return status == MentorStatus.ACTIVE
+    found = await connection.execute(_STATUS_OF_ACCOUNT, {"pseudonyms": values})
+    status: str | None = found.scalar_one_or_none()
+    return status
 
 
 async def mentor_chat_id(

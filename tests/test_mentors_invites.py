@@ -305,5 +305,5 @@ async def test_revoked_rows_and_unknown_prefixes(database: Database, ring: KeyRi
         assert not await mentors.approve(connection, mentor_id)
         record = await mentors.load_mentor(connection, ring, SAM)
         assert record is not None and record.status == MentorStatus.REVOKED
-        assert not await mentors.is_mentor_account(connection, ring, SAM)
+        assert await mentors.account_status(connection, ring, SAM) == MentorStatus.REVOKED
         assert "Sam" not in repr(record) and str(SAM) not in repr(record)
