@@ -42,6 +42,7 @@ from selenium import webdriver  # noqa: E402 (only once Chromium is known to be 
 from selenium.common.exceptions import (  # noqa: E402
     NoSuchElementException,
     StaleElementReferenceException,
+    WebDriverException,
 )
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -364,10 +365,26 @@ def test_the_page_starts_over_when_the_sandbox_does(tmp_path: Path, driver: WebD
     offline = driver.find_element(By.ID, "offline")
     page.until(lambda d: offline.is_displayed(), "the not-answering notice")
     page.shot("stopped")
+    # A mark on this page: the page that comes back must be a new one, not this page
+    # showing the new sandbox's (empty) chat for a moment before it reloads.
+    driver.execute_script("window.oldPage = true;")
 
     with SandboxProcess(work, "sandbox", "--port", port) as second:
         assert second.wait_for_url()[0] == url
-        page.until(lambda d: "No messages yet" in page.log_text("person"), "a fresh page")
-        assert not driver.find_element(By.ID, "offline").is_displayed()
+
+        def fresh_page(d: WebDriver) -> bool:
+            try:
+                return (
+                    d.execute_script("return window.oldPage === undefined") is True
+                    and "No messages yet" in page.log_text("person")
+                    and not d.find_element(By.ID, "offline").is_displayed()
+                )
+            except WebDriverException as error:
+                # Asked in the instant the old page gives way to the new one: look again.
+                if "does not belong to the document" in str(error):
+                    return False
+                raise
+
+        page.until(fresh_page, "a fresh page")
         page.shot("started-again")
         assert second.stop() == 0

@@ -35,7 +35,10 @@ async function api(path, body) {
   }
   if (!document.getElementById("offline").hidden) {
     // Back after a restart: the sandbox began again with nothing, so the page does too.
-    window.location.reload();
+    // This page draws nothing more (an answer drawn now would show the new sandbox's
+    // state in the old page for a moment): its callers wait until the reload replaces it.
+    startOver();
+    return new Promise(() => {});
   }
   const payload = await response.json().catch(() => ({ ok: false, description: response.statusText }));
   if (!payload.ok) throw new ApiError(payload.description || "Something went wrong.");
@@ -44,6 +47,14 @@ async function api(path, body) {
 
 function setOffline() {
   document.getElementById("offline").hidden = false;
+}
+
+let startingOver = false;
+
+function startOver() {
+  if (startingOver) return;
+  startingOver = true;
+  window.location.reload();
 }
 
 function element(tag, props = {}, ...children) {
