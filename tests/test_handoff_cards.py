@@ -157,3 +157,42 @@ async def test_accepting_an_older_card_of_a_request_you_hold_says_it_is_yours(
         assert card(harness, JO, message_id) == (yours, [])
     for message_id in (original[KIM], harness.emu.bot_messages(KIM)[-1].message_id):
         assert card(harness, KIM, message_id) == (taken, [])
+
+
+async def test_an_edit_left_over_from_an_earlier_claim_never_lands_after_a_newer_one(
+    harness: Harness,
+) -> None:
+    """Kim's "taken" edit fails once and waits to be retried; meanwhile the request is
+    handed back. The stale "taken" must not overwrite "needs a mentor again" later."""
+    for mentor, name in ((SAM, "Sam"), (KIM, "Kim")):
+        await join_as_mentor(harness, mentor, name, office_id=DUKE_STREET)
+    ref = await request_mentor(harness, ALEX, DUKE_STREET)
+    original = await new_cards(harness, ref, {SAM, KIM})
+    harness.emu.inject_fault("editMessageText", status=502, chat_id=KIM)
+    await accept(harness, SAM, original[SAM], ref)
+    await drain(harness)
+    assert card(harness, KIM, original[KIM])[1] != []  # the edit is waiting for a retry
+    await revoke(harness, SAM)
+    await new_cards(harness, ref, {KIM})
+    harness.clock.advance(hours=1)  # well past any retry of the stale edit
+    await drain(harness)
+    assert card(harness, KIM, original[KIM]) == (texts.CARD_REOPENED.format(ref=ref), [])
+
+
+async def test_a_mentor_away_at_the_handback_is_pointed_to_referrals(harness: Harness) -> None:
+    """Kim is away when Sam is removed, so no new card comes: Kim's old card says how to
+    take it, and /referrals does."""
+    ref, original = await setup(harness)
+    await harness.send(KIM, "/away")
+    await revoke(harness, SAM)
+    await new_cards(harness, ref, {JO, VAL})
+    assert card(harness, KIM, original[KIM]) == (texts.CARD_REOPENED_ASK.format(ref=ref), [])
+    await harness.send(KIM, "/referrals")
+    await harness.press(KIM, texts.BTN_ACCEPT_REF.format(ref=ref))
+    await drain(harness)
+    yours = texts.CARD_YOURS.format(ref=ref)
+    assert card(harness, KIM, original[KIM]) == (yours, [])
+    taken = texts.CARD_TAKEN.format(ref=ref)
+    for chat in (JO, VAL):
+        assert harness.last_text(chat) == taken
+    assert card(harness, JO, original[JO]) == (taken, [])
