@@ -162,10 +162,10 @@ async def offer(
     return queued
 
 
-def to_all(text: str) -> Callable[[str], str]:
+def to_all(text: str) -> Callable[[str], str | None]:
     """The same card text for every mentor."""
 
-    def text_for(_mentor_id: str) -> str:
+    def text_for(_mentor_id: str) -> str | None:
         return text
 
     return text_for
@@ -175,25 +175,32 @@ async def update_cards(
     connection: AsyncConnection,
     referral: ReferralRow,
     *,
-    text_for: Callable[[str], str],
+    text_for: Callable[[str], str | None],
     cipher: FieldCipher | None,
     now: datetime,
     tag: str,
     ring: KeyRing | None = None,
     skip: frozenset[str] = frozenset(),
 ) -> int:
-    """Cards not yet sent are cancelled; cards already out are edited (buttons removed).
+    """Cards not yet sent are cancelled; every card already out is edited (buttons removed)
+    to say what the request is now, whichever round of offers it came from.
 
-    `text_for` takes the recipient mentor's id. The edit is sealed under `cipher` (the
-    person's key), or under each mentor's own key when `cipher` is None (after erasure).
-    `skip` lists outbox ids of cards already dealt with (the one the accepting mentor
-    pressed).
+    `text_for` takes the recipient mentor's id (None: leave their cards alone). The edit
+    is sealed under `cipher` (the person's key), or under each mentor's own key when
+    `cipher` is None (after erasure). `skip` lists outbox ids of cards already dealt
+    with (the one the accepting mentor pressed). Edits an earlier change queued and no
+    worker has picked up are cancelled first, so a stale one never lands after these.
+    The dedupe key holds the referral's version as the caller read it, so a request
+    taken, handed back and taken again edits its cards again each time.
     """
-    await referrals.drop_unsent(connection, referral.id, CARD_KINDS)
+    await referrals.drop_unsent(connection, referral.id, (*CARD_KINDS, Kind.CARD_UPDATE))
     edited = 0
     out = (OutboxStatus.SENT.value, OutboxStatus.INFLIGHT.value)
     for card in await referrals.cards_of(connection, referral.id, CARD_KINDS):
         if card.outbox_id in skip or card.status not in out:
+            continue
+        text = text_for(card.recipient_id)
+        if text is None:
             continue
         sealed_by = cipher
         if sealed_by is None and ring is not None:
@@ -202,11 +209,11 @@ async def update_cards(
             continue
         row = await enqueue(
             connection,
-            dedupe_key=f"{tag}:{card.outbox_id}",
+            dedupe_key=f"{tag}:{referral.version}:{card.outbox_id}",
             kind=Kind.CARD_UPDATE,
             recipient_kind="mentor",
             recipient_id=card.recipient_id,
-            payload=Edit(of=card.outbox_id, text=text_for(card.recipient_id)),
+            payload=Edit(of=card.outbox_id, text=text),
             sealed_by=sealed_by,
             now=now,
             referral_id=referral.id,

@@ -8,7 +8,8 @@ person flows in group 1.
 
 Claiming is ONE conditional UPDATE (`storage.referrals.claim`) after checking the caller
 is an active mentor allowed for that referral; the same transaction queues the
-"accepted" message to the person and the "taken" edits of the other mentors' cards.
+"accepted" message to the person and the edits of every card out for it (the winner's
+say it is theirs, everyone else's that it is taken).
 Callback data is never trusted: a malformed, foreign or stale button changes nothing
 and is always answered.
 """
@@ -33,7 +34,7 @@ from conversations.mentor_request import with_mentor_keyboard
 from conversations.relay import PendingRelay, from_mentor, pass_on
 from conversations.steps import Step
 from storage import mentors, referrals
-from storage.crypto import KeyRing
+from storage.crypto import FieldCipher, KeyRing
 from storage.mentors import JoinResult, MentorRecord
 from storage.models import MentorRole, MentorStatus, ReferralStatus
 from storage.outbox import Kind, Send, alert_coordinators, enqueue
@@ -155,7 +156,8 @@ async def on_name(
 
 class AcceptResult(StrEnum):
     WON = "won"
-    TAKEN = "taken"  # another mentor got there first (or this one, earlier)
+    TAKEN = "taken"  # another mentor got there first
+    YOURS = "yours"  # this mentor took it already (from another of their cards)
     ENDED = "ended"  # withdrawn or closed
     NOT_ALLOWED = "not_allowed"  # not an active mentor of this office/area, or no such ref
 
@@ -179,7 +181,7 @@ async def accept(
     if not await referrals.claim(connection, referral, mentor.id, now):
         current = await referrals.by_id(connection, referral.id)
         if current is not None and current.status == ReferralStatus.ACCEPTED:
-            return AcceptResult.TAKEN
+            return AcceptResult.YOURS if current.mentor_id == mentor.id else AcceptResult.TAKEN
         return AcceptResult.ENDED
     await after_claim(connection, ring, mentor, referral, now, pressed_message_id)
     return AcceptResult.WON
@@ -282,6 +284,10 @@ async def on_card(
     if result == AcceptResult.WON:
         return MentorOutcome(
             toast=texts.TOAST_ACCEPTED, card_text=texts.CARD_YOURS.format(ref=public_ref)
+        )
+    if result == AcceptResult.YOURS:
+        return MentorOutcome(
+            toast=texts.TOAST_YOURS_ALREADY, card_text=texts.CARD_YOURS.format(ref=public_ref)
         )
     if result == AcceptResult.TAKEN:
         return MentorOutcome(
@@ -566,6 +572,31 @@ async def approve_mentor(
     return True
 
 
+async def reopen_cards(
+    connection: AsyncConnection,
+    reopened: ReferralRow,
+    left: str,
+    offered: list[str],
+    *,
+    cipher: FieldCipher,
+    now: datetime,
+) -> None:
+    """A handed-back request's old cards stop saying someone has it: they point to the
+    new card (or to /referrals for a mentor who gets none, e.g. away). The mentor who
+    left keeps theirs: nothing reaches a revoked mentor."""
+    fresh = texts.CARD_REOPENED.format(ref=reopened.public_ref)
+    ask = texts.CARD_REOPENED_ASK.format(ref=reopened.public_ref)
+
+    def text_for(mentor_id: str) -> str | None:
+        if mentor_id == left:
+            return None
+        return fresh if mentor_id in offered else ask
+
+    await handoff.update_cards(
+        connection, reopened, text_for=text_for, cipher=cipher, now=now, tag="reopened"
+    )
+
+
 async def revoke_mentor(
     connection: AsyncConnection, ring: KeyRing, mentor_id: str, now: datetime
 ) -> int | None:
@@ -591,6 +622,7 @@ async def revoke_mentor(
         # (another mentor removed) gets fresh cards, not ones deduped against these.
         handback = f"back{reopened.version}"
         area = await mentors.mentors_in_area(connection, reopened.pilot_area)
+        await reopen_cards(connection, reopened, mentor_id, area, cipher=cipher, now=now)
         await handoff.offer(connection, reopened, area, cipher=cipher, now=now, tag=handback)
         await alert_coordinators(
             connection,
