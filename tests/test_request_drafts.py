@@ -9,6 +9,7 @@ Every test runs on SQLite and, when FIRSTSTEP_TEST_DATABASE_URL is set, on Postg
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -232,11 +233,21 @@ async def daily_purge(harness: Harness) -> None:
             job.schedule_removal()
 
 
-async def stop_answering_for_a_day(harness: Harness, user_id: int) -> str:
-    """Share the number, fall silent; the bot's daily job runs at 23:59 and at 24:00."""
+async def sealed_draft(database: Database, person_id: str) -> bytes:
+    async with database.engine.connect() as connection:
+        query = select(PEOPLE.c.draft_ct).where(PEOPLE.c.id == person_id)
+        sealed = (await connection.execute(query)).scalar_one()
+    assert isinstance(sealed, bytes)
+    return sealed
+
+
+async def stop_answering_for_a_day(harness: Harness, user_id: int) -> tuple[str, bytes]:
+    """Share the number, fall silent; the bot's daily job runs at 23:59 and at 24:00.
+    Returns the person's id and their sealed draft as it was with the number in it."""
     await share_phone(harness, user_id)
     person = await person_id_of(harness, user_id)  # the last time we hear from them
     database, ring = harness.services.database, harness.ring
+    with_number = await sealed_draft(database, person)
     harness.clock.advance(hours=23, minutes=59)
     await daily_purge(harness)
     assert (await sealed_state(database, ring, person))[1][REQUEST_KEY]["phone"] == PHONE
@@ -245,18 +256,25 @@ async def stop_answering_for_a_day(harness: Harness, user_id: int) -> str:
     state, draft = await sealed_state(database, ring, person)
     assert state == Step.MENTOR_LAPSED
     assert "phone" not in draft[REQUEST_KEY] and draft["office"] == OFFICE
-    return person
+    return person, with_number
 
 
 async def test_no_phone_number_remains_anywhere_after_a_day_of_silence(
     harness: Harness, database_url: str
 ) -> None:
-    await stop_answering_for_a_day(harness, ALEX)
+    _, with_number = await stop_answering_for_a_day(harness, ALEX)
     database = harness.services.database
     readable = await every_readable_value(database, harness.ring)
     assert readable and not [value for value in readable if PHONE in value]
     assert cells_containing(await all_rows(database), PHONE) == []
+    assert cells_containing(await all_rows(database), with_number) == []
     assert files_containing(sqlite_files(database_url), PHONE) == []
+    # The old sealed draft would still open with the person's (live) key: no copy of it
+    # may stay in the SQLite files or their write-ahead logs (the purge scrubs them).
+    stale_copies = [
+        path.name for path in sqlite_files(database_url) if with_number[-32:] in path.read_bytes()
+    ]
+    assert stale_copies == []
     assert await count(database, OUTBOX) == 0  # the request was never sent: no card
 
 
@@ -373,3 +391,23 @@ async def test_purge_command_without_a_key_ring_says_so_and_drops_the_request(
     assert "request_drafts: removed 1" in ran.out
     assert "no key ring here" in ran.err
     assert await sealed_state(database, ring, person) == (Step.MENTOR_LAPSED, {})
+
+
+async def test_a_person_writing_while_the_purge_runs_is_not_cut_off(
+    database: Database, database_url: str, ring: KeyRing
+) -> None:
+    """PostgreSQL, two processes: the purge passes over a person whose update holds their
+    row (it does not wait on it), and their message restarts the clock."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: the purge simply runs after them")
+    person = await make_request(database, ring, 910, T0, contact="phone", phone=PHONE)
+    later = T0 + timedelta(hours=25)
+    async with person_transaction(database, ring, 910, later) as tx:
+        assert tx.person is not None
+        counts = await asyncio.wait_for(purge(database, later, POLICY, ring=ring), 10)
+        assert counts["request_drafts"] == 0
+        request = {**tx.person.draft[REQUEST_KEY], "time": "any"}
+        await tx.move(Step.MENTOR_CONFIRM, draft={"office": OFFICE, REQUEST_KEY: request})
+    assert await lapsed(database, later, ring) == 0
+    state, draft = await sealed_state(database, ring, person)
+    assert state == Step.MENTOR_CONFIRM and draft[REQUEST_KEY]["phone"] == PHONE
