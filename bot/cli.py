@@ -499,13 +499,23 @@ def purge(
     from storage.retention import RetentionPolicy, record_purge
     from storage.retention import purge as purge_now
 
+    # The key ring lets an unfinished mentor request lose only its phone number; without
+    # one here, the purge drops the whole unfinished request (storage.request_drafts).
+    has_ring = settings.keyring_json is not None or settings.keyring.exists()
+    ring = _load_ring(settings) if has_ring else None
+    if ring is None:
+        typer.echo(
+            "no key ring here: unfinished mentor requests lose all they held, "
+            "not only a phone number",
+            err=True,
+        )
+
     async def go() -> dict[str, int]:
         database = Database.from_url(settings.database_url)
         try:
             now = _utc_now()
-            counts = await purge_now(
-                database, now, RetentionPolicy.from_settings(settings), dry_run=dry_run
-            )
+            policy = RetentionPolicy.from_settings(settings)
+            counts = await purge_now(database, now, policy, ring=ring, dry_run=dry_run)
             if not dry_run:
                 await record_purge(database, now, counts)
             return counts

@@ -32,7 +32,7 @@ HEALTH_KEY = "firststep.health_server"
 async def run_purge(services: Services, policy: RetentionPolicy) -> dict[str, int]:
     """One purge at the service's clock, noted in operator_notes and logged as counts."""
     now = services.clock()
-    counts = await purge(services.database, now, policy)
+    counts = await purge(services.database, now, policy, ring=services.ring)
     await record_purge(services.database, now, counts)
     log.info("event=retention_purge %s", " ".join(f"{name}={n}" for name, n in counts.items()))
     return counts

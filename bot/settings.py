@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     retention_processed_update_hours: int = Field(
         default=48, ge=25, description="Remember handled update ids (Telegram keeps 24 h)."
     )
+    request_draft_max_hours: int = Field(
+        default=24,
+        ge=1,
+        description="Drop a phone number from a mentor request left unfinished this long.",
+    )
     backup_erasure_days: int = Field(
         default=7, ge=0, description="Days until an erasure also reaches key backups."
     )
@@ -254,6 +259,18 @@ class Settings(BaseSettings):
                 "key-store backups must not outlive main backups (what /forget tells people "
                 f"would be wrong); lower {ENV_PREFIX}BACKUP_ERASURE_DAYS or raise "
                 f"{ENV_PREFIX}BACKUP_MAIN_DAYS"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _request_drafts_go_first(self) -> Settings:
+        """The short clock for an unfinished request's phone number only means something
+        if it runs out before the person is erased anyway (storage/request_drafts.py)."""
+        if self.request_draft_max_hours >= self.retention_inactive_days * 24:
+            raise ValueError(
+                f"{ENV_PREFIX}REQUEST_DRAFT_MAX_HOURS is not shorter than "
+                f"{ENV_PREFIX}RETENTION_INACTIVE_DAYS: an unfinished request's phone number "
+                f"must go before the person does; lower {ENV_PREFIX}REQUEST_DRAFT_MAX_HOURS"
             )
         return self
 

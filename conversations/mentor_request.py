@@ -11,7 +11,10 @@ gets their reference and honest timing, and can stop the request at any time.
 A shared phone number lives only in the sealed step draft until confirm, then only in
 the sealed card payloads, which the delivery worker drops once sent. A request left
 unsent (Menu, /start, another flow) loses its draft, number and all, in the same
-transaction (`drop_if_abandoned`).
+transaction (`drop_if_abandoned`). A request the person simply stops answering loses its
+number to the retention purge after `request_draft_max_hours` (storage/request_drafts.py):
+they are then on the lapsed step, and whatever they do next in the request is told so
+kindly and asked again how to be reached (`resume_lapsed`).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from storage.models import ReferralStatus
 from storage.outbox import Kind, alert_coordinators
 from storage.people import ErasureSummary, PersonRecord, PersonTransaction
 from storage.referrals import ContactBy, Ladder, ReferralRow, Share
+from storage.request_drafts import REQUEST_KEY
 from storage.updates import record_event
 
 TIME_CODES = tuple(texts.MENTOR_TIME_LABELS)
@@ -66,10 +70,9 @@ REQUEST_STEPS = frozenset(
         Step.MENTOR_CONTACT,
         Step.MENTOR_TIME,
         Step.MENTOR_CONFIRM,
+        Step.MENTOR_LAPSED,
     }
 )
-# Where the request being put together lives in the person's sealed draft.
-REQUEST_KEY = "mentor"
 # Person-facing messages that are pointless once a request ends.
 PERSON_KINDS = (Kind.LADDER_UPDATE, Kind.ACCEPTED, Kind.ALERT)
 
@@ -110,6 +113,10 @@ def phone_keyboard() -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+
+
+def lapsed_keyboard() -> InlineKeyboardMarkup:
+    return keyboards.with_menu([[keyboards.button(texts.BTN_CARRY_ON, "mr:resume")]])
 
 
 def talk_here_keyboard() -> InlineKeyboardMarkup:
@@ -256,6 +263,10 @@ def prompt_confirm(person: PersonRecord) -> list[Reply]:
     return [Reply(confirm_text(person), confirm_keyboard())]
 
 
+def prompt_lapsed(person: PersonRecord) -> list[Reply]:
+    return [Reply(texts.MENTOR_LAPSED_ASK, lapsed_keyboard())]
+
+
 def prompt_waiting(person: PersonRecord) -> list[Reply]:
     office = office_of(person)
     ref = str(person.draft.get("ref", ""))
@@ -303,6 +314,8 @@ async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outc
     """/mentor and the menu button."""
     person = tx.person
     assert person is not None
+    if person.state == Step.MENTOR_LAPSED:
+        return await resume_lapsed(update, context, tx)
     live = await referrals.live_for_person(tx.connection, person.id)
     if live is not None:
         return await show_live(context, tx, live)
@@ -360,14 +373,40 @@ async def on_contact(update: Update, context: Context, tx: PersonTransaction) ->
     assert message is not None and message.contact is not None
     own = message.contact.user_id == user_id_of(update)
     number = re.sub(r"[\s()-]", "", message.contact.phone_number or "")
+    if person.state == Step.MENTOR_LAPSED:
+        return await resume_lapsed(update, context, tx)  # what they sent is not kept
     if person.state != Step.MENTOR_CONTACT or not own or not PHONE_SHAPE.match(number):
         return Outcome.say(texts.ONLY_TEXT)
     if not number.startswith("+"):
         number = f"+{number}"
     await tx.move(Step.MENTOR_TIME, draft=draft_with(person, contact=ContactBy.PHONE, phone=number))
     event("mentor_request.phone_shared")
-    return Outcome.say(
-        Reply(texts.MENTOR_PHONE_THANKS, ReplyKeyboardRemove()), *prompt_time(person)
+    thanks = texts.MENTOR_PHONE_THANKS.format(delay=lapse_delay(context))
+    return Outcome.say(Reply(thanks, ReplyKeyboardRemove()), *prompt_time(person))
+
+
+def lapse_delay(context: Context) -> str:
+    """How long an unfinished request keeps a phone number, in words."""
+    return handoff.describe_delay(context.services.settings.request_draft_max_hours * 60)
+
+
+async def resume_lapsed(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """Back after the purge took the phone number from their unfinished request: say so,
+    and carry on from how to reach them (or from the office, if the purge had no key and
+    dropped the whole request). Whatever they sent to get here is not kept."""
+    person = tx.person
+    assert person is not None
+    office = office_of(person)
+    delay = lapse_delay(context)
+    event("mentor_request.lapsed_resumed", office_known=int(office is not None))
+    if office is None or REQUEST_KEY not in person.draft:
+        found = await find_office_first(update, context, tx)
+        return Outcome(
+            replies=[Reply(texts.MENTOR_LAPSED_RESTART.format(delay=delay)), *found.replies]
+        )
+    await tx.move(Step.MENTOR_CONTACT, draft=draft_with(person))
+    return Outcome(
+        replies=[Reply(texts.MENTOR_LAPSED.format(delay=delay)), *prompt_contact(person)]
     )
 
 
@@ -605,6 +644,8 @@ async def on_button(update: Update, context: Context, tx: PersonTransaction) -> 
                 Reply(texts.END_CHAT_ASK.format(name=name), end_keyboard(live.public_ref))
             )
         return await show_live(context, tx, live)
+    if state == Step.MENTOR_LAPSED:
+        return await resume_lapsed(update, context, tx)  # "Carry on", or an older button
     if action == "office" and state == Step.MENTOR_OFFICE and arg in ("yes", "other"):
         if arg == "other":
             return await find_office_first(update, context, tx)
@@ -684,6 +725,7 @@ async def _contact_callback(update: Update, context: Context) -> None:
 ENTRY: FlowFn = begin
 TEXT_STEPS: dict[Step, FlowFn] = {
     Step.MENTOR_CONTACT: on_contact_text,
+    Step.MENTOR_LAPSED: resume_lapsed,
     Step.WAITING_FOR_MENTOR: on_waiting_text,
 }
 PROMPTS = {
@@ -692,6 +734,7 @@ PROMPTS = {
     Step.MENTOR_CONTACT: prompt_contact,
     Step.MENTOR_TIME: prompt_time,
     Step.MENTOR_CONFIRM: prompt_confirm,
+    Step.MENTOR_LAPSED: prompt_lapsed,
     Step.WAITING_FOR_MENTOR: prompt_waiting,
     Step.WITH_MENTOR: prompt_with_mentor,
 }

@@ -361,7 +361,23 @@ MENTOR_PHONE_USE_BUTTON = (
     "Please use the button below to share your number, or tap Talk here instead. "
     "I didn't keep what you typed."
 )
-MENTOR_PHONE_THANKS = "Thanks. The mentor will get your number with your request."
+MENTOR_PHONE_THANKS = (
+    "Thanks. The mentor will get your number with your request. "
+    "If you don't send the request within {delay}, we delete your number."
+)
+# Back after an unfinished request lost its phone number (storage/request_drafts.py).
+MENTOR_LAPSED = (
+    "Welcome back. You didn't finish asking for a peer mentor, "
+    "so after {delay} we deleted the phone number you gave us. "
+    "Your other choices are still here. Let's carry on."
+)
+MENTOR_LAPSED_RESTART = (
+    "Welcome back. You didn't finish asking for a peer mentor, "
+    "so after {delay} we deleted what you gave us for it, and any phone number too. "
+    "Let's start again."
+)
+MENTOR_LAPSED_ASK = "Your request for a peer mentor is not finished yet. Shall we carry on?"
+BTN_CARRY_ON = "Carry on"
 MENTOR_ASK_TIME = "When suits you best? Mentors work weekdays, in office hours."
 MENTOR_CONFIRM = (
     "Here is your request:\n"

@@ -145,11 +145,7 @@ class PersonTransaction:
                 )
             )
             self._seen_written = True
-        draft = (
-            json.loads(cipher.open(PEOPLE.name, "draft_ct", row.id, row.draft_ct))
-            if row.draft_ct is not None
-            else {}
-        )
+        draft = open_draft(cipher, row.id, row.draft_ct)
         self.person = PersonRecord(
             id=row.id,
             state=row.state,
@@ -204,7 +200,7 @@ class PersonTransaction:
                 pseudonym_version=version,
                 state=state,
                 state_version=0,
-                draft_ct=_seal_draft(cipher, person_id, draft_dict),
+                draft_ct=seal_draft(cipher, person_id, draft_dict),
                 chat_ref_ct=cipher.seal_text(PEOPLE.name, "chat_ref_ct", person_id, str(chat_id)),
                 notice_accepted_at=self.now,
                 created_at=self.now,
@@ -237,7 +233,7 @@ class PersonTransaction:
             **self._seen(person.unreachable),
         }
         if draft is not None:
-            values["draft_ct"] = _seal_draft(person.cipher, person.id, dict(draft))
+            values["draft_ct"] = seal_draft(person.cipher, person.id, dict(draft))
         result = await self._connection.execute(
             _MOVE,
             {**values, "person_id": person.id, "expected_version": person.state_version},
@@ -334,8 +330,16 @@ class PersonTransaction:
         return self.person
 
 
-def _seal_draft(cipher: FieldCipher, person_id: str, draft: dict[str, Any]) -> bytes:
+def seal_draft(cipher: FieldCipher, person_id: str, draft: dict[str, Any]) -> bytes:
     return cipher.seal(PEOPLE.name, "draft_ct", person_id, json.dumps(draft).encode())
+
+
+def open_draft(cipher: FieldCipher, person_id: str, sealed: bytes | None) -> dict[str, Any]:
+    """The step draft, decrypted (an empty one when none is stored)."""
+    if sealed is None:
+        return {}
+    draft = json.loads(cipher.open(PEOPLE.name, "draft_ct", person_id, sealed))
+    return draft if isinstance(draft, dict) else {}
 
 
 async def erase_person(

@@ -16,7 +16,10 @@ others done and the next run finishes the job (every step is idempotent):
 - processed_updates:  update ids after `processed_update_hours` (Telegram redelivers for
                       24 hours at most);
 - join_attempts:      wrong-invite-code counters after `processed_update_hours` (their
-                      window is one hour).
+                      window is one hour);
+- request_drafts:     a contact detail (phone number) in an unfinished mentor request,
+                      `request_draft_hours` after the person last wrote
+                      (`storage.request_drafts`; needs the key ring to keep the rest).
 
 People are erased exactly as /forget erases them (`storage.people.erase_person`): rows
 deleted, data key shredded, subject journaled, and the write-ahead logs checkpointed.
@@ -33,6 +36,7 @@ from typing import Protocol, cast
 from sqlalchemy import ColumnElement, Select, Table, delete, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.crypto import KeyRing
 from storage.db import Database
 from storage.models import (
     JoinAttempt,
@@ -45,6 +49,7 @@ from storage.models import (
     ReferralStatus,
 )
 from storage.people import erase_person
+from storage.request_drafts import lapse_request_drafts
 from storage.updates import record_event
 
 PEOPLE = cast(Table, Person.__table__)
@@ -65,6 +70,7 @@ CLASSES = (
     "outbox",
     "processed_updates",
     "join_attempts",
+    "request_drafts",
 )
 
 # Counters written when unlinked referrals are deleted, read by storage/report.py.
@@ -87,6 +93,8 @@ class RetentionSettings(Protocol):
     def retention_outbox_days(self) -> int: ...
     @property
     def retention_processed_update_hours(self) -> int: ...
+    @property
+    def request_draft_max_hours(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,7 @@ class RetentionPolicy:
     referral_days: int = 365
     outbox_days: int = 30
     processed_update_hours: int = 48
+    request_draft_hours: int = 24
 
     @classmethod
     def from_settings(cls, settings: RetentionSettings) -> RetentionPolicy:
@@ -105,6 +114,7 @@ class RetentionPolicy:
             referral_days=settings.retention_referral_days,
             outbox_days=settings.retention_outbox_days,
             processed_update_hours=settings.retention_processed_update_hours,
+            request_draft_hours=settings.request_draft_max_hours,
         )
 
 
@@ -214,7 +224,7 @@ async def _purge_join_attempts(connection: AsyncConnection, now: datetime, hours
 Step = Callable[[AsyncConnection], Awaitable[int]]
 
 
-def _steps(now: datetime, policy: RetentionPolicy) -> dict[str, Step]:
+def _steps(now: datetime, policy: RetentionPolicy, ring: KeyRing | None) -> dict[str, Step]:
     return {
         "people_inactive": lambda c: _erase_people(c, inactive_people(now, policy), now),
         "people_after_close": lambda c: _erase_people(c, people_after_close(now, policy), now),
@@ -222,19 +232,26 @@ def _steps(now: datetime, policy: RetentionPolicy) -> dict[str, Step]:
         "outbox": lambda c: _purge_outbox(c, now, policy.outbox_days),
         "processed_updates": lambda c: _purge_processed(c, now, policy.processed_update_hours),
         "join_attempts": lambda c: _purge_join_attempts(c, now, policy.processed_update_hours),
+        "request_drafts": lambda c: lapse_request_drafts(c, now, policy.request_draft_hours, ring),
     }
 
 
 async def purge(
-    database: Database, now: datetime, policy: RetentionPolicy, *, dry_run: bool = False
+    database: Database,
+    now: datetime,
+    policy: RetentionPolicy,
+    *,
+    ring: KeyRing | None = None,
+    dry_run: bool = False,
 ) -> dict[str, int]:
     """Apply the schedule at `now`; returns how many rows (or people) each class lost.
 
     With `dry_run` every class runs and is then rolled back, so the counts are exactly
-    what a real run would remove at this moment.
+    what a real run would remove at this moment. Without the key ring an unfinished
+    request loses all it held, not only its contact detail (see storage.request_drafts).
     """
     counts: dict[str, int] = {}
-    for name, step in _steps(now, policy).items():
+    for name, step in _steps(now, policy, ring).items():
         try:
             async with database.transaction() as connection:
                 counts[name] = await step(connection)
@@ -242,7 +259,8 @@ async def purge(
                     raise _DryRun
         except _DryRun:
             pass
-    if not dry_run and (counts.get("people_inactive") or counts.get("people_after_close")):
+    erased = ("people_inactive", "people_after_close", "request_drafts")
+    if not dry_run and any(counts.get(name) for name in erased):
         await database.scrub_wal()  # as after /forget: no older page images left behind
     return counts
 

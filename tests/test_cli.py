@@ -121,6 +121,34 @@ def test_a_ladder_out_of_order_stops_start_up_in_one_line(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"FIRSTSTEP_REQUEST_DRAFT_MAX_HOURS": "0"}, "FIRSTSTEP_REQUEST_DRAFT_MAX_HOURS"),
+        (
+            {"FIRSTSTEP_REQUEST_DRAFT_MAX_HOURS": "48", "FIRSTSTEP_RETENTION_INACTIVE_DAYS": "2"},
+            "lower FIRSTSTEP_REQUEST_DRAFT_MAX_HOURS",
+        ),
+    ],
+)
+def test_a_bad_request_draft_clock_stops_start_up_in_one_line(
+    tmp_path: Path, settings: dict[str, str], expected: str
+) -> None:
+    """An unfinished request's phone number must go, and before the person does."""
+    result = firststep(tmp_path, "run", **settings)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_request_draft_clock_shorter_than_the_inactivity_clock_is_accepted() -> None:
+    settings = load_settings(request_draft_max_hours=47, retention_inactive_days=2)
+    assert settings.request_draft_max_hours == 47
+    assert load_settings().request_draft_max_hours == 24
+
+
 def test_the_default_ladder_is_in_order() -> None:
     settings = load_settings()
     assert (

@@ -163,7 +163,7 @@ async def test_a_shared_phone_number_reaches_only_the_card_and_is_then_gone(
 
     harness.emu.tap_reply_button(ZOE, texts.BTN_SEND_PHONE, phone_number=PHONE)
     await harness.settle()
-    assert texts.MENTOR_PHONE_THANKS in harness.all_text(ZOE)
+    assert texts.MENTOR_PHONE_THANKS.format(delay="24 hours") in harness.all_text(ZOE)
     await harness.press(ZOE, texts.MENTOR_TIME_LABELS["afternoon"])
     assert "• How they get in touch: a phone call" in harness.last_text(ZOE)
     await harness.press(ZOE, texts.BTN_SEND_REQUEST)

@@ -18,6 +18,7 @@ RETENTION_SETTINGS = (
     "retention_referral_days",
     "retention_outbox_days",
     "retention_processed_update_hours",
+    "request_draft_max_hours",
     "backup_erasure_days",
     "backup_main_days",
 )
@@ -51,7 +52,7 @@ def test_dpia_retention_table_matches_the_defaults(setting: str) -> None:
     assert int(number.group(1)) == default(setting), row
 
 
-@pytest.mark.parametrize("setting", RETENTION_SETTINGS[:5])
+@pytest.mark.parametrize("setting", RETENTION_SETTINGS[:6])
 def test_operating_runbook_retention_table_matches_the_defaults(setting: str) -> None:
     (row,) = rows_naming(DOCS / "operating.md", setting)
     unit = "hours" if setting.endswith("_hours") else "days"
@@ -87,6 +88,7 @@ def test_privacy_notice_fills_in_the_defaults() -> None:
         (default("retention_referral_days"), "days after it ended"),
         (default("backup_erasure_days"), "days, so a wiped person"),
         (default("backup_main_days"), "days (locked data only)"),
+        (default("request_draft_max_hours"), "hours after your last message"),
     ):
         assert f"{number} {unit}" in notice
 
