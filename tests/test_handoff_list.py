@@ -9,7 +9,7 @@ take this") behaves as before. Nothing a mentor sees names the person.
 
 from __future__ import annotations
 
-from conversations import texts
+from conversations import keyboards, texts
 from storage.outbox import Kind
 from tests.handoff_support import drain, join_as_mentor, request_mentor
 from tests.harness import Harness
@@ -124,3 +124,50 @@ async def test_a_card_still_reads_as_before(harness: Harness) -> None:
     text, buttons = the_list(harness, SAM, listed.message_id)
     assert buttons == [texts.BTN_ACCEPT_REF.format(ref=refs[1])]
     assert refs[0] not in text
+
+
+async def test_a_list_sent_before_list_buttons_had_their_own_data_works_the_same(
+    harness: Harness,
+) -> None:
+    """A list the previous release sent carries `mc:acc:<ref>` (the card's data): it is
+    told from a card by having no "Can't take this", and is redrawn, not replaced."""
+    await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+    refs = [await request_mentor(harness, person, OFFICE) for person in (ALEX, BEA)]
+    await drain(harness)
+    old_list = keyboards.rows(
+        keyboards.button(texts.BTN_ACCEPT_REF.format(ref=ref), f"mc:acc:{ref}") for ref in refs
+    )
+    assert harness.app is not None
+    sent = await harness.app.bot.send_message(SAM, LIST_HEADING, reply_markup=old_list)
+    await harness.press(SAM, texts.BTN_ACCEPT_REF.format(ref=refs[0]))
+    assert last_toast(harness) == texts.TOAST_ACCEPTED
+    text, buttons = the_list(harness, SAM, sent.message_id)
+    assert text.startswith(LIST_HEADING) and refs[1] in text and refs[0] not in text
+    assert buttons == [texts.BTN_ACCEPT_REF.format(ref=refs[1])]
+    assert harness.last_text(SAM) == texts.CARD_YOURS.format(ref=refs[0])
+
+
+async def test_a_forged_list_press_on_another_message_leaves_that_message_alone(
+    harness: Harness,
+) -> None:
+    """List data sent on a message without that button (no honest client does) is
+    answered and acted on only as far as the mentor's rights go; the message stays."""
+    await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+    await join_as_mentor(harness, JO, "Jo", office_id="hull-britannia-house")
+    ref = await request_mentor(harness, ALEX, OFFICE)
+    await drain(harness)
+    await harness.send(JO, "/referrals")
+    shown = harness.emu.last_bot_message(JO)
+    assert shown is not None
+    harness.emu.forge_callback(JO, shown.message_id, f"mc:take:{ref}")  # not Jo's office
+    await harness.settle()
+    assert last_toast(harness) == texts.TOAST_NOT_YOURS
+    assert the_list(harness, JO, shown.message_id) == (shown.text, shown.button_texts)
+    await harness.send(SAM, "/help")
+    help_message = harness.emu.last_bot_message(SAM)
+    assert help_message is not None
+    harness.emu.forge_callback(SAM, help_message.message_id, f"mc:take:{ref}")
+    await harness.settle()
+    assert last_toast(harness) == texts.TOAST_ACCEPTED  # Sam may take it: it is taken
+    assert the_list(harness, SAM, help_message.message_id)[0] == help_message.text
+    assert harness.last_text(SAM) == texts.CARD_YOURS.format(ref=ref)
