@@ -3,13 +3,17 @@
 Routing: `mentor_gate` runs in handler group 0 for every message and button press. It
 handles the update — and stops it there — when the sender is a mentor or coordinator
 (one indexed lookup by their mentor pseudonym), is joining (`/join CODE`,
-`/start join-CODE`), or pressed a card button (`mc:`). Everyone else goes on to the
-person flows in group 1.
+`/start join-CODE`), or pressed a card or list button (`mc:`). Everyone else goes on
+to the person flows in group 1.
 
 Claiming is ONE conditional UPDATE (`storage.referrals.claim`) after checking the caller
 is an active mentor allowed for that referral; the same transaction queues the
 "accepted" message to the person and the edits of every card out for it (the winner's
 say it is theirs, everyone else's that it is taken).
+A request card carries `mc:acc:<ref>` and `mc:no:<ref>`; the /referrals list carries
+`mc:take:<ref>` per waiting request. Taking from a card turns that card into the
+confirmation; taking from the list confirms in a message of its own and redraws the list
+as it stands now, so the other requests keep their buttons.
 Callback data is never trusted: a malformed, foreign or stale button changes nothing
 and is always answered.
 """
@@ -22,7 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection
-from telegram import Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
@@ -44,7 +48,8 @@ from storage.updates import mark_processed, record_event
 
 JOIN_COMMAND = re.compile(r"^/join(?:@\w+)?(?:\s+(\S*))?\s*$")
 START_JOIN = re.compile(r"^/start(?:@\w+)?\s+join-(\S+)\s*$")
-CARD_DATA = re.compile(rf"^mc:(acc|no):({REF_PATTERN})$")
+CARD_DATA = re.compile(rf"^mc:(acc|no|take):({REF_PATTERN})$")
+MAX_LIST_BUTTONS = 5
 COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 REF_IN_TEXT = re.compile(REF_PATTERN)
 TO_ARGS = re.compile(rf"^({REF_PATTERN})\s+(.+)$", re.DOTALL)
@@ -61,6 +66,8 @@ class MentorOutcome:
     toast: str | None = None
     # Replace the pressed card's text (its buttons go with it).
     card_text: str | None = None
+    # Redraw the pressed /referrals list (text and buttons) as it stands now.
+    list_now: Reply | None = None
     relay: PendingRelay | None = None
 
     @classmethod
@@ -253,7 +260,8 @@ async def on_card(
     mentor: MentorRecord | None,
     update: Update,
 ) -> MentorOutcome:
-    """`mc:acc:<ref>` / `mc:no:<ref>` from anyone: rights are checked, nothing trusted."""
+    """`mc:acc:<ref>` / `mc:no:<ref>` / `mc:take:<ref>` from anyone: rights are checked,
+    nothing trusted."""
     query = update.callback_query
     assert query is not None
     match = CARD_DATA.match(query.data or "")
@@ -272,6 +280,8 @@ async def on_card(
             return MentorOutcome(toast=texts.TOAST_NOT_YOURS)
         event("mentor.declined")
         return MentorOutcome(card_text=texts.CARD_DECLINED.format(ref=public_ref))
+    if action == "take" or (action == "acc" and is_old_list(query.message, public_ref)):
+        return await take_from_list(connection, services, mentor, public_ref)
     pressed = query.message.message_id if isinstance(query.message, Message) else None
     result = await accept(
         connection,
@@ -298,6 +308,38 @@ async def on_card(
     return MentorOutcome(toast=texts.TOAST_NOT_YOURS)
 
 
+def is_old_list(message: object, public_ref: str) -> bool:
+    """A /referrals list sent before list buttons had their own data: it shows
+    `mc:acc:<ref>` without the "Can't take this" every request card has."""
+    return (
+        isinstance(message, Message)
+        and shows_button(message, f"mc:acc:{public_ref}")
+        and not shows_button(message, f"mc:no:{public_ref}")
+    )
+
+
+async def take_from_list(
+    connection: AsyncConnection, services: Services, mentor: MentorRecord, public_ref: str
+) -> MentorOutcome:
+    """An Accept button of the /referrals list. The list is not a card: it is redrawn
+    rather than replaced, and a request taken is confirmed in a message of its own."""
+    result = await accept(connection, services.ring, mentor, public_ref, services.clock())
+    if result == AcceptResult.NOT_ALLOWED:
+        return MentorOutcome(toast=texts.TOAST_NOT_YOURS)
+    outcome = MentorOutcome(
+        toast={
+            AcceptResult.WON: texts.TOAST_ACCEPTED,
+            AcceptResult.YOURS: texts.TOAST_YOURS_ALREADY,
+            AcceptResult.TAKEN: texts.TOAST_TAKEN,
+            AcceptResult.ENDED: texts.TOAST_ENDED,
+        }[result],
+        list_now=await waiting_list(connection, mentor),
+    )
+    if result == AcceptResult.WON:
+        outcome.replies.append(Reply(texts.CARD_YOURS.format(ref=public_ref)))
+    return outcome
+
+
 # ----------------------------------------------------------------------------- commands
 
 
@@ -309,6 +351,21 @@ def referral_line(referral: ReferralRow) -> str:
     )
 
 
+async def waiting_list(connection: AsyncConnection, mentor: MentorRecord) -> Reply:
+    """What waits for this mentor, with an Accept button for each of the oldest few."""
+    waiting = await referrals.waiting_for(
+        connection, office_id=mentor.office_id, pilot_area=mentor.pilot_area
+    )
+    if not waiting:
+        return Reply(texts.MENTOR_NONE_WAITING)
+    lines = "\n".join(referral_line(r) for r in waiting)
+    markup = keyboards.rows(
+        keyboards.button(texts.BTN_ACCEPT_REF.format(ref=r.public_ref), f"mc:take:{r.public_ref}")
+        for r in waiting[:MAX_LIST_BUTTONS]
+    )
+    return Reply(texts.MENTOR_WAITING_LIST.format(lines=lines), markup)
+
+
 async def list_referrals(connection: AsyncConnection, mentor: MentorRecord) -> MentorOutcome:
     """/referrals: a mentor's open chats and what waits; a coordinator's area queue."""
     if mentor.is_coordinator:
@@ -318,27 +375,14 @@ async def list_referrals(connection: AsyncConnection, mentor: MentorRecord) -> M
         lines = "\n".join(referral_line(r) for r in waiting)
         return MentorOutcome.say(texts.MENTOR_WAITING_LIST.format(lines=lines))
     held = await referrals.held_by(connection, mentor.id)
-    waiting = await referrals.waiting_for(
-        connection, office_id=mentor.office_id, pilot_area=mentor.pilot_area
-    )
     replies = [
         Reply(
             texts.MENTOR_CHATS.format(lines="\n".join(referral_line(r) for r in held))
             if held
             else texts.MENTOR_NO_CHATS
-        )
+        ),
+        await waiting_list(connection, mentor),
     ]
-    if waiting:
-        lines = "\n".join(referral_line(r) for r in waiting)
-        markup = keyboards.rows(
-            keyboards.button(
-                texts.BTN_ACCEPT_REF.format(ref=r.public_ref), f"mc:acc:{r.public_ref}"
-            )
-            for r in waiting[:5]
-        )
-        replies.append(Reply(texts.MENTOR_WAITING_LIST.format(lines=lines), markup))
-    else:
-        replies.append(Reply(texts.MENTOR_NONE_WAITING))
     if not mentor.available:
         replies.append(Reply(texts.MENTOR_STATUS_AWAY))
     return MentorOutcome(replies=replies)
@@ -480,20 +524,38 @@ def is_mentor_business(message: Message, bot_id: int) -> bool:
 # --------------------------------------------------------------------------------- gate
 
 
+def shows_button(message: Message, data: str) -> bool:
+    """Whether the pressed message (as Telegram reports it) has a button with this data:
+    a list is redrawn only when its own button was pressed, never for forged data."""
+    markup = message.reply_markup
+    if markup is None:
+        return False
+    return any(b.callback_data == data for row in markup.inline_keyboard for b in row)
+
+
+async def edit_pressed(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the pressed message; one already as wanted, or gone, is fine."""
+    try:
+        await query.edit_message_text(text, reply_markup=markup, parse_mode=None)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower() and "not found" not in str(error).lower():
+            raise
+
+
 async def deliver(update: Update, context: Context, outcome: MentorOutcome) -> None:
-    """Answer the button first, then fix the pressed card, then reply, then relay."""
+    """Answer the button first, then fix the pressed card or list, then reply, then relay."""
     query = update.callback_query
     if query is not None:
         await answer(query, outcome.toast)
-        if outcome.card_text is not None and isinstance(query.message, Message):
-            try:
-                await query.edit_message_text(outcome.card_text, parse_mode=None)
-            except BadRequest as error:
-                if (
-                    "not modified" not in str(error).lower()
-                    and "not found" not in str(error).lower()
-                ):
-                    raise
+        pressed = query.message if isinstance(query.message, Message) else None
+        if outcome.card_text is not None and pressed is not None:
+            await edit_pressed(query, outcome.card_text)
+        listed = outcome.list_now
+        if listed is not None and pressed is not None and shows_button(pressed, query.data or ""):
+            markup = listed.markup if isinstance(listed.markup, InlineKeyboardMarkup) else None
+            await edit_pressed(query, listed.text, markup)
     chat_id = chat_id_of(update)
     for reply in outcome.replies:
         await context.bot.send_message(

@@ -49,8 +49,7 @@ async def accept_from_list(harness: Harness, mentor: int, ref: str) -> None:
     await harness.send(mentor, "/referrals")
     shown = harness.emu.last_bot_message(mentor)
     assert shown is not None and ref in (shown.text or "")
-    harness.emu.forge_callback(mentor, shown.message_id, f"mc:acc:{ref}")
-    await harness.settle()
+    await harness.press(mentor, texts.BTN_ACCEPT_REF.format(ref=ref))
     assert harness.last_text(mentor) == texts.CARD_YOURS.format(ref=ref)
 
 

@@ -61,6 +61,8 @@ def payloads(rng: random.Random, open_ref: str, closed_ref: str) -> list[str]:
         f"mc:no:{open_ref}",
         f"mc:acc:{closed_ref}",
         f"mc:no:{closed_ref}",
+        f"mc:take:{open_ref}",
+        f"mc:take:{closed_ref}",
         f"mr:wd:{open_ref}",
         f"mr:wd:{closed_ref}",
         f"mr:endyes:{open_ref}",
@@ -87,7 +89,7 @@ def payloads(rng: random.Random, open_ref: str, closed_ref: str) -> list[str]:
         elif kind == 1:
             out.append(rng.choice(aimed))
         elif kind == 2:
-            out.append(f"mc:{rng.choice(['acc', 'no'])}:{random_ref(rng)}")
+            out.append(f"mc:{rng.choice(['acc', 'no', 'take'])}:{random_ref(rng)}")
         else:
             base = rng.choice(aimed)
             cut = rng.randrange(len(base) + 1)

@@ -106,7 +106,7 @@ class CheckedHarness(Harness):
 
 async def whole_handoff(harness: CheckedHarness) -> None:
     """Join, ask, accept, talk both ways, end it, give feedback, and a second person
-    who asks and then erases everything."""
+    who asks, is taken from the /referrals list and then erases everything."""
     await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
     ref = await request_mentor(harness, ALEX, OFFICE)
     await drain(harness)
@@ -119,7 +119,10 @@ async def whole_handoff(harness: CheckedHarness) -> None:
     await harness.press(ALEX, texts.BTN_END_YES)
     await drain(harness)
     await harness.press(ALEX, texts.BTN_SKIP)
-    await request_mentor(harness, BEA, OFFICE)
+    second = await request_mentor(harness, BEA, OFFICE)
+    await drain(harness)
+    await harness.send(SAM, "/referrals")
+    await harness.press(SAM, texts.BTN_ACCEPT_REF.format(ref=second))
     await drain(harness)
     await harness.send(BEA, "/forget")
     await harness.press(BEA, texts.BTN_FORGET_YES)
