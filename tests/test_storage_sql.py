@@ -21,7 +21,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 async def counts(database: Database) -> dict[tuple[date, str, str], int]:
     async with database.read() as connection:
         rows = (await connection.execute(select(COUNTS))).all()
-    return {(row.day, row.event, row.office_id): row.count for row in rows}
+    return {(day, event, office): count for day, event, office, count in rows}
 
 
 async def test_upsert_add_adds_each_calls_own_amount_to_its_own_row(database: Database) -> None:
