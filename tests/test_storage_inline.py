@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, literal_column, select, table, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -219,3 +219,29 @@ async def test_a_cancelled_update_gives_its_connection_back(inline: Database) ->
     async with asyncio.timeout(2), inline.transaction() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one()
     assert count == 0  # rolled back, and the connection is free again
+
+
+async def test_a_look_is_one_statement_and_leaves_no_lock(inline: Database, tmp_path: Path) -> None:
+    async with inline.transaction() as connection:
+        await connection.execute(text("INSERT INTO notes VALUES (7)"))
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(inline.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        rows = await inline.look(select(literal_column("n")).select_from(table("notes")), {})
+    finally:
+        event.remove(inline.engine.sync_engine, "before_cursor_execute", record)
+    assert [row.n for row in rows] == [7]
+    assert statements == ["SELECT n \nFROM notes"]  # no BEGIN before it
+    other_writer(tmp_path / "inline.db")  # nothing left holding a lock
+    # The broken variant: the same look through `read()` begins a transaction first.
+    event.listen(inline.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with inline.read() as connection:
+            await connection.execute(text("SELECT n FROM notes"))
+    finally:
+        event.remove(inline.engine.sync_engine, "before_cursor_execute", record)
+    assert statements[1:] == ["BEGIN", "SELECT n FROM notes"]
