@@ -484,13 +484,17 @@ def _reachable_mentors() -> Any:
     )
 
 
+# Every sent request asks this: built once.
+_AT_OFFICE = (
+    select(MENTORS.c.id)
+    .where(_reachable_mentors(), MENTORS.c.office_id == bindparam("office_id"))
+    .order_by(MENTORS.c.created_at, MENTORS.c.id)
+)
+
+
 async def mentors_at_office(connection: AsyncConnection, office_id: str) -> list[str]:
     """Active, available, reachable mentors of one office (who get its new cards)."""
-    rows = await connection.execute(
-        select(MENTORS.c.id)
-        .where(_reachable_mentors(), MENTORS.c.office_id == office_id)
-        .order_by(MENTORS.c.created_at, MENTORS.c.id)
-    )
+    rows = await connection.execute(_AT_OFFICE, {"office_id": office_id})
     return list(rows.scalars())
 
 

@@ -91,6 +91,9 @@ _LOAD = (
     .where(PEOPLE.c.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
 )
 _LOAD_LOCKED = _LOAD.with_for_update(of=PEOPLE)  # PostgreSQL: one update at a time each
+_ANSWERS = select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
+    DISCLOSURES.c.person_id == bindparam("person_id")
+)
 # An answer is one row per (person, field); a new answer replaces the old one's value.
 _ANSWER_KEY = ("person_id", "field")
 _ANSWER_REPLACED = ("id", "value_ct", "updated_at")
@@ -277,13 +280,7 @@ class PersonTransaction:
     async def disclosures(self) -> dict[str, str]:
         """Everything the person told us, decrypted, for their own eyes (`/mydata`)."""
         person = self._require()
-        rows = (
-            await self._connection.execute(
-                select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
-                    DISCLOSURES.c.person_id == person.id
-                )
-            )
-        ).all()
+        rows = (await self._connection.execute(_ANSWERS, {"person_id": person.id})).all()
         return {
             row.field: person.cipher.open_text(
                 DISCLOSURES.name, f"value_ct:{row.field}", row.id, row.value_ct
