@@ -9,6 +9,7 @@ urgent help and is not stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
@@ -79,8 +80,13 @@ BY_STEP = {question.step: question for question in QUESTIONS}
 OWN_WORDS = "own_words"
 
 
+@lru_cache(maxsize=128)
 def question_keyboard(question: Question, ticked: frozenset[str]) -> InlineKeyboardMarkup:
-    """Options (ticked ones marked ✓ for multi-choice), then Done/Skip/Prefer not to say."""
+    """Options (ticked ones marked ✓ for multi-choice), then Done/Skip/Prefer not to say.
+
+    Kept once built (a few questions, a few ticks each; PTB's markups cannot be
+    changed, so one can be shared): building one costs about as much as sending it.
+    """
     option_rows = [
         [
             keyboards.button(

@@ -8,6 +8,7 @@ acting on it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -46,7 +47,9 @@ def notice(office_id: str | None = None, *, resend: bool = False) -> InlineKeybo
     )
 
 
+@cache
 def main_menu() -> InlineKeyboardMarkup:
+    """Built once: it goes with most steps, and PTB's markups cannot be changed."""
     return rows(
         [
             button(texts.BTN_TELL, "menu:tell"),

@@ -575,12 +575,14 @@ async def mentor_gate(update: Update, context: Context) -> None:
     services = context.services
     code = join_code(message.text) if message is not None else None
     card_button = query is not None and (query.data or "").startswith("mc:")
-    if code is None and not card_button:
-        # Most updates come from people: a look without a write lock lets them pass on
-        # to their own flow, which commits once.
-        async with services.database.read() as connection:
-            if await mentors.account_status(connection, services.ring, user.id) is None:
-                return
+    # Most updates come from people: a look without a write lock lets them pass on to
+    # their own flow, which commits once.
+    if (
+        code is None
+        and not card_button
+        and await mentors.account_status(services.database, services.ring, user.id) is None
+    ):
+        return
     async with services.database.transaction() as connection:
         mentor = await mentors.load_mentor(connection, services.ring, user.id)
         if query is not None:

@@ -31,8 +31,7 @@ def is_crisis(text: str | None) -> bool:
 
 async def _from_mentor_at_work(context: Context, account_id: int) -> bool:
     services = context.services
-    async with services.database.read() as connection:
-        status = await account_status(connection, services.ring, account_id)
+    status = await account_status(services.database, services.ring, account_id)
     return status == MentorStatus.ACTIVE
 
 

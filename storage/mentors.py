@@ -21,6 +21,7 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
+from storage.db import Database
 from storage.models import Invite, JoinAttempt, Mentor, MentorRole, MentorStatus, new_id
 from storage.sql import insert_ignore
 from storage.subjects import create_subject_key, open_subject_key
@@ -434,15 +435,13 @@ _STATUS_OF_ACCOUNT = (
 )
 
 
-async def account_status(
-    connection: AsyncConnection, ring: KeyRing, telegram_id: int
-) -> str | None:
+async def account_status(database: Database, ring: KeyRing, telegram_id: int) -> str | None:
     """The status of the mentor or coordinator behind this Telegram account (any status,
-    revoked included), or None when it never joined."""
+    revoked included), or None when it never joined. A look of its own, outside any
+    transaction: every update from a person asks it."""
     values = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]
-    found = await connection.execute(_STATUS_OF_ACCOUNT, {"pseudonyms": values})
-    status: str | None = found.scalar_one_or_none()
-    return status
+    rows = await database.look(_STATUS_OF_ACCOUNT, {"pseudonyms": values})
+    return str(rows[0].status) if rows else None
 
 
 async def mentor_chat_id(
@@ -485,13 +484,17 @@ def _reachable_mentors() -> Any:
     )
 
 
+# Every sent request asks this: built once.
+_AT_OFFICE = (
+    select(MENTORS.c.id)
+    .where(_reachable_mentors(), MENTORS.c.office_id == bindparam("office_id"))
+    .order_by(MENTORS.c.created_at, MENTORS.c.id)
+)
+
+
 async def mentors_at_office(connection: AsyncConnection, office_id: str) -> list[str]:
     """Active, available, reachable mentors of one office (who get its new cards)."""
-    rows = await connection.execute(
-        select(MENTORS.c.id)
-        .where(_reachable_mentors(), MENTORS.c.office_id == office_id)
-        .order_by(MENTORS.c.created_at, MENTORS.c.id)
-    )
+    rows = await connection.execute(_AT_OFFICE, {"office_id": office_id})
     return list(rows.scalars())
 
 

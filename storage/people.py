@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
@@ -33,6 +32,7 @@ from storage.models import (
     new_id,
 )
 from storage.outbox import unlink_erased
+from storage.sql import upsert
 from storage.subjects import create_subject_key, open_subject_key, shred_subject_key
 
 PEOPLE = cast(Table, Person.__table__)
@@ -91,11 +91,18 @@ _LOAD = (
     .where(PEOPLE.c.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
 )
 _LOAD_LOCKED = _LOAD.with_for_update(of=PEOPLE)  # PostgreSQL: one update at a time each
+_ANSWERS = select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
+    DISCLOSURES.c.person_id == bindparam("person_id")
+)
+# An answer is one row per (person, field); a new answer replaces the old one's value.
+_ANSWER_KEY = ("person_id", "field")
+_ANSWER_REPLACED = ("id", "value_ct", "updated_at")
 # SET columns come from the parameters' other keys.
 _MOVE = update(PEOPLE).where(
     PEOPLE.c.id == bindparam("person_id"),
     PEOPLE.c.state_version == bindparam("expected_version"),
 )
+_TOUCH = update(PEOPLE).where(PEOPLE.c.id == bindparam("person_id"))
 
 
 class PersonTransaction:
@@ -176,9 +183,7 @@ class PersonTransaction:
         if self.person is None or self._seen_written:
             return
         await self._connection.execute(
-            update(PEOPLE)
-            .where(PEOPLE.c.id == self.person.id)
-            .values(**self._seen(self.person.unreachable))
+            _TOUCH, {**self._seen(self.person.unreachable), "person_id": self.person.id}
         )
         self._seen_written = True
         self.person.unreachable = False
@@ -258,40 +263,20 @@ class PersonTransaction:
         """
         row_id = new_id()
         sealed = person.cipher.seal_text(DISCLOSURES.name, f"value_ct:{name}", row_id, value)
-        insert = (
-            postgresql.insert(DISCLOSURES)
-            if self._connection.dialect.name == "postgresql"
-            else sqlite.insert(DISCLOSURES)
-        )
-        statement = insert.values(
-            id=row_id,
-            person_id=person.id,
-            field=name,
-            value_ct=sealed,
-            created_at=self.now,
-            updated_at=self.now,
-        )
-        await self._connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[DISCLOSURES.c.person_id, DISCLOSURES.c.field],
-                set_={
-                    "id": statement.excluded.id,
-                    "value_ct": statement.excluded.value_ct,
-                    "updated_at": statement.excluded.updated_at,
-                },
-            )
-        )
+        row = {
+            "id": row_id,
+            "person_id": person.id,
+            "field": name,
+            "value_ct": sealed,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+        await upsert(self._connection, DISCLOSURES, row, _ANSWER_KEY, _ANSWER_REPLACED)
 
     async def disclosures(self) -> dict[str, str]:
         """Everything the person told us, decrypted, for their own eyes (`/mydata`)."""
         person = self._require()
-        rows = (
-            await self._connection.execute(
-                select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
-                    DISCLOSURES.c.person_id == person.id
-                )
-            )
-        ).all()
+        rows = (await self._connection.execute(_ANSWERS, {"person_id": person.id})).all()
         return {
             row.field: person.cipher.open_text(
                 DISCLOSURES.name, f"value_ct:{row.field}", row.id, row.value_ct

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher
@@ -120,35 +120,44 @@ def _row(row: Any) -> ReferralRow:
     return ReferralRow(**{column.name: getattr(row, column.name) for column in _COLUMNS})
 
 
-async def _one(connection: AsyncConnection, *where: Any) -> ReferralRow | None:
-    row = (await connection.execute(select(*_COLUMNS).where(*where))).first()
+async def _one(
+    connection: AsyncConnection, statement: Any, parameters: dict[str, Any]
+) -> ReferralRow | None:
+    row = (await connection.execute(statement, parameters)).first()
     return _row(row) if row is not None else None
 
 
-async def _many(connection: AsyncConnection, statement: Any) -> list[ReferralRow]:
-    return [_row(row) for row in await connection.execute(statement)]
+async def _many(
+    connection: AsyncConnection, statement: Any, parameters: dict[str, Any] | None = None
+) -> list[ReferralRow]:
+    return [_row(row) for row in await connection.execute(statement, parameters)]
+
+
+# The reads a person's request makes on its way, built once (the values come as parameters).
+_BY_REF = select(*_COLUMNS).where(REFERRALS.c.public_ref == bindparam("public_ref"))
+_BY_ID = select(*_COLUMNS).where(REFERRALS.c.id == bindparam("referral_id"))
+_LIVE_FOR_PERSON = (
+    select(*_COLUMNS)
+    .where(REFERRALS.c.person_id == bindparam("person_id"), REFERRALS.c.status.in_(LIVE))
+    .order_by(REFERRALS.c.created_at.desc())
+    .limit(1)
+)
 
 
 # ------------------------------------------------------------------------------ reads
 
 
 async def by_ref(connection: AsyncConnection, public_ref: str) -> ReferralRow | None:
-    return await _one(connection, REFERRALS.c.public_ref == public_ref)
+    return await _one(connection, _BY_REF, {"public_ref": public_ref})
 
 
 async def by_id(connection: AsyncConnection, referral_id: str) -> ReferralRow | None:
-    return await _one(connection, REFERRALS.c.id == referral_id)
+    return await _one(connection, _BY_ID, {"referral_id": referral_id})
 
 
 async def live_for_person(connection: AsyncConnection, person_id: str) -> ReferralRow | None:
     """The person's open request (waiting or with a mentor), newest first."""
-    rows = await _many(
-        connection,
-        select(*_COLUMNS)
-        .where(REFERRALS.c.person_id == person_id, REFERRALS.c.status.in_(LIVE))
-        .order_by(REFERRALS.c.created_at.desc())
-        .limit(1),
-    )
+    rows = await _many(connection, _LIVE_FOR_PERSON, {"person_id": person_id})
     return rows[0] if rows else None
 
 
@@ -522,14 +531,18 @@ async def move_person(
     return bool(result.rowcount == 1)
 
 
+_SHARED_ANSWERS = select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
+    DISCLOSURES.c.person_id == bindparam("person_id"),
+    DISCLOSURES.c.field.in_(bindparam("fields", expanding=True)),
+)
+
+
 async def shared_answers(
     connection: AsyncConnection, cipher: FieldCipher, person_id: str, fields: Iterable[str]
 ) -> dict[str, str]:
     """The answers a person let mentors see, decrypted with their key, for a card."""
     rows = await connection.execute(
-        select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
-            DISCLOSURES.c.person_id == person_id, DISCLOSURES.c.field.in_(list(fields))
-        )
+        _SHARED_ANSWERS, {"person_id": person_id, "fields": list(fields)}
     )
     return {
         row.field: cipher.open_text(DISCLOSURES.name, f"value_ct:{row.field}", row.id, row.value_ct)

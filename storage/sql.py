@@ -1,36 +1,76 @@
-"""Small portable statements that differ between SQLite and PostgreSQL."""
+"""Small portable statements that differ between SQLite and PostgreSQL.
+
+Each is built once per dialect and shape, then kept: constructing a statement costs more
+than running it on SQLite, and these run on most updates. The values always come as
+parameters, so one built statement serves every call and SQLAlchemy's compiled cache is
+hit. The shapes are fixed by the code (a handful of tables and columns), so the store
+stays small.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+_BUILT: dict[tuple[Any, ...], Any] = {}
 
-def _insert(connection: AsyncConnection, table: Table) -> Any:
-    if connection.dialect.name == "postgresql":
+
+def _kept(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    statement = _BUILT.get(key)
+    if statement is None:
+        statement = _BUILT[key] = build()
+    return statement
+
+
+def _insert(dialect: str, table: Table) -> Any:
+    if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
 
 
-# Built once per dialect and table: constructing a statement costs more than running it
-# on SQLite, and these run on every update (the values come as parameters).
-_INSERT_IGNORE: dict[tuple[str, str], Any] = {}
+def _upsert(dialect: str, table: Table, index: tuple[str, ...], replace: tuple[str, ...]) -> Any:
+    statement = _insert(dialect, table)
+    return statement.on_conflict_do_update(
+        index_elements=list(index),
+        set_={name: statement.excluded[name] for name in replace},
+    )
+
+
+def _upsert_add(dialect: str, table: Table, index: tuple[str, ...], column: str) -> Any:
+    statement = _insert(dialect, table)
+    return statement.on_conflict_do_update(
+        index_elements=list(index),
+        set_={column: table.c[column] + statement.excluded[column]},
+    )
 
 
 async def insert_ignore(
     connection: AsyncConnection, table: Table, values: Mapping[str, Any]
 ) -> bool:
     """INSERT unless the key exists; True when this call inserted the row."""
-    key = (connection.dialect.name, table.fullname)
-    statement = _INSERT_IGNORE.get(key)
-    if statement is None:
-        statement = _INSERT_IGNORE[key] = _insert(connection, table).on_conflict_do_nothing()
+    dialect = connection.dialect.name
+    key = ("insert_ignore", dialect, table.fullname)
+    statement = _kept(key, lambda: _insert(dialect, table).on_conflict_do_nothing())
     result = await connection.execute(statement, dict(values))
     return bool(result.rowcount == 1)
+
+
+async def upsert(
+    connection: AsyncConnection,
+    table: Table,
+    values: Mapping[str, Any],
+    index: Sequence[str],
+    replace: Sequence[str],
+) -> None:
+    """INSERT `values`, or on a clash over the `index` columns replace the `replace` ones."""
+    dialect = connection.dialect.name
+    key = ("upsert", dialect, table.fullname, tuple(index), tuple(replace))
+    statement = _kept(key, lambda: _upsert(dialect, table, tuple(index), tuple(replace)))
+    await connection.execute(statement, dict(values))
 
 
 async def upsert_add(
@@ -41,10 +81,8 @@ async def upsert_add(
     amount: int = 1,
 ) -> None:
     """INSERT key with `column = amount`, or add `amount` to the existing row."""
-    statement = _insert(connection, table).values(**key, **{column: amount})
-    index: Sequence[str] = list(key)
-    statement = statement.on_conflict_do_update(
-        index_elements=index,
-        set_={column: table.c[column] + amount},
-    )
-    await connection.execute(statement)
+    dialect = connection.dialect.name
+    index = tuple(key)
+    built_key = ("upsert_add", dialect, table.fullname, index, column)
+    statement = _kept(built_key, lambda: _upsert_add(dialect, table, index, column))
+    await connection.execute(statement, {**key, column: amount})

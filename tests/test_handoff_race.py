@@ -53,6 +53,8 @@ async def broken_claim(database: Database, ring: KeyRing, telegram_id: int, ref:
     assert mentor is not None and referral is not None
     if referral.status != "pending":
         return False
+    # Between the two, the loop serves someone else (inline SQLite itself never yields).
+    await asyncio.sleep(0)
     async with database.transaction() as connection:
         await connection.execute(
             update(REFERRALS)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, literal_column, select, table, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -162,3 +162,86 @@ async def test_the_turn_taking_check_fails_with_a_larger_pool(tmp_path: Path) ->
             await asyncio.wait_for(overlapping_writers(database), timeout=5)
     finally:
         await database.dispose()
+
+
+async def loop_turns_during(work: Callable[[], Awaitable[None]]) -> int:
+    """How many turns the event loop got while `work` ran (a callback that re-arms
+    itself counts them)."""
+    loop = asyncio.get_running_loop()
+    turns = 0
+    handle: asyncio.Handle
+
+    def tick() -> None:
+        nonlocal turns, handle
+        turns += 1
+        handle = loop.call_soon(tick)
+
+    handle = loop.call_soon(tick)
+    try:
+        await work()
+    finally:
+        handle.cancel()
+    return turns
+
+
+async def test_a_transaction_and_a_read_give_the_loop_no_turn(inline: Database) -> None:
+    async def one_update() -> None:
+        async with inline.read() as connection:
+            await connection.execute(text("SELECT count(*) FROM notes"))
+        async with inline.transaction() as connection:
+            await connection.execute(text("INSERT INTO notes VALUES (1)"))
+
+    assert await loop_turns_during(one_update) == 0
+
+    # The broken variant: SQLAlchemy's own context closes the connection in a task.
+    async def sqlalchemy_way() -> None:
+        async with inline.engine.begin() as connection:
+            await connection.execute(text("INSERT INTO notes VALUES (2)"))
+
+    assert await loop_turns_during(sqlalchemy_way) > 0
+
+
+async def test_a_cancelled_update_gives_its_connection_back(inline: Database) -> None:
+    """The pool holds one connection: one kept by a cancelled task would stall the bot."""
+    inside = asyncio.Event()
+
+    async def cancelled_midway() -> None:
+        async with inline.transaction() as connection:
+            await connection.execute(text("INSERT INTO notes VALUES (1)"))
+            inside.set()
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(cancelled_midway())
+    await inside.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with asyncio.timeout(2), inline.transaction() as connection:
+        count = (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one()
+    assert count == 0  # rolled back, and the connection is free again
+
+
+async def test_a_look_is_one_statement_and_leaves_no_lock(inline: Database, tmp_path: Path) -> None:
+    async with inline.transaction() as connection:
+        await connection.execute(text("INSERT INTO notes VALUES (7)"))
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(inline.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        rows = await inline.look(select(literal_column("n")).select_from(table("notes")), {})
+    finally:
+        event.remove(inline.engine.sync_engine, "before_cursor_execute", record)
+    assert [row.n for row in rows] == [7]
+    assert statements == ["SELECT n \nFROM notes"]  # no BEGIN before it
+    other_writer(tmp_path / "inline.db")  # nothing left holding a lock
+    # The broken variant: the same look through `read()` begins a transaction first.
+    event.listen(inline.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with inline.read() as connection:
+            await connection.execute(text("SELECT n FROM notes"))
+    finally:
+        event.remove(inline.engine.sync_engine, "before_cursor_execute", record)
+    assert statements[1:] == ["BEGIN", "SELECT n FROM notes"]
