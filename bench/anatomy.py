@@ -78,8 +78,8 @@ async def per_update(bots: Bots, people: Sequence[int], journeys: Journeys) -> d
 
 
 async def select_one_us(database: Database, *, samples: int = 300) -> float:
-    """Median µs of the cheapest statement through the same engine: on SQLite, the
-    price of its thread hand-offs alone (cursor, execute, fetch, close)."""
+    """Median µs of the cheapest statement through the same engine: on SQLite, what
+    SQLAlchemy and the driver cost around a statement that does nothing."""
     times: list[float] = []
     async with database.engine.connect() as connection:
         for _ in range(samples):

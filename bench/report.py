@@ -164,7 +164,7 @@ ROWS: tuple[tuple[str, Row], ...] = (
     _row("sqlite", "Per update: commits", _get("sqlite", "per_update", "commits"), RATIO),
     _row(
         "sqlite",
-        "Per update: aiosqlite calls (each once a thread hand-off)",
+        "Per update: aiosqlite calls (run inline on the loop)",
         _get("sqlite", "per_update", "driver_round_trips"),
         COUNT,
     ),
