@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from telegram import Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
-from conversations import keyboards, texts
+from conversations import handoff, keyboards, texts
 from conversations.common import chat_id_of, event
 from conversations.context import Context
 from conversations.disclosure import own_words_keyboard
@@ -91,6 +91,7 @@ async def on_notice_button(update: Update, context: Context, tx: PersonTransacti
             after_close_days=settings.retention_after_close_days,
             backup_days=settings.backup_erasure_days,
             main_backup_days=settings.backup_main_days,
+            draft_delay=handoff.describe_delay(settings.request_draft_max_hours * 60),
         )
         return Outcome(replies=[Reply(more, keyboards.notice(office_id, resend=resend))])
     if action not in ("yes", "no"):

@@ -54,6 +54,8 @@ NOTICE_MORE = (
     "• We keep your answers for {inactive_days} days after your last message. "
     "If you ask for a mentor, we keep them until {after_close_days} days after that ends, "
     "or longer if you still write to us.\n"
+    "• If you give a phone number for a mentor but don't send the request, "
+    "we delete the number after {draft_delay}.\n"
     "• A mentor gets a reference code, never your name or Telegram details.\n"
     "• /forget wipes everything at once. After {backup_days} days, nobody can read it, "
     "not even from our backups. The last locked copy is gone from them within "

@@ -8,6 +8,7 @@ against a deliberately broken variant, to show those assertions can fail.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from telegram.ext import Updater
 
 from conversations import texts
 from conversations.steps import Step
+from storage.crypto import KeyRing
 from storage.directory import office_by_id
 from storage.people import PersonTransaction
 from tests.dbscan import all_rows, cells_containing, row_counts
@@ -71,6 +73,42 @@ async def test_new_person_notice_menu_disclosure_saved_support(harness: Harness)
     assert "Samaritans" in support
     assert "Drinkline" in support or "Alcoholics Anonymous" in support
     assert texts.BTN_MENU in harness.emu.button_texts(ALEX)
+
+
+async def test_tell_me_more_states_the_clocks_this_service_runs_on(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    """The longer notice fills in the settings in force, not the defaults it was written with."""
+    harness = Harness(
+        database_url,
+        ring,
+        tmp_path,
+        retention_inactive_days=21,
+        retention_after_close_days=60,
+        backup_erasure_days=5,
+        backup_main_days=20,
+        request_draft_max_hours=6,
+    )
+    await harness.start()
+    try:
+        await harness.send(ALEX, "/start")
+        await harness.press(ALEX, texts.BTN_MORE)
+        more = harness.last_text(ALEX)
+        assert more.startswith("More about your data")
+        for said in (
+            "for 21 days after your last message",
+            "until 60 days after that ends",
+            "After 5 days, nobody can read it",
+            "within 20 days",
+            "we delete the number after 6 hours",
+        ):
+            assert said in more, said
+        assert "{" not in more
+        assert texts.BTN_CONTINUE in harness.emu.button_texts(ALEX)
+        # Reading more keeps nothing: they have not said yes yet.
+        assert sum((await row_counts(harness.services.database)).values()) == 0
+    finally:
+        await harness.stop()
 
 
 async def test_first_message_before_the_notice_is_not_kept_and_can_be_resent(

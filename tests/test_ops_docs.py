@@ -10,6 +10,7 @@ import pytest
 
 from bot.settings import ENV_PREFIX, Settings
 from conversations import texts
+from conversations.handoff import describe_delay
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 RETENTION_SETTINGS = (
@@ -81,6 +82,8 @@ def test_privacy_notice_fills_in_the_defaults() -> None:
     assert f"`{{after_close_days}}` = {default('retention_after_close_days')} " in notice
     assert f"`{{backup_days}}` = {default('backup_erasure_days')}" in notice
     assert f"`{{main_backup_days}}` = {default('backup_main_days')}" in notice
+    draft_delay = describe_delay(default("request_draft_max_hours") * 60)
+    assert f"`{{draft_delay}}` = {draft_delay} " in notice
     assert f"> {Settings.model_fields['work_coach_policy'].default}" in notice
     for number, unit in (
         (default("retention_inactive_days"), "days after your last message"),
