@@ -15,6 +15,7 @@ from sqlalchemy import Table, select
 
 from conversations import texts
 from conversations.context import SERVICES_KEY, Services
+from conversations.mentor import revoke_mentor
 from storage import mentors
 from storage.directory import office_by_id
 from storage.models import MentorRole, OutboxMessage, OutboxStatus
@@ -30,6 +31,16 @@ def services_of(harness: Harness) -> Services:
     services = harness.app.bot_data[SERVICES_KEY]
     assert isinstance(services, Services)
     return services
+
+
+async def revoke(harness: Harness, telegram_id: int) -> None:
+    """`firststep mentors revoke`: what the CLI does, in one transaction (it must hand
+    back exactly one request)."""
+    services = services_of(harness)
+    async with services.database.transaction() as connection:
+        mentor = await mentors.load_mentor(connection, services.ring, telegram_id)
+        assert mentor is not None
+        assert await revoke_mentor(connection, services.ring, mentor.id, services.clock()) == 1
 
 
 async def new_invite(

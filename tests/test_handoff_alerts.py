@@ -11,14 +11,13 @@ from sqlalchemy import Table, select
 
 from conversations import texts
 from conversations.ladder import run_ladder
-from conversations.mentor import revoke_mentor
-from storage import mentors
 from storage.models import MentorRole, OutboxMessage
 from storage.outbox import Kind
 from tests.handoff_support import (
     drain,
     join_as_mentor,
     request_mentor,
+    revoke,
     run_job,
     services_of,
 )
@@ -34,14 +33,6 @@ COORDINATORS = (CORA, ALL)
 
 def alerts_seen(harness: Harness, chat: int) -> list[str]:
     return [text for text in harness.texts(chat) if text.startswith("⚠️")]
-
-
-async def revoke(harness: Harness, telegram_id: int) -> None:
-    services = services_of(harness)
-    async with services.database.transaction() as connection:
-        mentor = await mentors.load_mentor(connection, services.ring, telegram_id)
-        assert mentor is not None
-        assert await revoke_mentor(connection, services.ring, mentor.id, services.clock()) == 1
 
 
 async def accept_from_list(harness: Harness, mentor: int, ref: str) -> None:

@@ -11,25 +11,20 @@ name the person, only the reference.
 from __future__ import annotations
 
 from conversations import texts
-from conversations.mentor import revoke_mentor
-from storage import mentors
 from storage.outbox import Kind
-from tests.handoff_support import drain, join_as_mentor, request_mentor, run_job, services_of
+from tests.handoff_support import (
+    drain,
+    join_as_mentor,
+    request_mentor,
+    revoke,
+    run_job,
+)
 from tests.harness import Harness
 
 DUKE_STREET, WEST_DERBY = "liverpool-duke-street", "west-derby-eaton-road"
 SAM, JO, KIM, VAL = (8_800_920_000 + n for n in range(1, 5))
 ALEX = 7_700_920_001
 PERSON_NAME = "Alex"  # the harness's first name for every person
-
-
-async def revoke(harness: Harness, telegram_id: int) -> None:
-    """`firststep mentors revoke`: what the CLI does, in one transaction."""
-    services = services_of(harness)
-    async with services.database.transaction() as connection:
-        mentor = await mentors.load_mentor(connection, services.ring, telegram_id)
-        assert mentor is not None
-        assert await revoke_mentor(connection, services.ring, mentor.id, services.clock()) == 1
 
 
 async def new_cards(harness: Harness, ref: str, expected: set[int]) -> dict[int, int]:

@@ -7,23 +7,13 @@ from __future__ import annotations
 from collections import Counter
 
 from conversations import texts
-from conversations.mentor import revoke_mentor
-from storage import mentors
 from storage.outbox import Kind
-from tests.handoff_support import drain, join_as_mentor, request_mentor, services_of
+from tests.handoff_support import drain, join_as_mentor, request_mentor, revoke
 from tests.harness import Harness
 
 DUKE_STREET, WEST_DERBY = "liverpool-duke-street", "west-derby-eaton-road"
 SAM, JO, KIM, LEE, VAL = (8_800_910_000 + n for n in range(1, 6))
 ALEX = 7_700_910_001
-
-
-async def revoke(harness: Harness, telegram_id: int) -> None:
-    services = services_of(harness)
-    async with services.database.transaction() as connection:
-        mentor = await mentors.load_mentor(connection, services.ring, telegram_id)
-        assert mentor is not None
-        assert await revoke_mentor(connection, services.ring, mentor.id, services.clock()) == 1
 
 
 async def fresh_cards(harness: Harness, ref: str, expected: set[int]) -> None:
