@@ -33,6 +33,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from conversations import feedback, handoff, keyboards, texts
 from conversations.common import answer, chat_id_of, event
 from conversations.context import Context, Services
+from conversations.crisis import detect_crisis
 from conversations.flow import Reply
 from conversations.mentor_request import with_mentor_keyboard
 from conversations.relay import PendingRelay, from_mentor, pass_on
@@ -488,6 +489,36 @@ async def on_message(
     bot_id: int,
 ) -> MentorOutcome:
     """Any message from a mentor or coordinator who is not revoked."""
+    outcome = await answer_message(connection, services, mentor, message, bot_id)
+    if mentor.status == MentorStatus.ACTIVE and outcome.relay is None:
+        return urgent_help_first(message.text, outcome)
+    return outcome
+
+
+def urgent_help_first(text: str | None, outcome: MentorOutcome) -> MentorOutcome:
+    """Words of danger from an approved mentor or coordinator that are passed on to no one.
+
+    The crisis check in group -1 leaves approved mentors and coordinators alone: what they
+    pass on ("if you ever want to end it all, call 999") is their job. Words that reach
+    nobody may be about themselves (mentors have lived experience, and relapse happens),
+    so they get the urgent-help reply first, as anyone else would. Those not approved
+    yet got it in group -1 already.
+    """
+    kind = detect_crisis(text) if text else None
+    if kind is None:
+        return outcome
+    event("crisis.reply", kind=kind.value)
+    outcome.replies.insert(0, Reply(texts.CRISIS))
+    return outcome
+
+
+async def answer_message(
+    connection: AsyncConnection,
+    services: Services,
+    mentor: MentorRecord,
+    message: Message,
+    bot_id: int,
+) -> MentorOutcome:
     text = message.text
     if text is None:
         return MentorOutcome.say(texts.ONLY_TEXT)

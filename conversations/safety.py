@@ -9,7 +9,9 @@ store free text call `is_crisis` too and do not store a message that triggered i
 The reply is for people seeking help, not for approved mentors and coordinators at
 work (a mentor passing on "if you ever feel you want to end it all, call 999"). Who
 wrote is looked up only once the words matched, so an ordinary update costs no query.
-Someone who joined but is not approved yet, or was revoked, still gets the reply.
+Someone who joined but is not approved yet, or was revoked, still gets the reply; and
+an approved mentor's or coordinator's words that are passed on to no one get it from
+the mentor side (`conversations.mentor.urgent_help_first`).
 """
 
 from __future__ import annotations

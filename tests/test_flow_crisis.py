@@ -29,6 +29,11 @@ def first_reply_after(harness: Harness, user_id: int, message_id: int) -> str:
     return replies[0].text or ""
 
 
+def replies_after(harness: Harness, user_id: int, message_id: int) -> list[str]:
+    """Every bot message in this chat since `message_id`, oldest first."""
+    return [m.text or "" for m in harness.emu.bot_messages(user_id) if m.message_id > message_id]
+
+
 async def assert_kept_nowhere(harness: Harness, database_url: str, words: str) -> None:
     rows = await all_rows(harness.services.database)
     assert cells_containing(rows, words) == []
@@ -132,10 +137,16 @@ async def test_mentors_and_coordinators_at_work_get_no_crisis_reply(harness: Har
     harness.emu.user_edits(SAM, sent.message_id, "I want to kill myself, he said")  # guard
     await harness.settle()
     assert harness.last_text(SAM) == texts.EDITS_IGNORED
-    await harness.send(CORA, ADVICE)
-    assert harness.last_text(CORA) == texts.COORDINATOR_HELP
-    for helper in (SAM, CORA):
-        assert texts.CRISIS not in harness.texts(helper), helper
+    assert texts.CRISIS not in harness.texts(SAM)  # passed on: the mentor's job
+
+    # Words that reach no one may be about the coordinator: help comes first.
+    said = harness.emu.user_sends(CORA, ADVICE)
+    await harness.settle()
+    assert said.message_id is not None
+    assert replies_after(harness, CORA, said.message_id) == [
+        texts.CRISIS,
+        texts.COORDINATOR_HELP,
+    ]
 
     # The same words from the person they help do get the urgent reply.
     await harness.send(ALEX, "/menu")
@@ -143,6 +154,37 @@ async def test_mentors_and_coordinators_at_work_get_no_crisis_reply(harness: Har
     await harness.settle()
     assert said.message_id is not None
     assert first_reply_after(harness, ALEX, said.message_id) == texts.CRISIS
+
+
+async def test_a_mentors_own_words_of_danger_get_help_when_they_reach_no_one(
+    harness: Harness, database_url: str
+) -> None:
+    """Mentors have lived experience; relapse happens. Words of danger that are passed on
+    to no one (no chat to pass them to, or more than one) get the urgent-help reply first,
+    then how to pass messages on; words passed on never do."""
+    await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+    # No chat held: nothing is passed on.
+    said = harness.emu.user_sends(SAM, WORDS)
+    await harness.settle()
+    assert said.message_id is not None
+    assert replies_after(harness, SAM, said.message_id) == [texts.CRISIS, texts.MENTOR_RELAY_HOW]
+    ordinary = harness.emu.user_sends(SAM, "Is anyone there?")
+    await harness.settle()
+    assert ordinary.message_id is not None
+    assert replies_after(harness, SAM, ordinary.message_id) == [texts.MENTOR_RELAY_HOW]
+
+    # One chat held: the same words are passed on, and the mentor gets no crisis reply.
+    ref = await request_mentor(harness, ALEX, OFFICE)
+    await drain(harness)
+    await harness.press(SAM, texts.BTN_ACCEPT)
+    await drain(harness)
+    passed = harness.emu.user_sends(SAM, ADVICE)
+    await harness.settle()
+    assert passed.message_id is not None
+    assert harness.last_text(ALEX) == f"Sam: {ADVICE}"
+    assert texts.CRISIS not in replies_after(harness, SAM, passed.message_id)
+    assert ref in harness.all_text(SAM)
+    await assert_kept_nowhere(harness, database_url, WORDS)
 
 
 async def test_a_mentor_not_yet_approved_still_gets_the_crisis_reply(
