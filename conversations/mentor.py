@@ -481,20 +481,6 @@ async def on_command(
     return MentorOutcome.say(help_text)
 
 
-async def on_message(
-    connection: AsyncConnection,
-    services: Services,
-    mentor: MentorRecord,
-    message: Message,
-    bot_id: int,
-) -> MentorOutcome:
-    """Any message from a mentor or coordinator who is not revoked."""
-    outcome = await answer_message(connection, services, mentor, message, bot_id)
-    if mentor.status == MentorStatus.ACTIVE and outcome.relay is None:
-        return urgent_help_first(message.text, outcome)
-    return outcome
-
-
 def urgent_help_first(text: str | None, outcome: MentorOutcome) -> MentorOutcome:
     """Words of danger from an approved mentor or coordinator that are passed on to no one.
 
@@ -512,13 +498,14 @@ def urgent_help_first(text: str | None, outcome: MentorOutcome) -> MentorOutcome
     return outcome
 
 
-async def answer_message(
+async def on_message(
     connection: AsyncConnection,
     services: Services,
     mentor: MentorRecord,
     message: Message,
     bot_id: int,
 ) -> MentorOutcome:
+    """Any message from a mentor or coordinator who is not revoked."""
     text = message.text
     if text is None:
         return MentorOutcome.say(texts.ONLY_TEXT)
@@ -635,6 +622,8 @@ async def mentor_gate(update: Update, context: Context) -> None:
                 outcome = MentorOutcome.say(texts.MENTOR_REVOKED)
             else:
                 outcome = await on_message(connection, services, mentor, message, context.bot.id)
+                if mentor.status == MentorStatus.ACTIVE and outcome.relay is None:
+                    outcome = urgent_help_first(message.text, outcome)
     await deliver(update, context, outcome)
     raise ApplicationHandlerStop
 
