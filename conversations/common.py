@@ -65,13 +65,3 @@ async def answer(query: CallbackQuery, text: str | None = None) -> None:
     except BadRequest as error:
         if "query is too old" not in str(error).lower():
             raise
-
-
-async def drop_keyboard(query: CallbackQuery) -> None:
-    """Remove the buttons from the message that was pressed, so it can't be pressed again."""
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as error:
-        message = str(error).lower()
-        if "not modified" not in message and "not found" not in message:
-            raise

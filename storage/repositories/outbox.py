@@ -70,6 +70,7 @@ class Kind:
     CLOSED = "closed"  # person: the referral closed; feedback questions
     MENTOR_NOTICE = "mentor_notice"  # mentor: the person ended the chat or withdrew
     ALERT = "alert"  # coordinator: needs a human (unclaimed, unreachable, dead)
+    RELAY = "relay"  # either end of a chat: a message passed on (when relays are queued)
 
 
 LIVE_WHILE: dict[str, frozenset[str] | None] = {
@@ -79,6 +80,7 @@ LIVE_WHILE: dict[str, frozenset[str] | None] = {
     Kind.EXPIRED: frozenset({"withdrawn"}),
     Kind.ACCEPTED: frozenset({"accepted"}),
     Kind.CLOSED: frozenset({"closed"}),
+    Kind.RELAY: frozenset({"accepted"}),
     # None: deliver whatever the referral's status.
     Kind.CARD_UPDATE: None,
     Kind.MENTOR_NOTICE: None,
