@@ -3,6 +3,7 @@
 Run once by the lead (2026-12-07); kept for provenance, not to be re-run: the split is frozen.
 Usage: python split_crisis_corpus.py OUT_DIR writer_a.jsonl writer_b.jsonl writer_c.jsonl
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,11 +15,27 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
-KINDS = {"overdose_poisoning", "dangerous_mixing", "withdrawal_danger", "suicide_self_harm",
-         "physical_danger", "threat_from_other", "child_at_risk"}
-CATEGORIES = {"help_seeking", "disclosure", "recovery_past", "news_film_training", "idiom",
-              "benefits_work", "third_person_not_now", "service_question", "everyday",
-              "harm_reduction_info"}
+KINDS = {
+    "overdose_poisoning",
+    "dangerous_mixing",
+    "withdrawal_danger",
+    "suicide_self_harm",
+    "physical_danger",
+    "threat_from_other",
+    "child_at_risk",
+}
+CATEGORIES = {
+    "help_seeking",
+    "disclosure",
+    "recovery_past",
+    "news_film_training",
+    "idiom",
+    "benefits_work",
+    "third_person_not_now",
+    "service_question",
+    "everyday",
+    "harm_reduction_info",
+}
 TEST_SHARE = 0.35
 SEED = 20261207
 
@@ -56,7 +73,9 @@ def main() -> None:
             seen[k] = author
             clean["author"] = author
             if row.get("pair"):
-                clean["pair"] = f"{author}:{row['pair']}" if ":" not in str(row["pair"]) else row["pair"]
+                clean["pair"] = (
+                    f"{author}:{row['pair']}" if ":" not in str(row["pair"]) else row["pair"]
+                )
             clean["id"] = f"{author}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
             rows.append(clean)
     # Units: a contrastive pair stays together (so no half of a pair leaks across the split).
@@ -66,7 +85,8 @@ def main() -> None:
     strata: dict[tuple[str, str], list[str]] = defaultdict(list)
     for unit_id, members in units.items():
         first = members[0]
-        strata[(str(first["author"]), str(first.get("kind") or first.get("category")))].append(unit_id)
+        stratum = (str(first["author"]), str(first.get("kind") or first.get("category")))
+        strata[stratum].append(unit_id)
     rng = random.Random(SEED)
     test_units: set[str] = set()
     for stratum in sorted(strata):
@@ -82,6 +102,7 @@ def main() -> None:
         with (out / name).open("w", encoding="utf-8") as handle:
             for row in part:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
     def counts(part: list[dict[str, object]]) -> dict[str, int]:
         c = Counter()
         for r in part:
@@ -91,7 +112,10 @@ def main() -> None:
                 c[f"tier:{r['tier']}"] += 1
             c[f"author:{r['author']}"] += 1
         return dict(sorted(c.items()))
-    print(json.dumps({"dropped": dict(dropped), "dev": counts(dev), "test": counts(test)}, indent=1))
+
+    print(
+        json.dumps({"dropped": dict(dropped), "dev": counts(dev), "test": counts(test)}, indent=1)
+    )
 
 
 main()
