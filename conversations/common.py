@@ -7,7 +7,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 
 from conversations.context import Context
@@ -44,18 +44,6 @@ async def person_tx(update: Update, context: Context) -> AsyncIterator[PersonTra
         services.database, services.ring, user_id_of(update), services.clock()
     ) as transaction:
         yield transaction
-
-
-async def say(
-    update: Update,
-    context: Context,
-    text: str,
-    markup: InlineKeyboardMarkup | None = None,
-) -> Message:
-    """Send plain text (never parsed as markup) to the chat the update came from."""
-    return await context.bot.send_message(
-        chat_id=chat_id_of(update), text=text, reply_markup=markup, parse_mode=None
-    )
 
 
 async def answer(query: CallbackQuery, text: str | None = None) -> None:
