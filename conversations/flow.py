@@ -18,7 +18,7 @@ commits with the step it caused, or neither does, and an update costs one commit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
@@ -143,9 +143,6 @@ async def route_text(update: Update, context: Context, tx: PersonTransaction) ->
 
 
 # -- the handlers that run a step ---------------------------------------------------------
-
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
-
 
 def _opened(fn: FlowFn | Anyone[FlowFn]) -> tuple[FlowFn, bool]:
     """The function, and whether it needs a person we know."""
