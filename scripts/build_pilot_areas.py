@@ -255,8 +255,13 @@ def derived_names(name: str) -> set[str]:
     -> itself, Limehouse, Stepney)."""
     out = {name.strip()}
     for part in SPLIT.split(name):
+        out.add(part.strip())
         words = part.replace("-", " - ").split()
-        while len(words) > 1 and words[-1].casefold() in QUALIFIERS:
+        while (
+            len(words) > 1
+            and words[-1].casefold() in QUALIFIERS
+            and words[-2].casefold() not in ("the", "of")  # "St George in the East"
+        ):
             words.pop()
         while words and words[-1] == "-":
             words.pop()
@@ -281,7 +286,10 @@ def gazetteer(
     shown: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
 
     def add(source_name: str, la: str, point: tuple[float, float] | None) -> None:
-        if la not in covered or point is None:
+        if la not in covered:
+            return
+        point = point or la_points.get(la)  # newest wards have no centroid yet
+        if point is None:
             return
         for name in derived_names(source_name):
             key = normalise(name)

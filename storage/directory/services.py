@@ -48,6 +48,15 @@ class Verification(StrEnum):
     UNVERIFIED = "unverified"  # check before use; no phone number is ever shown
 
 
+class Charges(StrEnum):
+    """What a call costs: 0800/0808 and 116/111/999 are free; 03 numbers cost the
+    same as a call to an 01/02 number (standard rate, often in bundled minutes)."""
+
+    FREE = "free"
+    STANDARD_RATE = "standard_rate"
+    NO_PHONE = "no_phone"
+
+
 class ServiceKind(StrEnum):
     NATIONAL = "national"
     LOCAL = "local"
