@@ -14,7 +14,7 @@ from bench.stats import median
 from bot.app import build_application
 from bot.runner import start_application, stop_application
 from bot.sandbox import EmulatorRequest, TelegramEmulator
-from conversations.crisis import detect_crisis
+from conversations.safety.detector import detect_crisis
 from storage.crypto import KeyRing
 from storage.directory import find_offices, find_offices_at
 

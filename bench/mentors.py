@@ -11,8 +11,8 @@ from bench.journey import nearest_office
 from bot.sandbox import TelegramEmulator
 from conversations import texts
 from conversations.context import FirstStepApp
-from storage import mentors
 from storage.models import MentorRole
+from storage.repositories import mentors
 
 Feed = Callable[[], Awaitable[object]]
 NAMES = ("Sam", "Jo", "Kit", "Ash", "Lee", "Max", "Ray", "Sky")

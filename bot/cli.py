@@ -223,7 +223,7 @@ def keys_retire(
     """Remove an old version; refused while any data key is still wrapped by it."""
     settings = settings_or_fail()
     if not pepper:
-        from storage.subjects import kek_usage
+        from storage.repositories.subjects import kek_usage
 
         async def usage() -> dict[int, int]:
             database = Database.from_url(settings.database_url)
@@ -251,7 +251,7 @@ def keys_rewrap(
     """Rewrap every data key under the primary KEK (safe to stop and run again)."""
     settings = settings_or_fail()
     ring = _load_ring(settings)
-    from storage.subjects import rewrap_batch
+    from storage.repositories.subjects import rewrap_batch
 
     async def rewrap_all() -> int:
         database = Database.from_url(settings.database_url)
@@ -272,7 +272,7 @@ def keys_status() -> None:
     """Versions in the ring and how many data keys each KEK wraps; never the keys."""
     settings = settings_or_fail()
     ring = _load_ring(settings)
-    from storage.subjects import kek_usage
+    from storage.repositories.subjects import kek_usage
 
     async def usage() -> dict[int, int]:
         database = Database.from_url(settings.database_url)
@@ -314,8 +314,8 @@ def _invite(role: str, office_id: str | None, area: str | None, as_json: bool) -
     import json
     from datetime import UTC, datetime, timedelta
 
-    from storage.mentors import create_invite
     from storage.models import MentorRole
+    from storage.repositories.mentors import create_invite
 
     settings = settings_or_fail()
 
@@ -383,7 +383,7 @@ def coordinators_invite(
 
 
 def _list(role: str | None) -> None:
-    from storage.mentors import MentorSummary, list_mentors
+    from storage.repositories.mentors import MentorSummary, list_mentors
 
     settings = settings_or_fail()
 
@@ -421,8 +421,8 @@ def coordinators_list() -> None:
 def _change(mentor_id_prefix: str, verb: str) -> None:
     from datetime import UTC, datetime
 
-    from conversations.mentor import approve_mentor, revoke_mentor
-    from storage.mentors import MentorLookupError, find_by_prefix
+    from conversations.mentor.gate import approve_mentor, revoke_mentor
+    from storage.repositories.mentors import MentorLookupError, find_by_prefix
 
     settings = settings_or_fail()
     ring = _load_ring(settings)
@@ -477,7 +477,7 @@ def _utc_now() -> datetime:
 
 async def _replay_journal(database: Database) -> None:
     """Erasures survive any restore: journaled subjects are removed again at every start."""
-    from storage.backup import replay_erasure_journal
+    from storage.operations.backup import replay_erasure_journal
 
     replayed = await replay_erasure_journal(database, _utc_now())
     if replayed.total:
@@ -496,11 +496,11 @@ def purge(
 ) -> None:
     """Apply the retention schedule now (`firststep run` also does it daily)."""
     settings = settings_or_fail()
-    from storage.retention import RetentionPolicy, record_purge
-    from storage.retention import purge as purge_now
+    from storage.operations.retention import RetentionPolicy, record_purge
+    from storage.operations.retention import purge as purge_now
 
     # The key ring lets an unfinished mentor request lose only its phone number; without
-    # one here, the purge drops the whole unfinished request (storage.request_drafts).
+    # one here, the purge drops the whole unfinished request (storage.repositories.request_drafts).
     has_ring = settings.keyring_json is not None or settings.keyring.exists()
     ring = _load_ring(settings) if has_ring else None
     if ring is None:
@@ -548,7 +548,12 @@ def backup(
 ) -> None:
     """Back up the main data and the key store apart (SQLite), or say how (PostgreSQL)."""
     settings = settings_or_fail()
-    from storage.backup import BackupError, backup_sqlite, postgres_instructions, sqlite_main_path
+    from storage.operations.backup import (
+        BackupError,
+        backup_sqlite,
+        postgres_instructions,
+        sqlite_main_path,
+    )
 
     if not settings.is_sqlite:
         typer.echo(postgres_instructions(settings.database_url))
@@ -593,7 +598,7 @@ def restore(
 ) -> None:
     """Restore the main data from a backup, keep the live key store, replay erasures."""
     settings = settings_or_fail()
-    from storage.backup import (
+    from storage.operations.backup import (
         BackupError,
         postgres_instructions,
         replay_erasure_journal,
@@ -651,7 +656,7 @@ def report(
     from datetime import date
 
     from bot.report_html import write_report
-    from storage.report import build_report
+    from storage.operations.report import build_report
 
     try:
         first = date.fromisoformat(since) if since else None

@@ -29,8 +29,8 @@ from conversations import texts
 from conversations.common import answer, event
 from conversations.context import Context
 from conversations.flow import PERSON_GROUP, defer_claim, handled_by_flow
-from conversations.safety import is_crisis, send_crisis_reply
-from storage.updates import claim_update_from
+from conversations.safety.urgent_help import is_crisis, send_crisis_reply
+from storage.repositories.updates import claim_update_from
 
 MEDIA_ATTRIBUTES = (
     "photo",

@@ -18,20 +18,19 @@ from typing import TYPE_CHECKING
 
 from bot.errors import on_error
 from bot.guards import build_guard_handler
-from conversations import (
+from conversations import relay
+from conversations.flow import PERSON_GROUP, FlowFn, unknown_buttons
+from conversations.mentor import gate, ladder
+from conversations.person import (
+    ask_mentor,
     disclosure,
     feedback,
-    finder,
-    ladder,
-    mentor,
-    mentor_request,
+    jobcentre,
     privacy,
-    relay,
     start,
     support,
 )
-from conversations.flow import PERSON_GROUP, FlowFn, unknown_buttons
-from conversations.safety import build_crisis_handler
+from conversations.safety.urgent_help import build_crisis_handler
 
 if TYPE_CHECKING:
     from conversations.context import FirstStepApp
@@ -44,7 +43,7 @@ def register_handlers(application: FirstStepApp) -> None:
     application.add_handler(build_crisis_handler(), group=-1)
 
     # Mentors, coordinators, /join and card buttons: handled and stopped here.
-    application.add_handler(mentor.build_mentor_gate(), group=0)
+    application.add_handler(gate.build_mentor_gate(), group=0)
 
     # /start, the privacy notice, /menu, /help, /cancel
     application.add_handlers(start.build_start_handlers(), group=PERSON)
@@ -56,11 +55,11 @@ def register_handlers(application: FirstStepApp) -> None:
     application.add_handlers(support.build_support_handlers(), group=PERSON)
 
     # The nearest pilot Jobcentre (/jobcentre): postcode, town, location or region.
-    application.add_handlers(finder.build_finder_handlers(), group=PERSON)
+    application.add_handlers(jobcentre.build_finder_handlers(), group=PERSON)
 
     # Asking for a peer mentor (/mentor, the finder's "Mentor at …" buttons), withdrawing,
     # ending a chat, and the phone number shared with the contact button.
-    application.add_handlers(mentor_request.build_mentor_request_handlers(), group=PERSON)
+    application.add_handlers(ask_mentor.build_mentor_request_handlers(), group=PERSON)
 
     # Two short questions after a chat with a mentor ends.
     application.add_handlers(feedback.build_feedback_handlers(), group=PERSON)
@@ -72,15 +71,15 @@ def register_handlers(application: FirstStepApp) -> None:
     entries: dict[str, FlowFn] = {
         "tell": disclosure.ENTRY,
         "mydata": privacy.ENTRY_MYDATA,
-        "jobcentre": finder.ENTRY,
+        "jobcentre": jobcentre.ENTRY,
         "support": support.ENTRY,
-        "mentor": mentor_request.ENTRY,
+        "mentor": ask_mentor.ENTRY,
     }
     application.add_handler(start.build_menu_buttons(entries), group=PERSON)
 
     # Free text, routed by the step the person is on (read from the database); in a chat
     # with a mentor it is passed on to them.
-    text_steps = {**disclosure.TEXT_STEPS, **finder.TEXT_STEPS, **mentor_request.TEXT_STEPS}
+    text_steps = {**disclosure.TEXT_STEPS, **jobcentre.TEXT_STEPS, **ask_mentor.TEXT_STEPS}
     application.add_handler(
         relay.build_person_text_handler(text_steps, fallback=start.not_understood),
         group=PERSON,

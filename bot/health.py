@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from storage.crypto import KeyRing, new_dek, unwrap_dek, wrap_dek
 from storage.db import Database
-from storage.subjects import kek_usage
+from storage.repositories.subjects import kek_usage
 
 log = logging.getLogger("firststep.health")
 

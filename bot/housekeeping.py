@@ -19,7 +19,7 @@ from telegram.ext import Job
 from bot.health import Check, Health, HealthServer, check_health, start_health_server
 from bot.settings import Settings
 from conversations.context import SERVICES_KEY, Context, FirstStepApp, Services
-from storage.retention import RetentionPolicy, last_purge_at, purge, record_purge
+from storage.operations.retention import RetentionPolicy, last_purge_at, purge, record_purge
 
 log = logging.getLogger("firststep.housekeeping")
 

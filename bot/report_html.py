@@ -1,6 +1,6 @@
 """The pilot report as one self-contained HTML file: inline CSS, charts as inline SVG,
 no script, no font, no image or anything else fetched (a Content-Security-Policy says
-so to the browser). It renders only the published strings of storage/report.py, so a
+so to the browser). It renders only the published strings of storage/operations/report.py, so a
 chart can never show more than its table.
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from storage.report import PilotReport, ReportTable, table_rows, write_csvs
-from storage.suppression import HIDDEN, SMALL, THRESHOLD
+from storage.operations.report import PilotReport, ReportTable, table_rows, write_csvs
+from storage.operations.suppression import HIDDEN, SMALL, THRESHOLD
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 INK = "#0b0c0c"

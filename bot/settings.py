@@ -265,7 +265,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _request_drafts_go_first(self) -> Settings:
         """The short clock for an unfinished request's phone number only means something
-        if it runs out before the person is erased anyway (storage/request_drafts.py)."""
+        if it runs out before the person is erased anyway
+        (storage/repositories/request_drafts.py)."""
         if self.request_draft_max_hours >= self.retention_inactive_days * 24:
             raise ValueError(
                 f"{ENV_PREFIX}REQUEST_DRAFT_MAX_HOURS is not shorter than "
@@ -277,7 +278,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _ladder_climbs_in_order(self) -> Settings:
         """The ladder's delays all count from when the request was made, and what the
-        person is told reads them in order (conversations/ladder.py, texts.MENTOR_SENT):
+        person is told reads them in order (conversations/mentor/ladder.py, texts.MENTOR_SENT):
         remind, then widen, then the coordinators, and only then may the request expire."""
         rungs = (
             ("LADDER_OFFICE_REMINDER_MINUTES", self.ladder_office_reminder_minutes),

@@ -11,7 +11,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from conversations.context import Context
-from storage.people import PersonTransaction, person_transaction
+from storage.repositories.people import PersonTransaction, person_transaction
 
 log = logging.getLogger("firststep.flow")
 

@@ -36,10 +36,10 @@ from telegram.ext import (
 from conversations import keyboards, texts
 from conversations.common import answer, chat_id_of, event, person_tx
 from conversations.context import Context
-from conversations.safety import is_crisis
+from conversations.safety.urgent_help import is_crisis
 from conversations.steps import Step, step_of
-from storage.people import PersonRecord, PersonTransaction, StaleStep
-from storage.updates import claim_in
+from storage.repositories.people import PersonRecord, PersonTransaction, StaleStep
+from storage.repositories.updates import claim_in
 
 log = logging.getLogger("firststep.flow")
 
@@ -109,7 +109,7 @@ def notice_outcome(update: Update, context: Context) -> Outcome:
     If they wrote something first, it is not kept: they are told so, and Continue will
     ask them to send it again.
     """
-    from conversations.start import notice_text
+    from conversations.person.start import notice_text
 
     message = update.message
     if message is not None and is_crisis(message.text):
@@ -235,7 +235,7 @@ async def _decide(update: Update, context: Context, fn: FlowFn, needs_person: bo
 
 async def _drop_abandoned_request(tx: PersonTransaction, before: str | None) -> None:
     """Whatever way the person left an unsent mentor request, what it held goes with it."""
-    from conversations.mentor_request import drop_if_abandoned  # it imports this module
+    from conversations.person.ask_mentor import drop_if_abandoned  # it imports this module
 
     await drop_if_abandoned(tx, before)
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from conversations import disclosure, feedback, finder, mentor_request, privacy, start
 from conversations.flow import PromptFn
+from conversations.person import ask_mentor, disclosure, feedback, jobcentre, privacy, start
 from conversations.steps import Step
 
 PROMPTS: dict[Step, PromptFn] = {
     **start.PROMPTS,
     **disclosure.PROMPTS,
     **privacy.PROMPTS,
-    **finder.PROMPTS,
-    **mentor_request.PROMPTS,
+    **jobcentre.PROMPTS,
+    **ask_mentor.PROMPTS,
     **feedback.PROMPTS,
 }

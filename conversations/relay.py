@@ -30,14 +30,14 @@ from conversations.flow import (
     run_flow,
     step_router,
 )
-from conversations.mentor_request import settled_draft
+from conversations.person.ask_mentor import settled_draft
 from conversations.steps import Step, step_of
-from storage import mentors, referrals
 from storage.crypto import KeyRing
-from storage.mentors import MentorRecord
 from storage.models import MentorStatus, ReferralStatus
-from storage.people import PersonTransaction
-from storage.people import chat_id_of as person_chat_id
+from storage.repositories import mentors, referrals
+from storage.repositories.mentors import MentorRecord
+from storage.repositories.people import PersonTransaction
+from storage.repositories.people import chat_id_of as person_chat_id
 
 MAX_MESSAGE = 4096  # Telegram's limit for one text message
 

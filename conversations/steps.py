@@ -26,7 +26,8 @@ class Step(StrEnum):
     MENTOR_CONTACT = "mentor.contact"
     MENTOR_TIME = "mentor.time"
     MENTOR_CONFIRM = "mentor.confirm"
-    # An unfinished request whose phone number the purge took (storage/request_drafts.py)
+    # An unfinished request whose phone number the purge took
+    # (storage/repositories/request_drafts.py)
     MENTOR_LAPSED = "mentor.lapsed"
     WAITING_FOR_MENTOR = "mentor.waiting"
     WITH_MENTOR = "mentor.connected"

@@ -1,7 +1,7 @@
 """Every sentence the bot says, in one place (rules-bot's const.py style).
 
 Plain text only (no parse mode), so nothing a person types can be read as markup.
-Short sentences and everyday words: tests/test_texts.py checks each text scores at least
+Short sentences and everyday words: tests/person/test_texts.py checks each text scores at least
 60 on the Flesch reading-ease scale. Values are filled in with str.format; a newcomer
 looking for a sentence the bot said finds it here with one search.
 """
@@ -367,7 +367,7 @@ MENTOR_PHONE_THANKS = (
     "Thanks. The mentor will get your number with your request. "
     "If you don't send the request within {delay}, we delete your number."
 )
-# Back after an unfinished request lost its phone number (storage/request_drafts.py).
+# Back after an unfinished request lost its phone number (storage/repositories/request_drafts.py).
 MENTOR_LAPSED = (
     "Welcome back. You didn't finish asking for a peer mentor, "
     "so after {delay} we deleted the phone number you gave us. "

@@ -1,7 +1,7 @@
 """Write tests/vectors/envelope_v1.json: frozen known-answer vectors for storage.crypto.
 
 Run once when a format is introduced and commit the output; never regenerate to
-make a failing test pass.  If ``tests/test_crypto_vectors.py`` fails, the
+make a failing test pass.  If ``tests/storage/test_crypto_vectors.py`` fails, the
 on-disk format changed and existing databases would no longer decrypt: either
 restore the old behaviour or introduce a new format byte and a new vectors file.
 

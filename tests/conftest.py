@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.harness import Harness
+from tests.support.harness import Harness
 
 PG_URL = os.environ.get("FIRSTSTEP_TEST_DATABASE_URL", "")
 ENGINES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]

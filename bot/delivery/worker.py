@@ -1,7 +1,7 @@
 """The outbox worker: claim due rows with a lease, check, send, record. At least once.
 
 A batch's life here: one statement leases due rows; one short transaction checks that
-each may still be sent and decrypts it (`storage.outbox.prepare`); each send happens
+each may still be sent and decrypts it (`storage.repositories.outbox.prepare`); each send happens
 outside any transaction; a short transaction per row records the outcome. A crash
 between a send and its record leaves the row inflight, and once its lease runs out it
 is sent again: a duplicate, never a loss (Telegram has no idempotency key). Duplicates
@@ -37,7 +37,7 @@ from conversations import texts
 from conversations.context import Clock, utc_now
 from storage.crypto import KeyRing
 from storage.db import Database
-from storage.outbox import (
+from storage.repositories.outbox import (
     Claimed,
     Edit,
     Kind,
@@ -256,7 +256,7 @@ class DeliveryWorker:
     async def check(
         self, connection: AsyncConnection, rows: list[Claimed]
     ) -> dict[str, Ready | Skip | Wait]:
-        """Check-before-send and decrypt (see storage.outbox.prepare)."""
+        """Check-before-send and decrypt (see storage.repositories.outbox.prepare)."""
         return await prepare(connection, self.ring, rows)
 
     # -- one row ---------------------------------------------------------------------------

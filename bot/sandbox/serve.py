@@ -35,10 +35,10 @@ from bot.sandbox.emulator import TelegramEmulator
 from bot.sandbox.http import EmulatorServer
 from bot.settings import Settings
 from conversations.context import FirstStepApp
-from storage import mentors
 from storage.crypto import KeyRing
 from storage.directory import gazetteer, office_by_id
 from storage.models import MentorRole
+from storage.repositories import mentors
 
 __all__ = [
     "DEMO_OFFICE_ID",

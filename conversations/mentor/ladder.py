@@ -1,0 +1,239 @@
+"""The unclaimed ladder: a request nobody has taken goes further, and the person is told.
+
+Rungs (delays are settings, counted from when the request was made):
+remind the office's mentors (`ladder_office_reminder_minutes`) → offer it to every mentor
+in the pilot area (`ladder_area_minutes`) → alert the coordinators
+(`ladder_coordinator_minutes`). A rung with nobody on it is skipped. At each rung the
+person gets an honest update, with support to use meanwhile and a way to stop.
+
+A request nobody took within `referral_pending_max_days` is withdrawn (`expire_unclaimed`):
+the person is told kindly that they may ask again, the mentors' cards lose their Accept
+button, the area's coordinators are alerted, and the referral ends like a withdrawal, so
+the retention purge can take the person's data in its time instead of keeping it live
+for ever.
+
+`run_ladder` is one pass over what is due, each referral in its own transaction and
+moved by a conditional UPDATE on its current rung, so two passes at once (or a pass
+racing an Accept) do each step once. The JobQueue runs it every minute; tests call it
+directly with the harness clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conversations import keyboards, texts
+from conversations.common import event
+from conversations.context import Context, FirstStepApp, FlowSettings
+from conversations.mentor import notices
+from conversations.steps import Step
+from storage.crypto import KeyRing
+from storage.db import Database
+from storage.models import ReferralStatus
+from storage.repositories import mentors, referrals
+from storage.repositories.outbox import Kind, alert_coordinators
+from storage.repositories.referrals import Ladder, ReferralRow
+from storage.repositories.updates import record_event
+
+log = logging.getLogger("firststep.ladder")
+
+INTERVAL_SECONDS = 60.0
+BATCH = 100
+
+UPDATES = {
+    Ladder.REMINDED: texts.LADDER_REMINDED,
+    Ladder.AREA: texts.LADDER_WIDENED,
+    Ladder.COORDINATOR: texts.LADDER_TEAM,
+}
+
+
+def due_at(referral: ReferralRow, rung: Ladder, settings: FlowSettings, now: datetime) -> datetime:
+    minutes = {
+        Ladder.REMINDED: settings.ladder_area_minutes,
+        Ladder.AREA: settings.ladder_coordinator_minutes,
+    }[rung]
+    return max(now, referral.created_at + timedelta(minutes=minutes))
+
+
+async def climb(
+    connection: AsyncConnection,
+    ring: KeyRing,
+    settings: FlowSettings,
+    referral: ReferralRow,
+    now: datetime,
+) -> Ladder | None:
+    """Take one due referral up to its next rung that has someone on it."""
+    cipher = await notices.person_cipher(connection, ring, referral)
+    if cipher is None or referral.ladder_step >= Ladder.COORDINATOR:
+        return None
+    office_mentors = await mentors.mentors_at_office(connection, referral.office_id)
+    area_mentors = await mentors.mentors_in_area(connection, referral.pilot_area)
+    rung = Ladder(referral.ladder_step + 1)
+    if rung == Ladder.REMINDED and not office_mentors:
+        rung = Ladder.AREA
+    if rung == Ladder.AREA and not area_mentors:
+        rung = Ladder.COORDINATOR
+    next_at = due_at(referral, rung, settings, now) if rung < Ladder.COORDINATOR else None
+    if not await referrals.advance_ladder(connection, referral, rung, next_at):
+        return None  # claimed, withdrawn or moved by another pass meanwhile
+    moved = await referrals.by_id(connection, referral.id)
+    assert moved is not None
+    tell_person = True
+    if rung == Ladder.REMINDED:
+        await notices.offer(
+            connection, moved, office_mentors, cipher=cipher, now=now, kind=Kind.REMINDER
+        )
+    elif rung == Ladder.AREA:
+        await notices.offer(connection, moved, area_mentors, cipher=cipher, now=now)
+    else:
+        waited = (now - referral.created_at).total_seconds() / 60
+        alerted = await alert_coordinators(
+            connection,
+            ring,
+            about=f"unclaimed:{moved.id}",
+            text=texts.ALERT_UNCLAIMED.format(
+                ref=moved.public_ref,
+                office=notices.office_name(moved.office_id),
+                area=moved.pilot_area,
+                waited=notices.describe_delay(waited),
+                free=len(area_mentors),
+            ),
+            now=now,
+            referral_id=moved.id,
+        )
+        tell_person = alerted > 0  # never say the team was asked when there is none
+    if tell_person:
+        await notices.tell_person(
+            connection,
+            moved,
+            kind=Kind.LADDER_UPDATE,
+            dedupe=f"ladder:{moved.id}:{int(rung)}",
+            text=UPDATES[rung].format(
+                ref=moved.public_ref,
+                office=notices.office_name(moved.office_id),
+                area=moved.pilot_area,
+            ),
+            markup=notices.support_and_withdraw(moved.public_ref),
+            cipher=cipher,
+            now=now,
+        )
+    event("ladder.climbed", rung=int(rung))
+    return rung
+
+
+async def run_ladder(
+    database: Database, ring: KeyRing, settings: FlowSettings, now: datetime
+) -> int:
+    """One pass: every pending referral whose next rung is due; returns how many moved."""
+    async with database.transaction() as connection:
+        due = await referrals.due_on_ladder(connection, now, BATCH)
+    moved = 0
+    for referral_id in due:
+        async with database.transaction() as connection:
+            referral = await referrals.by_id(connection, referral_id)
+            if (
+                referral is None
+                or referral.status != ReferralStatus.PENDING
+                or referral.next_ladder_at is None
+                or referral.next_ladder_at > now
+            ):
+                continue
+            if await climb(connection, ring, settings, referral, now) is not None:
+                moved += 1
+    return moved
+
+
+async def expire(
+    connection: AsyncConnection,
+    ring: KeyRing,
+    referral: ReferralRow,
+    now: datetime,
+) -> bool:
+    """Withdraw one request nobody took in time, in the caller's transaction."""
+    await referrals.lock_person(connection, referral.person_id)
+    if not await referrals.expire(connection, referral, now):
+        return False  # taken, withdrawn or expired meanwhile
+    cipher = await notices.person_cipher(connection, ring, referral)
+    await notices.update_cards(
+        connection,
+        referral,
+        text_for=notices.to_all(texts.CARD_EXPIRED.format(ref=referral.public_ref)),
+        cipher=cipher,
+        ring=ring,
+        now=now,
+        tag="expired",
+    )
+    await referrals.drop_unsent(connection, referral.id, (Kind.LADDER_UPDATE, Kind.ALERT))
+    # After the drop above, so this alert is the one that stays: the area's coordinators
+    # learn the request closed unclaimed (reference and office only).
+    await alert_coordinators(
+        connection,
+        ring,
+        about=f"expired:{referral.id}",
+        text=texts.ALERT_EXPIRED.format(
+            ref=referral.public_ref, office=notices.office_name(referral.office_id)
+        ),
+        now=now,
+        referral_id=referral.id,
+    )
+    if cipher is not None and referral.person_id is not None:
+        waited = (now - referral.created_at).total_seconds() / 60
+        await notices.tell_person(
+            connection,
+            referral,
+            kind=Kind.EXPIRED,
+            dedupe=f"expired:{referral.id}",
+            text=texts.LADDER_EXPIRED.format(
+                ref=referral.public_ref, waited=notices.describe_delay(waited)
+            ),
+            markup=keyboards.rows([keyboards.button(texts.BTN_SUPPORT, "menu:support")]),
+            cipher=cipher,
+            now=now,
+        )
+        await referrals.move_person(
+            connection,
+            referral.person_id,
+            from_states=(Step.WAITING_FOR_MENTOR,),
+            to_state=Step.MENU,
+        )
+    await record_event(connection, "referral_expired", now, referral.office_id)
+    event("ladder.expired")
+    return True
+
+
+async def expire_unclaimed(
+    database: Database, ring: KeyRing, settings: FlowSettings, now: datetime
+) -> int:
+    """One pass: withdraw every request unclaimed for `referral_pending_max_days`, each
+    in its own transaction; returns how many."""
+    made_before = now - timedelta(days=settings.referral_pending_max_days)
+    async with database.transaction() as connection:
+        due = await referrals.pending_since(connection, made_before, BATCH)
+    expired = 0
+    for referral_id in due:
+        async with database.transaction() as connection:
+            referral = await referrals.by_id(connection, referral_id)
+            if referral is None or referral.created_at > made_before:
+                continue
+            expired += await expire(connection, ring, referral, now)
+    return expired
+
+
+async def ladder_job(context: Context) -> None:
+    services = context.services
+    now = services.clock()
+    await expire_unclaimed(services.database, services.ring, services.settings, now)
+    await run_ladder(services.database, services.ring, services.settings, now)
+
+
+def schedule_ladder(application: FirstStepApp, interval: float = INTERVAL_SECONDS) -> None:
+    """Run the ladder every `interval` seconds once the Application starts."""
+    if application.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        log.warning("event=ladder_not_scheduled reason=no_job_queue")
+        return
+    application.job_queue.run_repeating(
+        ladder_job, interval=interval, first=interval, name="ladder"
+    )

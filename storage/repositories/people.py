@@ -1,0 +1,418 @@
+"""The person's side of storage: one business transaction per step of their journey.
+
+`person_transaction` opens exactly one database transaction for one incoming update:
+find the person by pseudonym, then register, move to the next step (with a version
+check, so a duplicate or stale update cannot move them backwards), save what they
+disclosed, or erase them. Decrypted values live only inside the returned objects,
+whose reprs never show them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
+from storage.db import Database
+from storage.models import (
+    Disclosure,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Referral,
+    ReferralStatus,
+    SubjectKey,
+    new_id,
+)
+from storage.repositories.outbox import unlink_erased
+from storage.repositories.subjects import create_subject_key, open_subject_key, shred_subject_key
+from storage.sql import upsert
+
+PEOPLE = cast(Table, Person.__table__)
+DISCLOSURES = cast(Table, Disclosure.__table__)
+REFERRALS = cast(Table, Referral.__table__)
+OUTBOX = cast(Table, OutboxMessage.__table__)
+KEYS = cast(Table, SubjectKey.__table__)
+
+USER_ROLE = Role.USER
+
+
+@dataclass(slots=True, repr=False)
+class PersonRecord:
+    """A person as one update sees them. `draft` holds decrypted step data: never log it."""
+
+    id: str
+    state: str
+    state_version: int
+    notice_accepted: bool
+    draft: dict[str, Any]
+    cipher: FieldCipher
+    unreachable: bool = False
+
+    def __repr__(self) -> str:
+        return f"PersonRecord(id={self.id[:6]}…, state={self.state!r}, v={self.state_version})"
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureSummary:
+    """What `/forget` removed, in counts only, to tell the person."""
+
+    disclosures: int
+    referrals_withdrawn: int
+    notifications_cancelled: int
+    mentor_ids_to_tell: tuple[str, ...] = field(default=())
+
+
+class StaleStep(Exception):
+    """The person's state moved on since it was read (a duplicate or stale update)."""
+
+
+# The statements every update runs, built once (building one costs more than SQLite
+# takes to run it); the values come as parameters.
+_LOAD = (
+    select(
+        PEOPLE.c.id,
+        PEOPLE.c.pseudonym,
+        PEOPLE.c.state,
+        PEOPLE.c.state_version,
+        PEOPLE.c.notice_accepted_at,
+        PEOPLE.c.draft_ct,
+        PEOPLE.c.unreachable,
+        KEYS.c.wrapped_dek,
+    )
+    .select_from(PEOPLE.outerjoin(KEYS, KEYS.c.subject_id == PEOPLE.c.id))
+    .where(PEOPLE.c.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
+)
+_LOAD_LOCKED = _LOAD.with_for_update(of=PEOPLE)  # PostgreSQL: one update at a time each
+_ANSWERS = select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
+    DISCLOSURES.c.person_id == bindparam("person_id")
+)
+# An answer is one row per (person, field); a new answer replaces the old one's value.
+_ANSWER_KEY = ("person_id", "field")
+_ANSWER_REPLACED = ("id", "value_ct", "updated_at")
+# SET columns come from the parameters' other keys.
+_MOVE = update(PEOPLE).where(
+    PEOPLE.c.id == bindparam("person_id"),
+    PEOPLE.c.state_version == bindparam("expected_version"),
+)
+_TOUCH = update(PEOPLE).where(PEOPLE.c.id == bindparam("person_id"))
+
+
+class PersonTransaction:
+    """One unit of work on one person, bound to one open transaction."""
+
+    def __init__(
+        self, connection: AsyncConnection, ring: KeyRing, telegram_id: int, now: datetime
+    ) -> None:
+        self._connection = connection
+        self._ring = ring
+        self._telegram_id = telegram_id
+        self.now = now
+        self.person: PersonRecord | None = None
+        self._seen_written = False
+        self.erased = False  # the write-ahead logs are scrubbed once this commits
+
+    def __repr__(self) -> str:
+        return f"PersonTransaction(person={self.person!r})"
+
+    @property
+    def ring(self) -> KeyRing:
+        """The key ring, for what the same business transaction seals for others."""
+        return self._ring
+
+    async def load(self) -> PersonRecord | None:
+        """Find the person and their data key in one statement; unwrap the key once."""
+        candidates = pseudonym_candidates(self._ring, USER_ROLE, self._telegram_id)
+        statement = _LOAD_LOCKED if self._connection.dialect.name == "postgresql" else _LOAD
+        pseudonyms = [value for _, value in candidates]
+        row = (await self._connection.execute(statement, {"pseudonyms": pseudonyms})).first()
+        if row is None:
+            return None
+        if row.wrapped_dek is None:
+            # Key shredded but rows left behind (e.g. a crash mid-erasure): finish the job.
+            await self._connection.execute(delete(PEOPLE).where(PEOPLE.c.id == row.id))
+            return None
+        cipher = FieldCipher.from_wrapped(self._ring, row.wrapped_dek, row.id)
+        primary_version, primary_value = candidates[0]
+        if row.pseudonym != primary_value:
+            await self._connection.execute(
+                update(PEOPLE)
+                .where(PEOPLE.c.id == row.id)
+                .values(
+                    pseudonym=primary_value,
+                    pseudonym_version=primary_version,
+                    **self._seen(bool(row.unreachable)),
+                )
+            )
+            self._seen_written = True
+        draft = open_draft(cipher, row.id, row.draft_ct)
+        self.person = PersonRecord(
+            id=row.id,
+            state=row.state,
+            state_version=row.state_version,
+            notice_accepted=row.notice_accepted_at is not None,
+            draft=draft,
+            cipher=cipher,
+            unreachable=bool(row.unreachable) and not self._seen_written,
+        )
+        return self.person
+
+    def _seen(self, unreachable: bool) -> dict[str, Any]:
+        """The columns an update from the person refreshes: when we last heard from them,
+        and, if a 403 marked them unreachable, that they can be reached again (they wrote
+        to us, so they unblocked the bot)."""
+        values: dict[str, Any] = {"last_seen_at": self.now}
+        if unreachable:
+            values["unreachable"] = False
+        return values
+
+    async def touch(self) -> None:
+        """Record the contact (retention counts from it) unless a write this update did.
+
+        `move` and `register` write `last_seen_at` (and clear `unreachable`) in their own
+        statement, so most updates pay nothing extra for it; an update that changed
+        nothing writes it here.
+        """
+        if self.person is None or self._seen_written:
+            return
+        await self._connection.execute(
+            _TOUCH, {**self._seen(self.person.unreachable), "person_id": self.person.id}
+        )
+        self._seen_written = True
+        self.person.unreachable = False
+
+    async def register(
+        self, *, state: str, chat_id: int, draft: Mapping[str, Any] | None = None
+    ) -> PersonRecord:
+        """Create the person once they accepted the privacy notice (idempotent)."""
+        if self.person is not None:
+            return self.person
+        version, value = pseudonym_candidates(self._ring, USER_ROLE, self._telegram_id)[0]
+        person_id = new_id()
+        cipher = await create_subject_key(self._connection, self._ring, person_id, self.now)
+        draft_dict = dict(draft or {})
+        await self._connection.execute(
+            PEOPLE.insert().values(
+                id=person_id,
+                pseudonym=value,
+                pseudonym_version=version,
+                state=state,
+                state_version=0,
+                draft_ct=seal_draft(cipher, person_id, draft_dict),
+                chat_ref_ct=cipher.seal_text(PEOPLE.name, "chat_ref_ct", person_id, str(chat_id)),
+                notice_accepted_at=self.now,
+                created_at=self.now,
+                last_seen_at=self.now,
+            )
+        )
+        self._seen_written = True
+        self.person = PersonRecord(
+            id=person_id,
+            state=state,
+            state_version=0,
+            notice_accepted=True,
+            draft=draft_dict,
+            cipher=cipher,
+        )
+        return self.person
+
+    async def move(
+        self,
+        state: str,
+        *,
+        draft: Mapping[str, Any] | None = None,
+        disclosures: Mapping[str, str] | None = None,
+    ) -> PersonRecord:
+        """Write the next step, its scratch data and any answers; raise StaleStep on a race."""
+        person = self._require()
+        values: dict[str, Any] = {
+            "state": state,
+            "state_version": person.state_version + 1,
+            **self._seen(person.unreachable),
+        }
+        if draft is not None:
+            values["draft_ct"] = seal_draft(person.cipher, person.id, dict(draft))
+        result = await self._connection.execute(
+            _MOVE,
+            {**values, "person_id": person.id, "expected_version": person.state_version},
+        )
+        if result.rowcount != 1:
+            raise StaleStep
+        self._seen_written = True
+        person.unreachable = False
+        for name, value in (disclosures or {}).items():
+            await self._save_disclosure(person, name, value)
+        person.state = state
+        person.state_version += 1
+        if draft is not None:
+            person.draft = dict(draft)
+        return person
+
+    async def _save_disclosure(self, person: PersonRecord, name: str, value: str) -> None:
+        """Insert or replace one answer in one statement.
+
+        The sealed value is bound to its row id, so a replaced answer takes the new id
+        with it (nothing refers to disclosure ids).
+        """
+        row_id = new_id()
+        sealed = person.cipher.seal_text(DISCLOSURES.name, f"value_ct:{name}", row_id, value)
+        row = {
+            "id": row_id,
+            "person_id": person.id,
+            "field": name,
+            "value_ct": sealed,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+        await upsert(self._connection, DISCLOSURES, row, _ANSWER_KEY, _ANSWER_REPLACED)
+
+    async def disclosures(self) -> dict[str, str]:
+        """Everything the person told us, decrypted, for their own eyes (`/mydata`)."""
+        person = self._require()
+        rows = (await self._connection.execute(_ANSWERS, {"person_id": person.id})).all()
+        return {
+            row.field: person.cipher.open_text(
+                DISCLOSURES.name, f"value_ct:{row.field}", row.id, row.value_ct
+            )
+            for row in rows
+        }
+
+    async def referrals(self) -> list[tuple[str, str, str]]:
+        """(reference, office id, status) of the person's referrals, newest first."""
+        person = self._require()
+        rows = (
+            await self._connection.execute(
+                select(REFERRALS.c.public_ref, REFERRALS.c.office_id, REFERRALS.c.status)
+                .where(REFERRALS.c.person_id == person.id)
+                .order_by(REFERRALS.c.created_at.desc())
+            )
+        ).all()
+        return [(row.public_ref, row.office_id, row.status) for row in rows]
+
+    async def erase(self) -> ErasureSummary:
+        """Crypto-shred the person: rows gone, key gone, pending notices cancelled, journaled."""
+        person = self._require()
+        summary = await erase_person(self._connection, person.id, self.now)
+        self.person = None
+        self.erased = True
+        return summary
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """For other repositories joining this same business transaction."""
+        return self._connection
+
+    def _require(self) -> PersonRecord:
+        if self.person is None:
+            raise LookupError("no person in this transaction")
+        return self.person
+
+
+def seal_draft(cipher: FieldCipher, person_id: str, draft: dict[str, Any]) -> bytes:
+    return cipher.seal(PEOPLE.name, "draft_ct", person_id, json.dumps(draft).encode())
+
+
+def open_draft(cipher: FieldCipher, person_id: str, sealed: bytes | None) -> dict[str, Any]:
+    """The step draft, decrypted (an empty one when none is stored)."""
+    if sealed is None:
+        return {}
+    draft = json.loads(cipher.open(PEOPLE.name, "draft_ct", person_id, sealed))
+    return draft if isinstance(draft, dict) else {}
+
+
+async def erase_person(
+    connection: AsyncConnection, person_id: str, now: datetime
+) -> ErasureSummary:
+    """Crypto-shred one person by id inside the caller's transaction: live referrals
+    withdrawn, pending notices about them cancelled, outbox rows unlinked from them,
+    answers and row deleted (referrals lose the link with it), data key shredded and the
+    erasure journaled. Shared by /forget and the retention purge."""
+    disclosures = (
+        await connection.execute(select(func.count()).where(DISCLOSURES.c.person_id == person_id))
+    ).scalar_one()
+    live = [ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]
+    referral_rows = (
+        await connection.execute(
+            select(REFERRALS.c.id, REFERRALS.c.mentor_id).where(
+                REFERRALS.c.person_id == person_id, REFERRALS.c.status.in_(live)
+            )
+        )
+    ).all()
+    referral_ids = [row.id for row in referral_rows]
+    if referral_ids:
+        await connection.execute(
+            update(REFERRALS)
+            .where(REFERRALS.c.id.in_(referral_ids))
+            .values(
+                status=ReferralStatus.WITHDRAWN.value,
+                closed_at=now,
+                next_ladder_at=None,
+                version=REFERRALS.c.version + 1,
+            )
+        )
+    about_person = (OUTBOX.c.payload_subject == person_id) | (OUTBOX.c.recipient_id == person_id)
+    if referral_ids:
+        about_person = about_person | OUTBOX.c.referral_id.in_(referral_ids)
+    cancelled = await connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.status == OutboxStatus.PENDING.value, about_person)
+        .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
+    )
+    # A row a worker holds is being sent right now: erasing cannot stop that. Its payload
+    # goes, but it stays the worker's, so the worker still records the message it sent
+    # and a card that reached a mentor can be edited (its Accept button taken away). If
+    # the worker dies instead, the row is claimed again and, with no payload, goes dead.
+    await connection.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.status == OutboxStatus.INFLIGHT.value, about_person)
+        .values(payload_ct=None)
+    )
+    await unlink_erased(connection, [person_id])
+    await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person_id))
+    await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
+    await shred_subject_key(connection, person_id, now)
+    return ErasureSummary(
+        disclosures=int(disclosures),
+        referrals_withdrawn=len(referral_ids),
+        notifications_cancelled=int(cancelled.rowcount),
+        mentor_ids_to_tell=tuple(row.mentor_id for row in referral_rows if row.mentor_id),
+    )
+
+
+@asynccontextmanager
+async def person_transaction(
+    database: Database, ring: KeyRing, telegram_id: int, now: datetime
+) -> AsyncIterator[PersonTransaction]:
+    """Open one transaction for one update of one person, with the person loaded.
+
+    After an erasure commits, the write-ahead logs that still hold the person's older
+    page images are checkpointed and truncated (`Database.scrub_wal`)."""
+    async with database.transaction() as connection:
+        transaction = PersonTransaction(connection, ring, telegram_id, now)
+        await transaction.load()
+        yield transaction
+        await transaction.touch()
+    if transaction.erased:
+        await database.scrub_wal()
+
+
+async def chat_id_of(
+    connection: AsyncConnection, ring: KeyRing, person_id: str
+) -> tuple[int, FieldCipher] | None:
+    """Decrypt a person's chat id for a message sent later; None once they are erased."""
+    cipher = await open_subject_key(connection, ring, person_id)
+    if cipher is None:
+        return None
+    sealed = (
+        await connection.execute(select(PEOPLE.c.chat_ref_ct).where(PEOPLE.c.id == person_id))
+    ).scalar_one_or_none()
+    if sealed is None:
+        return None
+    return int(cipher.open_text(PEOPLE.name, "chat_ref_ct", person_id, sealed)), cipher

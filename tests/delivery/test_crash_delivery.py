@@ -1,0 +1,320 @@
+"""Crash test: `firststep run` killed with SIGKILL at random moments while referrals are
+created and delivered, restarted each time. Afterwards every referral has reached every
+one of its mentors at least once, a duplicate is the same card (same reference), no
+card is left undelivered, and SQLite's integrity check passes.
+
+The bot runs as real processes against an EmulatorServer on 127.0.0.1 with a key-ring
+file and an SQLite file in tmp. The first and the last run are a cold
+`python -m bot run`; the kills in between hit children forked from a warm parent that
+runs the same entry point (tests/support/crash_zygote.py), so dozens of restarts fit in the
+time. Referrals and their CARD rows are written straight into the database the way the
+request flow writes them.
+
+Besides the random kills, some kills are aimed: the emulator holds the bot's next
+sendMessage unanswered and unapplied, and the test kills the bot while it waits. That is
+the one moment a worker that records a card as sent before sending it certainly loses
+the card, so the broken-variant test fails every time instead of only when a random kill
+happens to land in that window; a correct worker simply sends the card again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sqlite3
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.sandbox import EmulatorServer, TelegramEmulator
+from storage.crypto import KeyRing
+from storage.db import Database, keystore_path
+from storage.migrate import upgrade
+from storage.repositories.outbox import OUTBOX
+from tests.support.delivery import card_text, rejected, seed_mentor, seed_person, seed_referral
+from tests.support.harness import TEST_TOKEN
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+ZYGOTE = Path(__file__).parents[1] / "support" / "crash_zygote.py"
+MENTOR_CHATS = [7_500_000_001, 7_500_000_002, 7_500_000_003]
+PEOPLE_BASE = 7_600_000_000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@dataclass
+class CrashRun:
+    tmp_path: Path
+    referrals: int
+    kills: int
+    broken: str | None = None
+    seed: int = 20261129
+    emu: TelegramEmulator = field(default_factory=lambda: TelegramEmulator(TEST_TOKEN))
+    refs: dict[str, list[int]] = field(default_factory=dict)  # ref -> mentor chat ids
+    aim_every: int = 5  # every n-th kill of a forked child is aimed at a send in flight
+    kills_mid_delivery: int = 0
+    kills_in_flight: int = 0
+    kills_done: int = 0
+
+    @property
+    def db_path(self) -> Path:
+        return self.tmp_path / "var" / "firststep.db"
+
+    @property
+    def url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.db_path}"
+
+    def env(self, server: EmulatorServer, ring_path: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTSTEP_")}
+        env.update(
+            FIRSTSTEP_TELEGRAM_TOKEN=self.emu.token,
+            FIRSTSTEP_TELEGRAM_API_URL=server.base_url,
+            FIRSTSTEP_DATABASE_URL=self.url,
+            FIRSTSTEP_KEYRING=str(ring_path),
+            FIRSTSTEP_DELIVERY_LEASE_SECONDS="2",
+            FIRSTSTEP_DELIVERY_POLL_SECONDS="0.2",
+            FIRSTSTEP_LOG_LEVEL="INFO",
+            FIRSTSTEP_HEALTH_PORT="0",  # no /healthz: parallel runs would fight over 8081
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+    async def run(self) -> None:
+        rng = random.Random(self.seed)
+        ring = KeyRing.generate()
+        ring_path = self.tmp_path / "keys" / "keyring.json"
+        ring.save(ring_path)
+        database = Database.from_url(self.url)
+        await upgrade(database)
+        mentors = []
+        for chat in MENTOR_CHATS:
+            self.emu.register_user(chat, "Sam", started=True)
+            mentors.append(await seed_mentor(database, ring, chat, now()))
+
+        async def create_referrals() -> None:
+            for n in range(self.referrals):
+                person = await seed_person(database, ring, PEOPLE_BASE + n, now())
+                seeded = await seed_referral(database, ring, person, mentors, now())
+                self.refs[seeded.ref] = list(MENTOR_CHATS)
+                await asyncio.sleep(rng.uniform(0.05, 0.25))
+
+        async with EmulatorServer(self.emu) as server:
+            env = self.env(server, ring_path)
+            log_path = self.tmp_path / "bot.log"
+            creator = asyncio.create_task(create_referrals())
+            zygote = await self._start_zygote(env, log_path)  # warms up meanwhile
+            assert zygote.stdin is not None and zygote.stdout is not None
+            try:
+                await self._cold_run(env, log_path)
+                assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
+                for n in range(1, self.kills):
+                    pid = await self._spawn(zygote)
+                    if n % self.aim_every == 0 and not creator.done():
+                        await self._kill_in_flight(pid, required=False)
+                    else:
+                        await self._kill_at_random(pid, rng)
+                await creator
+                await self._final_run(zygote, database)
+            finally:
+                creator.cancel()
+                zygote.stdin.write(b"quit\n")
+                await zygote.stdin.drain()
+                await asyncio.wait_for(zygote.wait(), 10)
+        await database.dispose()
+
+    async def _start_zygote(
+        self, env: dict[str, str], log_path: Path
+    ) -> asyncio.subprocess.Process:
+        argv = [sys.executable, str(ZYGOTE), str(log_path)]
+        if self.broken:
+            argv += ["--broken", self.broken]
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            env=env,
+            cwd=self.tmp_path,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+
+    async def _spawn(self, zygote: asyncio.subprocess.Process) -> int:
+        """A fresh `firststep run` from the warm parent; its pid."""
+        assert zygote.stdin is not None and zygote.stdout is not None
+        zygote.stdin.write(b"spawn\n")
+        await zygote.stdin.drain()
+        return int(await asyncio.wait_for(zygote.stdout.readline(), 10))
+
+    async def _until(self, done: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    async def _kill_at_random(self, pid: int, rng: random.Random) -> None:
+        """SIGKILL at a random moment: mostly once the bot is sending (mid-batch, between
+        a send and its record), sometimes during start-up (settings, migrations,
+        post_init, the first claim)."""
+        calls, sends = len(self.emu.calls()), len(self.emu.calls("sendMessage"))
+        if rng.random() < 0.75:
+            await self._until(lambda: len(self.emu.calls()) > calls, 60)
+            await self._until(lambda: len(self.emu.calls("sendMessage")) > sends, 3)
+            await asyncio.sleep(rng.uniform(0.02, 0.5))
+        else:
+            await asyncio.sleep(rng.uniform(0.0, 1.5))
+        os.kill(pid, signal.SIGKILL)
+        self.kills_done += 1
+        if any(c.at >= time.time() - 0.3 for c in self.emu.calls("sendMessage")):
+            self.kills_mid_delivery += 1
+        await asyncio.sleep(0.05)  # the parent reaps it
+
+    async def _kill_in_flight(self, pid: int, *, required: bool) -> None:
+        """SIGKILL while the emulator holds a sendMessage unanswered and not yet applied:
+        the process dies after deciding to send a card and before the card arrives.
+
+        ``required``: the bot is sure to send (cards are waiting), so a send that never
+        comes is a failure; otherwise a kill with nothing to aim at falls back to a plain
+        kill after the wait."""
+        fault = self.emu.inject_fault("sendMessage", timeout=True, count=1)
+        hit = await self._until(lambda: fault.hits > 0, 60 if required else 10)
+        if not hit:
+            self.emu.clear_faults()  # same event loop as the emulator: no send slips in
+        os.kill(pid, signal.SIGKILL)
+        self.kills_done += 1
+        assert hit or not required, "the bot never sent while cards were waiting"
+        if hit:
+            self.kills_in_flight += 1
+            self.kills_mid_delivery += 1
+        await asyncio.sleep(0.05)  # the parent reaps it
+
+    async def _cold_run(self, env: dict[str, str], log_path: Path) -> None:
+        """`python -m bot run` itself, killed while its first card is in flight (every card
+        is still waiting then, so the send is certain to come)."""
+        argv = [sys.executable, "-m", "bot", "run"]
+        if self.broken:
+            argv = [sys.executable, str(ZYGOTE), str(log_path), "--once", "--broken", self.broken]
+        with log_path.open("ab") as log:
+            process = await asyncio.create_subprocess_exec(
+                *argv, env=env, cwd=self.tmp_path, stdout=log, stderr=log
+            )
+            await self._kill_in_flight(process.pid, required=True)
+            await process.wait()
+
+    async def _final_run(self, zygote: asyncio.subprocess.Process, database: Database) -> None:
+        """A last run left alone until nothing is open, then stopped with SIGTERM."""
+        pid = await self._spawn(zygote)
+        try:
+            await self._wait_all_sent(database, timeout=180)
+        finally:
+            os.kill(pid, signal.SIGTERM)
+        assert await self._until(lambda: not _alive(pid), 30), "no clean stop on SIGTERM"
+
+    async def _wait_all_sent(self, database: Database, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            async with database.engine.connect() as connection:
+                open_rows = (
+                    await connection.execute(
+                        select(OUTBOX.c.id).where(OUTBOX.c.status.in_(["pending", "inflight"]))
+                    )
+                ).all()
+            if not open_rows and len(self.refs) == self.referrals:
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(
+            f"the last run did not drain the outbox within {timeout}s: {len(open_rows)} rows open"
+        )
+
+    def check(self) -> dict[str, int]:
+        """The invariants, from what the mentors' phones show and from the files."""
+        assert self.kills_done >= self.kills
+        received: dict[int, Counter[str]] = defaultdict(Counter)
+        for chat in MENTOR_CHATS:
+            for text in self.emu.bot_texts(chat):
+                refs = [ref for ref in self.refs if ref in text]
+                assert len(refs) == 1, "a message that is no referral's card"
+                assert text == card_text(refs[0]), "a duplicate that differs from the card"
+                received[chat][refs[0]] += 1
+        missing = [
+            (ref, chat)
+            for ref, chats in self.refs.items()
+            for chat in chats
+            if received[chat][ref] == 0
+        ]
+        if missing:
+            with sqlite3.connect(self.db_path) as debug:
+                states = debug.execute(
+                    "SELECT status, last_error, count(*) FROM outbox GROUP BY 1, 2"
+                ).fetchall()
+        assert not missing, f"{len(missing)} cards never reached their mentor; outbox: {states}"
+        connection = sqlite3.connect(self.db_path)
+        try:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            statuses = Counter(row[0] for row in connection.execute("SELECT status FROM outbox"))
+            assert set(statuses) == {"sent"}, statuses
+        finally:
+            connection.close()
+        keystore = sqlite3.connect(keystore_path(self.db_path))
+        try:
+            assert keystore.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        finally:
+            keystore.close()
+        log = (self.tmp_path / "bot.log").read_text(errors="replace")
+        assert "event=delivery_started" in log
+        assert "event=delivery_stopped" in log  # the last run stopped cleanly on SIGTERM
+        for secret in [*self.refs, *map(str, MENTOR_CHATS), self.emu.token.split(":")[1]]:
+            assert secret not in log, "the bot's log holds a reference, a chat id or the token"
+        duplicates = sum(
+            count - 1 for counts in received.values() for count in counts.values() if count > 1
+        )
+        return {
+            "referrals": len(self.refs),
+            "kills": self.kills_done,
+            "kills_mid_delivery": self.kills_mid_delivery,
+            "kills_in_flight": self.kills_in_flight,
+            "cards": sum(len(chats) for chats in self.refs.values()),
+            "duplicates": duplicates,
+        }
+
+
+async def test_sigkill_at_random_moments_loses_no_card(tmp_path: Path) -> None:
+    run = CrashRun(tmp_path, referrals=100, kills=30)
+    await run.run()
+    report = run.check()
+    print(f"crash test: {report}")
+    assert report["referrals"] >= 100
+    assert report["kills_mid_delivery"] >= 10  # the kills really hit deliveries
+    assert report["kills_in_flight"] >= 1  # and at least one hit a card on its way
+
+
+async def test_crash_test_rejects_a_worker_that_records_before_sending(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        run = CrashRun(tmp_path, referrals=24, kills=4, broken="mark-first")
+        await run.run()
+        run.check()
+
+    # Certain, not probable: the cold run is always killed with a card in flight, which
+    # this worker has already recorded as sent (so a few kills are enough).
+    error = await rejected(scenario())
+    assert "never reached their mentor" in str(error)

@@ -1,0 +1,144 @@
+"""1,000 forged button presses from people and from mentors with no right to act.
+
+Random bytes (≤ 64), real references of another office, closed references, made-up
+references and near-misses of the real format, sent as callback queries on a real
+message of each sender's chat. Nothing in the referral, mentor, invite or outbox tables
+changes; every press is answered; the error handler is never called.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import cast
+
+import pytest
+from sqlalchemy import Table
+
+from conversations import texts
+from storage.models import MentorRole, OutboxMessage
+from storage.repositories.mentors import INVITES, JOIN_ATTEMPTS, MENTORS
+from storage.repositories.referrals import REF_ALPHABET, REFERRALS
+from tests.support.handoff import drain, join_as_mentor, request_mentor, snapshot
+from tests.support.harness import Harness
+
+OUTBOX = cast(Table, OutboxMessage.__table__)
+TABLES = (REFERRALS, MENTORS, INVITES, JOIN_ATTEMPTS, OUTBOX)
+PRESSES = 1000
+
+ALEX, BEA, CAL, DEE = 7_700_200_001, 7_700_200_002, 7_700_200_003, 7_700_200_004
+SAM, HUGO, CORA = 8_800_200_001, 8_800_200_002, 8_800_200_003
+PORTSMOUTH, HULL = "portsmouth-arundel-street", "hull-britannia-house"
+
+
+@pytest.fixture
+async def roomy(database_url: str, ring: object, tmp_path: Path) -> AsyncIterator[Harness]:
+    """The harness with the per-person rate limit out of the way of 1,000 presses."""
+    running = Harness(database_url, ring, tmp_path, rate_limit_messages=100_000)  # type: ignore[arg-type]
+    await running.start()
+    yield running
+    await running.stop()
+
+
+def random_bytes_data(rng: random.Random) -> str:
+    raw = bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))
+    data = raw.decode("utf-8", "replace")
+    while len(data.encode()) > 64:
+        data = data[:-1]
+    return data or "x"
+
+
+def random_ref(rng: random.Random) -> str:
+    return "R-" + "".join(rng.choice(REF_ALPHABET) for _ in range(6))
+
+
+def payloads(rng: random.Random, open_ref: str, closed_ref: str) -> list[str]:
+    """A mix of junk and well-formed presses the sender has no right to."""
+    aimed = [
+        f"mc:acc:{open_ref}",
+        f"mc:no:{open_ref}",
+        f"mc:acc:{closed_ref}",
+        f"mc:no:{closed_ref}",
+        f"mc:take:{open_ref}",
+        f"mc:take:{closed_ref}",
+        f"mr:wd:{open_ref}",
+        f"mr:wd:{closed_ref}",
+        f"mr:endyes:{open_ref}",
+        f"mr:endyes:{closed_ref}",
+        "mr:send",
+        "mr:chat",
+        "mr:end",
+        "fb:h:yes",
+        "fb:n:work",
+        f"mc:acc:{open_ref.lower()}",
+        f"mc:acc:{open_ref} ",
+        f"mc:acc:{open_ref}:x",
+        f"mc:ACC:{open_ref}",
+        f"mc:acc:{open_ref[:-1]}",
+        "mc:acc:",
+        "mc:",
+        "mc:acc:R-000000",
+    ]
+    out: list[str] = []
+    for n in range(PRESSES):
+        kind = n % 4
+        if kind == 0:
+            out.append(random_bytes_data(rng))
+        elif kind == 1:
+            out.append(rng.choice(aimed))
+        elif kind == 2:
+            out.append(f"mc:{rng.choice(['acc', 'no', 'take'])}:{random_ref(rng)}")
+        else:
+            base = rng.choice(aimed)
+            cut = rng.randrange(len(base) + 1)
+            out.append((base[:cut] + random_bytes_data(rng))[:40] or "y")
+    return out
+
+
+@pytest.mark.slow
+async def test_forged_callbacks_change_nothing_and_are_all_answered(
+    roomy: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = roomy
+    await join_as_mentor(harness, SAM, "Sam", office_id=PORTSMOUTH)
+    await join_as_mentor(harness, HUGO, "Hugo", office_id=HULL)
+    await join_as_mentor(harness, CORA, "Cora", area="Portsmouth", role=MentorRole.COORDINATOR)
+
+    open_ref = await request_mentor(harness, ALEX, PORTSMOUTH)  # pending at Portsmouth
+    closed_ref = await request_mentor(harness, BEA, HULL)  # Hull, then closed by Hugo
+    await drain(harness)
+    await harness.press(HUGO, texts.BTN_ACCEPT)
+    await harness.send(HUGO, f"/close {closed_ref}")
+    await drain(harness)
+    await harness.onboard(CAL)  # a person with no referral
+    harness.person(DEE)
+    await harness.send(DEE, "/start")  # has not accepted the notice
+
+    senders = [CAL, DEE, HUGO, CORA]  # none may act on Alex's request or Bea's
+    before = await snapshot(harness, *TABLES)
+    caplog.set_level(logging.ERROR, logger="firststep")
+    rng = random.Random(20261130)
+    query_ids: list[str] = []
+    for n, data in enumerate(payloads(rng, open_ref, closed_ref)):
+        sender = senders[n % len(senders)]
+        message = harness.emu.last_bot_message(sender)
+        assert message is not None
+        injected = harness.emu.forge_callback(sender, message.message_id, data)
+        assert injected.callback_query_id is not None
+        query_ids.append(injected.callback_query_id)
+        if n % 100 == 99:
+            await harness.settle(timeout=60)
+    await harness.settle(timeout=60)
+
+    assert await snapshot(harness, *TABLES) == before
+    unanswered = [q for q in query_ids if harness.emu.callback_answer(q) is None]
+    assert unanswered == []
+    errors = [r for r in caplog.records if "handler_error" in r.getMessage()]
+    assert errors == []
+    assert texts.SOMETHING_WENT_WRONG not in "\n".join(harness.all_text(user) for user in senders)
+    # Alex's request is still there for Sam, untouched; and the digest does see a change.
+    await harness.press(SAM, texts.BTN_ACCEPT)
+    assert harness.last_text(SAM) == texts.CARD_YOURS.format(ref=open_ref)
+    assert await snapshot(harness, *TABLES) != before

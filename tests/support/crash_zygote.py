@@ -1,0 +1,107 @@
+"""A warm parent for the crash test: imports the bot once, then forks `firststep run`.
+
+Why: under load a cold `python -m bot run` spends seconds importing, and the crash test
+needs dozens of restarts. Each child is a real process running the same entry point
+(`bot.cli.main` with argv `run`), killed with SIGKILL by the test; only the imports are
+shared. Protocol on stdin/stdout, one line each: "spawn" → the child's pid; "quit".
+`--once` runs one `firststep run` in this process instead.
+
+`--broken mark-first` makes children run a deliberately wrong worker (it records a row
+as sent before sending it), so the test can show its assertions catch lost messages.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+
+def _reap(_signum: int, _frame: object) -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _install_mark_first() -> None:
+    """Test-local broken variant: at most once instead of at least once."""
+    from bot.delivery import worker as module
+    from storage.repositories.outbox import mark_sent
+
+    async def deliver(self: module.DeliveryWorker, row: object, ready: object) -> object:
+        async with self.transaction() as connection:
+            await mark_sent(connection, row, now=self.clock(), message_id=None)  # type: ignore[arg-type]
+        await self.pacer.take()
+        await self.bot.send_message(ready.chat_id, ready.payload.text)  # type: ignore[attr-defined]
+        return module.Outcome.SENT
+
+    module.DeliveryWorker.deliver = deliver  # type: ignore[assignment,method-assign]
+
+
+def _child(log_path: Path, broken: str | None) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    code = 1
+    try:
+        if broken == "mark-first":
+            _install_mark_first()
+        from bot.cli import main
+
+        sys.argv = ["firststep", "run"]
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 1
+    finally:
+        os._exit(code)
+
+
+def serve(log_path: Path, broken: str | None) -> None:
+    # Warm every import `firststep run` makes, without starting anything.
+    import alembic.command  # noqa: F401
+    import telegram.ext  # noqa: F401
+
+    import bot.app
+    import bot.cli
+    import bot.runner  # noqa: F401
+    import storage.migrate  # noqa: F401
+
+    signal.signal(signal.SIGCHLD, _reap)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "quit":
+            return
+        if command == "spawn":
+            pid = os.fork()
+            if pid == 0:
+                _child(log_path, broken)
+            print(pid, flush=True)
+
+
+def run_once(broken: str | None) -> None:
+    """`--once`: no fork, just `firststep run` here (with the broken worker if asked)."""
+    if broken == "mark-first":
+        _install_mark_first()
+    from bot.cli import main
+
+    sys.argv = ["firststep", "run"]
+    main()
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    broken = arguments[arguments.index("--broken") + 1] if "--broken" in arguments else None
+    if "--once" in arguments:
+        run_once(broken)
+    else:
+        serve(Path(arguments[0]), broken)
