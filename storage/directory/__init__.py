@@ -4,7 +4,7 @@ Pure, in-memory and offline: no Telegram, no database, nothing fetched, nothing
 about the person kept. Data files, their sources and the API: see README.md here.
 """
 
-from storage.directory.about import AboutFact, about_facts
+from storage.directory.about import AboutFact, about_fact, about_facts, facts_to_confirm
 from storage.directory.authorities import (
     Authority,
     authorities_of,
@@ -51,15 +51,20 @@ from storage.directory.search import (
 )
 from storage.directory.services import (
     Charges,
+    Fallback,
     Need,
+    PhoneRole,
     Service,
     ServiceKind,
     Substance,
     SupportList,
+    Topic,
     Verification,
     all_services,
+    charges_for,
     crisis_contacts,
     services_for,
+    services_on,
 )
 
 __all__ = [
@@ -69,12 +74,14 @@ __all__ = [
     "AreaLookup",
     "Authority",
     "Charges",
+    "Fallback",
     "FinderResult",
     "LatLon",
     "Need",
     "Office",
     "OfficeMatch",
     "OfficeSearch",
+    "PhoneRole",
     "PilotAnswer",
     "Place",
     "PlaceError",
@@ -85,7 +92,9 @@ __all__ = [
     "ServiceKind",
     "Substance",
     "SupportList",
+    "Topic",
     "Verification",
+    "about_fact",
     "about_facts",
     "all_offices",
     "all_services",
@@ -93,8 +102,10 @@ __all__ = [
     "authorities_of",
     "authority",
     "authority_named",
+    "charges_for",
     "crisis_contacts",
     "crow_miles",
+    "facts_to_confirm",
     "find_offices",
     "find_offices_at",
     "gazetteer",
@@ -115,6 +126,7 @@ __all__ = [
     "preload",
     "search_offices",
     "services_for",
+    "services_on",
 ]
 
 

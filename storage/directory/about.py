@@ -38,6 +38,9 @@ def parse_about(text: str) -> tuple[AboutFact, ...]:
             raise ValueError(f"{ABOUT_FILE}: bad or duplicate fact_id {fid!r}")
         if not row["source"]:
             raise ValueError(f"{ABOUT_FILE}: {fid} has no source")
+        unsourced = row["source"].startswith("no source")
+        if unsourced and row["operator_must_confirm"] != "yes":
+            raise ValueError(f"{ABOUT_FILE}: {fid} has no source, so the operator must confirm it")
         seen.add(fid)
         facts.append(
             AboutFact(
@@ -55,3 +58,16 @@ def parse_about(text: str) -> tuple[AboutFact, ...]:
 def about_facts() -> tuple[AboutFact, ...]:
     """Every fact, in file order."""
     return parse_about(package_text(ABOUT_FILE))
+
+
+def about_fact(fact_id: str) -> AboutFact:
+    """One fact by its id; a missing id is a programming error, not a silent gap."""
+    for fact in about_facts():
+        if fact.fact_id == fact_id:
+            return fact
+    raise KeyError(f"{ABOUT_FILE}: no fact {fact_id!r}")
+
+
+def facts_to_confirm() -> tuple[AboutFact, ...]:
+    """Facts the bot may only state once the operator has confirmed them (settings)."""
+    return tuple(f for f in about_facts() if f.operator_must_confirm)
