@@ -32,6 +32,9 @@ from storage.directory.offices import all_offices, office_by_id
 
 PLACES_FILE: Final = "places.csv"
 GAZETTEER_FILE: Final = "gazetteer.csv.gz"
+# Names the open ward and neighbourhood names give to one authority although the place
+# lies across a boundary: also placed in the other authority, so the bot asks.
+SHARED_NAMES_FILE: Final = "shared_names.csv"
 MAX_INPUT_CHARS: Final = 64
 FUZZY_CUTOFF: Final = 0.8
 # Names too big to place a person: regions (as in jobcentres.csv) and a few more.
@@ -143,8 +146,10 @@ class _Gazetteer:
 
 
 def normalise_name(text: str) -> str:
-    """Case, punctuation and "Saint"/"St." folded so "St. Helens" == "saint helens"."""
-    words = _NAME_PUNCTUATION.sub(" ", text.casefold().replace("&", " and ")).split()
+    """Case, punctuation and "Saint"/"St." folded so "St. Helens" == "saint helens";
+    an apostrophe is dropped, so "Kings Cross" == "King's Cross"."""
+    folded = re.sub(r"['’]", "", text.casefold().replace("&", " and "))
+    words = _NAME_PUNCTUATION.sub(" ", folded).split()
     words = ["st" if w == "saint" else w for w in words]
     if words[:1] == ["the"]:
         words = words[1:]
@@ -189,11 +194,25 @@ def parse_gazetteer(text: str) -> dict[str, list[Place]]:
     return names
 
 
+def add_shared_names(names: dict[str, list[Place]], text: str) -> None:
+    """shared_names.csv: a gazetteer name that also lies in another authority (same
+    place, same centre), each with the source that says so."""
+    for row in parse_rows(text):
+        key = normalise_name(row["name"])
+        also = authority(row["also_in"])
+        if not row["source"] or also is None or key not in names:
+            raise ValueError(f"{SHARED_NAMES_FILE}: bad row for {row['name']!r}")
+        first = names[key][0]
+        if all(p.authority != also for p in names[key]):
+            names[key].append(Place(first.name, also, first.lat, first.lon))
+
+
 @cache
 def _gazetteer() -> _Gazetteer:
     towns = parse_places(package_text(PLACES_FILE))
     raw = resources.files(__package__).joinpath(GAZETTEER_FILE).read_bytes()
     merged = parse_gazetteer(gzip.decompress(raw).decode("utf-8"))
+    add_shared_names(merged, package_text(SHARED_NAMES_FILE))
     for key, town in towns.items():  # a pilot town wins over the same name in its authority
         others = [p for p in merged.get(key, []) if p.authority != town.authority]
         merged[key] = [town, *others]

@@ -6,16 +6,20 @@ import pytest
 
 from storage.directory import (
     MAX_CROW_MILES,
+    Place,
     PlaceError,
     PlaceKind,
+    PlaceQuery,
     answer_for_office,
     crow_miles,
     locate_point,
     locate_text,
+    lookup_name,
     pilot_answer,
     search_offices,
 )
 from storage.directory.authorities import authorities_of, parse_authorities
+from storage.directory.places import add_shared_names
 
 
 def _lookup(text: str):  # type: ignore[no-untyped-def]
@@ -131,3 +135,29 @@ def test_the_authority_loader_refuses_bad_rows() -> None:
         parse_authorities(header + "E1,X,X,R,yes,yes\n")
     with pytest.raises(ValueError, match="yes or no"):
         parse_authorities(header + "E08000012,X,X,R,maybe,yes\n")
+
+
+def test_a_name_across_a_boundary_is_asked_about_and_apostrophes_do_not_matter() -> None:
+    """King's Cross lies in Camden and Islington (shared_names.csv); typed without
+    its apostrophe it is the same place."""
+    for text in ("King's Cross", "Kings Cross", "kings cross"):
+        found = locate_text(text)
+        assert not isinstance(found, PlaceError), text
+        assert {a.name for a in found.authorities} == {"Camden", "Islington"}, text
+        assert found.needs_choice
+
+
+def test_shared_names_need_a_source_and_a_known_name() -> None:
+    names = {"kings cross": [next(iter(_kings_cross()))]}
+    with pytest.raises(ValueError, match="bad row"):
+        add_shared_names(names, "name,also_in,source\nKing's Cross,E09000019,\n")
+    with pytest.raises(ValueError, match="bad row"):
+        add_shared_names(names, "name,also_in,source\nNowhere,E09000019,a source\n")
+    add_shared_names(names, "name,also_in,source\nKing's Cross,E09000019,a source\n")
+    assert [p.authority.name for p in names["kings cross"]] == ["Camden", "Islington"]
+
+
+def _kings_cross() -> tuple[Place, ...]:
+    query = lookup_name("King's Cross")
+    assert isinstance(query, PlaceQuery)
+    return tuple(p for p in query.places if p.authority.name == "Camden")

@@ -1,4 +1,4 @@
-"""The kept lists: 175 place names and 60 postcodes in and around the pilot areas.
+"""The kept lists: 228 place names and 60 postcodes in and around the pilot areas.
 
 Each list says its source in its header; neither comes from the gazetteer's source.
 """
@@ -33,7 +33,11 @@ def _landing(name: str, expected: str) -> str:
         return "decided"
     if expected in names:
         return "asked"  # several candidates, the right one among them: the bot asks
-    return "wrong" if names else "suggested"
+    if len(names) == 1:
+        return "wrong"  # decided for another authority: the error that must never happen
+    # Asked among others ("Upton": Wirral or Cheshire West?), or only "Did you mean":
+    # a miss the person can answer "none of these" to, counted against the target.
+    return "asked_without" if names else "suggested"
 
 
 def test_the_lists_are_the_promised_size_and_cover_every_pilot_authority() -> None:
@@ -53,13 +57,16 @@ def test_no_place_name_is_ever_decided_for_the_wrong_authority() -> None:
 def test_at_least_90_percent_of_the_places_land_in_their_authority() -> None:
     """Decided, or asked about with the right authority among the choices.
 
-    Measured today: 91%; the unknown ones are historic names (Globe Town, Old
-    Ford) the open ward and neighbourhood names do not carry (see README)."""
+    Measured today: 92% of 228; the misses are historic or informal names (Globe
+    Town, Old Ford, Stamshaw, Finsbury) the open ward and neighbourhood names do not
+    carry, and Newham's "Upton", which they know only in Wirral and Cheshire (README)."""
     landed = [_landing(r["name"], r["authority"]) in ("decided", "asked") for r in PLACES]
     assert sum(landed) / len(landed) >= 0.90
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 asks 95%; the open sources reach 91% (README)")
+@pytest.mark.xfail(
+    strict=True, reason="issue 14 asks 95%; open ward and MSOA names reach 92% (README)"
+)
 def test_95_percent_of_the_places_land_in_their_authority() -> None:
     landed = [_landing(r["name"], r["authority"]) in ("decided", "asked") for r in PLACES]
     assert sum(landed) / len(landed) >= 0.95
