@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -78,16 +80,30 @@ def _claim_is_ours(context: Context, update_id: int) -> bool:
     return deferred is not None and update_id in deferred
 
 
-async def _claim(update: Update, context: Context, tx: PersonTransaction) -> None:
-    """Claim a deferred update for someone we know. Nothing is written for anyone else
-    (nothing is kept before the privacy notice): the guard's memory covers them, and the
-    transaction that registers a person records its update (`mark_processed`)."""
-    if (
-        tx.person is not None
-        and _claim_is_ours(context, update.update_id)
-        and not await claim_in(tx.connection, update.update_id, tx.now)
-    ):
+def release_claim(context: Context, update_id: int) -> None:
+    """The update was handled (or refused): nobody claims it any more."""
+    deferred: set[int] | None = context.bot_data.get(DEFERRED_CLAIMS_KEY)
+    if deferred is not None:
+        deferred.discard(update_id)
+
+
+async def claim_deferred(
+    context: Context, connection: AsyncConnection, update_id: int, now: datetime
+) -> None:
+    """Claim an update the guard deferred, in the transaction of whoever acts on it (a
+    flow step, or the mentor gate for a mentor's message); DuplicateUpdate when it was
+    handled before. Call it only for someone we know: nothing is written for anyone
+    else (nothing is kept before the privacy notice or an invite)."""
+    if _claim_is_ours(context, update_id) and not await claim_in(connection, update_id, now):
         raise DuplicateUpdate
+
+
+async def _claim(update: Update, context: Context, tx: PersonTransaction) -> None:
+    """A step claims its deferred update for someone we know. For anyone else the
+    guard's memory covers it, and the transaction that registers a person records its
+    update (`mark_processed`)."""
+    if tx.person is not None:
+        await claim_deferred(context, tx.connection, update.update_id, tx.now)
 
 
 # -- one step ---------------------------------------------------------------------------
@@ -124,9 +140,7 @@ async def run_flow(
         event("guard.duplicate_update")
         return
     finally:
-        deferred: set[int] | None = context.bot_data.get(DEFERRED_CLAIMS_KEY)
-        if deferred is not None:
-            deferred.discard(update.update_id)
+        release_claim(context, update.update_id)
     await deliver(update, context, outcome)
 
 
@@ -143,6 +157,7 @@ async def route_text(update: Update, context: Context, tx: PersonTransaction) ->
 
 
 # -- the handlers that run a step ---------------------------------------------------------
+
 
 def _opened(fn: FlowFn | Anyone[FlowFn]) -> tuple[FlowFn, bool]:
     """The function, and whether it needs a person we know."""

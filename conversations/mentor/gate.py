@@ -23,6 +23,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from conversations import callbacks, texts
 from conversations.common import event
 from conversations.context import Context, Services
+from conversations.flow import DuplicateUpdate, claim_deferred, release_claim
 from conversations.mentor.cards import list_referrals, on_card
 from conversations.mentor.chats import REF_IN_TEXT, TO_ARGS, close_referral, relay_to, replied_ref
 from conversations.mentor.join import join_code, on_join, on_name
@@ -141,35 +142,55 @@ async def mentor_gate(update: Update, context: Context) -> None:
         and await mentors.account_status(services.database, services.ring, user.id) is None
     ):
         return
-    async with services.database.transaction() as connection:
-        mentor = await mentors.load_mentor(connection, services.ring, user.id)
-        if query is not None:
-            if card_button:
-                button = callbacks.parse(query.data)
-                outcome = await on_card(connection, services, mentor, update, button)
-            elif mentor is not None and mentor.status != MentorStatus.REVOKED:
-                outcome = Outcome.toast_only(texts.TOAST_NOT_IN_MENTOR_MODE)
-            else:
-                return  # a person's button
-        elif code is not None:
-            outcome = await on_join(connection, services, mentor, update, code)
-        elif mentor is None:
-            return  # a person's message
-        else:
-            assert message is not None
-            if mentor.status == MentorStatus.REVOKED:
-                if not is_mentor_business(message, context.bot.id):
-                    return  # they may still use First Step for themselves
-                outcome = Outcome.say(texts.MENTOR_REVOKED)
-            else:
-                outcome = await on_message(connection, services, mentor, message, context.bot.id)
-                if mentor.status == MentorStatus.ACTIVE and outcome.relay is None:
-                    outcome = urgent_help_first(message.text, outcome)
-        outcome = await queue_relay(
-            connection, outcome, update_id=update.update_id, now=services.clock()
-        )
+    try:
+        async with services.database.transaction() as connection:
+            mentor = await mentors.load_mentor(connection, services.ring, user.id)
+            outcome = await _decide(connection, services, mentor, update, code, context.bot.id)
+            if outcome is None:
+                return  # a person's update: on to their flow, which claims it
+            if mentor is not None:
+                # Claimed with what it did (a flow handler would have, for a person).
+                await claim_deferred(context, connection, update.update_id, services.clock())
+            outcome = await queue_relay(
+                connection, outcome, update_id=update.update_id, now=services.clock()
+            )
+    except DuplicateUpdate:
+        event("guard.duplicate_update")
+        release_claim(context, update.update_id)
+        raise ApplicationHandlerStop from None
+    release_claim(context, update.update_id)
     await deliver(update, context, outcome)
     raise ApplicationHandlerStop
+
+
+async def _decide(
+    connection: AsyncConnection,
+    services: Services,
+    mentor: MentorRecord | None,
+    update: Update,
+    code: str | None,
+    bot_id: int,
+) -> Outcome | None:
+    """What the gate does with this update; None when it is a person's."""
+    query, message = update.callback_query, update.message
+    if query is not None:
+        if callbacks.family_of(query.data or "") == callbacks.Family.CARD:
+            return await on_card(connection, services, mentor, update, callbacks.parse(query.data))
+        if mentor is not None and mentor.status != MentorStatus.REVOKED:
+            return Outcome.toast_only(texts.TOAST_NOT_IN_MENTOR_MODE)
+        return None  # a person's button
+    if code is not None:
+        return await on_join(connection, services, mentor, update, code)
+    if mentor is None or message is None:
+        return None  # a person's message
+    if mentor.status == MentorStatus.REVOKED:
+        if not is_mentor_business(message, bot_id):
+            return None  # they may still use First Step for themselves
+        return Outcome.say(texts.MENTOR_REVOKED)
+    outcome = await on_message(connection, services, mentor, message, bot_id)
+    if mentor.status == MentorStatus.ACTIVE and outcome.relay is None:
+        outcome = urgent_help_first(message.text, outcome)
+    return outcome
 
 
 def build_mentor_gate() -> TypeHandler[Update, Context, None]:
