@@ -9,10 +9,11 @@ text. A refused update stops here with `ApplicationHandlerStop`.
 Whatever is refused, a message that signals danger still gets the urgent-help reply
 first: the crisis check in group -1 never sees what stops here, so the guard runs it.
 
-Deduplication: an update that passes every check here and goes to a person flow (its
-handler is a `conversations.flow.FlowHandler`) is claimed inside that flow's own
-transaction (`defer_claim`), so the claim commits with the step it caused and the
-update costs one commit, not two. Anything else is claimed here, before it is acted on.
+Deduplication: an update that passes every check here and that a person flow would take
+(its handler is a `conversations.flow.FlowHandler`) is claimed by whoever acts on it,
+inside their own transaction (`defer_claim`): the flow step, or the mentor gate when a
+mentor sent it. The claim commits with what the update caused and the update costs one
+commit, not two. Anything else is claimed here, before it is acted on.
 """
 
 from __future__ import annotations
