@@ -588,7 +588,7 @@ async def mark_unreachable(
         )
 
 
-async def unlink_erased(connection: AsyncConnection, subjects: Sequence[str] | Select[Any]) -> int:
+async def unlink_erased(connection: AsyncConnection, subjects: Sequence[str] | Select[str]) -> int:
     """Erasure leaves no outbox row pointing at an erased subject (inside the erasure's
     transaction, after its open rows were cancelled). Messages to them are deleted: there
     is nobody to send them to or to edit them for. Messages about them to others (a card,
