@@ -107,6 +107,7 @@ _MOVE = update(Person).where(
     Person.state_version == bindparam("expected_version"),
 )
 _TOUCH = update(Person).where(Person.id == bindparam("person_id"))
+_REGISTER = insert(Person)  # the values come as parameters
 _REFERRALS = (
     select(Referral.public_ref, Referral.office_id, Referral.status)
     .where(Referral.person_id == bindparam("person_id"))
@@ -208,20 +209,21 @@ class PersonTransaction:
         cipher = await create_subject_key(self._connection, self._ring, person_id, self.now)
         draft_dict = dict(draft or {})
         await self._connection.execute(
-            insert(Person).values(
-                id=person_id,
-                pseudonym=value,
-                pseudonym_version=version,
-                state=state,
-                state_version=0,
-                draft_ct=seal_draft(cipher, person_id, draft_dict),
-                chat_ref_ct=cipher.seal_text(
+            _REGISTER,
+            {
+                "id": person_id,
+                "pseudonym": value,
+                "pseudonym_version": version,
+                "state": state,
+                "state_version": 0,
+                "draft_ct": seal_draft(cipher, person_id, draft_dict),
+                "chat_ref_ct": cipher.seal_text(
                     Person.__tablename__, "chat_ref_ct", person_id, str(chat_id)
                 ),
-                notice_accepted_at=self.now,
-                created_at=self.now,
-                last_seen_at=self.now,
-            )
+                "notice_accepted_at": self.now,
+                "created_at": self.now,
+                "last_seen_at": self.now,
+            },
         )
         self._seen_written = True
         self.person = PersonRecord(

@@ -17,6 +17,9 @@ from storage.db import Database
 from storage.models import ErasureJournal, SubjectKey
 from storage.sql import insert_ignore
 
+# Every new person's registration writes one: built once, the values come as parameters.
+_NEW_KEY = insert(SubjectKey)
+
 
 async def create_subject_key(
     connection: AsyncConnection, ring: KeyRing, subject_id: str, now: datetime
@@ -24,12 +27,13 @@ async def create_subject_key(
     """Make and store a fresh DEK for a new subject; return its cipher."""
     dek = new_dek()
     await connection.execute(
-        insert(SubjectKey).values(
-            subject_id=subject_id,
-            kek_version=ring.primary_kek_version,
-            wrapped_dek=wrap_dek(ring, dek, subject_id),
-            created_at=now,
-        )
+        _NEW_KEY,
+        {
+            "subject_id": subject_id,
+            "kek_version": ring.primary_kek_version,
+            "wrapped_dek": wrap_dek(ring, dek, subject_id),
+            "created_at": now,
+        },
     )
     return FieldCipher(dek, subject_id)
 
