@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -117,14 +117,11 @@ def _check_in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({listed})"
 
 
-_Members = TypeVar("_Members", bound=enum.StrEnum)
-
-
 def _values(members: type[enum.StrEnum]) -> list[str]:
     return [member.value for member in members]
 
 
-def stored_as_value(members: type[_Members], length: int) -> Enum:
+def stored_as_value(members: type[enum.StrEnum], length: int) -> Enum:
     """A StrEnum column stored as its members' values in a plain VARCHAR(`length`), the
     same strings as before the column was typed (no data migration, no database enum
     type), and read back as members. A string that is no member is refused before it
