@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -49,6 +48,7 @@ from conversations.registry import (
     stale,
 )
 from conversations.safety.urgent_help import is_crisis
+from storage.db import Connection
 from storage.repositories.people import PersonTransaction, StaleStep
 from storage.repositories.updates import claim_in
 
@@ -88,7 +88,7 @@ def release_claim(context: Context, update_id: int) -> None:
 
 
 async def claim_deferred(
-    context: Context, connection: AsyncConnection, update_id: int, now: datetime
+    context: Context, connection: Connection, update_id: int, now: datetime
 ) -> None:
     """Claim an update the guard deferred, in the transaction of whoever acts on it (a
     flow step, or the mentor gate for a mentor's message); DuplicateUpdate when it was

@@ -32,7 +32,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import (
     CallbackQuery,
     InlineKeyboardMarkup,
@@ -46,6 +45,7 @@ from telegram.error import BadRequest, TelegramError
 from conversations.common import answer, chat_id_of, event
 from conversations.context import Context
 from storage.crypto import FieldCipher
+from storage.db import Connection
 from storage.repositories.outbox import Kind, RecipientKind, Send, enqueue
 
 log = logging.getLogger("firststep.flow")
@@ -332,7 +332,7 @@ async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
 
 
 async def queue_relay(
-    connection: AsyncConnection, outcome: Outcome, *, update_id: int, now: datetime
+    connection: Connection, outcome: Outcome, *, update_id: int, now: datetime
 ) -> Outcome:
     """Inside the step's transaction: with `RELAY_ROUTE` at `Route.OUTBOX`, the relayed
     message is queued with the step (sealed, sent and retried by bot/delivery) and the

@@ -13,7 +13,6 @@ out like any other reply after the commit.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
 
 from conversations import texts
@@ -23,6 +22,7 @@ from conversations.outcome import Outcome, Relay, Reply
 from conversations.registry import Flow
 from conversations.steps import Step
 from storage.crypto import KeyRing
+from storage.db import Connection
 from storage.models import MentorStatus, ReferralStatus
 from storage.repositories import mentors, referrals
 from storage.repositories.mentors import MentorRecord
@@ -86,7 +86,7 @@ async def from_person(update: Update, context: Context, tx: PersonTransaction) -
 
 
 async def from_mentor(
-    connection: AsyncConnection,
+    connection: Connection,
     ring: KeyRing,
     mentor: MentorRecord,
     public_ref: str,

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from conversations import texts
 from conversations.mentor import notices
 from conversations.steps import Step
 from storage.crypto import FieldCipher, KeyRing
+from storage.db import Connection
 from storage.repositories import mentors, referrals
 from storage.repositories.outbox import Kind, Send, alert_coordinators, enqueue
 from storage.repositories.referrals import ReferralRow
@@ -22,7 +21,7 @@ from storage.repositories.subjects import open_subject_key
 
 
 async def approve_mentor(
-    connection: AsyncConnection, ring: KeyRing, mentor_id: str, now: datetime
+    connection: Connection, ring: KeyRing, mentor_id: str, now: datetime
 ) -> bool:
     """`firststep mentors approve`: active, and told so in their chat."""
     if not await mentors.approve(connection, mentor_id):
@@ -43,7 +42,7 @@ async def approve_mentor(
 
 
 async def reopen_cards(
-    connection: AsyncConnection,
+    connection: Connection,
     reopened: ReferralRow,
     left: str,
     offered: list[str],
@@ -68,7 +67,7 @@ async def reopen_cards(
 
 
 async def revoke_mentor(
-    connection: AsyncConnection, ring: KeyRing, mentor_id: str, now: datetime
+    connection: Connection, ring: KeyRing, mentor_id: str, now: datetime
 ) -> int | None:
     """`firststep mentors revoke`: no more cards or actions; nobody they held is left alone.
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from conversations import keyboards, texts
@@ -30,6 +29,7 @@ from conversations.outcome import Outcome, Reply, Rewrite, shows_button
 from conversations.person.live_request import with_mentor_keyboard
 from conversations.steps import Step
 from storage.crypto import KeyRing
+from storage.db import Connection
 from storage.models import MentorRole, MentorStatus, ReferralStatus
 from storage.repositories import referrals
 from storage.repositories.mentors import MentorRecord
@@ -49,7 +49,7 @@ class AcceptResult(StrEnum):
 
 
 async def accept(
-    connection: AsyncConnection,
+    connection: Connection,
     ring: KeyRing,
     mentor: MentorRecord | None,
     public_ref: str,
@@ -74,7 +74,7 @@ async def accept(
 
 
 async def after_claim(
-    connection: AsyncConnection,
+    connection: Connection,
     ring: KeyRing,
     mentor: MentorRecord,
     referral: ReferralRow,
@@ -134,7 +134,7 @@ async def after_claim(
 
 
 async def on_card(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord | None,
     update: Update,
@@ -194,7 +194,7 @@ def is_old_list(message: object, public_ref: str) -> bool:
 
 
 async def take_from_list(
-    connection: AsyncConnection, services: Services, mentor: MentorRecord, public_ref: str
+    connection: Connection, services: Services, mentor: MentorRecord, public_ref: str
 ) -> Outcome:
     """An Accept button of the /referrals list. The list is not a card: it is redrawn
     rather than replaced, and a request taken is confirmed in a message of its own."""
@@ -228,7 +228,7 @@ def referral_line(referral: ReferralRow) -> str:
     )
 
 
-async def waiting_list(connection: AsyncConnection, mentor: MentorRecord) -> Reply:
+async def waiting_list(connection: Connection, mentor: MentorRecord) -> Reply:
     """What waits for this mentor, with an Accept button for each of the oldest few."""
     waiting = await referrals.waiting_for(
         connection, office_id=mentor.office_id, pilot_area=mentor.pilot_area
@@ -245,7 +245,7 @@ async def waiting_list(connection: AsyncConnection, mentor: MentorRecord) -> Rep
     return Reply(texts.MENTOR_WAITING_LIST.format(lines=lines), markup)
 
 
-async def list_referrals(connection: AsyncConnection, mentor: MentorRecord) -> Outcome:
+async def list_referrals(connection: Connection, mentor: MentorRecord) -> Outcome:
     """/referrals: a mentor's open chats and what waits; a coordinator's area queue."""
     if mentor.is_coordinator:
         waiting = await referrals.waiting_in_area(connection, mentor.pilot_area)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Message
 
 from conversations import texts
@@ -21,6 +20,7 @@ from conversations.outcome import Outcome
 from conversations.person import feedback
 from conversations.relay import from_mentor
 from conversations.steps import Step
+from storage.db import Connection
 from storage.repositories import referrals
 from storage.repositories.mentors import MentorRecord
 from storage.repositories.outbox import Kind
@@ -32,7 +32,7 @@ TO_ARGS = re.compile(rf"^({REF_PATTERN})\s+(.+)$", re.DOTALL)
 
 
 async def close_referral(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord,
     public_ref: str,
@@ -73,7 +73,7 @@ async def close_referral(
 
 
 async def relay_to(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord,
     public_ref: str,

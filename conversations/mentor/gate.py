@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
@@ -29,6 +28,7 @@ from conversations.mentor.chats import REF_IN_TEXT, TO_ARGS, close_referral, rel
 from conversations.mentor.join import join_code, on_join, on_name
 from conversations.outcome import Outcome, deliver, queue_relay
 from conversations.safety.detector import detect_crisis
+from storage.db import Connection
 from storage.models import MentorStatus
 from storage.repositories import mentors, referrals
 from storage.repositories.mentors import MentorRecord
@@ -38,7 +38,7 @@ MENTOR_ONLY_COMMANDS = frozenset({"available", "away", "referrals", "close", "to
 
 
 async def on_command(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord,
     name: str,
@@ -83,7 +83,7 @@ def urgent_help_first(text: str | None, outcome: Outcome) -> Outcome:
 
 
 async def on_message(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord,
     message: Message,
@@ -143,8 +143,8 @@ async def mentor_gate(update: Update, context: Context) -> None:
     ):
         return
     try:
-        async with services.database.transaction() as connection:
-            mentor = await mentors.load_mentor(connection, services.ring, user.id)
+        async with mentors.mentor_transaction(services.database, services.ring, user.id) as tx:
+            connection, mentor = tx.connection, tx.mentor
             outcome = await _decide(connection, services, mentor, update, code, context.bot.id)
             if outcome is None:
                 return  # a person's update: on to their flow, which claims it
@@ -164,7 +164,7 @@ async def mentor_gate(update: Update, context: Context) -> None:
 
 
 async def _decide(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord | None,
     update: Update,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
 
 from conversations import texts
@@ -18,6 +17,7 @@ from conversations.common import chat_id_of, event
 from conversations.context import Services
 from conversations.mentor import notices
 from conversations.outcome import Outcome, Reply
+from storage.db import Connection
 from storage.models import MentorStatus
 from storage.repositories import mentors
 from storage.repositories.mentors import JoinResult, MentorRecord
@@ -55,7 +55,7 @@ def ask_name(mentor: MentorRecord) -> Reply:
 
 
 async def on_join(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord | None,
     update: Update,
@@ -93,7 +93,7 @@ async def on_join(
 
 
 async def on_name(
-    connection: AsyncConnection, services: Services, mentor: MentorRecord, text: str
+    connection: Connection, services: Services, mentor: MentorRecord, text: str
 ) -> Outcome:
     """The first name a new mentor or coordinator chose (people see it, nothing else)."""
     name = clean_name(text) if not text.startswith("/") else None

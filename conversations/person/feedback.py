@@ -8,7 +8,6 @@ the referral row that erasure unlinks.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from telegram import InlineKeyboardMarkup, Update
 
 from conversations import keyboards, texts
@@ -19,10 +18,8 @@ from conversations.menu import menu_replies
 from conversations.outcome import Outcome, Reply
 from conversations.registry import Flow
 from conversations.steps import Step
-from storage.models import ReferralStatus
 from storage.repositories import referrals
 from storage.repositories.people import PersonTransaction
-from storage.repositories.referrals import REFERRALS
 from storage.repositories.updates import record_event
 
 HELPED = tuple(texts.FEEDBACK_HELPED_LABELS)
@@ -70,23 +67,6 @@ def next_question() -> Reply:
     return Reply(texts.FEEDBACK_NEXT, next_keyboard())
 
 
-async def _latest_closed(tx: PersonTransaction) -> referrals.ReferralRow | None:
-    person = tx.person
-    assert person is not None
-    referral_id = (
-        await tx.connection.execute(
-            select(REFERRALS.c.id)
-            .where(
-                REFERRALS.c.person_id == person.id,
-                REFERRALS.c.status == ReferralStatus.CLOSED.value,
-            )
-            .order_by(REFERRALS.c.closed_at.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    return await referrals.by_id(tx.connection, referral_id) if referral_id else None
-
-
 async def on_button(
     update: Update, context: Context, tx: PersonTransaction, button: Button | None
 ) -> Outcome:
@@ -101,7 +81,7 @@ async def on_button(
     if code != SKIP and code not in allowed:
         return Outcome(toast=texts.UNKNOWN_BUTTON)
     question = STORED_AS[button.question]
-    referral = await _latest_closed(tx)
+    referral = await referrals.latest_closed_for_person(tx.connection, person.id)
     if referral is None:
         return Outcome.say(texts.FEEDBACK_ALREADY, *menu_replies())
     if code != SKIP:
