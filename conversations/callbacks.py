@@ -23,6 +23,7 @@ from storage.repositories.referrals import REF_PATTERN
 
 MAX_DATA_BYTES = 64  # Telegram's limit for callback data
 _REF = re.compile(REF_PATTERN)
+_AUTHORITY = re.compile(r"[ENSW][0-9]{8}")
 
 
 class Family(StrEnum):
@@ -32,6 +33,7 @@ class Family(StrEnum):
     MENU = "menu"  # the main menu
     DISCLOSE = "d"  # telling us what's going on
     FINDER = "f"  # the Jobcentre finder
+    SUPPORT = "s"  # the support list's topics
     MENTOR_AT = "m"  # the finder's "Mentor at …"
     REQUEST = "mr"  # a mentor request, and the chat it leads to
     FORGET = "p"  # /forget
@@ -41,6 +43,11 @@ class Family(StrEnum):
 
 def _ref(value: str) -> bool:
     return _REF.fullmatch(value) is not None
+
+
+def _code(value: str) -> bool:
+    """A local authority's ONS code (E06000044, W06000015, S12000049…)."""
+    return _AUTHORITY.fullmatch(value) is not None
 
 
 def _join(*parts: str) -> str:
@@ -151,7 +158,7 @@ class FinderAgain:
 
 @dataclass(frozen=True, slots=True)
 class FinderRegions:
-    """Browse by region: `f:regions`."""
+    """Browse by region: `f:regions`. An older button: it now shows the pilot areas."""
 
     FAMILY: ClassVar = Family.FINDER
 
@@ -162,7 +169,8 @@ class FinderRegions:
 
 @dataclass(frozen=True, slots=True)
 class FinderRegion:
-    """One region, by its place in the sorted list: `f:r:<index>`."""
+    """One region, by its place in the sorted list: `f:r:<index>`. An older button: the
+    regions are gone, so it shows the pilot areas."""
 
     FAMILY: ClassVar = Family.FINDER
     index: int
@@ -170,6 +178,79 @@ class FinderRegion:
     @property
     def data(self) -> str:
         return _join(self.FAMILY, "r", str(self.index))
+
+
+@dataclass(frozen=True, slots=True)
+class FinderAreas:
+    """The pilot areas, to pick a Jobcentre from: `f:areas`."""
+
+    FAMILY: ClassVar = Family.FINDER
+
+    @property
+    def data(self) -> str:
+        return _join(self.FAMILY, "areas")
+
+
+@dataclass(frozen=True, slots=True)
+class FinderArea:
+    """The pilot Jobcentres of one pilot area, by its name: `f:a:<area>`."""
+
+    FAMILY: ClassVar = Family.FINDER
+    area: str
+
+    @property
+    def data(self) -> str:
+        return _join(self.FAMILY, "a", self.area)
+
+
+@dataclass(frozen=True, slots=True)
+class FinderOffice:
+    """ "This is my Jobcentre": `f:o:<office>`."""
+
+    FAMILY: ClassVar = Family.FINDER
+    office: str
+
+    @property
+    def data(self) -> str:
+        return _join(self.FAMILY, "o", self.office)
+
+
+@dataclass(frozen=True, slots=True)
+class FinderWhere:
+    """ "I don't know my Jobcentre": search by postcode, town or location: `f:where`."""
+
+    FAMILY: ClassVar = Family.FINDER
+
+    @property
+    def data(self) -> str:
+        return _join(self.FAMILY, "where")
+
+
+@dataclass(frozen=True, slots=True)
+class FinderPlace:
+    """A named place in one local authority, picked from "Did you mean …?" or from a
+    name found in several authorities: `f:pl:<authority code>:<place name>`."""
+
+    FAMILY: ClassVar = Family.FINDER
+    authority: str
+    name: str
+
+    @property
+    def data(self) -> str:
+        return _join(self.FAMILY, "pl", self.authority, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class FinderAuthority:
+    """A local authority picked where a postcode sector or a shared location lies across
+    a boundary (the place itself is not carried): `f:la:<authority code>`."""
+
+    FAMILY: ClassVar = Family.FINDER
+    authority: str
+
+    @property
+    def data(self) -> str:
+        return _join(self.FAMILY, "la", self.authority)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +263,31 @@ class SupportNear:
     @property
     def data(self) -> str:
         return _join(self.FAMILY, "sup", self.office)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportIn:
+    """Support for a local authority the finder named (outside the pilot too):
+    `f:supla:<authority code>`."""
+
+    FAMILY: ClassVar = Family.FINDER
+    authority: str
+
+    @property
+    def data(self) -> str:
+        return _join(self.FAMILY, "supla", self.authority)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportTopic:
+    """Services on one topic (benefits advice, families, naloxone…): `s:t:<topic>`."""
+
+    FAMILY: ClassVar = Family.SUPPORT
+    topic: str
+
+    @property
+    def data(self) -> str:
+        return _join(self.FAMILY, "t", self.topic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +494,15 @@ Button = (
     | FinderAgain
     | FinderRegions
     | FinderRegion
+    | FinderAreas
+    | FinderArea
+    | FinderOffice
+    | FinderWhere
+    | FinderPlace
+    | FinderAuthority
     | SupportNear
+    | SupportIn
+    | SupportTopic
     | MentorAt
     | RequestOffice
     | RequestShare
@@ -453,6 +567,27 @@ def _finder(parts: list[str]) -> Button | None:
             return FinderRegion(int(index))
         case ["sup", office, *_] if office:
             return SupportNear(office)
+        case ["areas"]:
+            return FinderAreas()
+        case ["a", area] if area:
+            return FinderArea(area)
+        case ["o", office] if office:
+            return FinderOffice(office)
+        case ["where"]:
+            return FinderWhere()
+        case ["pl", code, *name] if _code(code) and any(name):
+            return FinderPlace(code, ":".join(name))  # a name may hold a colon
+        case ["la", code] if _code(code):
+            return FinderAuthority(code)
+        case ["supla", code] if _code(code):
+            return SupportIn(code)
+    return None
+
+
+def _support(parts: list[str]) -> Button | None:
+    match parts:
+        case ["t", topic] if topic:
+            return SupportTopic(topic)
     return None
 
 
@@ -518,6 +653,7 @@ _PARSERS = {
     Family.MENU: _menu,
     Family.DISCLOSE: _disclose,
     Family.FINDER: _finder,
+    Family.SUPPORT: _support,
     Family.MENTOR_AT: _mentor_at,
     Family.REQUEST: _request,
     Family.FORGET: _forget,

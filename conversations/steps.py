@@ -17,7 +17,8 @@ class Step(StrEnum):
     DISCLOSE_SUPPORT = "disclose.support"
     DISCLOSE_NEEDS = "disclose.needs"
     DISCLOSE_OWN_WORDS = "disclose.own_words"
-    # Jobcentre finder
+    # Your Jobcentre: "Which Jobcentre do you go to?", else where the person lives
+    FINDER_OFFICE = "finder.office"
     FINDER_PLACE = "finder.place"
     # Asking for a peer mentor
     MENTOR_OFFICE = "mentor.office"

@@ -93,7 +93,7 @@ HELP = (
     "/tell – tell us what's going on\n"
     "/support – find support\n"
     "/mentor – talk to a peer mentor\n"
-    "/jobcentre – find your nearest pilot Jobcentre\n"
+    "/jobcentre – is your Jobcentre in the pilot?\n"
     "/mydata – see what we keep about you\n"
     "/forget – wipe everything we keep\n"
     "/clear – delete the messages in this chat\n"
@@ -139,7 +139,7 @@ BTN_NOT_NOW = "Not now"
 BTN_TELL = "💬 Tell us what's going on"
 BTN_SUPPORT = "🧭 Find support"
 BTN_MENTOR = "🤝 Talk to a peer mentor"
-BTN_JOBCENTRE = "📍 Nearest pilot Jobcentre"
+BTN_JOBCENTRE = "📍 Your Jobcentre"
 BTN_MYDATA = "🔒 My data"
 BTN_HELP_NOW = "🚨 Help now"
 BTN_MENU = "↩️ Menu"
@@ -205,67 +205,136 @@ QUESTION_NAMES = {
 }
 
 # ---------------------------------------------------------------------------
-# Support (signposting)
+# Support (signposting). Each number says what a call costs; a number found only in
+# other lists says so; a service with no number or website says what to do instead.
 # ---------------------------------------------------------------------------
-SUPPORT_INTRO = "🧭 Here is who can help. All of these are free and private."
+SUPPORT_INTRO = "🧭 Here is who can help. Each number says what a call costs."
 SUPPORT_INTRO_MATCHED = (
-    "🧭 Here is who can help, picked from what you told us. All of these are free and private."
+    "🧭 Here is who can help, picked from what you told us. Each number says what a call costs."
 )
 SUPPORT_SAFETY_NET = "Any time, day or night:"
 SUPPORT_NATIONAL = "Help for what you're dealing with:"
 SUPPORT_LOCAL = "Near {area}:"
 SUPPORT_LOCAL_UNCHECKED = (
-    "(We haven't checked these details yet. Please look at the website first.)"
+    "We could not check these details with the service, so please check first."
+)
+SUPPORT_LOCAL_NONE = (
+    "We don't know a local drug and alcohol service for {area}. "
+    "Ask your GP, or call FRANK on {phone} ({cost}). FRANK can tell you what is near you."
 )
 SUPPORT_SERVICE = "• {name}{contact}{hours}"
 SUPPORT_NO_AREA = (
-    "Want a service near you too? Find your nearest pilot Jobcentre, then ask here again."
+    "Want help near you too? Tell us your Jobcentre or where you live, then ask here again."
 )
 SUPPORT_TELL_MORE = "Tell us a bit about what's going on, and this list gets more useful."
-SUPPORT_CONTACT_PHONE = " – call {phone}"
+SUPPORT_CONTACT_PHONE = " – call {phone} ({cost})"
+SUPPORT_CONTACT_OFFICE = " – office line {phone} ({cost})"
+SUPPORT_OFFICE_LINE = "\n  This is their office line for general questions. It is not a helpline."
 SUPPORT_CONTACT_TEXT = " – {text}"
 SUPPORT_TEXT_KEYWORD = "text {keyword} to {number}"
 SUPPORT_TEXT_NUMBER = "text {number}"
 SUPPORT_CONTACT_WEB = " – {url}"
 SUPPORT_HOURS = " ({hours})"
+SUPPORT_COST = {
+    "free": "free to call",
+    "standard_rate": "costs the same as a normal call",
+}
+SUPPORT_SECONDARY = "\n  We found this number only in other lists, so please check it first."
+SUPPORT_ASK_GP_OR_FRANK = " – ask your GP, or call FRANK on {phone} ({cost})"
 SUPPORT_IPS = (
     "If you're in treatment and want work, ask your keyworker or work coach about "
     "Individual Placement and Support (IPS). It helps people in treatment find a job."
 )
+SUPPORT_MORE_TOPICS = "We can also point you to help with these:"
+SUPPORT_TOPIC_LABELS = {
+    "benefits": "💷 Benefits and sanctions",
+    "legal": "⚖️ Drugs and the law",
+    "families": "👪 Family and friends",
+    "naloxone": "💉 Naloxone",
+    "gambling": "🎲 Gambling",
+    "domestic_abuse": "🏠 Abuse at home",
+}
+SUPPORT_TOPIC_INTRO = {
+    "benefits": "Help and advice if you get a sanction, or with benefits, debt or money:",
+    "legal": "Advice on drugs and the law, for you or your family:",
+    "families": "Support for family and friends of someone who drinks or uses drugs:",
+    "naloxone": (
+        "Naloxone can save a life in an opioid overdose, like one from heroin. "
+        "Drug services give free naloxone kits without a prescription. "
+        "Some pharmacies with a needle exchange give them too."
+    ),
+    "gambling": "Help with gambling, yours or someone else's:",
+    "domestic_abuse": "If someone close to you hurts, scares or controls you:",
+}
 
 # ---------------------------------------------------------------------------
-# Jobcentre finder
+# Your Jobcentre: which one the person goes to, or else where they live.
+# Who is in the pilot is decided by their Jobcentre or their council area, never by
+# distance; a distance is given only from a postcode or a shared location.
 # ---------------------------------------------------------------------------
-FINDER_ASK = (
-    "Where are you? Type a postcode, like PO1 2AB, or just the first part, like PO1. "
-    "A town name works too. Or tap the button to share your location. "
-    "We use it to find offices, then forget it."
+FINDER_ASK_OFFICE = (
+    "Which Jobcentre do you go to? Type its name, like Bootle, or pick your area below. "
+    "The peer mentor pilot works through these Jobcentres."
 )
-FINDER_BROWSE = "You can also pick a region from a list."
+FINDER_ASK = (
+    "Where do you live? Type a postcode, like PO1 2AB, or just the first part, like PO1. "
+    "A town name works too. Or tap the button to share your location. "
+    "We use it to find your area, then forget it."
+)
+FINDER_BROWSE = "If you know your Jobcentre, you can pick it from the list instead."
 FINDER_CLOSED = "Okay, I've stopped the search."
-FINDER_RESULTS = "📍 The nearest pilot Jobcentres to {place}:"
-FINDER_RESULTS_HERE = "📍 These pilot Jobcentres are the nearest to you:"
-FINDER_OFFICE = "{number}. {name}\n{address}\nAbout {miles} miles away\nMap: {map_url}"
-FINDER_OFFICE_IN_REGION = "{number}. {name}\n{address}\nMap: {map_url}"
-FINDER_CORRECTED = "I took that to mean {place}. If that's wrong, type it again."
+FINDER_AREA_OFFICES = "Pilot Jobcentres in {area}. Which one do you go to?"
+FINDER_WHICH_OFFICE = "I found more than one. Which Jobcentre do you go to?"
+FINDER_YOUR_OFFICE = "📍 {name}\n{address}\nMap: {map_url}"
+FINDER_OFFICE_IN_PILOT = (
+    "This Jobcentre is in {authority}, one of the areas in the peer mentor pilot."
+)
+FINDER_ROUTE_OFFICE = (
+    "In the pilot, your work coach at this Jobcentre can refer you to a peer mentor. "
+    "You can also ask for one here."
+)
+FINDER_IN_PILOT = "✅ {authority} is in the peer mentor pilot. Its pilot Jobcentres:"
+FINDER_ROUTE_AREA = (
+    "In the pilot, your work coach refers you at the Jobcentre where you sign on. "
+    "If you have a work coach, pick the Jobcentre where you see them."
+)
+FINDER_OFFICE = "{number}. {name}\n{address}\nMap: {map_url}"
+FINDER_OFFICE_MEASURED = "{number}. {name}\n{address}\n{distance}\nMap: {map_url}"
+FINDER_MILES = "About {miles} miles away, as the crow flies"
+FINDER_ONE_MILE = "About 1 mile away, as the crow flies"
+FINDER_CORRECTED = "I took that to mean {place}, in {authority}. If that's wrong, type it again."
 FINDER_CHECK = (
     "Please check the office before you go. Our list is from DWP data and may be out of date."
 )
 FINDER_UNVERIFIED_AREA = (
-    "We don't have a checked address for the office in {area}. These are the nearest ones we know."
+    "We don't have a checked address for the Jobcentre in that part of {authority}. "
+    "These are the pilot Jobcentres we know there."
 )
+FINDER_WHICH_PLACE = "{place} is in more than one council area. Which one do you mean?"
+FINDER_WHICH_AREA = (
+    "Your postcode area crosses a council border. Which council area do you live in? "
+    "Or type your full postcode."
+)
+FINDER_WHICH_AREA_HERE = "You are near a council border. Which council area do you live in?"
+FINDER_DID_YOU_MEAN = "I couldn't find that name. Did you mean one of these?"
 FINDER_OUTSIDE = (
-    "I'm sorry: the peer mentor pilot isn't near you yet. "
-    "The nearest pilot Jobcentre is {name}, about {miles} miles away.\n"
-    "Map: {map_url}"
+    "{authority} is not in the peer mentor pilot. The pilot runs only in some areas, "
+    "so we can't ask a peer mentor for you there."
+)
+FINDER_OUTSIDE_NEAREST = "Just so you know, the nearest pilot Jobcentre is {name}:\n{address}"
+FINDER_OUTSIDE_NEAREST_MEASURED = (
+    "Just so you know, the nearest pilot Jobcentre is {name}:\n{address}\n{distance}"
+)
+FINDER_OUTSIDE_SIGN_ON = (
+    "If you sign on at a Jobcentre in the pilot, pick it from the list instead."
 )
 FINDER_OUTSIDE_NEXT = (
-    "You can still get free, private help, wherever you are. "
-    "Tap Find support to see who can help now."
+    "You can still get help where you live. Tap Find support to see who can help, "
+    "and how to find a service near you."
 )
 FINDER_NEXT = "Would you like a peer mentor at one of these?"
-FINDER_REGIONS = "Pick a region:"
-FINDER_REGION_OFFICES = "Pilot Jobcentres in {region}:"
+FINDER_NEXT_OFFICE = "Would you like to ask for a peer mentor there?"
+FINDER_REGIONS = "Pick your area:"
 FINDER_ERROR = {
     "empty": "Please type a postcode or a town, like PO1 2AB or Hull.",
     "too_long": "That's a bit long. Please type just a postcode or a town.",
@@ -276,15 +345,23 @@ FINDER_ERROR = {
         "I couldn't find that postcode. Please check it, or type just the first part, like PO1."
     ),
     "unknown_place": (
-        "I don't know that place yet. Try a postcode, or pick your region from the list."
+        "I don't know that place. Try a postcode, or pick your Jobcentre from the list."
     ),
     "too_broad": "That covers a big area. Please add a bit more, like PO1 or PO1 2.",
+    "no_office": (
+        "I couldn't find a Jobcentre or a place with that name. "
+        "Please check the spelling, or pick your area below."
+    ),
 }
 BTN_SHARE_LOCATION = "📍 Share my location"
-BTN_REGIONS = "🗺️ Pick a region"
+BTN_REGIONS = "📋 Pilot Jobcentres"
+BTN_DONT_KNOW = "❓ I don't know my Jobcentre"
+BTN_OFFICE = "📍 {name}"
+BTN_PLACE_IN = "{place}, {authority}"
 BTN_MENTOR_AT = "🤝 Mentor at {name}"
 BTN_TRY_AGAIN = "🔎 Search again"
 BTN_SUPPORT_NEAR = "🧭 Support near there"
+BTN_SUPPORT_WHERE_I_LIVE = "🧭 Find support"
 
 # ---------------------------------------------------------------------------
 # My data, forget, clear
@@ -346,7 +423,7 @@ MENTOR_ABOUT = (
     "They see a reference code, never your name or Telegram details."
 )
 MENTOR_FIND_OFFICE_FIRST = (
-    "First, let's find your nearest pilot Jobcentre. Mentors work from there."
+    "First, which Jobcentre do you go to? Peer mentors work from Jobcentres in the pilot."
 )
 MENTOR_ASK_OFFICE = "Shall we ask for a mentor at {office}?"
 MENTOR_SHARE_PREVIEW = 'If you pick "My answers too", the mentor sees this:\n\n{summary}'
@@ -725,7 +802,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "What I can do"),
     ("tell", "Tell us what's going on"),
     ("support", "Find support"),
-    ("jobcentre", "Find a pilot Jobcentre near you"),
+    ("jobcentre", "Is your Jobcentre in the pilot?"),
     ("mentor", "Talk to a peer mentor"),
     ("mydata", "See what we keep"),
     ("forget", "Wipe everything we keep"),

@@ -1,9 +1,18 @@
-"""Finding the nearest pilot Jobcentre: a postcode (full, first half or sector), a town
-name (typos forgiven), a shared location, or browsing by region.
+"""Your Jobcentre: is the person in the pilot, and which pilot Jobcentre is theirs?
 
-The place is used for the lookup and forgotten: no postcode, coordinate or place name
-is ever written anywhere. Outside the pilot, the answer says so honestly and points to
-national support.
+People on benefits know where they sign on, so the first question is "Which Jobcentre
+do you go to?": a name typed (searched, spelling forgiven only as "Did you mean …?"),
+or an area then an office picked from buttons; a poster's office comes first. Those who
+don't know say where they live instead: a postcode, part of one, a town, or a shared
+location. Who is in the pilot is decided by their Jobcentre or by the local authority
+they live in, never by distance. Where the answer is not certain (a postcode sector or a
+spot across a council border, a name in two areas, a spelling that could be another
+place), the person is asked, with buttons; nothing is taken silently.
+
+Distances are said only where the bot knows them: from a postcode's sector centre or a
+shared location, in whole miles "as the crow flies", never for towns or a Jobcentre
+picked by name, and never for someone far away. The place is used for the answer and
+forgotten: no postcode, coordinate or place name is written anywhere.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import unicodedata
 from dataclasses import replace
 
 from telegram import (
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
@@ -24,30 +34,54 @@ from conversations.callbacks import (
     Button,
     Family,
     FinderAgain,
+    FinderArea,
+    FinderAreas,
+    FinderAuthority,
+    FinderOffice,
+    FinderPlace,
     FinderRegion,
     FinderRegions,
+    FinderWhere,
     MentorAt,
-    Menu,
     MenuChoice,
+    SupportIn,
     SupportNear,
 )
 from conversations.common import event
 from conversations.context import Context
 from conversations.outcome import Outcome, Reply
-from conversations.person.support import show_support_near
+from conversations.person.support import show_support_in, show_support_near
 from conversations.registry import Flow, Input, OnLeave, stale
 from conversations.steps import Step
 from storage.directory import (
-    FinderResult,
+    AreaLookup,
+    Office,
     OfficeMatch,
+    PilotAnswer,
+    Place,
     PlaceError,
-    find_offices,
-    find_offices_at,
+    PlaceKind,
+    answer_for_authority,
+    answer_for_office,
+    authority,
+    authority_named,
+    locate_point,
+    locate_text,
     office_by_id,
-    offices_by_region,
-    osm_link,
+    offices_by_area,
+    pilot_answer,
+    search_offices,
 )
-from storage.repositories.people import PersonTransaction
+from storage.repositories.people import PersonRecord, PersonTransaction
+
+# "Did you mean …?" offers at most this many choices.
+MAX_SUGGESTIONS = 6
+FINDER_STEPS = frozenset({Step.FINDER_OFFICE, Step.FINDER_PLACE})
+# At "Which Jobcentre?", these reasons are said as they are; any other miss is "no
+# Jobcentre or place with that name".
+KEPT_REASONS = frozenset({"empty", "too_long", "unknown_postcode", "too_broad"})
+
+# --------------------------------------------------------------------------- keyboards
 
 
 def location_keyboard() -> ReplyKeyboardMarkup:
@@ -59,30 +93,72 @@ def location_keyboard() -> ReplyKeyboardMarkup:
 
 
 def browse_keyboard() -> InlineKeyboardMarkup:
-    return keyboards.with_menu([[keyboards.button(texts.BTN_REGIONS, FinderRegions())]])
+    return keyboards.with_menu([[keyboards.button(texts.BTN_REGIONS, FinderAreas())]])
 
 
-def regions() -> list[str]:
-    return sorted(offices_by_region())
-
-
-def regions_keyboard() -> InlineKeyboardMarkup:
-    return keyboards.with_menu(
-        [[keyboards.button(name, FinderRegion(index))] for index, name in enumerate(regions())]
+def office_button(office: Office) -> InlineKeyboardButton:
+    return keyboards.button(
+        texts.BTN_OFFICE.format(name=office.name), FinderOffice(office.office_id)
     )
 
 
-def ask_place() -> tuple[Reply, ...]:
-    return (
-        Reply(texts.FINDER_ASK, location_keyboard()),
-        Reply(texts.FINDER_BROWSE, browse_keyboard()),
+def areas_keyboard(poster_office: Office | None = None) -> InlineKeyboardMarkup:
+    """The pilot areas, two to a row; the poster's office first; "I don't know" last."""
+    areas = [keyboards.button(area, FinderArea(area)) for area in offices_by_area()]
+    first = [[office_button(poster_office)]] if poster_office is not None else []
+    return keyboards.with_menu(
+        [
+            *first,
+            *(areas[i : i + 2] for i in range(0, len(areas), 2)),
+            [keyboards.button(texts.BTN_DONT_KNOW, FinderWhere())],
+        ]
+    )
+
+
+def offices_keyboard(offices: tuple[Office, ...]) -> InlineKeyboardMarkup:
+    """One button per Jobcentre, and "I don't know" for those it is none of."""
+    return keyboards.with_menu(
+        [
+            *([office_button(office)] for office in offices),
+            [keyboards.button(texts.BTN_DONT_KNOW, FinderWhere())],
+        ]
+    )
+
+
+def places_keyboard(places: tuple[Place, ...]) -> InlineKeyboardMarkup:
+    """A named place in each authority it may be: "Walton, Liverpool"."""
+    return keyboards.with_menu(
+        [
+            *(
+                [
+                    keyboards.button(
+                        texts.BTN_PLACE_IN.format(place=place.name, authority=place.authority.name),
+                        FinderPlace(place.authority.code, place.name),
+                    )
+                ]
+                for place in places
+            ),
+            [keyboards.button(texts.BTN_TRY_AGAIN, FinderAgain())],
+        ]
+    )
+
+
+def authorities_keyboard(lookup: AreaLookup) -> InlineKeyboardMarkup:
+    return keyboards.with_menu(
+        [
+            *(
+                [keyboards.button(found.name, FinderAuthority(found.code))]
+                for found in lookup.authorities
+            ),
+            [keyboards.button(texts.BTN_TRY_AGAIN, FinderAgain())],
+        ]
     )
 
 
 def mentor_keyboard(
     offices: list[str], names: dict[str, str], *, support_near: str | None = None
 ) -> InlineKeyboardMarkup:
-    """A mentor at each office, support near the nearest one, and a new search."""
+    """A mentor at each office, support near the first one, and a new search."""
     near = (
         [[keyboards.button(texts.BTN_SUPPORT_NEAR, SupportNear(support_near))]]
         if support_near
@@ -104,58 +180,190 @@ def mentor_keyboard(
     )
 
 
-def outside_keyboard() -> InlineKeyboardMarkup:
+def outside_keyboard(authority_code: str) -> InlineKeyboardMarkup:
+    """Outside the pilot: support where they live, the pilot's Jobcentres (for someone
+    who signs on at one), a new search. Never a mentor."""
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT))],
+            [keyboards.button(texts.BTN_SUPPORT_WHERE_I_LIVE, SupportIn(authority_code))],
+            [keyboards.button(texts.BTN_REGIONS, FinderAreas())],
             [keyboards.button(texts.BTN_TRY_AGAIN, FinderAgain())],
         ]
     )
 
 
+# ----------------------------------------------------------------------------- prompts
+
+
+def ask_office(person: PersonRecord | None = None) -> tuple[Reply, ...]:
+    """The first question; a poster's office (a `/start jc_…` link) is the first button."""
+    office_id = person.draft.office if person is not None else None
+    poster = office_by_id(office_id) if office_id is not None else None
+    return (Reply(texts.FINDER_ASK_OFFICE, areas_keyboard(poster)),)
+
+
+def ask_place() -> tuple[Reply, ...]:
+    return (
+        Reply(texts.FINDER_ASK, location_keyboard()),
+        Reply(texts.FINDER_BROWSE, browse_keyboard()),
+    )
+
+
+# ----------------------------------------------------------------------------- answers
+
+
+def distance(match: OfficeMatch) -> str | None:
+    """ "About 3 miles away, as the crow flies", only where the bot measured it."""
+    if match.miles is None:
+        return None
+    if match.miles == 1:
+        return texts.FINDER_ONE_MILE
+    return texts.FINDER_MILES.format(miles=int(match.miles))
+
+
 def describe(matches: tuple[OfficeMatch, ...]) -> str:
-    return "\n\n".join(
-        texts.FINDER_OFFICE.format(
-            number=number,
-            name=match.office.name,
-            address=match.office.address,
-            miles=f"{match.miles:g}",
-            map_url=match.map_url,
-        )
-        for number, match in enumerate(matches, start=1)
-    )
+    parts = []
+    for number, match in enumerate(matches, start=1):
+        office, measured = match.office, distance(match)
+        values = {"number": number, "name": office.name, "address": office.address}
+        if measured is None:
+            parts.append(texts.FINDER_OFFICE.format(map_url=match.map_url, **values))
+        else:
+            parts.append(
+                texts.FINDER_OFFICE_MEASURED.format(
+                    map_url=match.map_url, distance=measured, **values
+                )
+            )
+    return "\n\n".join(parts)
 
 
-def result_replies(result: FinderResult) -> list[Reply]:
-    """The answer: offices with distance and map link, honest notes, and next steps."""
-    if not result.in_pilot:
-        # Say the hard part first and plainly, then what they can still do.
-        closest = result.offices[0]
-        outside = texts.FINDER_OUTSIDE.format(
-            name=closest.office.name, miles=f"{closest.miles:g}", map_url=closest.map_url
+def outside_replies(answer: PilotAnswer) -> list[Reply]:
+    """Plainly first, then what they can still do; the nearest pilot office only as
+    information (never when far), and never a mentor."""
+    found = answer.authority
+    replies = [Reply(texts.FINDER_OUTSIDE.format(authority=found.name), ReplyKeyboardRemove())]
+    nearest = answer.nearest_pilot_office
+    if nearest is not None:
+        office, measured = nearest.office, distance(nearest)
+        if measured is None:
+            note = texts.FINDER_OUTSIDE_NEAREST.format(name=office.name, address=office.address)
+        else:
+            note = texts.FINDER_OUTSIDE_NEAREST_MEASURED.format(
+                name=office.name, address=office.address, distance=measured
+            )
+        replies.append(Reply(f"{note}\n\n{texts.FINDER_OUTSIDE_SIGN_ON}"))
+    replies.append(Reply(texts.FINDER_OUTSIDE_NEXT, outside_keyboard(found.code)))
+    return replies
+
+
+def answer_replies(answer: PilotAnswer, *, corrected: Place | None = None) -> list[Reply]:
+    """The answer for an authority: its pilot Jobcentres, or plainly that it is outside."""
+    if not answer.in_pilot:
+        return outside_replies(answer)
+    heading = texts.FINDER_IN_PILOT.format(authority=answer.authority.name)
+    replies = [Reply(f"{heading}\n\n{describe(answer.offices)}", ReplyKeyboardRemove())]
+    notes = [texts.FINDER_ROUTE_AREA, texts.FINDER_CHECK]
+    if answer.area_office_unverified:
+        notes.insert(0, texts.FINDER_UNVERIFIED_AREA.format(authority=answer.authority.name))
+    if corrected is not None:
+        notes.insert(
+            0, texts.FINDER_CORRECTED.format(place=corrected.name, authority=answer.authority.name)
         )
-        return [
-            Reply(outside, ReplyKeyboardRemove()),
-            Reply(texts.FINDER_OUTSIDE_NEXT, outside_keyboard()),
-        ]
-    heading = (
-        texts.FINDER_RESULTS.format(place=result.place.name)
-        if result.place is not None
-        else texts.FINDER_RESULTS_HERE
-    )
-    replies = [Reply(f"{heading}\n\n{describe(result.offices)}", ReplyKeyboardRemove())]
-    notes = [texts.FINDER_CHECK]
-    if result.corrected and result.place is not None:
-        notes.insert(0, texts.FINDER_CORRECTED.format(place=result.place.name))
-    if result.area_office_unverified and result.pilot_area:
-        notes.insert(0, texts.FINDER_UNVERIFIED_AREA.format(area=result.pilot_area))
     replies.append(Reply("\n\n".join(notes)))
-    names = {match.office.office_id: match.office.name for match in result.offices}
-    nearest = result.offices[0].office.office_id
+    names = {match.office.office_id: match.office.name for match in answer.offices}
+    first = answer.offices[0].office.office_id
     replies.append(
-        Reply(texts.FINDER_NEXT, mentor_keyboard(list(names), names, support_near=nearest))
+        Reply(texts.FINDER_NEXT, mentor_keyboard(list(names), names, support_near=first))
     )
     return replies
+
+
+def office_replies(office: Office, answer: PilotAnswer) -> list[Reply]:
+    """The person's own Jobcentre: no distance (they know where it is), the pilot route."""
+    match = answer.offices[0]
+    card = texts.FINDER_YOUR_OFFICE.format(
+        name=office.name, address=office.address, map_url=match.map_url
+    )
+    notes = [
+        texts.FINDER_OFFICE_IN_PILOT.format(authority=answer.authority.name),
+        texts.FINDER_ROUTE_OFFICE,
+        texts.FINDER_CHECK,
+    ]
+    names = {office.office_id: office.name}
+    return [
+        Reply(card, ReplyKeyboardRemove()),
+        Reply("\n\n".join(notes)),
+        Reply(
+            texts.FINDER_NEXT_OFFICE,
+            mentor_keyboard([office.office_id], names, support_near=office.office_id),
+        ),
+    ]
+
+
+async def answered(tx: PersonTransaction, replies: list[Reply], **counts: int) -> Outcome:
+    """An answer ends the search (back at the menu's step, if the person was in it);
+    nothing about the place is kept."""
+    person = tx.person
+    if person is not None and person.state in FINDER_STEPS:
+        await tx.move(Step.MENU)
+    event("finder.answered", **counts)
+    return Outcome.say(*replies)
+
+
+async def show_office(tx: PersonTransaction, office_id: str) -> Outcome:
+    office = office_by_id(office_id)
+    answer = answer_for_office(office_id) if office is not None else None
+    if office is None or answer is None:
+        person = tx.person
+        assert person is not None
+        return Outcome.say(texts.MENTOR_OFFICE_GONE, *ask_office(person))
+    return await answered(tx, office_replies(office, answer), in_pilot=1, by_office=1)
+
+
+async def show_offices(
+    tx: PersonTransaction, offices: tuple[Office, ...], unverified: bool
+) -> Outcome:
+    """Jobcentres found by name: the one, or a choice among several. A named office whose
+    address is not checked (Cosham): the pilot Jobcentres of its area, saying so."""
+    if unverified:
+        found = authority_named(offices[0].local_authority)
+        answer = answer_for_authority(found.code) if found is not None else None
+        if answer is not None:
+            answer = replace(answer, area_office_unverified=True)
+            return await answered(tx, answer_replies(answer), in_pilot=1, unverified=1)
+    if len(offices) == 1:
+        return await show_office(tx, offices[0].office_id)
+    event("finder.offices_to_pick", offices=len(offices))
+    return Outcome.say(Reply(texts.FINDER_WHICH_OFFICE, offices_keyboard(offices)))
+
+
+async def show_lookup(tx: PersonTransaction, lookup: AreaLookup) -> Outcome:
+    """Where the person is: decided (the answer), or a question with buttons."""
+    if lookup.authority is not None:
+        answer = pilot_answer(lookup)
+        corrected = lookup.places[0] if lookup.corrected and lookup.places else None
+        return await answered(
+            tx,
+            answer_replies(answer, corrected=corrected),
+            in_pilot=int(answer.in_pilot),
+            measured=int(any(m.miles is not None for m in answer.offices)),
+        )
+    if lookup.authorities and lookup.kind is PlaceKind.NAMED:
+        event("finder.asked", why="name_in_several_areas")
+        place = lookup.places[0].name if lookup.places else ""
+        question = texts.FINDER_WHICH_PLACE.format(place=place)
+        return Outcome.say(Reply(question, places_keyboard(lookup.places)))
+    if lookup.authorities:
+        event("finder.asked", why="across_a_boundary")
+        question = (
+            texts.FINDER_WHICH_AREA_HERE
+            if lookup.kind is PlaceKind.LOCATION
+            else texts.FINDER_WHICH_AREA
+        )
+        return Outcome.say(Reply(question, authorities_keyboard(lookup)))
+    event("finder.asked", why="did_you_mean")
+    suggestions = lookup.suggestions[:MAX_SUGGESTIONS]
+    return Outcome.say(Reply(texts.FINDER_DID_YOU_MEAN, places_keyboard(suggestions)))
 
 
 def visible(text: str) -> str:
@@ -163,69 +371,116 @@ def visible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+# ------------------------------------------------------------------------------- steps
+
+
 async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    """/jobcentre and the menu button."""
-    await tx.move(Step.FINDER_PLACE)
+    """/jobcentre and the menu button: "Which Jobcentre do you go to?"."""
+    await tx.move(Step.FINDER_OFFICE)
     event("finder.begin")
+    return Outcome.say(*ask_office(tx.person))
+
+
+async def ask_where(tx: PersonTransaction) -> Outcome:
+    await tx.move(Step.FINDER_PLACE)
+    event("finder.where")
     return Outcome.say(*ask_place())
 
 
-async def on_place_text(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+async def on_office_text(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """A Jobcentre's name; failing that, a postcode or place (people type those too)."""
     message = update.message
     assert message is not None and message.text is not None
-    found = find_offices(visible(message.text))
+    typed = visible(message.text)
+    offices = search_offices(typed)
+    if offices.offices:
+        return await show_offices(tx, offices.offices, offices.area_office_unverified)
+    found = locate_text(typed)
+    if isinstance(found, AreaLookup) and found.authorities:
+        return await show_lookup(tx, found)
+    office_guesses = offices.suggestions
+    place_guesses = found.suggestions if isinstance(found, AreaLookup) else ()
+    if office_guesses or place_guesses:
+        event("finder.asked", why="did_you_mean")
+        rows = [[office_button(office)] for office in office_guesses]
+        places = places_keyboard(place_guesses[: max(0, MAX_SUGGESTIONS - len(rows))])
+        markup = InlineKeyboardMarkup([*rows, *places.inline_keyboard])
+        return Outcome.say(Reply(texts.FINDER_DID_YOU_MEAN, markup))
+    reason = "no_office"
+    if isinstance(found, PlaceError) and found.reason.value in KEPT_REASONS:
+        reason = found.reason.value
+    event("finder.not_found", reason=reason)
+    return Outcome.say(Reply(texts.FINDER_ERROR[reason], areas_keyboard()))
+
+
+async def on_place_text(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """A postcode, part of one, or a place name."""
+    message = update.message
+    assert message is not None and message.text is not None
+    found = locate_text(visible(message.text))
     if isinstance(found, PlaceError):
         event("finder.not_found", reason=found.reason.value)
         return Outcome.say(Reply(texts.FINDER_ERROR[found.reason.value], browse_keyboard()))
-    await tx.move(Step.MENU)
-    event("finder.found", in_pilot=int(found.in_pilot))
-    return Outcome.say(*result_replies(found))
+    return await show_lookup(tx, found)
 
 
 async def on_location(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """A shared location, at the finder or anywhere else: answer, keep nothing."""
     message = update.message
     assert message is not None and message.location is not None
-    found = find_offices_at(message.location.latitude, message.location.longitude)
-    if tx.person is not None and tx.person.state == Step.FINDER_PLACE:
-        await tx.move(Step.MENU)
-    event("finder.found_by_location", in_pilot=int(found.in_pilot))
-    return Outcome.say(*result_replies(found))
+    lookup = locate_point(message.location.latitude, message.location.longitude)
+    return await show_lookup(tx, lookup)
+
+
+async def on_place_button(tx: PersonTransaction, button: FinderPlace) -> Outcome | None:
+    """A place picked from "Did you mean …?" or from a name in several areas."""
+    found = locate_text(button.name)
+    if not isinstance(found, AreaLookup) or found.corrected:
+        return None
+    chosen = next((a for a in found.authorities if a.code == button.authority), None)
+    if chosen is None:
+        return None
+    answer = pilot_answer(found, chosen.code)
+    return await answered(tx, answer_replies(answer), in_pilot=int(answer.in_pilot), picked=1)
 
 
 async def on_button(
     update: Update, context: Context, tx: PersonTransaction, button: Button | None
 ) -> Outcome:
-    """Search again, support near an office, browse by region (`callbacks.Finder*`)."""
+    """The finder's buttons (`callbacks.Finder*`, `SupportNear`, `SupportIn`)."""
     person = tx.person
     assert person is not None
     if isinstance(button, FinderAgain):
         return await begin(update, context, tx)
+    if isinstance(button, FinderWhere):
+        return await ask_where(tx)
+    if isinstance(button, FinderAreas | FinderRegions | FinderRegion):
+        await tx.move(Step.FINDER_OFFICE)
+        return Outcome.say(Reply(texts.FINDER_REGIONS, areas_keyboard()))
+    if isinstance(button, FinderArea):
+        offices = offices_by_area().get(button.area)
+        if offices:
+            if len(offices) == 1:
+                return await show_office(tx, offices[0].office_id)
+            await tx.move(Step.FINDER_OFFICE)
+            lead = texts.FINDER_AREA_OFFICES.format(area=button.area)
+            return Outcome.say(Reply(lead, offices_keyboard(offices)))
+    if isinstance(button, FinderOffice):
+        return await show_office(tx, button.office)
+    if isinstance(button, FinderPlace):
+        outcome = await on_place_button(tx, button)
+        if outcome is not None:
+            return outcome
+    if isinstance(button, FinderAuthority):
+        answer = answer_for_authority(button.authority)
+        if answer is not None:
+            return await answered(
+                tx, answer_replies(answer), in_pilot=int(answer.in_pilot), picked=1
+            )
     if isinstance(button, SupportNear) and office_by_id(button.office) is not None:
         return await show_support_near(tx, button.office)
-    if isinstance(button, FinderRegions):
-        return Outcome.say(Reply(texts.FINDER_REGIONS, regions_keyboard()))
-    if isinstance(button, FinderRegion):
-        names = regions()
-        if button.index >= len(names):
-            return stale(context, person)
-        region = names[button.index]
-        offices = offices_by_region()[region]
-        listing = "\n\n".join(
-            texts.FINDER_OFFICE_IN_REGION.format(
-                number=number,
-                name=office.name,
-                address=office.address,
-                map_url=osm_link(office.lat or 0.0, office.lon or 0.0),
-            )
-            for number, office in enumerate(offices, start=1)
-        )
-        by_id = {office.office_id: office.name for office in offices}
-        return Outcome.say(
-            Reply(f"{texts.FINDER_REGION_OFFICES.format(region=region)}\n\n{listing}"),
-            Reply(texts.FINDER_CHECK),
-            Reply(texts.FINDER_NEXT, mentor_keyboard(list(by_id), by_id)),
-        )
+    if isinstance(button, SupportIn) and authority(button.authority) is not None:
+        return await show_support_in(tx, button.authority)
     return stale(context, person)
 
 
@@ -242,13 +497,17 @@ async def close_reply_keyboard(tx: PersonTransaction, outcome: Outcome) -> Outco
     return outcome.first(Reply(texts.FINDER_CLOSED, ReplyKeyboardRemove()))
 
 
+def prompt_place(person: PersonRecord) -> tuple[Reply, ...]:
+    return ask_place()
+
+
 FLOW = Flow(
     name="jobcentre",
     commands={"jobcentre": begin},
     buttons={Family.FINDER: on_button},
     inputs={Input.LOCATION: on_location},
     menu={MenuChoice.JOBCENTRE: begin},
-    prompts={Step.FINDER_PLACE: lambda person: ask_place()},
-    text_steps={Step.FINDER_PLACE: on_place_text},
-    on_leave=OnLeave(frozenset({Step.FINDER_PLACE}), close_reply_keyboard),
+    prompts={Step.FINDER_OFFICE: ask_office, Step.FINDER_PLACE: prompt_place},
+    text_steps={Step.FINDER_OFFICE: on_office_text, Step.FINDER_PLACE: on_place_text},
+    on_leave=OnLeave(FINDER_STEPS, close_reply_keyboard),
 )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Final
 
-from storage.directory.authorities import Authority, authorities_of, authority_named
+from storage.directory.authorities import Authority, authorities_of, authority, authority_named
 from storage.directory.geo import LatLon, haversine_miles, postcode_table, round_miles
 from storage.directory.offices import (
     Office,
@@ -41,6 +41,7 @@ from storage.directory.places import (
     PlaceQuery,
     gazetteer,
     locate,
+    lookup_name,
     normalise_name,
     parse_place,
 )
@@ -246,6 +247,20 @@ def answer_for_office(office_id: str) -> PilotAnswer | None:
     return PilotAnswer(found, True, (OfficeMatch(office, None),), None)
 
 
+def answer_for_authority(code: str) -> PilotAnswer | None:
+    """The answer for an authority the person picked among several (a postcode sector
+    or a shared location across a boundary). The point is not kept, so no distance is
+    given; the offices inside, or the nearest pilot office outside, are ordered from the
+    authority's own centre in the gazetteer (outside: none when it has no entry)."""
+    chosen = authority(code)
+    if chosen is None:
+        return None
+    query = lookup_name(chosen.name)
+    places = query.places if isinstance(query, PlaceQuery) else ()
+    own = tuple(p for p in places if p.authority == chosen)[:1]
+    return pilot_answer(AreaLookup(PlaceKind.NAMED, (chosen,), own))
+
+
 def _office_names(office: Office) -> set[str]:
     name = normalise_name(office.name.split("(", 1)[0])
     words = [w for w in name.split() if w not in _OFFICE_WORDS]
@@ -392,6 +407,7 @@ __all__ = [
     "FinderResult",
     "OfficeSearch",
     "PilotAnswer",
+    "answer_for_authority",
     "answer_for_office",
     "crow_miles",
     "find_offices",

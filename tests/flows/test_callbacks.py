@@ -25,8 +25,14 @@ from conversations.callbacks import (
     Feedback,
     FeedbackQuestion,
     FinderAgain,
+    FinderArea,
+    FinderAreas,
+    FinderAuthority,
+    FinderOffice,
+    FinderPlace,
     FinderRegion,
     FinderRegions,
+    FinderWhere,
     Forget,
     ForgetAction,
     MentorAt,
@@ -43,13 +49,24 @@ from conversations.callbacks import (
     RequestTime,
     ShareChoice,
     SkipOwnWords,
+    SupportIn,
     SupportNear,
+    SupportTopic,
     Withdraw,
     parse,
 )
 from conversations.mentor import notices
-from conversations.person import ask_mentor, disclosure, feedback, jobcentre, live_request
+from conversations.person import (
+    ask_mentor,
+    disclosure,
+    feedback,
+    jobcentre,
+    live_request,
+    support,
+)
 from conversations.person import privacy as privacy_flow
+from storage.directory import AreaLookup, gazetteer, locate_text, office_by_id, offices_by_area
+from storage.directory.places import _gazetteer
 from storage.repositories.referrals import REF_ALPHABET
 
 REF = "R-7KQ3XW"
@@ -75,6 +92,14 @@ OLD_WIRE: dict[str, Button] = {
     "f:regions": FinderRegions(),
     "f:r:3": FinderRegion(3),
     f"f:sup:{OFFICE}": SupportNear(OFFICE),
+    "f:areas": FinderAreas(),
+    "f:a:Tower Hamlets": FinderArea("Tower Hamlets"),
+    f"f:o:{OFFICE}": FinderOffice(OFFICE),
+    "f:where": FinderWhere(),
+    "f:pl:E08000012:Walton": FinderPlace("E08000012", "Walton"),
+    "f:la:E09000028": FinderAuthority("E09000028"),
+    "f:supla:E09000028": SupportIn("E09000028"),
+    "s:t:naloxone": SupportTopic("naloxone"),
     f"m:at:{OFFICE}": MentorAt(OFFICE),
     "mr:office:yes": RequestOffice(OfficeChoice.THIS),
     "mr:office:other": RequestOffice(OfficeChoice.OTHER),
@@ -116,6 +141,16 @@ NOT_BUTTONS = (
     "f:r:²",  # a digit to isdigit(), not to int()
     "f:r:1234",
     "f:sup:",
+    "f:a:",
+    "f:o:",
+    "f:pl:E08000012",
+    "f:pl:E08000012:",
+    "f:pl:Liverpool:Walton",  # not an authority code
+    "f:la:E0800001",
+    "f:la:E08000012:x",
+    "f:supla:portsmouth",
+    "s:t:",
+    "s:x:naloxone",
     "m:at:",
     f"m:at:{OFFICE}:x",
     "mr:office:maybe",
@@ -169,6 +204,7 @@ def test_any_text_parses_to_a_button_or_none(data: str) -> None:
 
 
 words = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789_-"), min_size=1, max_size=20)
+codes = st.from_regex(r"[ENSW][0-9]{8}", fullmatch=True)
 refs = st.text(st.sampled_from(REF_ALPHABET), min_size=6, max_size=6).map(lambda s: f"R-{s}")
 BUILT: st.SearchStrategy[Button] = st.one_of(
     st.builds(Notice, st.sampled_from(NoticeAction), st.none() | words, st.booleans()),
@@ -176,6 +212,12 @@ BUILT: st.SearchStrategy[Button] = st.one_of(
     st.builds(Answer, words.filter(lambda w: w != "own"), st.sampled_from(AnswerAction), words),
     st.builds(FinderRegion, st.integers(0, 999)),
     st.builds(SupportNear, words),
+    st.builds(FinderArea, words),
+    st.builds(FinderOffice, words),
+    st.builds(SupportTopic, words),
+    st.builds(FinderAuthority, codes),
+    st.builds(SupportIn, codes),
+    st.builds(FinderPlace, codes, words),
     st.builds(MentorAt, words),
     st.builds(RequestTime, words),
     st.builds(Withdraw, refs),
@@ -190,6 +232,15 @@ def test_every_button_reads_back_as_itself(button: Button) -> None:
     assert parse(button.data) == button
 
 
+def test_every_place_the_finder_can_offer_fits_in_a_button() -> None:
+    """ "Did you mean …?" and "which of these?" carry the place's name and authority."""
+    places = [p for found in _gazetteer().names.values() for p in found]
+    assert len(places) > 4000 and gazetteer()
+    for place in places:
+        button = FinderPlace(place.authority.code, place.name)
+        assert parse(button.data) == button, place.name
+
+
 def test_data_over_64_bytes_is_never_built() -> None:
     with pytest.raises(ValueError, match="64 bytes"):
         _ = MentorAt("x" * 60).data
@@ -197,6 +248,8 @@ def test_data_over_64_bytes_is_never_built() -> None:
 
 def markups() -> list[InlineKeyboardMarkup]:
     """Keyboards the bot builds, from every flow that has buttons."""
+    kensington = locate_text("Kensington")
+    assert isinstance(kensington, AreaLookup)
     built = [
         keyboards.main_menu(),
         keyboards.back_to_menu(),
@@ -205,9 +258,13 @@ def markups() -> list[InlineKeyboardMarkup]:
         disclosure.own_words_keyboard(),
         *(disclosure.question_keyboard(q, frozenset(q.options[:1])) for q in disclosure.QUESTIONS),
         jobcentre.browse_keyboard(),
-        jobcentre.regions_keyboard(),
-        jobcentre.outside_keyboard(),
+        jobcentre.areas_keyboard(office_by_id(OFFICE)),
+        jobcentre.offices_keyboard(offices_by_area()["Liverpool"]),
+        jobcentre.places_keyboard(kensington.places),
+        jobcentre.authorities_keyboard(kensington),
+        jobcentre.outside_keyboard("E09000028"),
         jobcentre.mentor_keyboard([OFFICE], {OFFICE: "Portsmouth"}, support_near=OFFICE),
+        support.topics_keyboard(),
         ask_mentor.office_keyboard(),
         ask_mentor.share_keyboard(),
         ask_mentor.contact_keyboard(),

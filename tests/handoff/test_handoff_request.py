@@ -58,7 +58,7 @@ async def test_an_unknown_office_button_and_pick_another(harness: Harness) -> No
     harness.emu.forge_callback(BEA, message.message_id, "m:at:not-an-office")
     await harness.settle()
     assert texts.MENTOR_OFFICE_GONE in harness.all_text(BEA)
-    assert texts.FINDER_ASK in harness.all_text(BEA)
+    assert texts.FINDER_ASK_OFFICE in harness.all_text(BEA)
     await harness.send(BEA, "/start jc_" + OFFICE)
     await harness.press(BEA, texts.BTN_MENTOR)
     await harness.press(BEA, texts.BTN_OTHER_OFFICE)

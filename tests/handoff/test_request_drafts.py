@@ -345,7 +345,7 @@ async def test_after_a_purge_without_keys_they_start_again_from_the_office(
     said = harness.texts(ALEX)
     assert texts.MENTOR_LAPSED_RESTART.format(delay="24 hours") in said
     assert texts.MENTOR_FIND_OFFICE_FIRST in said
-    assert await harness.state(ALEX) == Step.FINDER_PLACE
+    assert await harness.state(ALEX) == Step.FINDER_OFFICE
 
 
 async def test_a_late_reply_just_before_the_limit_keeps_the_request(harness: Harness) -> None:

@@ -303,7 +303,7 @@ async def test_edited_messages_change_nothing(harness: Harness) -> None:
     await harness.settle()
     assert harness.last_text(ALEX) == texts.EDITS_IGNORED
     assert "Hull" not in harness.all_text(ALEX)
-    assert await harness.state(ALEX) == Step.FINDER_PLACE
+    assert await harness.state(ALEX) == Step.FINDER_OFFICE
 
 
 async def test_a_message_kind_we_do_not_know_gets_the_same_kind_reply(harness: Harness) -> None:

@@ -262,7 +262,7 @@ async def updates_sent_while_down(harness: Harness) -> None:
     await harness.start()
     await harness.settle()
     shown = harness.texts(ALEX)
-    start = shown.index(texts.FINDER_ASK)
+    start = shown.index(texts.FINDER_ASK_OFFICE)
     hull = next(i for i, text in enumerate(shown) if "Hull Britannia House" in text)
     assert start < hull < shown.index(texts.HELP), "queued updates not all handled in order"
 

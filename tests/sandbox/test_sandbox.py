@@ -124,6 +124,8 @@ async def test_the_real_bot_answers_the_page_over_http(tmp_path: Path) -> None:
             await person.wait_for_text(texts.MENU)
 
             await person.send("/jobcentre")
+            await person.wait_for_text(texts.FINDER_ASK_OFFICE)
+            await person.press_when_shown(texts.BTN_DONT_KNOW)
             await person.wait_for_text(texts.FINDER_ASK)
             keyboard = await person.call(f"keyboards/{run.person_id}")
             location_buttons = [b for row in keyboard for b in row if b.get("request_location")]
@@ -164,7 +166,7 @@ async def test_a_whole_handoff_through_the_control_api(tmp_path: Path) -> None:
         await person.wait_for_text("Before you tell us anything")
         for label in (texts.BTN_CONTINUE, texts.BTN_MENTOR):
             await person.press_when_shown(label)
-        await person.wait_for_text(texts.FINDER_ASK)
+        await person.wait_for_text(texts.FINDER_ASK_OFFICE)
         await person.send("PO1 2AB")
         for label in (
             texts.BTN_MENTOR_AT.format(name=office.name),

@@ -184,18 +184,21 @@ def test_person_finds_an_office_and_shares_a_location(
 
     # A postcode typed in the text box.
     page.click("person", texts.BTN_JOBCENTRE)
-    page.wait_for_text("person", texts.FINDER_ASK)
+    page.wait_for_text("person", texts.FINDER_ASK_OFFICE)
     page.type("person", "PO1 2AB")
     page.wait_for_text("person", OFFICE.name)
     assert "PO1 2AB" in page.log_text("person")  # the person's own message is shown
     page.shot("postcode-results")
 
     # The location button opens the picker of pilot towns.
+    in_gosport = texts.FINDER_IN_PILOT.format(authority="Gosport")
+
     def results_here(_: WebDriver) -> list[str]:
-        return [m.text for m in page.bot_messages("person") if texts.FINDER_RESULTS_HERE in m.text]
+        return [m.text for m in page.bot_messages("person") if in_gosport in m.text]
 
     before = page.until(lambda d: (len(results_here(d)),), "the results so far")[0]
     page.type("person", "/jobcentre")
+    page.click("person", texts.BTN_DONT_KNOW)
     page.click("person", texts.BTN_SHARE_LOCATION, "[data-role=keyboard]")
     dialog = driver.find_element(By.ID, "location-picker")
     page.until(lambda d: dialog.get_attribute("open") is not None, "the location picker")
@@ -239,7 +242,7 @@ def test_person_meets_a_mentor_side_by_side(
     page.click("person", "Start", "[data-role=keyboard]")
     page.click("person", texts.BTN_CONTINUE)
     page.click("person", texts.BTN_MENTOR)
-    page.wait_for_text("person", texts.FINDER_ASK)
+    page.wait_for_text("person", texts.FINDER_ASK_OFFICE)
     page.type("person", "PO1 2AB")
     page.click("person", texts.BTN_MENTOR_AT.format(name=OFFICE.name))
     page.click("person", texts.BTN_CONTACT_BOT)

@@ -14,7 +14,13 @@ DISCLOSURE_STEPS = (
     Step.DISCLOSE_OWN_WORDS,
 )
 # Every step of the person's side this flow set owns (the mentor steps are tested apart).
-PERSON_STEPS = (Step.MENU, *DISCLOSURE_STEPS, Step.FINDER_PLACE, Step.FORGET_CONFIRM)
+PERSON_STEPS = (
+    Step.MENU,
+    *DISCLOSURE_STEPS,
+    Step.FINDER_OFFICE,
+    Step.FINDER_PLACE,
+    Step.FORGET_CONFIRM,
+)
 
 
 async def reach(harness: Harness, user_id: int, step: Step) -> None:
@@ -24,8 +30,11 @@ async def reach(harness: Harness, user_id: int, step: Step) -> None:
         await harness.press(user_id, texts.BTN_TELL)
         for _ in range(DISCLOSURE_STEPS.index(step)):
             await harness.press(user_id, texts.BTN_SKIP)
+    elif step == Step.FINDER_OFFICE:
+        await harness.press(user_id, texts.BTN_JOBCENTRE)
     elif step == Step.FINDER_PLACE:
         await harness.press(user_id, texts.BTN_JOBCENTRE)
+        await harness.press(user_id, texts.BTN_DONT_KNOW)
     elif step == Step.FORGET_CONFIRM:
         await harness.send(user_id, "/forget")
     assert await harness.state(user_id) == step
