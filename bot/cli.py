@@ -87,6 +87,9 @@ def run(
             sandbox()
             return
         fail(NO_TOKEN)
+    unconfirmed = settings.unconfirmed_text()
+    if unconfirmed is not None:
+        fail(unconfirmed)
     if webhook:
         from bot.webhook import webhook_problem
 

@@ -30,6 +30,7 @@ from conversations.flow import (
 )
 from conversations.mentor import gate, ladder
 from conversations.person import (
+    about,
     ask_mentor,
     disclosure,
     feedback,
@@ -54,9 +55,11 @@ FLOWS: tuple[Flow, ...] = (
     start.FLOW,
     # Telling us what's going on (/tell): button questions, then optional own words.
     disclosure.FLOW,
-    # Signposting (/support), from what the person chose to tell us.
+    # Signposting (/support), from what the person chose to tell us; its topics.
     support.FLOW,
-    # The nearest pilot Jobcentre (/jobcentre): postcode, town, location or region.
+    # About this service (/about, also before the privacy notice).
+    about.FLOW,
+    # Your Jobcentre (/jobcentre): which one, or else postcode, town or location.
     jobcentre.FLOW,
     # Asking for a peer mentor (/mentor, the finder's "Mentor at …" buttons), and the
     # phone number shared with the contact button.

@@ -16,6 +16,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "FIRSTSTEP_"
 WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Texts the bot says as facts that only the operator can confirm; `firststep run`
+# refuses to start without them (Settings.unconfirmed_text).
+REQUIRED_OPERATOR_TEXTS = {
+    "voluntary_policy": (
+        "the sentence that talking to a peer mentor is voluntary and does not affect a claim"
+    ),
+    "mentor_employer": "the sentence that says who employs the peer mentors",
+}
 
 
 class Settings(BaseSettings):
@@ -191,6 +199,37 @@ class Settings(BaseSettings):
         description="The operator's policy line on what work coaches see.",
     )
 
+    # "About this service": what the operator must confirm (storage/directory/about.csv
+    # marks these facts operator_must_confirm). Whole sentences, said as they are.
+    voluntary_policy: str = Field(
+        default="",
+        description=(
+            "The operator's policy line that talking to a peer mentor is voluntary and "
+            "does not affect a benefit claim (About this service). Required outside the sandbox."
+        ),
+    )
+    mentor_employer: str = Field(
+        default="",
+        description=(
+            "Who employs the peer mentors, as the operator has confirmed it (About this "
+            "service). Required outside the sandbox."
+        ),
+    )
+    pilot_end: str = Field(
+        default="",
+        description=(
+            "When the pilot ends or ended, once confirmed (About this service); "
+            "empty: nothing is said."
+        ),
+    )
+    operator_line: str = Field(
+        default="",
+        description=(
+            "Who runs First Step and how it is linked to DWP and the providers (About "
+            "this service); empty: nothing is said."
+        ),
+    )
+
     # Sandbox
     sandbox_host: str = Field(default="127.0.0.1", description="Sandbox web page address.")
     sandbox_port: int = Field(default=8080, ge=0, le=65535, description="Sandbox web page port.")
@@ -298,6 +337,17 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def unconfirmed_text(self) -> str | None:
+        """One line naming the first operator text that must be set to run for real
+        (the sandbox fills in samples), or None when all are set."""
+        for field, what in REQUIRED_OPERATOR_TEXTS.items():
+            if not str(getattr(self, field)).strip():
+                return (
+                    f"Setting {ENV_PREFIX}{field.upper()} is empty: set {what} "
+                    "(see README, Settings), then start again."
+                )
+        return None
 
 
 def describe_settings_error(error: ValidationError) -> str:

@@ -93,6 +93,7 @@ class MenuChoice(StrEnum):
     MENTOR = "mentor"
     JOBCENTRE = "jobcentre"
     MYDATA = "mydata"
+    ABOUT = "about"
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,8 +56,16 @@ def main_menu() -> InlineKeyboardMarkup:
             button(texts.BTN_MENTOR, Menu(MenuChoice.MENTOR)),
             button(texts.BTN_JOBCENTRE, Menu(MenuChoice.JOBCENTRE)),
             button(texts.BTN_MYDATA, Menu(MenuChoice.MYDATA)),
+            button(texts.BTN_ABOUT, Menu(MenuChoice.ABOUT)),
             button(texts.BTN_HELP_NOW, Menu(MenuChoice.HELP_NOW)),
         ]
+    )
+
+
+def help_keyboard() -> InlineKeyboardMarkup:
+    """Under /help: about this service, and back to the menu."""
+    return rows(
+        [button(texts.BTN_ABOUT, Menu(MenuChoice.ABOUT)), button(texts.BTN_MENU, SHOW_MENU)]
     )
 
 

@@ -94,6 +94,7 @@ HELP = (
     "/support – find support\n"
     "/mentor – talk to a peer mentor\n"
     "/jobcentre – is your Jobcentre in the pilot?\n"
+    "/about – who runs this service, and what a peer mentor does\n"
     "/mydata – see what we keep about you\n"
     "/forget – wipe everything we keep\n"
     "/clear – delete the messages in this chat\n"
@@ -102,6 +103,41 @@ HELP = (
     "In danger now? Call 999. Samaritans: 116 123."
 )
 CANCELLED = "Okay, stopped. You can see what we keep with /mydata."
+
+# ---------------------------------------------------------------------------
+# About this service. Each sentence in ABOUT_FACTS says one fact of
+# storage/directory/about.csv (keyed by its fact_id; tests/person/test_about.py checks
+# each against its source). Facts the operator must confirm are settings, said as set.
+# ---------------------------------------------------------------------------
+ABOUT_HEADING = "ℹ️ About this service"
+ABOUT_FACTS = {
+    "runs_pilot": ("The peer mentor pilot is run by the Department for Work and Pensions (DWP)."),
+    "providers": (
+        "Four groups deliver it: Change Grow Live, The Growth Company, Inclusion and The Wallich."
+    ),
+    "mentor_lived_experience": (
+        "A peer mentor has been through drink or drug problems too. "
+        "They give you one-to-one support."
+    ),
+    "mentor_helps_with": (
+        "They help you talk about drink or drugs without fear, find help with it, "
+        "and build skills for training, volunteering and work."
+    ),
+    "referral_route": (
+        "Your work coach at your Jobcentre can refer you to a mentor. "
+        "Other groups can refer you too."
+    ),
+    "started": "The pilot opened in May 2023, in 40 Jobcentres.",
+    "evaluated": "DWP's report on it covers April 2023 to February 2025.",
+}
+# The order of the paragraphs: fact ids, and the operator's settings by name.
+ABOUT_PARAGRAPHS = (
+    ("runs_pilot", "providers", "operator_line"),
+    ("mentor_lived_experience", "mentor_helps_with", "mentor_employer"),
+    ("voluntary_policy", "referral_route"),
+    ("started", "evaluated", "pilot_end"),
+)
+BTN_ABOUT = "ℹ️ About this service"
 
 # ---------------------------------------------------------------------------
 # Guards: what every update meets first
@@ -804,6 +840,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("support", "Find support"),
     ("jobcentre", "Is your Jobcentre in the pilot?"),
     ("mentor", "Talk to a peer mentor"),
+    ("about", "About this service"),
     ("mydata", "See what we keep"),
     ("forget", "Wipe everything we keep"),
     ("clear", "Delete the messages in this chat"),

@@ -113,10 +113,28 @@ def build_site(root: Path, config: dict[str, Any]) -> Path:
     return site
 
 
+# What the operator must confirm before running for real (bot/settings.py
+# REQUIRED_OPERATOR_TEXTS): the sandbox says a marked sample where none is set.
+SANDBOX_SAMPLE_TEXTS = {
+    "voluntary_policy": (
+        "Sandbox sample: talking to a peer mentor is your choice, "
+        "and it does not change your benefit claim."
+    ),
+    "mentor_employer": "Sandbox sample: peer mentors are employed by the pilot's providers.",
+}
+
+
 def sandbox_settings(settings: Settings, root: Path, api_base_url: str) -> Settings:
-    """The operator's settings, with Telegram, the database and the keys made throwaway."""
+    """The operator's settings, with Telegram, the database and the keys made throwaway,
+    and a marked sample for each operator text not set."""
+    samples = {
+        field: sample
+        for field, sample in SANDBOX_SAMPLE_TEXTS.items()
+        if not str(getattr(settings, field)).strip()
+    }
     return settings.model_copy(
         update={
+            **samples,
             "telegram_token": SecretStr(SANDBOX_TOKEN),
             "telegram_api_url": api_base_url,
             "database_url": f"sqlite+aiosqlite:///{root / 'firststep.db'}",

@@ -41,6 +41,7 @@ from storage.db import Database, keystore_path
 from storage.migrate import upgrade
 from tests.support.delivery import card_text, rejected, seed_mentor, seed_person, seed_referral
 from tests.support.harness import TEST_TOKEN
+from tests.support.ops import OPERATOR_TEXTS
 from tests.support.tables import OUTBOX
 
 pytestmark = pytest.mark.slow
@@ -97,6 +98,7 @@ class CrashRun:
             FIRSTSTEP_LOG_LEVEL="INFO",
             FIRSTSTEP_HEALTH_PORT="0",  # no /healthz: parallel runs would fight over 8081
             PYTHONPATH=str(ROOT),
+            **OPERATOR_TEXTS,
         )
         return env
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.settings import load_settings
+from tests.support.ops import OPERATOR_TEXTS
 
 ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "123456:" + "A" * 30
 
 
 def firststep(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -28,6 +30,18 @@ def firststep(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
         text=True,
         timeout=60,
     )
+
+
+@pytest.mark.parametrize("missing", ["FIRSTSTEP_VOLUNTARY_POLICY", "FIRSTSTEP_MENTOR_EMPLOYER"])
+def test_run_without_an_operator_text_says_which_in_one_line(tmp_path: Path, missing: str) -> None:
+    """What only the operator can confirm (About this service) must be set to run for real."""
+    texts = {name: value for name, value in OPERATOR_TEXTS.items() if name != missing}
+    result = firststep(tmp_path, "run", FIRSTSTEP_TELEGRAM_TOKEN=TOKEN, **texts)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"{missing} is empty" in lines[0]
+    assert "Traceback" not in result.stderr
 
 
 def test_run_without_token_says_how_to_fix_in_one_line(tmp_path: Path) -> None:

@@ -157,8 +157,17 @@ class Ran:
     err: str
 
 
+# The texts only the operator can confirm (bot/settings.py REQUIRED_OPERATOR_TEXTS): set
+# for every `firststep` run in tests, as a real deployment must.
+OPERATOR_TEXTS = {
+    "FIRSTSTEP_VOLUNTARY_POLICY": "Talking to a mentor is your choice. It does not change a claim.",
+    "FIRSTSTEP_MENTOR_EMPLOYER": "Mentors are employed by the pilot's providers.",
+}
+
+
 def cli_env(database_url: str, keyring: Path | None = None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTSTEP_")}
+    env.update(OPERATOR_TEXTS)
     env["PYTHONPATH"] = str(ROOT)
     env["FIRSTSTEP_DATABASE_URL"] = database_url
     if keyring is not None:
