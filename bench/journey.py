@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.sandbox import TelegramEmulator
 from conversations import texts
-from storage.directory import Office, PlaceError, find_offices
+from storage.directory import AreaLookup, Office, locate_text, pilot_answer
 
 Action = Callable[[TelegramEmulator, int], object]
 
@@ -25,10 +25,10 @@ POSTCODE = "PO1 2AB"
 
 def nearest_office(postcode: str = POSTCODE) -> Office:
     """The office the finder offers first for the scripted postcode (mentors join there)."""
-    found = find_offices(postcode)
-    if isinstance(found, PlaceError):
+    found = locate_text(postcode)
+    if not isinstance(found, AreaLookup) or found.authority is None:
         raise AssertionError(f"the finder has no office for {postcode}")
-    return found.offices[0].office
+    return pilot_answer(found).offices[0].office
 
 
 def _send(text: str) -> Action:

@@ -16,7 +16,14 @@ from bot.runner import start_application, stop_application
 from bot.sandbox import EmulatorRequest, TelegramEmulator
 from conversations.safety.detector import detect_crisis
 from storage.crypto import KeyRing
-from storage.directory import find_offices, find_offices_at
+from storage.directory import (
+    AreaLookup,
+    PilotAnswer,
+    locate_point,
+    locate_text,
+    pilot_answer,
+    search_offices,
+)
 
 QUIET = "I drink most days and want to stop, and I'd like to talk to someone about work"
 URGENT = "I can't go on any more, I want to end it all tonight"
@@ -46,13 +53,21 @@ def _must(value: object) -> object:
     return value
 
 
+def _answer(found: object) -> PilotAnswer:
+    """What the finder does with a decided lookup: the pilot answer for its authority."""
+    if not isinstance(found, AreaLookup):
+        raise AssertionError("lookup found no place")
+    return pilot_answer(found)
+
+
 def lookup_costs(*, repeats: int = 5, budget: float = 0.05) -> dict[str, float]:
     """µs per call of the lookups every finder or free-text update makes."""
     checks: dict[str, Callable[[], Any]] = {
-        "postcode_nearest_offices": lambda: find_offices("PO1 2AB"),
-        "location_nearest_offices": lambda: find_offices_at(50.7989, -1.0912),
-        "town_exact": lambda: find_offices("Portsmouth"),
-        "town_misspelt": lambda: find_offices("Portsmuoth"),
+        "postcode_nearest_offices": lambda: _answer(locate_text("PO1 2AB")),
+        "location_nearest_offices": lambda: _answer(locate_point(50.7989, -1.0912)),
+        "town_exact": lambda: _answer(locate_text("Portsmouth")),
+        "town_misspelt": lambda: locate_text("Portsmuoth"),
+        "jobcentre_by_name": lambda: _must(search_offices("Kentish Town").offices or None),
         "crisis_quiet_message": lambda: detect_crisis(QUIET),
         "crisis_urgent_message": lambda: _must(detect_crisis(URGENT)),
         "crisis_1000_chars": lambda: detect_crisis(LONG),

@@ -125,15 +125,21 @@ def offices_keyboard(offices: tuple[Office, ...]) -> InlineKeyboardMarkup:
     )
 
 
+def place_label(place: Place) -> str:
+    """ "Walton, Liverpool"; just "Westminster" for the place an authority is named after."""
+    if place.name.casefold() == place.authority.name.casefold():
+        return place.authority.name
+    return texts.BTN_PLACE_IN.format(place=place.name, authority=place.authority.name)
+
+
 def places_keyboard(places: tuple[Place, ...]) -> InlineKeyboardMarkup:
-    """A named place in each authority it may be: "Walton, Liverpool"."""
+    """A named place in each authority it may be."""
     return keyboards.with_menu(
         [
             *(
                 [
                     keyboards.button(
-                        texts.BTN_PLACE_IN.format(place=place.name, authority=place.authority.name),
-                        FinderPlace(place.authority.code, place.name),
+                        place_label(place), FinderPlace(place.authority.code, place.name)
                     )
                 ]
                 for place in places

@@ -49,11 +49,6 @@ def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
 
 
-def round_miles(miles: float) -> float:
-    """One decimal under 10 miles, whole miles beyond: centroids are not more precise."""
-    return round(miles, 1) if miles < 10 else float(round(miles))
-
-
 def osm_link(lat: float, lon: float) -> str:
     """An OpenStreetMap link for an office's location; a plain string, nothing is fetched.
 

@@ -19,8 +19,6 @@ from storage.directory.geo import (
     EARTH_RADIUS_MILES,
     LatLon,
     osm_link,
-    postcode_table,
-    round_miles,
 )
 
 JOBCENTRES_FILE: Final = "jobcentres.csv"
@@ -181,21 +179,6 @@ def _offices() -> _Offices:
     )
 
 
-@cache
-def _sites() -> _PointIndex:
-    """Every office row as a reference point for area estimates: its coordinates, or
-    else its postcode's sector centroid (closed offices still mark their borough).
-    These points are never shown as an office location."""
-    table = postcode_table()
-    points: list[tuple[Office, LatLon]] = []
-    for office in all_offices():
-        if office.lat is not None and office.lon is not None:
-            points.append((office, (office.lat, office.lon)))
-        elif office.postcode[:-2] in table:
-            points.append((office, table[office.postcode[:-2]]))
-    return _PointIndex.of(points)
-
-
 def all_offices() -> tuple[Office, ...]:
     """Every row, offered or not (history, data checks, operator tools)."""
     return _offices().rows
@@ -209,32 +192,9 @@ def office_by_id(office_id: str, *, include_unoffered: bool = False) -> Office |
     return office
 
 
-def offices_by_region() -> dict[str, list[Office]]:
-    """Offered offices grouped by region, in file order, for browsing (a fresh dict per call)."""
-    grouped: dict[str, list[Office]] = {}
-    for office in _offices().offered.offices:
-        grouped.setdefault(office.region, []).append(office)
-    return grouped
-
-
-def nearest_offices(lat: float, lon: float, n: int = 3) -> list[OfficeMatch]:
-    """The n nearest offered offices, nearest first, with rounded miles."""
-    return [OfficeMatch(office, round_miles(miles)) for office, miles in nearest_exact(lat, lon, n)]
-
-
 def nearest_exact(lat: float, lon: float, n: int) -> list[tuple[Office, float]]:
     """The n nearest offered offices with unrounded miles (for thresholds)."""
     return _offices().offered.nearest(lat, lon, n)
-
-
-def nearest_site(lat: float, lon: float) -> tuple[Office, float]:
-    """The nearest office row of any status (see _sites) and its exact miles.
-
-    Used only to estimate which pilot area / local authority a point is in;
-    the office itself is never shown from this.
-    """
-    ((office, miles),) = _sites().nearest(lat, lon, 1)
-    return office, miles
 
 
 def pilot_area_has_offered_office(pilot_area: str) -> bool:

@@ -8,9 +8,6 @@ offered offices serve it, and, outside, the nearest pilot office as information
 only when it is not far. Distances are given only where the bot knows them: from
 a postcode's sector centre or a shared location, as the crow flies, in whole
 miles, and never beyond MAX_CROW_MILES. The point itself is never kept.
-
-``find_offices``/``find_offices_at``/``FinderResult`` are the earlier nearest-office
-API, kept for callers not yet moved over (see README.md).
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from functools import cache
 from typing import Final
 
 from storage.directory.authorities import Authority, authorities_of, authority, authority_named
-from storage.directory.geo import LatLon, haversine_miles, postcode_table, round_miles
+from storage.directory.geo import LatLon, haversine_miles, postcode_table
 from storage.directory.offices import (
     Office,
     OfficeMatch,
@@ -36,7 +33,6 @@ from storage.directory.places import (
     FUZZY_CUTOFF,
     Place,
     PlaceError,
-    PlaceErrorReason,
     PlaceKind,
     PlaceQuery,
     gazetteer,
@@ -331,87 +327,15 @@ def offices_by_area() -> dict[str, tuple[Office, ...]]:
     return {area: tuple(offices) for area, offices in grouped.items()}
 
 
-# --- the earlier nearest-office API (kept for callers not yet moved over) ----------
-
-# Inside the pilot, further offices are listed only up to this distance.
-LIST_RADIUS_MILES: Final = 15.0
-
-
-@dataclass(frozen=True, slots=True)
-class FinderResult:
-    """Nearest offered offices and the area: the earlier API.
-
-    ``in_pilot`` now comes from the local authority (the first candidate), not
-    from distance. New callers use ``locate_text``/``locate_point`` and
-    ``pilot_answer``, which never show a distance the bot does not know.
-    """
-
-    offices: tuple[OfficeMatch, ...]
-    in_pilot: bool
-    pilot_area: str | None
-    local_authority: str | None
-    area_estimated: bool
-    area_office_unverified: bool
-    place: Place | None = None
-    corrected: bool = False
-
-
-def _finder_result(lookup: AreaLookup, n: int) -> FinderResult | PlaceError:
-    if not lookup.authorities:
-        return PlaceError(PlaceErrorReason.UNKNOWN_PLACE)
-    chosen = lookup.authorities[0]
-    place = next((p for p in lookup.places if p.authority == chosen), None)
-    point = (place.lat, place.lon) if place is not None else lookup.point
-    if point is None:
-        return PlaceError(PlaceErrorReason.UNKNOWN_PLACE)
-    nearest = nearest_exact(*point, n)
-    if chosen.in_pilot:
-        nearest = nearest[:1] + [(o, m) for o, m in nearest[1:] if m <= LIST_RADIUS_MILES]
-    pilot_area = place.pilot_area if place is not None else None
-    serving = _serving(chosen)
-    if pilot_area is None and serving:  # the pilot area of the authority's nearest office
-        pilot_area = min(
-            serving, key=lambda o: haversine_miles(*point, o.lat or 0.0, o.lon or 0.0)
-        ).pilot_area
-    return FinderResult(
-        offices=tuple(OfficeMatch(office, round_miles(miles)) for office, miles in nearest),
-        in_pilot=chosen.in_pilot,
-        pilot_area=pilot_area,
-        local_authority=chosen.name,
-        area_estimated=place is None,
-        area_office_unverified=bool(pilot_area and not pilot_area_has_offered_office(pilot_area)),
-        place=place,
-        corrected=lookup.corrected,
-    )
-
-
-def find_offices_at(lat: float, lon: float, n: int = 3) -> FinderResult:
-    """Earlier API: the answer for a shared location."""
-    result = _finder_result(locate_point(lat, lon), n)
-    assert isinstance(result, FinderResult)  # a location always has an authority
-    return result
-
-
-def find_offices(text: str, n: int = 3) -> FinderResult | PlaceError:
-    """Earlier API: the answer for typed text (a postcode, part of one, or a name)."""
-    lookup = locate_text(text)
-    if isinstance(lookup, PlaceError):
-        return lookup
-    return _finder_result(lookup, n)
-
-
 __all__ = [
     "LOCATION_MARGIN_MILES",
     "MAX_CROW_MILES",
     "AreaLookup",
-    "FinderResult",
     "OfficeSearch",
     "PilotAnswer",
     "answer_for_authority",
     "answer_for_office",
     "crow_miles",
-    "find_offices",
-    "find_offices_at",
     "locate_point",
     "locate_text",
     "offices_by_area",

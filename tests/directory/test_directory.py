@@ -15,11 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.directory import (
+    MAX_CROW_MILES,
+    AreaLookup,
     Charges,
     Fallback,
-    FinderResult,
     Need,
     PhoneRole,
+    PilotAnswer,
     PlaceError,
     PlaceErrorReason,
     PlaceKind,
@@ -33,21 +35,22 @@ from storage.directory import (
     all_services,
     charges_for,
     crisis_contacts,
-    find_offices,
-    find_offices_at,
+    crow_miles,
     gazetteer,
     locate,
-    nearest_offices,
+    locate_point,
+    locate_text,
     office_by_id,
-    offices_by_region,
+    offices_by_area,
     osm_link,
     parse_place,
+    pilot_answer,
     postcode_table,
     services_for,
     services_on,
 )
-from storage.directory.geo import haversine_miles, round_miles
-from storage.directory.offices import parse_offices
+from storage.directory.geo import haversine_miles
+from storage.directory.offices import nearest_exact, parse_offices
 from storage.directory.places import parse_places
 from storage.directory.services import parse_services
 
@@ -69,14 +72,18 @@ def _csv_text(rows: Iterable[Iterable[str]]) -> str:
     return out.getvalue()
 
 
-def _found(text: str) -> FinderResult:
-    result = find_offices(text)
-    assert isinstance(result, FinderResult), result
-    return result
+def _lookup(text: str) -> AreaLookup:
+    found = locate_text(text)
+    assert isinstance(found, AreaLookup), found
+    return found
+
+
+def _answer(text: str) -> PilotAnswer:
+    return pilot_answer(_lookup(text))
 
 
 def _first_id(text: str) -> str:
-    return _found(text).offices[0].office.office_id
+    return _answer(text).offices[0].office.office_id
 
 
 # --- the finder ------------------------------------------------------------------------
@@ -84,11 +91,10 @@ def _first_id(text: str) -> str:
 
 @pytest.mark.parametrize("text", ["PO1 2AB", "po12ab", "PO1", " po1 2ab ", "PO1 2AB please"])
 def test_portsmouth_postcodes_find_portsmouth_first(text: str) -> None:
-    result = _found(text)
-    assert result.offices[0].office.office_id == "portsmouth-arundel-street"
-    assert result.in_pilot
-    assert result.local_authority == "Portsmouth"
-    assert result.area_estimated
+    answer = _answer(text)
+    assert answer.offices[0].office.office_id == "portsmouth-arundel-street"
+    assert answer.in_pilot
+    assert answer.authority.name == "Portsmouth"
 
 
 BOOTLE = ["L20 3", "l20 3", "L203", "L20 3PN", "bootle", "BOOTLE", "bootel"]
@@ -100,11 +106,11 @@ def test_bootle_first(text: str) -> None:
 
 
 def test_southport_by_name() -> None:
-    result = _found("Southport")
-    assert result.offices[0].office.office_id == "southport-eastbank-street"
-    assert result.local_authority == "Sefton"
-    assert not result.area_estimated
-    assert not result.corrected
+    lookup = _lookup("Southport")
+    answer = pilot_answer(lookup)
+    assert answer.offices[0].office.office_id == "southport-eastbank-street"
+    assert answer.authority.name == "Sefton"
+    assert lookup.kind is PlaceKind.NAMED and not lookup.corrected
 
 
 HULL = ["hull", "Hull", "HULL", "Kingston upon Hull", "kingston-upon-hull"]
@@ -112,25 +118,24 @@ HULL = ["hull", "Hull", "HULL", "Kingston upon Hull", "kingston-upon-hull"]
 
 @pytest.mark.parametrize("text", HULL)
 def test_hull_by_name(text: str) -> None:
-    result = _found(text)
-    assert result.offices[0].office.office_id == "hull-britannia-house"
-    assert result.local_authority == "Kingston upon Hull"
-    # The next offered office is ~100 miles away: not listed inside the pilot.
-    assert [m.office.office_id for m in result.offices] == ["hull-britannia-house"]
+    answer = _answer(text)
+    assert answer.authority.name == "Kingston upon Hull"
+    # Only its own authority's offices: the next offered office is ~100 miles away.
+    assert [m.office.office_id for m in answer.offices] == ["hull-britannia-house"]
 
 
 def test_shared_location_in_hull_city_centre() -> None:
-    result = find_offices_at(53.7446, -0.3352)
-    assert result.offices[0].office.office_id == "hull-britannia-house"
-    assert result.in_pilot
-    assert result.pilot_area == "Hull"
+    answer = pilot_answer(locate_point(53.7446, -0.3352))
+    assert answer.offices[0].office.office_id == "hull-britannia-house"
+    assert answer.in_pilot
 
 
-def test_buckingham_palace_finds_london_westminster_first() -> None:
-    result = _found("SW1A 1AA")
-    assert all(m.office.region == "London" for m in result.offices)
-    assert result.offices[0].office.local_authority == "Westminster"
-    assert [m.miles for m in result.offices] == sorted(m.miles for m in result.offices)
+def test_buckingham_palace_lists_westminster_nearest_first() -> None:
+    answer = _answer("SW1A 1AA")
+    assert answer.authority.name == "Westminster"
+    assert all(m.office.local_authority == "Westminster" for m in answer.offices)
+    miles = [m.miles for m in answer.offices]
+    assert None not in miles and miles == sorted(m for m in miles if m is not None)
 
 
 @pytest.mark.parametrize(
@@ -146,42 +151,53 @@ def test_buckingham_palace_finds_london_westminster_first() -> None:
     ],
 )
 def test_place_names_with_typos_and_case(text: str, place: str) -> None:
-    result = _found(text)
-    assert result.place is not None
-    assert result.place.name == place
-    assert result.offices[0].office.local_authority == result.place.local_authority
+    """The pilot place is found (a name also used elsewhere, like St Helens on the Isle
+    of Wight, comes back with its other places: the person is asked which)."""
+    lookup = _lookup(text)
+    found = next(p for p in lookup.places if p.name == place)
+    answer = pilot_answer(lookup, found.authority.code)
+    assert answer.in_pilot
+    assert answer.offices[0].office.local_authority == found.local_authority
 
 
 def test_spelling_correction_is_flagged_for_confirmation() -> None:
-    assert _found("tower hamlet").corrected
-    assert not _found("Tower Hamlets").corrected
+    assert _lookup("tower hamlet").corrected
+    assert not _lookup("Tower Hamlets").corrected
 
 
 def test_cosham_goes_to_a_checked_nearby_office_never_a_cosham_address() -> None:
     for text in ("Cosham", "cosham", "PO6 3AB"):
-        result = _found(text)
-        assert result.local_authority == "Portsmouth"
+        answer = _answer(text)
+        assert answer.authority.name == "Portsmouth"
         if text != "PO6 3AB":  # a postcode names no pilot area: its authority decides
-            assert result.pilot_area == "Cosham"
-            assert result.area_office_unverified, "Cosham results must be flagged to be checked"
-        first = result.offices[0].office
+            assert answer.area_office_unverified, "Cosham results must be flagged to be checked"
+        first = answer.offices[0].office
         assert first.office_id == "portsmouth-arundel-street"
         assert first.offered
         assert first.status == "likely_open"
-        for match in result.offices:
+        for match in answer.offices:
             assert match.office.office_id != "cosham-high-street"
             assert "Cosham" not in match.office.address
-    assert not _found("Portsmouth").area_office_unverified
+    assert not _answer("Portsmouth").area_office_unverified
 
 
 @pytest.mark.parametrize("text", ["EX1 1AA", "EX1", "CH1 1AA", "M1 1AA", "SO14 1AA"])
-def test_far_from_the_pilot_is_flagged_but_still_lists_the_nearest(text: str) -> None:
-    result = _found(text)
-    assert not result.in_pilot
-    assert result.offices, "the nearest offices are still listed"
-    assert all(m.office.offered for m in result.offices)
-    assert result.pilot_area is None
-    assert result.local_authority not in {o.local_authority for o in all_offices()}
+def test_outside_the_pilot_lists_no_office_and_the_nearest_only_when_near(text: str) -> None:
+    lookup = _lookup(text)
+    answers = [pilot_answer(lookup, a.code) for a in lookup.authorities]  # EX1: two
+    assert answers
+    for answer in answers:
+        _outside(answer)
+
+
+def _outside(answer: PilotAnswer) -> None:
+    assert not answer.in_pilot
+    assert answer.offices == ()
+    assert answer.authority.name not in {o.local_authority for o in all_offices()}
+    nearest = answer.nearest_pilot_office
+    if nearest is not None:
+        assert nearest.office.offered
+        assert nearest.miles is None or nearest.miles <= MAX_CROW_MILES
 
 
 @pytest.mark.parametrize(
@@ -203,7 +219,7 @@ def test_far_from_the_pilot_is_flagged_but_still_lists_the_nearest(text: str) ->
 )
 def test_rejections_have_specific_reasons(text: str, reason: PlaceErrorReason) -> None:
     assert parse_place(text) == PlaceError(reason)
-    assert find_offices(text) == PlaceError(reason)
+    assert locate_text(text) == PlaceError(reason)
 
 
 @pytest.mark.parametrize(
@@ -233,15 +249,15 @@ def test_a_full_postcode_is_cut_to_its_sector_and_kept_out_of_repr() -> None:
     assert query.key == "PO1 2"
     assert "PO1" not in repr(query)
     assert "2AB" not in repr(query)
-    result = _found("PO1 2AB")
-    assert "PO1 2" not in repr(result)
+    assert "PO1 2" not in repr(_lookup("PO1 2AB"))
+    assert "PO1 2" not in repr(_answer("PO1 2AB"))
 
 
 def test_every_place_name_is_in_the_pilot() -> None:
     for place in gazetteer():
-        result = _found(place.name)
-        assert result.in_pilot, place.name
-        assert result.pilot_area == place.pilot_area
+        answer = pilot_answer(_lookup(place.name), place.authority.code)
+        assert answer.in_pilot, place.name
+        assert answer.authority == place.authority
 
 
 def test_every_pilot_area_and_local_authority_can_be_typed() -> None:
@@ -258,19 +274,24 @@ def test_every_pilot_area_and_local_authority_can_be_typed() -> None:
 
 def test_only_offered_offices_for_every_sector_and_district() -> None:
     for key, (lat, lon) in postcode_table().items():
-        matches = nearest_offices(lat, lon, n=5)
+        matches = nearest_exact(lat, lon, 5)
         assert len(matches) == 5, key
-        assert all(m.office.offered for m in matches), key
-        assert [m.miles for m in matches] == sorted(m.miles for m in matches), key
+        assert all(office.offered for office, _ in matches), key
+        assert [m for _, m in matches] == sorted(m for _, m in matches), key
 
 
 @settings(max_examples=300, deadline=None)
-@given(lat=st.floats(49.9, 58.7), lon=st.floats(-7.5, 1.8), n=st.integers(1, 6))
-def test_only_offered_offices_anywhere_in_great_britain(lat: float, lon: float, n: int) -> None:
-    result = find_offices_at(lat, lon, n)
-    assert 1 <= len(result.offices) <= n
-    assert all(m.office.offered and m.office.status == "likely_open" for m in result.offices)
-    assert result.in_pilot or result.pilot_area is None
+@given(lat=st.floats(49.9, 58.7), lon=st.floats(-7.5, 1.8))
+def test_only_offered_offices_anywhere_in_great_britain(lat: float, lon: float) -> None:
+    lookup = locate_point(lat, lon)
+    assert lookup.authorities
+    for candidate in lookup.authorities:
+        answer = pilot_answer(lookup, candidate.code)
+        assert answer.in_pilot is candidate.in_pilot
+        shown = [*answer.offices, *filter(None, [answer.nearest_pilot_office])]
+        assert all(m.office.offered and m.office.status == "likely_open" for m in shown)
+        assert all(m.office.local_authority == candidate.name for m in answer.offices)
+        assert all(m.miles is not None and m.miles <= MAX_CROW_MILES for m in shown)
 
 
 def test_offered_means_likely_open_with_coordinates() -> None:
@@ -298,42 +319,35 @@ def test_loader_refuses_an_offered_closed_office() -> None:
         parse_offices(_csv_text(rows))
 
 
-def test_office_by_id_and_regions() -> None:
+def test_office_by_id_and_areas() -> None:
     office = office_by_id("portsmouth-arundel-street")
     assert office is not None
     assert office.postcode == "PO1 1NB"
     assert office_by_id("cosham-high-street") is None
     assert office_by_id("cosham-high-street", include_unoffered=True) is not None
     assert office_by_id("nowhere") is None
-    regions = offices_by_region()
-    assert set(regions) == {"Yorkshire and the Humber", "South East", "London", "North West"}
-    assert sum(len(v) for v in regions.values()) == 31
-    assert all(o.offered for v in regions.values() for o in v)
-    regions["London"].clear()  # a caller's copy: the cache is untouched
-    assert offices_by_region()["London"]
+    areas = offices_by_area()
+    assert len(areas) == 20 and "Cosham" not in areas  # its office is not offered
+    assert sum(len(v) for v in areas.values()) == 31
+    assert all(o.offered and o.pilot_area == area for area, v in areas.items() for o in v)
 
 
-def test_distances_are_great_circle_miles() -> None:
-    for lat, lon in [(53.7446, -0.3352), (51.5051, -0.1391), (57.1449, -2.1069), (50.72, -3.53)]:
-        for match in nearest_offices(lat, lon, n=4):
+def test_distances_are_whole_great_circle_miles_from_a_location() -> None:
+    for lat, lon in [(53.7446, -0.3352), (51.5051, -0.1391), (50.80, -1.09), (53.40, -2.98)]:
+        lookup = locate_point(lat, lon)
+        for match in pilot_answer(lookup, lookup.authorities[0].code).offices:
             office = match.office
             assert office.lat is not None
             assert office.lon is not None
-            assert match.miles == round_miles(haversine_miles(lat, lon, office.lat, office.lon))
+            assert match.miles == crow_miles(haversine_miles(lat, lon, office.lat, office.lon))
 
 
 def test_map_links_are_plain_strings() -> None:
     assert osm_link(50.800187, -1.088948) == (
         "https://www.openstreetmap.org/?mlat=50.80019&mlon=-1.08895#map=17/50.80019/-1.08895"
     )
-    match = _found("PO1").offices[0]
+    match = _answer("PO1").offices[0]
     assert match.map_url == osm_link(50.800187, -1.088948)
-
-
-def test_miles_are_rounded_sensibly() -> None:
-    assert round_miles(0.64) == 0.6
-    assert round_miles(9.94) == 9.9
-    assert round_miles(12.4) == 12.0
 
 
 # --- services ----------------------------------------------------------------------------
@@ -408,8 +422,8 @@ def test_local_service_flagged_and_without_numbers(authority: str, service_id: s
 
 
 def test_local_service_from_a_finder_result() -> None:
-    result = _found("L20 3")
-    assert _ids(services_for(set(), set(), result.local_authority).local) == ["local-sefton"]
+    answer = _answer("L20 3")
+    assert _ids(services_for(set(), set(), answer.authority.name).local) == ["local-sefton"]
     assert services_for(set(), set(), None).local == ()
 
 
