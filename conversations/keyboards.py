@@ -57,9 +57,20 @@ def main_menu() -> InlineKeyboardMarkup:
             button(texts.BTN_MENTOR, "menu:mentor"),
             button(texts.BTN_JOBCENTRE, "menu:jobcentre"),
             button(texts.BTN_MYDATA, "menu:mydata"),
-            button(texts.BTN_HELP_NOW, "menu:helpnow"),
+            urgent_help_button(),
         ]
     )
+
+
+def urgent_help_button() -> InlineKeyboardButton:
+    """🆘 Urgent help, for anyone at any step (answered in `conversations.safety.checkin`)."""
+    return button(texts.BTN_URGENT_HELP, "safe:urgent")
+
+
+@cache
+def help_keyboard() -> InlineKeyboardMarkup:
+    """Under /help: urgent help first, then the way back to the menu."""
+    return rows([urgent_help_button(), button(texts.BTN_MENU, "menu:show")])
 
 
 def back_to_menu() -> InlineKeyboardMarkup:

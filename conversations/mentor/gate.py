@@ -38,7 +38,8 @@ from conversations.mentor import notices
 from conversations.person import feedback
 from conversations.person.ask_mentor import with_mentor_keyboard
 from conversations.relay import PendingRelay, from_mentor, pass_on
-from conversations.safety.detector import detect_crisis
+from conversations.safety.replies import reply_for
+from conversations.safety.urgent_help import crisis_verdict
 from conversations.steps import Step
 from storage.crypto import FieldCipher, KeyRing
 from storage.models import MentorRole, MentorStatus, ReferralStatus
@@ -492,11 +493,11 @@ def urgent_help_first(text: str | None, outcome: MentorOutcome) -> MentorOutcome
     so they get the urgent-help reply first, as anyone else would. Those not approved
     yet got it in group -1 already.
     """
-    kind = detect_crisis(text) if text else None
-    if kind is None:
+    verdict = crisis_verdict(text)
+    if verdict is None:
         return outcome
-    event("crisis.reply", kind=kind.value)
-    outcome.replies.insert(0, Reply(texts.CRISIS))
+    event("crisis.reply", tier=verdict.tier.value, kind=verdict.kind.value)
+    outcome.replies.insert(0, Reply(*reply_for(verdict.tier, verdict.kind)))
     return outcome
 
 

@@ -130,7 +130,7 @@ async def show_menu(update: Update, context: Context, tx: PersonTransaction) -> 
 
 
 async def show_help(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    return Outcome.say(Reply(texts.HELP, keyboards.back_to_menu()))
+    return Outcome.say(Reply(texts.HELP, keyboards.help_keyboard()))
 
 
 async def help_now(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
