@@ -50,10 +50,15 @@ class Assessment:
     p_urgent: float | None
     #: The family that decided (None when the model did, or nothing did).
     family: Family | None
+    #: The kind the model would name (only worked out when needed, or when explaining).
+    model_kind: Kind | None = None
 
 
-def assess_with(rules: Engine, trained: Model, text: str) -> Assessment:
-    """The check with the given rules and model (training tries candidates this way)."""
+def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = False) -> Assessment:
+    """The check with the given rules and model (training tries candidates this way).
+
+    `explain` works out every score even where the answer does not need it.
+    """
     normalised = normalise(text)
     families = tuple(rules.matched(normalised))
     grams = features(normalised)
@@ -65,14 +70,17 @@ def assess_with(rules: Engine, trained: Model, text: str) -> Assessment:
             chosen = family
             break
     tier = chosen.tier if chosen is not None else None
-    p_urgent: float | None = None
+    p_urgent = trained.urgent.probability(grams) if explain else None
     if tier is not Tier.URGENT and (tier is Tier.CHECKIN or p_help >= thresholds.checkin):
-        p_urgent = trained.urgent.probability(grams)
+        if p_urgent is None:
+            p_urgent = trained.urgent.probability(grams)
         tier = Tier.URGENT if p_urgent >= thresholds.urgent else Tier.CHECKIN
+    model_kind = trained.kind(grams) if explain or (tier and chosen is None) else None
     if tier is None:
-        return Assessment(None, families, p_help, p_urgent, None)
-    kind = chosen.kind if chosen is not None else trained.kind(grams)
-    return Assessment(Verdict(tier, kind), families, p_help, p_urgent, chosen)
+        return Assessment(None, families, p_help, p_urgent, None, model_kind)
+    kind = chosen.kind if chosen is not None else model_kind
+    assert kind is not None
+    return Assessment(Verdict(tier, kind), families, p_help, p_urgent, chosen, model_kind)
 
 
 def assess(text: str | None) -> Verdict | None:

@@ -102,11 +102,18 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _join_lines(phrase: str) -> str:
-    """A phrase written over several lines: each break and the indent after it vanish."""
+def _join_lines(phrase: str, where: str) -> str:
+    """A phrase written over several lines: each break and the indent after it vanish.
+
+    So a line may only be broken just before a "|" (a space there would be lost).
+    """
     if "\n" not in phrase:
         return phrase
-    return "".join(line.lstrip() if i else line for i, line in enumerate(phrase.split("\n")))
+    first, *rest = phrase.split("\n")
+    for line in rest:
+        if not line.lstrip().startswith("|"):
+            raise DataError(f"{where}: break a long phrase only just before a |: {line.strip()!r}")
+    return first + "".join(line.lstrip() for line in rest)
 
 
 def load_words() -> Words:
@@ -194,7 +201,9 @@ def _family(entry: Mapping[str, Any], source: str) -> Family:
     confirm = entry.get("confirm", False)
     if not isinstance(confirm, bool):
         raise DataError(f"{where}: confirm is true or false")
-    phrases = tuple(_join_lines(p) for p in _strings(entry.get("phrases"), f"{where} phrases"))
+    phrases = tuple(
+        _join_lines(p, where) for p in _strings(entry.get("phrases"), f"{where} phrases")
+    )
     if not phrases:
         raise DataError(f"{where}: no phrases")
     return Family(kind, tier, name, " ".join(why.split()), phrases, negation, confirm, source)

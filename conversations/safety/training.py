@@ -1,0 +1,241 @@
+"""Training the crisis check's model: `firststep crisis train` (needs the `train` extra).
+
+What it does, on the development part of the corpus only (never the frozen part):
+
+1. Cross-validation by writer: the corpus has three writers; each is left out in turn,
+   the model is trained on the other two and scores the one left out. That is the
+   closest the corpus comes to "messages written by others".
+2. Thresholds: from those out-of-fold scores, combined with the phrase rules exactly as
+   the live check combines them, it picks the check-in, urgent and confirm thresholds
+   (see :func:`choose_thresholds`) and prints the cross-validated figures.
+3. The final model is trained on all of the development part and written to
+   ``data/model.json``, with the phrase index (``data/phrase_index.json``).
+
+scikit-learn fits the weights; the features are the runtime's own function
+(`conversations.safety.model.features`), so training and the bot cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from conversations.safety.check import Assessment, Verdict, assess_with
+from conversations.safety.evaluation import Evaluation, Example, Headline
+from conversations.safety.kinds import Kind, Tier
+from conversations.safety.model import MODEL_FILE, Linear, Model, Thresholds, export, features
+from conversations.safety.normalise import normalise
+from conversations.safety.rules import Engine, build_engine, write_index
+
+__all__ = ["TrainingReport", "cross_validate", "train"]
+
+#: Inverse regularisation strength of the logistic regressions.
+C = 10.0
+#: A feature must occur in at least this many training messages.
+MIN_COUNT = 2
+#: Kinds the model can name (the corpus's); rules can name the others.
+MODEL_KINDS = (
+    Kind.OVERDOSE,
+    Kind.MIXING,
+    Kind.WITHDRAWAL,
+    Kind.SUICIDE_SELF_HARM,
+    Kind.PHYSICAL,
+    Kind.THREAT,
+    Kind.CHILD,
+)
+
+
+def _fit(rows: Sequence[set[str]], labels: Sequence[int]) -> Linear:
+    """One logistic regression over the given feature sets, as a runtime `Linear`."""
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+    counts = Counter(gram for row in rows for gram in row)
+    vocabulary = sorted(g for g, n in counts.items() if n >= MIN_COUNT)
+    index = {g: i for i, g in enumerate(vocabulary)}
+    indptr, columns, values = [0], [], []
+    for row in rows:
+        scale = 1.0 / math.sqrt(len(row)) if row else 0.0
+        for gram in row:
+            column = index.get(gram)
+            if column is not None:
+                columns.append(column)
+                values.append(scale)
+        indptr.append(len(columns))
+    matrix = csr_matrix((values, columns, indptr), shape=(len(rows), len(vocabulary)))
+    regression = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    regression.fit(matrix, list(labels))
+    weights = {g: float(w) for g, w in zip(vocabulary, regression.coef_[0], strict=True)}
+    return Linear(float(regression.intercept_[0]), weights)
+
+
+def _fit_kinds(rows: Sequence[set[str]], kinds: Sequence[Kind]) -> dict[Kind, Linear]:
+    """One-against-the-rest scores per kind, on help messages only."""
+    return {
+        kind: _fit(rows, [int(k is kind) for k in kinds]) for kind in MODEL_KINDS if kind in kinds
+    }
+
+
+def fit_model(examples: Sequence[Example], thresholds: Thresholds, about: dict[str, Any]) -> Model:
+    rows = [features(normalise(e.text)) for e in examples]
+    helped = [(row, e.kind) for row, e in zip(rows, examples, strict=True) if e.kind]
+    return Model(
+        help=_fit(rows, [int(e.needs_help) for e in examples]),
+        urgent=_fit(rows, [int(e.tier is Tier.URGENT) for e in examples]),
+        kinds=_fit_kinds([r for r, _ in helped], [k for _, k in helped if k is not None]),
+        thresholds=thresholds,
+        about=about,
+    )
+
+
+def cross_validate(examples: Sequence[Example], rules: Engine) -> list[Assessment]:
+    """Leave-one-writer-out: each message scored by a model that never saw its writer."""
+    zero = Thresholds(checkin=1.0, urgent=1.0, confirm=0.0)
+    writers = sorted({e.author for e in examples})
+    by_id: dict[str, Assessment] = {}
+    for writer in writers:
+        fold = fit_model([e for e in examples if e.author != writer], zero, {})
+        for example in examples:
+            if example.author == writer:
+                by_id[example.id] = assess_with(rules, fold, example.text, explain=True)
+    return [by_id[e.id] for e in examples]
+
+
+def decide(assessment: Assessment, thresholds: Thresholds) -> Verdict | None:
+    """The live combination (`check.assess_with`), replayed with other thresholds."""
+    chosen = next(
+        (
+            f
+            for f in assessment.families
+            if not f.confirm or assessment.p_help >= thresholds.confirm
+        ),
+        None,
+    )
+    tier = chosen.tier if chosen is not None else None
+    if tier is not Tier.URGENT and (
+        tier is Tier.CHECKIN or assessment.p_help >= thresholds.checkin
+    ):
+        p_urgent = assessment.p_urgent if assessment.p_urgent is not None else 0.0
+        tier = Tier.URGENT if p_urgent >= thresholds.urgent else Tier.CHECKIN
+    if tier is None:
+        return None
+    kind = chosen.kind if chosen is not None else assessment.model_kind
+    return Verdict(tier, kind or Kind.SUICIDE_SELF_HARM)
+
+
+def evaluation_at(
+    examples: Sequence[Example], assessments: Sequence[Assessment], thresholds: Thresholds
+) -> Evaluation:
+    return Evaluation(
+        tuple((e, decide(a, thresholds)) for e, a in zip(examples, assessments, strict=True))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Aim:
+    """What the thresholds aim for on cross-validation (a little above the targets)."""
+
+    help_any: float = 0.975
+    urgent_urgent: float = 0.91
+
+
+def _grid(step: float = 0.01) -> list[float]:
+    return [round(i * step, 4) for i in range(1, int(round(1 / step)))]
+
+
+def choose_thresholds(
+    examples: Sequence[Example], assessments: Sequence[Assessment], aim: Aim = Aim()
+) -> tuple[Thresholds, Headline]:
+    """The thresholds that reach the recall aims with the fewest false alarms.
+
+    Safety first: a missed crisis can cost a life, a check-in costs a tap. So the check-in
+    threshold is the highest that still gives `aim.help_any` of help messages a reply, and
+    the urgent threshold the highest that still gives `aim.urgent_urgent` of urgent ones
+    the urgent reply; the confirm threshold is the one with the fewest false alarms
+    between them. When an aim cannot be reached, the lowest threshold is used.
+    """
+    import numpy as np
+
+    helps = np.array([e.needs_help for e in examples])
+    urgent_labelled = np.array([e.tier is Tier.URGENT for e in examples])
+    p_help = np.array([a.p_help for a in assessments])
+    p_urgent = np.array([a.p_urgent or 0.0 for a in assessments])
+    best: tuple[float, Thresholds] | None = None
+    for confirm in [0.0, *_grid(0.025)]:
+        rule_tier = []
+        for a in assessments:
+            chosen = next((f for f in a.families if not f.confirm or a.p_help >= confirm), None)
+            rule_tier.append(chosen.tier if chosen is not None else None)
+        rule_any = np.array([t is not None for t in rule_tier])
+        rule_urgent = np.array([t is Tier.URGENT for t in rule_tier])
+        checkin = None
+        for t in sorted(_grid(), reverse=True):
+            replied = rule_any | (p_help >= t)
+            if replied[helps].mean() >= aim.help_any:
+                checkin = t
+                break
+        checkin = checkin if checkin is not None else 0.01
+        replied = rule_any | (p_help >= checkin)
+        urgent_t = None
+        for t in sorted(_grid(), reverse=True):
+            urgent = rule_urgent | (replied & (p_urgent >= t))
+            if urgent[urgent_labelled].mean() >= aim.urgent_urgent:
+                urgent_t = t
+                break
+        urgent_t = urgent_t if urgent_t is not None else 0.01
+        urgent = rule_urgent | (replied & (p_urgent >= urgent_t))
+        ordinary = ~helps
+        cost = float(replied[ordinary].mean() + 2 * urgent[ordinary].mean())
+        if best is None or cost < best[0]:
+            best = (cost, Thresholds(checkin=checkin, urgent=urgent_t, confirm=confirm))
+    assert best is not None
+    thresholds = best[1]
+    return thresholds, evaluation_at(examples, assessments, thresholds).headline()
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingReport:
+    thresholds: Thresholds
+    cross_validated: Evaluation
+    model_file: Path
+    phrases: int
+
+
+def train(
+    examples: Sequence[Example],
+    *,
+    model_file: Path = MODEL_FILE,
+    aim: Aim = Aim(),
+    progress: Callable[[str], None] = lambda _: None,
+) -> TrainingReport:
+    """Cross-validate, choose thresholds, fit on everything, write the data files."""
+    phrases = write_index()
+    rules = build_engine()
+    progress(f"Phrase index written ({phrases} phrases). Cross-validating by writer...")
+    assessments = cross_validate(examples, rules)
+    thresholds, _ = choose_thresholds(examples, assessments, aim)
+    evaluation = evaluation_at(examples, assessments, thresholds)
+    progress("Training on the whole development part...")
+    about = {
+        "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "examples": len(examples),
+        "cross_validation": "leave one writer out",
+        "features": "char 3-5-grams and word 1-2-grams of the normalised text",
+        "c": C,
+        "min_count": MIN_COUNT,
+    }
+    final = fit_model(examples, thresholds, about)
+    export(
+        model_file,
+        help_model=final.help,
+        urgent_model=final.urgent,
+        kind_models=final.kinds,
+        thresholds=thresholds,
+        about=about,
+    )
+    return TrainingReport(thresholds, evaluation, model_file, phrases)
