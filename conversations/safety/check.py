@@ -61,21 +61,21 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
     """
     normalised = normalise(text)
     families = tuple(rules.matched(normalised))
-    grams = features(normalised)
+    seen = features(normalised)
     thresholds = trained.thresholds
-    p_help = trained.help.probability(grams)
+    p_help = trained.help.probability(seen)
     chosen: Family | None = None
     for family in families:  # best first: urgent before check-in, then by priority
         if not family.confirm or p_help >= thresholds.confirm:
             chosen = family
             break
     tier = chosen.tier if chosen is not None else None
-    p_urgent = trained.urgent.probability(grams) if explain else None
+    p_urgent = trained.urgent.probability(seen) if explain else None
     if tier is not Tier.URGENT and (tier is Tier.CHECKIN or p_help >= thresholds.checkin):
         if p_urgent is None:
-            p_urgent = trained.urgent.probability(grams)
+            p_urgent = trained.urgent.probability(seen)
         tier = Tier.URGENT if p_urgent >= thresholds.urgent else Tier.CHECKIN
-    model_kind = trained.kind(grams) if explain or (tier and chosen is None) else None
+    model_kind = trained.kind(seen) if explain or (tier and chosen is None) else None
     if tier is None:
         return Assessment(None, families, p_help, p_urgent, None, model_kind)
     kind = chosen.kind if chosen is not None else model_kind

@@ -9,9 +9,10 @@ nothing beyond the standard library.
 Features (the same function builds them for training, so they cannot drift apart): the
 normalised text (``normalise.py``) padded with a space, every character 3-, 4- and
 5-gram of it (robust to misspellings and unseen word forms: "overdosd", "od'ing"), and
-every word and pair of neighbouring words. Each present feature counts once, and the
-sum is scaled by one over the square root of the number of features, so a long message
-is not louder than a short one.
+every word and pair of neighbouring words. Each present n-gram counts once, and their
+sum is scaled by one over the square root of their number, so a long message is not
+louder than a short one. Then the word classes of ``data/lexicon.toml`` (``lexicon.py``),
+each counting once, unscaled.
 """
 
 from __future__ import annotations
@@ -20,15 +21,27 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any, Final
 
 from conversations.safety.datafiles import DATA_DIR
 from conversations.safety.kinds import Kind
+from conversations.safety.lexicon import lexicon
 
-__all__ = ["MODEL_FILE", "Linear", "Model", "Thresholds", "features", "load_model", "model"]
+__all__ = [
+    "MODEL_FILE",
+    "Features",
+    "Linear",
+    "Model",
+    "Thresholds",
+    "build_model",
+    "features",
+    "load_model",
+    "model",
+    "write_model",
+]
 
 MODEL_FILE: Final = DATA_DIR / "model.json"
 CHAR_SIZES: Final = (3, 4, 5)
@@ -40,8 +53,21 @@ WORD_MARK: Final = "_"
 _SLICES: Final = {n: [slice(i, i + n) for i in range(4200)] for n in CHAR_SIZES}
 
 
-def features(normalised: str) -> set[str]:
-    """The n-grams of a normalised message (see the module docstring)."""
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the model sees of a message. Never kept: it is the text in pieces."""
+
+    grams: set[str]
+    classes: set[str]
+
+
+def features(normalised: str) -> Features:
+    """The n-grams and word classes of a normalised message (see the module docstring)."""
+    words = normalised.split()
+    return Features(ngrams(normalised, words), lexicon().classes(words))
+
+
+def ngrams(normalised: str, words: list[str]) -> set[str]:
     padded = f" {normalised} "
     length = len(padded)
     cut = padded.__getitem__
@@ -51,7 +77,6 @@ def features(normalised: str) -> set[str]:
         if length > len(slices):  # longer than any Telegram message: make more
             slices = [slice(i, i + n) for i in range(length)]
         grams.update(map(cut, slices[: max(0, length - n + 1)]))
-    words = normalised.split()
     grams.update([WORD_MARK + w for w in words])
     grams.update([f"{WORD_MARK}{a} {b}" for a, b in pairwise(words)])
     return grams
@@ -71,14 +96,16 @@ class Linear:
     bias: float
     weights: Mapping[str, float]
 
-    def score(self, grams: set[str]) -> float:
-        if not grams:
-            return self.bias
-        total = sum(map(self.weights.get, grams, repeat(0.0)))
-        return self.bias + total / math.sqrt(len(grams))
+    def score(self, features: Features) -> float:
+        get = self.weights.get
+        score = self.bias + sum(map(get, features.classes, repeat(0.0)))
+        grams = features.grams
+        if grams:
+            score += sum(map(get, grams, repeat(0.0))) / math.sqrt(len(grams))
+        return score
 
-    def probability(self, grams: set[str]) -> float:
-        return _sigmoid(self.score(grams))
+    def probability(self, features: Features) -> float:
+        return _sigmoid(self.score(features))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,53 +120,74 @@ class Thresholds:
     confirm: float
 
 
-@dataclass(frozen=True, slots=True)
 class Model:
-    help: Linear
-    urgent: Linear
-    #: One linear score per kind (the highest wins), for messages no phrase explained.
-    kinds: Mapping[Kind, Linear]
-    thresholds: Thresholds
-    about: Mapping[str, Any]
+    """The three parts of the model. Only P(help) is needed for every message, so the
+    other two are unpacked from the file the first time a message needs them."""
 
-    def kind(self, grams: set[str]) -> Kind:
-        return max(self.kinds.items(), key=lambda item: item[1].score(grams))[0]
-
-
-def _linear(data: Mapping[str, Any]) -> Linear:
-    return Linear(float(data["bias"]), {str(k): float(v) for k, v in data["weights"].items()})
-
-
-def load_model(path: Path = MODEL_FILE) -> Model:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    thresholds = data["thresholds"]
-    return Model(
-        help=_linear(data["help"]),
-        urgent=_linear(data["urgent"]),
-        kinds={Kind(name): _linear(part) for name, part in data["kinds"].items()},
-        thresholds=Thresholds(
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+        self._names: list[str] = data["features"]
+        self._scale = float(data["scale"])
+        thresholds = data["thresholds"]
+        self.thresholds = Thresholds(
             checkin=float(thresholds["checkin"]),
             urgent=float(thresholds["urgent"]),
             confirm=float(thresholds["confirm"]),
-        ),
-        about=data.get("about", {}),
-    )
+        )
+        self.about: Mapping[str, Any] = data.get("about", {})
+        self.help = self._linear(data["help"])
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """What the model file holds."""
+        return self._data
+
+    def _linear(self, part: Mapping[str, Any]) -> Linear:
+        scale = self._scale
+        weights = {n: w / scale for n, w in zip(self._names, part["weights"], strict=True) if w}
+        return Linear(float(part["bias"]), weights)
+
+    @cached_property
+    def urgent(self) -> Linear:
+        return self._linear(self._data["urgent"])
+
+    @cached_property
+    def kinds(self) -> Mapping[Kind, Linear]:
+        """One linear score per kind (the highest wins), for messages no phrase explained."""
+        return {Kind(name): self._linear(part) for name, part in self._data["kinds"].items()}
+
+    def kind(self, features: Features) -> Kind:
+        return max(self.kinds.items(), key=lambda item: item[1].score(features))[0]
 
 
-def export(
-    path: Path,
+def load_model(path: Path = MODEL_FILE) -> Model:
+    return Model(json.loads(path.read_text(encoding="utf-8")))
+
+
+#: Weights are stored as whole numbers of this many parts (compact, quick to read).
+SCALE: Final = 10_000
+
+
+def build_model(
     *,
     help_model: Linear,
     urgent_model: Linear,
     kind_models: Mapping[Kind, Linear],
     thresholds: Thresholds,
     about: Mapping[str, Any],
-) -> None:
-    """Write a model file (used by training); weights rounded, sorted for small diffs."""
+) -> Model:
+    """A model from its parts, exactly as it will read back from its file (training):
+    one feature list, each part's weights in the same order as whole numbers (0 where a
+    part does not use a feature)."""
+    parts = [help_model, urgent_model, *kind_models.values()]
+    names = sorted({n for part in parts for n, w in part.weights.items() if round(w * SCALE)})
 
     def part(linear: Linear) -> dict[str, Any]:
-        weights = {k: round(v, 4) for k, v in sorted(linear.weights.items()) if round(v, 4)}
-        return {"bias": round(linear.bias, 6), "weights": weights}
+        get = linear.weights.get
+        return {
+            "bias": round(linear.bias, 6),
+            "weights": [round(get(n, 0.0) * SCALE) for n in names],
+        }
 
     data = {
         "about": dict(about),
@@ -148,12 +196,17 @@ def export(
             "urgent": thresholds.urgent,
             "confirm": thresholds.confirm,
         },
+        "scale": SCALE,
+        "features": names,
         "help": part(help_model),
         "urgent": part(urgent_model),
         "kinds": {kind.value: part(linear) for kind, linear in kind_models.items()},
     }
-    text = json.dumps(data, ensure_ascii=True, indent=0, sort_keys=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    return Model(data)
+
+
+def write_model(model: Model, path: Path = MODEL_FILE) -> None:
+    path.write_text(json.dumps(model.data, ensure_ascii=True, separators=(",", ":")) + "\n")
 
 
 @cache

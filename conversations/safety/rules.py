@@ -13,7 +13,6 @@ A match that is *safely negated* (``data/negation.toml``) does not count.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -238,16 +237,30 @@ class Engine:
 _Known = tuple[str, frozenset[_Start] | None]
 
 
+#: A phrase that can begin in more two-word ways than this is indexed by its first word
+#: only (it is tried a little more often; the index stays small and quick to read).
+MAX_TWO_WORD_STARTS: Final = 48
+
+
+def _starts(parser: Starts, source: str) -> frozenset[_Start] | None:
+    """The one or two words a phrase can begin with (None: any word)."""
+    try:
+        starts = parser.words(source)
+    except Unbounded:
+        return None
+    if len(starts) > MAX_TWO_WORD_STARTS:
+        return frozenset((start[0],) for start in starts)
+    return starts
+
+
 def _work_out(source: str, vocabulary: Vocabulary) -> _Known:
     """A phrase's regex and the words it can begin with (None: any word)."""
-    regex = phrase_to_regex(source, vocabulary)
-    try:
-        return regex, Starts(2, vocabulary).words(source)
-    except Unbounded:
-        return regex, None
+    return phrase_to_regex(source, vocabulary), _starts(Starts(2, vocabulary), source)
 
 
 def _fingerprint(vocabulary: Vocabulary) -> str:
+    import hashlib  # only here: loading it costs start-up time
+
     shape = [sorted(vocabulary.helpers.items()), sorted(vocabulary.lists.items())]
     return hashlib.sha256(json.dumps(shape).encode()).hexdigest()
 
@@ -273,13 +286,10 @@ def write_index(path: Path = INDEX_FILE) -> int:
     for family in load_families():
         for source in family.phrases:
             regex = phrase_to_regex(source, vocabulary)
-            try:
-                starts: list[list[str]] | None = sorted(map(list, starts_of.words(source)))
-            except Unbounded:
-                starts = None
-            phrases[source] = [regex, starts]
+            found = _starts(starts_of, source)
+            phrases[source] = [regex, None if found is None else sorted(map(list, found))]
     data = {"vocabulary": _fingerprint(vocabulary), "phrases": phrases}
-    path.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n")
     return len(phrases)
 
 

@@ -28,7 +28,18 @@ from typing import Any
 from conversations.safety.check import Assessment, Verdict, assess_with
 from conversations.safety.evaluation import Evaluation, Example, Headline
 from conversations.safety.kinds import Kind, Tier
-from conversations.safety.model import MODEL_FILE, Linear, Model, Thresholds, export, features
+from conversations.safety.lexicon import CLASS_MARK
+from conversations.safety.model import (
+    MODEL_FILE,
+    WORD_MARK,
+    Features,
+    Linear,
+    Model,
+    Thresholds,
+    build_model,
+    features,
+    write_model,
+)
 from conversations.safety.normalise import normalise
 from conversations.safety.rules import Engine, build_engine, write_index
 
@@ -38,6 +49,8 @@ __all__ = ["TrainingReport", "cross_validate", "train"]
 C = 10.0
 #: A feature must occur in at least this many training messages.
 MIN_COUNT = 2
+#: The value of a word class feature in training (an n-gram's is 1/sqrt(n-grams)).
+CLASS_VALUE = 0.1
 #: Kinds the model can name (the corpus's); rules can name the others.
 MODEL_KINDS = (
     Kind.OVERDOSE,
@@ -50,31 +63,45 @@ MODEL_KINDS = (
 )
 
 
-def _fit(rows: Sequence[set[str]], labels: Sequence[int]) -> Linear:
-    """One logistic regression over the given feature sets, as a runtime `Linear`."""
-    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+def _fit(rows: Sequence[Features], labels: Sequence[int], *, words_only: bool = False) -> Linear:
+    """One logistic regression over the given features, as a runtime `Linear`.
 
-    counts = Counter(gram for row in rows for gram in row)
+    Word classes enter at `CLASS_VALUE` (the n-grams share one unit between them), and
+    their weights are exported multiplied by it, so the runtime counts each as 1.
+    """
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    counts = Counter(f for row in rows for f in (*row.grams, *row.classes))
+    if words_only:  # the kinds: words and classes only (the scale still counts every n-gram)
+        counts = Counter({f: n for f, n in counts.items() if f[0] in (WORD_MARK, CLASS_MARK)})
     vocabulary = sorted(g for g, n in counts.items() if n >= MIN_COUNT)
     index = {g: i for i, g in enumerate(vocabulary)}
     indptr, columns, values = [0], [], []
     for row in rows:
-        scale = 1.0 / math.sqrt(len(row)) if row else 0.0
-        for gram in row:
+        scale = 1.0 / math.sqrt(len(row.grams)) if row.grams else 0.0
+        for gram in row.grams:
             column = index.get(gram)
             if column is not None:
                 columns.append(column)
                 values.append(scale)
+        for name in row.classes:
+            column = index.get(name)
+            if column is not None:
+                columns.append(column)
+                values.append(CLASS_VALUE)
         indptr.append(len(columns))
     matrix = csr_matrix((values, columns, indptr), shape=(len(rows), len(vocabulary)))
     regression = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
     regression.fit(matrix, list(labels))
-    weights = {g: float(w) for g, w in zip(vocabulary, regression.coef_[0], strict=True)}
+    weights = {
+        g: float(w) * (CLASS_VALUE if g.startswith(CLASS_MARK) else 1.0)
+        for g, w in zip(vocabulary, regression.coef_[0], strict=True)
+    }
     return Linear(float(regression.intercept_[0]), weights)
 
 
-def _fit_kinds(rows: Sequence[set[str]], kinds: Sequence[Kind]) -> dict[Kind, Linear]:
+def _fit_kinds(rows: Sequence[Features], kinds: Sequence[Kind]) -> dict[Kind, Linear]:
     """One-against-the-rest scores per kind, on help messages only."""
     return {
         kind: _fit(rows, [int(k is kind) for k in kinds]) for kind in MODEL_KINDS if kind in kinds
@@ -84,10 +111,10 @@ def _fit_kinds(rows: Sequence[set[str]], kinds: Sequence[Kind]) -> dict[Kind, Li
 def fit_model(examples: Sequence[Example], thresholds: Thresholds, about: dict[str, Any]) -> Model:
     rows = [features(normalise(e.text)) for e in examples]
     helped = [(row, e.kind) for row, e in zip(rows, examples, strict=True) if e.kind]
-    return Model(
-        help=_fit(rows, [int(e.needs_help) for e in examples]),
-        urgent=_fit(rows, [int(e.tier is Tier.URGENT) for e in examples]),
-        kinds=_fit_kinds([r for r, _ in helped], [k for _, k in helped if k is not None]),
+    return build_model(
+        help_model=_fit(rows, [int(e.needs_help) for e in examples]),
+        urgent_model=_fit(rows, [int(e.tier is Tier.URGENT) for e in examples]),
+        kind_models=_fit_kinds([r for r, _ in helped], [k for _, k in helped if k is not None]),
         thresholds=thresholds,
         about=about,
     )
@@ -145,7 +172,7 @@ class Aim:
 
 
 def _grid(step: float = 0.01) -> list[float]:
-    return [round(i * step, 4) for i in range(1, int(round(1 / step)))]
+    return [round(i * step, 4) for i in range(1, round(1 / step))]
 
 
 def choose_thresholds(
@@ -225,17 +252,10 @@ def train(
         "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
         "examples": len(examples),
         "cross_validation": "leave one writer out",
-        "features": "char 3-5-grams and word 1-2-grams of the normalised text",
+        "features": "char 3-5-grams and word 1-2-grams of the normalised text; word classes",
         "c": C,
         "min_count": MIN_COUNT,
     }
     final = fit_model(examples, thresholds, about)
-    export(
-        model_file,
-        help_model=final.help,
-        urgent_model=final.urgent,
-        kind_models=final.kinds,
-        thresholds=thresholds,
-        about=about,
-    )
+    write_model(final, model_file)
     return TrainingReport(thresholds, evaluation, model_file, phrases)
