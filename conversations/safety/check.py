@@ -6,7 +6,9 @@ Two parts, combined:
   content designers can read and edit. Each family says its kind and tier; a match is
   taken as it is, except a family marked ``confirm = true`` (a bare mention such as
   "overdose" or "suicide", often past or about others), which counts only when the model
-  sees at least a little danger too;
+  sees at least a little danger in the words around the match (:data:`CONTEXT_WORDS`
+  either side), or when the message is too short to hold anything else
+  (:data:`TRUSTED_LENGTH` words);
 * the model (``model.py``, weights in ``data/model.json``): character and word n-grams,
   for wording nobody wrote a phrase for. P(help) at or above the check-in threshold gives
   the check-in; P(urgent) at or above the urgent threshold makes it urgent.
@@ -25,11 +27,27 @@ from dataclasses import dataclass
 
 from conversations.safety.datafiles import Family
 from conversations.safety.kinds import Kind, Tier
-from conversations.safety.model import Model, features, model
+from conversations.safety.model import Model, Thresholds, features, model
 from conversations.safety.normalise import normalise
-from conversations.safety.rules import Engine, engine
+from conversations.safety.rules import Engine, Found, engine
 
-__all__ = ["Assessment", "Verdict", "assess", "assess_with", "is_crisis"]
+__all__ = [
+    "CONTEXT_WORDS",
+    "TRUSTED_LENGTH",
+    "Assessment",
+    "Verdict",
+    "assess",
+    "assess_with",
+    "confirmed",
+    "is_crisis",
+]
+
+#: A message of at most this many words is taken at its word by a `confirm = true` family:
+#: there is no room in it for the past, a film or a joke ("suicidal", "I want to die"),
+#: and the model is least sure of itself on so few words.
+TRUSTED_LENGTH = 6
+#: How many words either side of a `confirm = true` match the model reads to confirm it.
+CONTEXT_WORDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +60,37 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """Everything the check worked out, for `firststep crisis explain` and the eval."""
+    """Everything the check worked out, for `firststep crisis explain` and training."""
 
     verdict: Verdict | None
-    families: tuple[Family, ...]
+    #: Every family that matched, best first, and for a `confirm = true` one the model's
+    #: P(help) of the words around its match (None for the others).
+    found: tuple[tuple[Family, float | None], ...]
     p_help: float
     p_urgent: float | None
     #: The family that decided (None when the model did, or nothing did).
     family: Family | None
     #: The kind the model would name (only worked out when needed, or when explaining).
-    model_kind: Kind | None = None
+    model_kind: Kind | None
+    #: How many words the message has (clause marks not counted).
+    words: int
+
+
+def confirmed(family: Family, around: float | None, words: int, thresholds: Thresholds) -> bool:
+    """Whether a family's match counts (see the module docstring)."""
+    if not family.confirm or words <= TRUSTED_LENGTH:
+        return True
+    return around is not None and around >= thresholds.confirm
+
+
+def _around(trained: Model, normalised: str, hit: Found) -> float:
+    """The model's P(help) of the words around a match: a mention's context (a film, the
+    past, a joke) is usually in the same breath, and danger buried in a long, otherwise
+    ordinary message is not drowned by the rest of it."""
+    before = normalised[: hit.start].split()[-CONTEXT_WORDS:]
+    after = normalised[hit.end :].split()[:CONTEXT_WORDS]
+    window = " ".join([*before, normalised[hit.start : hit.end], *after])
+    return trained.help.probability(features(window))
 
 
 def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = False) -> Assessment:
@@ -60,15 +99,23 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
     `explain` works out every score even where the answer does not need it.
     """
     normalised = normalise(text)
-    families = tuple(rules.matched(normalised))
+    hits = rules.matched(normalised)
+    words = len(normalised.split()) - normalised.count(" . ") - normalised.count(" ? ")
     seen = features(normalised)
     thresholds = trained.thresholds
     p_help = trained.help.probability(seen)
+    found: list[tuple[Family, float | None]] = []
     chosen: Family | None = None
-    for family in families:  # best first: urgent before check-in, then by priority
-        if not family.confirm or p_help >= thresholds.confirm:
+    for hit in hits:  # best first: urgent before check-in, then by priority
+        family = hit.family
+        around = None
+        if family.confirm and (explain or chosen is None):
+            around = p_help if words <= CONTEXT_WORDS else _around(trained, normalised, hit)
+        found.append((family, around))
+        if chosen is None and confirmed(family, around, words, thresholds):
             chosen = family
-            break
+            if not explain:
+                break
     tier = chosen.tier if chosen is not None else None
     p_urgent = trained.urgent.probability(seen) if explain else None
     if tier is not Tier.URGENT and (tier is Tier.CHECKIN or p_help >= thresholds.checkin):
@@ -76,11 +123,12 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
             p_urgent = trained.urgent.probability(seen)
         tier = Tier.URGENT if p_urgent >= thresholds.urgent else Tier.CHECKIN
     model_kind = trained.kind(seen) if explain or (tier and chosen is None) else None
-    if tier is None:
-        return Assessment(None, families, p_help, p_urgent, None, model_kind)
-    kind = chosen.kind if chosen is not None else model_kind
-    assert kind is not None
-    return Assessment(Verdict(tier, kind), families, p_help, p_urgent, chosen, model_kind)
+    verdict = None
+    if tier is not None:
+        kind = chosen.kind if chosen is not None else model_kind
+        assert kind is not None
+        verdict = Verdict(tier, kind)
+    return Assessment(verdict, tuple(found), p_help, p_urgent, chosen, model_kind, words)
 
 
 def assess(text: str | None) -> Verdict | None:

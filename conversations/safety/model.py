@@ -10,9 +10,9 @@ Features (the same function builds them for training, so they cannot drift apart
 normalised text (``normalise.py``) padded with a space, every character 3-, 4- and
 5-gram of it (robust to misspellings and unseen word forms: "overdosd", "od'ing"), and
 every word and pair of neighbouring words. Each present n-gram counts once, and their
-sum is scaled by one over the square root of their number, so a long message is not
-louder than a short one. Then the word classes of ``data/lexicon.toml`` (``lexicon.py``),
-each counting once, unscaled.
+sum is scaled by one over the square root of their number (:func:`gram_scale`), so a
+long message is not louder than a short one. Then the word classes of
+``data/lexicon.toml`` (``lexicon.py``), each counting once, unscaled.
 """
 
 from __future__ import annotations
@@ -89,6 +89,17 @@ def _sigmoid(score: float) -> float:
     return exp / (1.0 + exp)
 
 
+#: The n-gram sum is divided by the square root of the number of n-grams, but never of
+#: fewer than this: a message of two or three words has too few to be sure of anything,
+#: so its score stays nearer the model's prior (the bias).
+MIN_GRAMS: Final = 60
+
+
+def gram_scale(count: int) -> float:
+    """What each present n-gram counts for (training and scoring alike)."""
+    return 1.0 / math.sqrt(max(count, MIN_GRAMS))
+
+
 @dataclass(frozen=True, slots=True)
 class Linear:
     """One yes/no question: bias + scaled sum of the weights of the present features."""
@@ -101,7 +112,7 @@ class Linear:
         score = self.bias + sum(map(get, features.classes, repeat(0.0)))
         grams = features.grams
         if grams:
-            score += sum(map(get, grams, repeat(0.0))) / math.sqrt(len(grams))
+            score += sum(map(get, grams, repeat(0.0))) * gram_scale(len(grams))
         return score
 
     def probability(self, features: Features) -> float:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate, compress
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from conversations.safety.datafiles import (
     DATA_DIR,
@@ -43,7 +43,16 @@ from conversations.safety.phrases import (
     phrase_to_regex,
 )
 
-__all__ = ["INDEX_FILE", "Engine", "Hit", "Phrase", "build_engine", "engine", "write_index"]
+__all__ = [
+    "INDEX_FILE",
+    "Engine",
+    "Found",
+    "Hit",
+    "Phrase",
+    "build_engine",
+    "engine",
+    "write_index",
+]
 
 _TIERS: Final = (Tier.URGENT, Tier.CHECKIN)
 #: What each phrase compiles to and the words it can begin with, worked out ahead by
@@ -71,6 +80,14 @@ class Phrase:
         if pattern is None:
             pattern = self._pattern = re.compile(f"{WORD_START}(?:{self.regex}){WORD_END}")
         return pattern
+
+
+class Found(NamedTuple):
+    """A family that matched, and where (character offsets in the normalised text)."""
+
+    family: Family
+    start: int
+    end: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,19 +196,22 @@ class Engine:
         self.index = index
         self.everywhere: _Candidates = tuple(everywhere)
 
-    def _try(self, phrase: Phrase, text: str, position: int) -> bool:
+    def _try(self, phrase: Phrase, text: str, position: int) -> re.Match[str] | None:
         match = phrase.pattern().match(text, position)
-        return match is not None and (phrase.negated is None or not phrase.negated(text, match))
+        if match is None or (phrase.negated is not None and phrase.negated(text, match)):
+            return None
+        return match
 
-    def matched(self, normalised: str) -> list[Family]:
-        """Every family with a phrase in the (normalised) message, best rank first.
+    def matched(self, normalised: str) -> list[Found]:
+        """Every family with a phrase in the (normalised) message, best rank first, with
+        where its first match is.
 
         Pure and fast: only the phrases that can start with each word (and the word
         after it) are tried there, and a family is tried no further once it matched.
         """
         words = normalised.split(" ")
         entries = list(map(self.index.get, words))
-        found: dict[int, Family] = {}
+        found: dict[int, Found] = {}
         if entries.count(None) != len(entries):
             count = len(words)
             offsets = list(accumulate(map(len, words), initial=0))
@@ -208,15 +228,18 @@ class Engine:
                 position = offsets[i] + i
                 for candidates in groups:
                     for phrase in candidates:
-                        if phrase.rank not in found and self._try(phrase, normalised, position):
-                            found[phrase.rank] = phrase.family
+                        if phrase.rank in found:
+                            continue
+                        match = self._try(phrase, normalised, position)
+                        if match is not None:
+                            found[phrase.rank] = Found(phrase.family, match.start(), match.end())
         for phrase in self.everywhere:
             if phrase.rank in found:
                 continue
             start = 0
             while (match := phrase.pattern().search(normalised, start)) is not None:
                 if phrase.negated is None or not phrase.negated(normalised, match):
-                    found[phrase.rank] = phrase.family
+                    found[phrase.rank] = Found(phrase.family, match.start(), match.end())
                     break
                 start = match.start() + 1
         return [found[rank] for rank in sorted(found)]

@@ -7,7 +7,8 @@ What it does, on the development part of the corpus only (never the frozen part)
    closest the corpus comes to "messages written by others".
 2. Thresholds: from those out-of-fold scores, combined with the phrase rules exactly as
    the live check combines them, it picks the check-in, urgent and confirm thresholds
-   (see :func:`choose_thresholds`) and prints the cross-validated figures.
+   with the lowest cost (:class:`Costs`: safety first) and prints the cross-validated
+   figures.
 3. The final model is trained on all of the development part and written to
    ``data/model.json``, with the phrase index (``data/phrase_index.json``).
 
@@ -17,7 +18,6 @@ scikit-learn fits the weights; the features are the runtime's own function
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conversations.safety.check import Assessment, Verdict, assess_with
-from conversations.safety.evaluation import Evaluation, Example, Headline
+from conversations.safety.check import Assessment, Verdict, assess_with, confirmed
+from conversations.safety.evaluation import Evaluation, Example
 from conversations.safety.kinds import Kind, Tier
 from conversations.safety.lexicon import CLASS_MARK
 from conversations.safety.model import (
+    MIN_GRAMS,
     MODEL_FILE,
     WORD_MARK,
     Features,
@@ -38,6 +39,7 @@ from conversations.safety.model import (
     Thresholds,
     build_model,
     features,
+    gram_scale,
     write_model,
 )
 from conversations.safety.normalise import normalise
@@ -79,7 +81,7 @@ def _fit(rows: Sequence[Features], labels: Sequence[int], *, words_only: bool = 
     index = {g: i for i, g in enumerate(vocabulary)}
     indptr, columns, values = [0], [], []
     for row in rows:
-        scale = 1.0 / math.sqrt(len(row.grams)) if row.grams else 0.0
+        scale = gram_scale(len(row.grams))
         for gram in row.grams:
             column = index.get(gram)
             if column is not None:
@@ -136,11 +138,7 @@ def cross_validate(examples: Sequence[Example], rules: Engine) -> list[Assessmen
 def decide(assessment: Assessment, thresholds: Thresholds) -> Verdict | None:
     """The live combination (`check.assess_with`), replayed with other thresholds."""
     chosen = next(
-        (
-            f
-            for f in assessment.families
-            if not f.confirm or assessment.p_help >= thresholds.confirm
-        ),
+        (f for f, around in assessment.found if confirmed(f, around, assessment.words, thresholds)),
         None,
     )
     tier = chosen.tier if chosen is not None else None
@@ -164,65 +162,65 @@ def evaluation_at(
 
 
 @dataclass(frozen=True, slots=True)
-class Aim:
-    """What the thresholds aim for on cross-validation (a little above the targets)."""
+class Costs:
+    """What each kind of mistake costs, relative to one needless check-in.
 
-    help_any: float = 0.975
-    urgent_urgent: float = 0.91
+    The thresholds are the ones with the lowest total cost on cross-validation. Safety
+    first: a help message that gets no reply at all costs ten needless check-ins; the
+    full urgent reply sent to ordinary talk costs three (it alarms, and it wears trust
+    down); a message labelled urgent that gets the check-in costs one (urgent help is
+    then one tap away, "I need help now").
+    """
+
+    missed: float = 10.0
+    urgent_as_checkin: float = 1.0
+    needless_checkin: float = 1.0
+    needless_urgent: float = 3.0
 
 
-def _grid(step: float = 0.01) -> list[float]:
-    return [round(i * step, 4) for i in range(1, round(1 / step))]
+def _grid(low: float, high: float, step: float) -> list[float]:
+    count = round((high - low) / step)
+    return [round(low + i * step, 4) for i in range(count + 1)]
 
 
 def choose_thresholds(
-    examples: Sequence[Example], assessments: Sequence[Assessment], aim: Aim = Aim()
-) -> tuple[Thresholds, Headline]:
-    """The thresholds that reach the recall aims with the fewest false alarms.
-
-    Safety first: a missed crisis can cost a life, a check-in costs a tap. So the check-in
-    threshold is the highest that still gives `aim.help_any` of help messages a reply, and
-    the urgent threshold the highest that still gives `aim.urgent_urgent` of urgent ones
-    the urgent reply; the confirm threshold is the one with the fewest false alarms
-    between them. When an aim cannot be reached, the lowest threshold is used.
-    """
+    examples: Sequence[Example], assessments: Sequence[Assessment], costs: Costs = Costs()
+) -> Thresholds:
+    """The thresholds with the lowest total cost (:class:`Costs`) on the scores given."""
     import numpy as np
 
     helps = np.array([e.needs_help for e in examples])
     urgent_labelled = np.array([e.tier is Tier.URGENT for e in examples])
+    ordinary = ~helps
     p_help = np.array([a.p_help for a in assessments])
     p_urgent = np.array([a.p_urgent or 0.0 for a in assessments])
     best: tuple[float, Thresholds] | None = None
-    for confirm in [0.0, *_grid(0.025)]:
-        rule_tier = []
-        for a in assessments:
-            chosen = next((f for f in a.families if not f.confirm or a.p_help >= confirm), None)
-            rule_tier.append(chosen.tier if chosen is not None else None)
+    for confirm in _grid(0.05, 0.5, 0.025):
+        candidate = Thresholds(checkin=1.0, urgent=1.0, confirm=confirm)
+        rule_tier = [
+            next(
+                (f.tier for f, around in a.found if confirmed(f, around, a.words, candidate)), None
+            )
+            for a in assessments
+        ]
         rule_any = np.array([t is not None for t in rule_tier])
         rule_urgent = np.array([t is Tier.URGENT for t in rule_tier])
-        checkin = None
-        for t in sorted(_grid(), reverse=True):
-            replied = rule_any | (p_help >= t)
-            if replied[helps].mean() >= aim.help_any:
-                checkin = t
-                break
-        checkin = checkin if checkin is not None else 0.01
-        replied = rule_any | (p_help >= checkin)
-        urgent_t = None
-        for t in sorted(_grid(), reverse=True):
-            urgent = rule_urgent | (replied & (p_urgent >= t))
-            if urgent[urgent_labelled].mean() >= aim.urgent_urgent:
-                urgent_t = t
-                break
-        urgent_t = urgent_t if urgent_t is not None else 0.01
-        urgent = rule_urgent | (replied & (p_urgent >= urgent_t))
-        ordinary = ~helps
-        cost = float(replied[ordinary].mean() + 2 * urgent[ordinary].mean())
-        if best is None or cost < best[0]:
-            best = (cost, Thresholds(checkin=checkin, urgent=urgent_t, confirm=confirm))
+        for checkin in _grid(0.1, 0.94, 0.02):
+            replied = rule_any | (p_help >= checkin)
+            missed = float((helps & ~replied).sum())
+            checkins = replied & ordinary
+            for urgent_at in _grid(0.1, 0.94, 0.02):
+                urgent = rule_urgent | (replied & (p_urgent >= urgent_at))
+                cost = (
+                    costs.missed * missed
+                    + costs.urgent_as_checkin * float((urgent_labelled & replied & ~urgent).sum())
+                    + costs.needless_checkin * float((checkins & ~urgent).sum())
+                    + costs.needless_urgent * float((ordinary & urgent).sum())
+                )
+                if best is None or cost < best[0]:
+                    best = (cost, Thresholds(checkin=checkin, urgent=urgent_at, confirm=confirm))
     assert best is not None
-    thresholds = best[1]
-    return thresholds, evaluation_at(examples, assessments, thresholds).headline()
+    return best[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +235,7 @@ def train(
     examples: Sequence[Example],
     *,
     model_file: Path = MODEL_FILE,
-    aim: Aim = Aim(),
+    costs: Costs = Costs(),
     progress: Callable[[str], None] = lambda _: None,
 ) -> TrainingReport:
     """Cross-validate, choose thresholds, fit on everything, write the data files."""
@@ -245,7 +243,7 @@ def train(
     rules = build_engine()
     progress(f"Phrase index written ({phrases} phrases). Cross-validating by writer...")
     assessments = cross_validate(examples, rules)
-    thresholds, _ = choose_thresholds(examples, assessments, aim)
+    thresholds = choose_thresholds(examples, assessments, costs)
     evaluation = evaluation_at(examples, assessments, thresholds)
     progress("Training on the whole development part...")
     about = {
@@ -255,6 +253,13 @@ def train(
         "features": "char 3-5-grams and word 1-2-grams of the normalised text; word classes",
         "c": C,
         "min_count": MIN_COUNT,
+        "min_grams": MIN_GRAMS,
+        "costs": {
+            "missed": costs.missed,
+            "urgent_as_checkin": costs.urgent_as_checkin,
+            "needless_checkin": costs.needless_checkin,
+            "needless_urgent": costs.needless_urgent,
+        },
     }
     final = fit_model(examples, thresholds, about)
     write_model(final, model_file)
