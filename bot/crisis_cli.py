@@ -79,8 +79,9 @@ def train_command(
     report = train(examples, progress=typer.echo)
     thresholds = report.thresholds
     typer.echo(
-        f"Thresholds: check-in P(help) ≥ {thresholds.checkin}, urgent P(urgent) ≥ "
-        f"{thresholds.urgent}, confirm P(help) ≥ {thresholds.confirm}"
+        f"Thresholds: check-in P(help) ≥ {thresholds.checkin}; urgent P(urgent) ≥ "
+        f"{thresholds.urgent} after a phrase, ≥ {thresholds.urgent_alone} alone; "
+        f"confirm P(help) ≥ {thresholds.confirm}"
     )
     typer.echo("")
     typer.echo("Cross-validated on the development part (each writer left out in turn):")
@@ -110,7 +111,10 @@ def explain_command(text: Annotated[str, typer.Argument(help="A message to check
     typer.echo(
         f"P(help)   = {assessment.p_help:.3f} (check-in ≥ {t.checkin}, confirm ≥ {t.confirm})"
     )
-    typer.echo(f"P(urgent) = {assessment.p_urgent or 0.0:.3f} (urgent ≥ {t.urgent})")
+    typer.echo(
+        f"P(urgent) = {assessment.p_urgent or 0.0:.3f} "
+        f"(urgent ≥ {t.urgent} after a phrase, ≥ {t.urgent_alone} alone)"
+    )
     typer.echo(f"model's kind: {assessment.model_kind}")
     verdict = assessment.verdict
     typer.echo(f"verdict: {verdict.tier}/{verdict.kind}" if verdict else "verdict: nothing")

@@ -10,11 +10,14 @@ Two parts, combined:
   either side), or when the message is too short to hold anything else
   (:data:`TRUSTED_LENGTH` words);
 * the model (``model.py``, weights in ``data/model.json``): character and word n-grams,
-  for wording nobody wrote a phrase for. P(help) at or above the check-in threshold gives
-  the check-in; P(urgent) at or above the urgent threshold makes it urgent.
+  and word classes, for wording nobody wrote a phrase for. P(help) at or above the
+  check-in threshold gives the check-in; P(urgent) at or above the urgent threshold makes
+  a phrase's check-in urgent. Alone, the model sends the urgent reply only when it is very
+  sure, and never for a message of a few words (:func:`tier_of`).
 
-The stronger of the two wins: a phrase's tier is never lowered by the model. The kind
-(which reply, which counter) comes from the best phrase, else from the model.
+A phrase's tier is never lowered by the model, only by a joke ("lol", 😂: urgent becomes
+the check-in). The kind (which reply, which counter) comes from the best phrase, else
+from the model.
 
 The rule that shapes everything: **when in doubt, ask**. A check-in costs a person one
 tap; a missed crisis can cost a life. The thresholds are chosen by cross-validation on
@@ -23,6 +26,7 @@ the development corpus (`firststep crisis train`) to meet the targets in the REA
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from conversations.safety.datafiles import Family
@@ -40,6 +44,7 @@ __all__ = [
     "assess_with",
     "confirmed",
     "is_crisis",
+    "tier_of",
 ]
 
 #: A message of at most this many words is taken at its word by a `confirm = true` family:
@@ -74,10 +79,14 @@ class Assessment:
     model_kind: Kind | None
     #: How many words the message has (clause marks not counted).
     words: int
+    #: Whether it has a joke marker ("lol", 😂).
+    joking: bool
 
 
 def confirmed(family: Family, around: float | None, words: int, thresholds: Thresholds) -> bool:
     """Whether a family's match counts (see the module docstring)."""
+    if family.kind_only:
+        return False
     if not family.confirm or words <= TRUSTED_LENGTH:
         return True
     return around is not None and around >= thresholds.confirm
@@ -93,6 +102,34 @@ def _around(trained: Model, normalised: str, hit: Found) -> float:
     return trained.help.probability(features(window))
 
 
+def tier_of(
+    chosen: Family | None,
+    p_help: float,
+    p_urgent: Callable[[], float],
+    words: int,
+    joking: bool,
+    thresholds: Thresholds,
+) -> Tier | None:
+    """The tier from the phrase that counts (if any) and the model's scores.
+
+    A phrase gives its tier, and the model can make a phrase's check-in urgent. Where no
+    phrase matched, the model gives the check-in, and the urgent reply only when it is
+    very sure (`thresholds.urgent_alone`) of a message longer than
+    :data:`TRUSTED_LENGTH` words: on a few words it is least sure of itself. A joke
+    ("lol", 😂) turns urgent into the check-in.
+    """
+    if chosen is None:
+        if p_help < thresholds.checkin:
+            return None
+        alone = not joking and words > TRUSTED_LENGTH and p_urgent() >= thresholds.urgent_alone
+        return Tier.URGENT if alone else Tier.CHECKIN
+    if joking:
+        return Tier.CHECKIN
+    if chosen.tier is Tier.URGENT or p_urgent() >= thresholds.urgent:
+        return Tier.URGENT
+    return Tier.CHECKIN
+
+
 def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = False) -> Assessment:
     """The check with the given rules and model (training tries candidates this way).
 
@@ -100,35 +137,47 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
     """
     normalised = normalise(text)
     hits = rules.matched(normalised)
-    words = len(normalised.split()) - normalised.count(" . ") - normalised.count(" ? ")
+    split = normalised.split()
+    words = len(split) - normalised.count(" . ") - normalised.count(" ? ")
+    joking = not rules.jokes.isdisjoint(split)
     seen = features(normalised)
     thresholds = trained.thresholds
     p_help = trained.help.probability(seen)
     found: list[tuple[Family, float | None]] = []
     chosen: Family | None = None
+    named: Kind | None = None
     for hit in hits:  # best first: urgent before check-in, then by priority
         family = hit.family
+        if family.kind_only:
+            named = named or family.kind
+            found.append((family, None))
+            continue
         around = None
         if family.confirm and (explain or chosen is None):
             around = p_help if words <= CONTEXT_WORDS else _around(trained, normalised, hit)
         found.append((family, around))
         if chosen is None and confirmed(family, around, words, thresholds):
             chosen = family
-            if not explain:
-                break
-    tier = chosen.tier if chosen is not None else None
-    p_urgent = trained.urgent.probability(seen) if explain else None
-    if tier is not Tier.URGENT and (tier is Tier.CHECKIN or p_help >= thresholds.checkin):
-        if p_urgent is None:
-            p_urgent = trained.urgent.probability(seen)
-        tier = Tier.URGENT if p_urgent >= thresholds.urgent else Tier.CHECKIN
+    urgent_score: list[float] = []
+
+    def p_urgent() -> float:
+        if not urgent_score:
+            urgent_score.append(trained.urgent.probability(seen))
+        return urgent_score[0]
+
+    if explain:
+        p_urgent()
+    tier = tier_of(chosen, p_help, p_urgent, words, joking, thresholds)
     model_kind = trained.kind(seen) if explain or (tier and chosen is None) else None
     verdict = None
     if tier is not None:
-        kind = chosen.kind if chosen is not None else model_kind
+        kind = named or (chosen.kind if chosen is not None else model_kind)
         assert kind is not None
         verdict = Verdict(tier, kind)
-    return Assessment(verdict, tuple(found), p_help, p_urgent, chosen, model_kind, words)
+    p_urgent_seen = urgent_score[0] if urgent_score else None
+    return Assessment(
+        verdict, tuple(found), p_help, p_urgent_seen, chosen, model_kind, words, joking
+    )
 
 
 def assess(text: str | None) -> Verdict | None:

@@ -24,7 +24,7 @@ from conversations.context import Context
 from conversations.flow import KEEP, Outcome, Reply, notice_outcome, prompt_for, run_flow
 from conversations.safety.replies import CHECKIN_PREFIX, parse_checkin, urgent_text
 from conversations.safety.urgent_help import build_crisis_handler
-from storage.repositories.mentors import account_status
+from storage.repositories.mentors import load_mentor
 from storage.repositories.people import PersonTransaction
 
 __all__ = ["answer_checkin", "build_safety_handlers"]
@@ -48,8 +48,8 @@ async def answer_checkin(update: Update, context: Context, tx: PersonTransaction
     thanks = Reply(texts.CHECKIN_OK)
     if tx.person is not None:
         return Outcome(replies=[thanks, *prompt_for(tx.person)], pressed_markup=None)
-    services = context.services
-    if await account_status(services.database, services.ring, user_id_of(update)) is not None:
+    mentor = await load_mentor(tx.connection, context.services.ring, user_id_of(update))
+    if mentor is not None:
         return Outcome(replies=[thanks], pressed_markup=None)  # a mentor: no notice for them
     notice = notice_outcome(update, context)
     return Outcome(replies=[thanks, *notice.replies[1:]], pressed_markup=None)

@@ -66,6 +66,9 @@ class Family:
     #: A mention that is often talk about the past or about others ("my mate OD'd years
     #: ago"): it counts only when the model also finds some sign of danger now.
     confirm: bool = False
+    #: Never a reason to reply on its own: when the message gets a reply for other
+    #: reasons, this family's kind names it ("I'm 15" makes any danger a child's).
+    kind_only: bool = False
     source: str = ""
 
 
@@ -86,6 +89,7 @@ class NegationWords:
     recovery: tuple[str, ...]
     contrast: tuple[str, ...]
     plain: tuple[str, ...]
+    joke: tuple[str, ...]
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -149,6 +153,7 @@ def load_vocabulary() -> Vocabulary:
 def load_negation() -> NegationWords:
     data = _read(DATA_DIR / "negation.toml")
     denial, recovery = data.get("denial", {}), data.get("recovery", {})
+    joke = data.get("joke", {})
 
     def words(table: Mapping[str, Any], section: str, key: str) -> tuple[str, ...]:
         return _strings(table.get(key), f"negation.toml [{section}] {key}")
@@ -162,6 +167,7 @@ def load_negation() -> NegationWords:
         recovery=words(recovery, "recovery", "words"),
         contrast=words(recovery, "recovery", "contrast"),
         plain=words(recovery, "recovery", "plain"),
+        joke=words(joke, "joke", "words"),
     )
 
 
@@ -178,7 +184,16 @@ def load_priority() -> tuple[Kind, ...]:
     return kinds
 
 
-_FAMILY_KEYS: Final = {"name", "kind", "tier", "why", "phrases", "negation", "confirm"}
+_FAMILY_KEYS: Final = {
+    "name",
+    "kind",
+    "tier",
+    "why",
+    "phrases",
+    "negation",
+    "confirm",
+    "kind_only",
+}
 
 
 def _family(entry: Mapping[str, Any], source: str) -> Family:
@@ -199,14 +214,17 @@ def _family(entry: Mapping[str, Any], source: str) -> Family:
     except ValueError as error:
         raise DataError(f"{where}: {error}") from error
     confirm = entry.get("confirm", False)
-    if not isinstance(confirm, bool):
-        raise DataError(f"{where}: confirm is true or false")
+    kind_only = entry.get("kind_only", False)
+    if not isinstance(confirm, bool) or not isinstance(kind_only, bool):
+        raise DataError(f"{where}: confirm and kind_only are true or false")
     phrases = tuple(
         _join_lines(p, where) for p in _strings(entry.get("phrases"), f"{where} phrases")
     )
     if not phrases:
         raise DataError(f"{where}: no phrases")
-    return Family(kind, tier, name, " ".join(why.split()), phrases, negation, confirm, source)
+    return Family(
+        kind, tier, name, " ".join(why.split()), phrases, negation, confirm, kind_only, source
+    )
 
 
 def load_families() -> list[Family]:

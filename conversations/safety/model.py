@@ -125,10 +125,12 @@ class Thresholds:
 
     #: P(help) at or above which a message gets the check-in.
     checkin: float
-    #: P(urgent) at or above which it gets the urgent reply (if it already has P(help)).
+    #: P(urgent) at or above which a phrase's check-in becomes the urgent reply.
     urgent: float
     #: P(help) a `confirm = true` phrase family needs before it counts.
     confirm: float
+    #: P(urgent) at or above which the model alone sends the urgent reply.
+    urgent_alone: float = 1.0
 
 
 class Model:
@@ -144,6 +146,7 @@ class Model:
             checkin=float(thresholds["checkin"]),
             urgent=float(thresholds["urgent"]),
             confirm=float(thresholds["confirm"]),
+            urgent_alone=float(thresholds["urgent_alone"]),
         )
         self.about: Mapping[str, Any] = data.get("about", {})
         self.help = self._linear(data["help"])
@@ -206,6 +209,7 @@ def build_model(
             "checkin": thresholds.checkin,
             "urgent": thresholds.urgent,
             "confirm": thresholds.confirm,
+            "urgent_alone": thresholds.urgent_alone,
         },
         "scale": SCALE,
         "features": names,

@@ -41,6 +41,9 @@ _CHAR_MAP: Final = str.maketrans(
         "\u0430": "a", "\u0435": "e", "\u043e": "o", "\u0440": "p", "\u0441": "c",
         "\u0443": "y", "\u0445": "x", "\u0456": "i", "\u0458": "j", "\u043a": "k",
         "\u043c": "m", "\u0442": "t", "\u0455": "s", "\u03bf": "o", "\u03b1": "a",
+        # Laughing emoji read as a word: a joke marker (data/negation.toml, [joke]).
+        "\U0001f602": " lol ", "\U0001f923": " lol ", "\U0001f606": " lol ",
+        "\U0001f639": " lol ",
     }
 )
 # fmt: on

@@ -148,6 +148,8 @@ class Engine:
 
         self.families: tuple[Family, ...] = tuple(sorted(families, key=order))
         self.vocabulary = vocabulary
+        #: Words that mark a joke (data/negation.toml, [joke]).
+        self.jokes = frozenset(dedupe_letters(w) for w in negation.joke)
         negators = _negators(negation)
         # Phrases are numbered in rank order; the index holds them as sets of numbers
         # while it is built (quick), then as rank-ordered tuples of phrases.

@@ -25,7 +25,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conversations.safety.check import Assessment, Verdict, assess_with, confirmed
+from conversations.safety.check import (
+    TRUSTED_LENGTH,
+    Assessment,
+    Verdict,
+    assess_with,
+    confirmed,
+    tier_of,
+)
 from conversations.safety.evaluation import Evaluation, Example
 from conversations.safety.kinds import Kind, Tier
 from conversations.safety.lexicon import CLASS_MARK
@@ -124,7 +131,7 @@ def fit_model(examples: Sequence[Example], thresholds: Thresholds, about: dict[s
 
 def cross_validate(examples: Sequence[Example], rules: Engine) -> list[Assessment]:
     """Leave-one-writer-out: each message scored by a model that never saw its writer."""
-    zero = Thresholds(checkin=1.0, urgent=1.0, confirm=0.0)
+    zero = Thresholds(checkin=1.0, urgent=1.0, confirm=0.0, urgent_alone=1.0)
     writers = sorted({e.author for e in examples})
     by_id: dict[str, Assessment] = {}
     for writer in writers:
@@ -137,19 +144,13 @@ def cross_validate(examples: Sequence[Example], rules: Engine) -> list[Assessmen
 
 def decide(assessment: Assessment, thresholds: Thresholds) -> Verdict | None:
     """The live combination (`check.assess_with`), replayed with other thresholds."""
-    chosen = next(
-        (f for f, around in assessment.found if confirmed(f, around, assessment.words, thresholds)),
-        None,
-    )
-    tier = chosen.tier if chosen is not None else None
-    if tier is not Tier.URGENT and (
-        tier is Tier.CHECKIN or assessment.p_help >= thresholds.checkin
-    ):
-        p_urgent = assessment.p_urgent if assessment.p_urgent is not None else 0.0
-        tier = Tier.URGENT if p_urgent >= thresholds.urgent else Tier.CHECKIN
+    a = assessment
+    chosen = next((f for f, o in a.found if confirmed(f, o, a.words, thresholds)), None)
+    tier = tier_of(chosen, a.p_help, lambda: a.p_urgent or 0.0, a.words, a.joking, thresholds)
     if tier is None:
         return None
-    kind = chosen.kind if chosen is not None else assessment.model_kind
+    named = next((f.kind for f, _ in a.found if f.kind_only), None)
+    kind = named or (chosen.kind if chosen is not None else a.model_kind)
     return Verdict(tier, kind or Kind.SUICIDE_SELF_HARM)
 
 
@@ -195,30 +196,43 @@ def choose_thresholds(
     p_help = np.array([a.p_help for a in assessments])
     p_urgent = np.array([a.p_urgent or 0.0 for a in assessments])
     best: tuple[float, Thresholds] | None = None
+    joking = np.array([a.joking for a in assessments])
+    long_enough = np.array([a.words > TRUSTED_LENGTH for a in assessments])
     for confirm in _grid(0.05, 0.5, 0.025):
         candidate = Thresholds(checkin=1.0, urgent=1.0, confirm=confirm)
         rule_tier = [
-            next(
-                (f.tier for f, around in a.found if confirmed(f, around, a.words, candidate)), None
-            )
+            next((f.tier for f, o in a.found if confirmed(f, o, a.words, candidate)), None)
             for a in assessments
         ]
         rule_any = np.array([t is not None for t in rule_tier])
-        rule_urgent = np.array([t is Tier.URGENT for t in rule_tier])
+        rule_urgent = np.array([t is Tier.URGENT for t in rule_tier]) & ~joking
+        upgradable = rule_any & ~rule_urgent & ~joking
+        alone = ~rule_any & ~joking & long_enough
         for checkin in _grid(0.1, 0.94, 0.02):
             replied = rule_any | (p_help >= checkin)
             missed = float((helps & ~replied).sum())
             checkins = replied & ordinary
-            for urgent_at in _grid(0.1, 0.94, 0.02):
-                urgent = rule_urgent | (replied & (p_urgent >= urgent_at))
-                cost = (
-                    costs.missed * missed
-                    + costs.urgent_as_checkin * float((urgent_labelled & replied & ~urgent).sum())
-                    + costs.needless_checkin * float((checkins & ~urgent).sum())
-                    + costs.needless_urgent * float((ordinary & urgent).sum())
-                )
-                if best is None or cost < best[0]:
-                    best = (cost, Thresholds(checkin=checkin, urgent=urgent_at, confirm=confirm))
+            for urgent_at in _grid(0.1, 0.94, 0.04):
+                upgraded = rule_urgent | (upgradable & (p_urgent >= urgent_at))
+                for alone_at in _grid(0.5, 1.0, 0.05):
+                    urgent = upgraded | (alone & replied & (p_urgent >= alone_at))
+                    cost = (
+                        costs.missed * missed
+                        + costs.urgent_as_checkin
+                        * float((urgent_labelled & replied & ~urgent).sum())
+                        + costs.needless_checkin * float((checkins & ~urgent).sum())
+                        + costs.needless_urgent * float((ordinary & urgent).sum())
+                    )
+                    if best is None or cost < best[0]:
+                        best = (
+                            cost,
+                            Thresholds(
+                                checkin=checkin,
+                                urgent=urgent_at,
+                                confirm=confirm,
+                                urgent_alone=alone_at,
+                            ),
+                        )
     assert best is not None
     return best[1]
 
