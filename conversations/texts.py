@@ -64,7 +64,6 @@ BTN_CHECKIN_OK = "I'm OK"
 CHECKIN_OK = (
     "Thank you for telling me. If that changes, tap 🆘 Urgent help in the menu, or call 999."
 )
-CHECKIN_GONE = "Thank you. That question has been answered."
 
 # ---------------------------------------------------------------------------
 # Start and the privacy notice (nothing is kept until the person taps Continue).

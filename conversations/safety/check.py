@@ -6,7 +6,7 @@ Two parts, combined:
   content designers can read and edit. Each family says its kind and tier; a match is
   taken as it is, except a family marked ``confirm = true`` (a bare mention such as
   "overdose" or "suicide", often past or about others), which counts only when the model
-  sees at least a little danger in the words around the match (:data:`CONTEXT_WORDS`
+  sees danger in the message or in the words around the match (:data:`CONTEXT_WORDS`
   either side), or when the message is too short to hold anything else
   (:data:`TRUSTED_LENGTH` words);
 * the model (``model.py``, weights in ``data/model.json``): character and word n-grams,
@@ -69,7 +69,8 @@ class Assessment:
 
     verdict: Verdict | None
     #: Every family that matched, best first, and for a `confirm = true` one the model's
-    #: P(help) of the words around its match (None for the others).
+    #: P(help) of the message or of the words around the match, whichever is higher
+    #: (None for the others).
     found: tuple[tuple[Family, float | None], ...]
     p_help: float
     p_urgent: float | None
@@ -154,7 +155,10 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
             continue
         around = None
         if family.confirm and (explain or chosen is None):
-            around = p_help if words <= CONTEXT_WORDS else _around(trained, normalised, hit)
+            # The message as a whole, or the words around the match, show danger.
+            around = p_help
+            if words > CONTEXT_WORDS and (explain or p_help < thresholds.confirm):
+                around = max(p_help, _around(trained, normalised, hit))
         found.append((family, around))
         if chosen is None and confirmed(family, around, words, thresholds):
             chosen = family

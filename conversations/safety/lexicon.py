@@ -38,6 +38,10 @@ class Lexicon:
                 table = self.words if size == 1 else self.pairs
                 table[folded] = (*table.get(folded, ()), name)
         self.names = tuple(sorted(classes))
+        # Feature names made once ("@a", "@a+b"): formatting them per message costs more
+        # than everything else the lexicon does.
+        self._single = {name: CLASS_MARK + name for name in self.names}
+        self._pair = {(a, b): f"{CLASS_MARK}{a}+{b}" for a, b in combinations(self.names, 2)}
 
     def classes(self, words: list[str]) -> set[str]:
         """The class features of a message's (normalised) words."""
@@ -50,8 +54,8 @@ class Lexicon:
                 if hit:
                     found.update(hit)
         ordered = sorted(found)
-        features = {CLASS_MARK + name for name in ordered}
-        features.update(f"{CLASS_MARK}{a}+{b}" for a, b in combinations(ordered, 2))
+        features = set(map(self._single.__getitem__, ordered))
+        features.update(map(self._pair.__getitem__, combinations(ordered, 2)))
         return features
 
 

@@ -7,8 +7,9 @@ use and scores a message with a few dictionary look-ups, so the running bot need
 nothing beyond the standard library.
 
 Features (the same function builds them for training, so they cannot drift apart): the
-normalised text (``normalise.py``) padded with a space, every character 3-, 4- and
-5-gram of it (robust to misspellings and unseen word forms: "overdosd", "od'ing"), and
+normalised text (``normalise.py``) padded with a space, every character 4-gram of it
+(robust to misspellings and unseen word forms: "overdosd", "od'ing"; 3- and 5-grams
+added nothing in cross-validation and cost as much again each), and
 every word and pair of neighbouring words. Each present n-gram counts once, and their
 sum is scaled by one over the square root of their number (:func:`gram_scale`), so a
 long message is not louder than a short one. Then the word classes of
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 MODEL_FILE: Final = DATA_DIR / "model.json"
-CHAR_SIZES: Final = (3, 4, 5)
+CHAR_SIZES: Final = (4,)
 #: Marks a word feature, so "die" the word and "die" inside "died" stay apart.
 WORD_MARK: Final = "_"
 
@@ -57,17 +58,22 @@ _SLICES: Final = {n: [slice(i, i + n) for i in range(4200)] for n in CHAR_SIZES}
 class Features:
     """What the model sees of a message. Never kept: it is the text in pieces."""
 
-    grams: set[str]
+    grams: set[str]  # every n-gram (characters and words)
+    words: set[str]  # the word n-grams alone (the kinds read only these)
     classes: set[str]
 
 
 def features(normalised: str) -> Features:
     """The n-grams and word classes of a normalised message (see the module docstring)."""
-    words = normalised.split()
-    return Features(ngrams(normalised, words), lexicon().classes(words))
+    split = normalised.split()
+    words = set(map(WORD_MARK.__add__, split))
+    words.update([f"{WORD_MARK}{a} {b}" for a, b in pairwise(split)])
+    grams = char_grams(normalised)
+    grams.update(words)
+    return Features(grams, words, lexicon().classes(split))
 
 
-def ngrams(normalised: str, words: list[str]) -> set[str]:
+def char_grams(normalised: str) -> set[str]:
     padded = f" {normalised} "
     length = len(padded)
     cut = padded.__getitem__
@@ -77,8 +83,6 @@ def ngrams(normalised: str, words: list[str]) -> set[str]:
         if length > len(slices):  # longer than any Telegram message: make more
             slices = [slice(i, i + n) for i in range(length)]
         grams.update(map(cut, slices[: max(0, length - n + 1)]))
-    grams.update([WORD_MARK + w for w in words])
-    grams.update([f"{WORD_MARK}{a} {b}" for a, b in pairwise(words)])
     return grams
 
 
@@ -117,6 +121,14 @@ class Linear:
 
     def probability(self, features: Features) -> float:
         return _sigmoid(self.score(features))
+
+    def score_words(self, features: Features) -> float:
+        """The score when the weights are for words and classes only (the kinds)."""
+        get = self.weights.get
+        score = self.bias + sum(map(get, features.classes, repeat(0.0)))
+        if features.words:
+            score += sum(map(get, features.words, repeat(0.0))) * gram_scale(len(features.grams))
+        return score
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +183,7 @@ class Model:
         return {Kind(name): self._linear(part) for name, part in self._data["kinds"].items()}
 
     def kind(self, features: Features) -> Kind:
-        return max(self.kinds.items(), key=lambda item: item[1].score(features))[0]
+        return max(self.kinds.items(), key=lambda item: item[1].score_words(features))[0]
 
 
 def load_model(path: Path = MODEL_FILE) -> Model:

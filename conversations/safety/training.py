@@ -264,7 +264,7 @@ def train(
         "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
         "examples": len(examples),
         "cross_validation": "leave one writer out",
-        "features": "char 3-5-grams and word 1-2-grams of the normalised text; word classes",
+        "features": "char 4-grams and word 1-2-grams of the normalised text; word classes",
         "c": C,
         "min_count": MIN_COUNT,
         "min_grams": MIN_GRAMS,
