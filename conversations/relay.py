@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import MessageHandler, filters
@@ -33,6 +32,7 @@ from conversations.flow import (
 from conversations.person.ask_mentor import settled_draft
 from conversations.steps import Step, step_of
 from storage.crypto import KeyRing
+from storage.db import Connection
 from storage.models import MentorStatus, ReferralStatus
 from storage.repositories import mentors, referrals
 from storage.repositories.mentors import MentorRecord
@@ -157,7 +157,7 @@ def build_person_text_handler(
 
 
 async def from_mentor(
-    connection: AsyncConnection,
+    connection: Connection,
     ring: KeyRing,
     mentor: MentorRecord,
     public_ref: str,

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias, TypeVarTuple
 
 import aiosqlite
 from sqlalchemy import Row, Select, event, text
@@ -32,6 +32,14 @@ READ_ONLY = "firststep_read_only"
 NO_TRANSACTION = "firststep_no_transaction"
 
 log = logging.getLogger("firststep.storage")
+
+_Columns = TypeVarTuple("_Columns")
+
+# One open business transaction, as repository functions take it. Above storage it is
+# only handed on from one repository call to the next in the same unit of work: the
+# conversations layer never runs a statement or begins a transaction itself
+# (tests/storage/test_storage_layers.py).
+Connection: TypeAlias = AsyncConnection
 
 
 class DatabaseError(RuntimeError):
@@ -182,7 +190,9 @@ class Database:
                 yield reader
                 await transaction.rollback()
 
-    async def look(self, statement: Select[Any], parameters: Mapping[str, Any]) -> list[Row[Any]]:
+    async def look(
+        self, statement: Select[*_Columns], parameters: Mapping[str, Any]
+    ) -> list[Row[*_Columns]]:
         """The rows of one SELECT on its own: for a check nearly every update makes (is
         this account a mentor?), cheaper than `read()`.
 

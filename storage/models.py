@@ -20,6 +20,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -97,9 +98,42 @@ class OutboxStatus(enum.StrEnum):
     DEAD = "dead"
 
 
+class ContactBy(enum.StrEnum):
+    """How a person asked their mentor to get in touch (referrals.contact_by)."""
+
+    BOT = "bot"
+    PHONE = "phone"
+
+
+class Share(enum.StrEnum):
+    """What a person let mentors see (referrals.share): nothing, or their button answers."""
+
+    NONE = "none"
+    CATEGORIES = "categories"
+
+
 def _check_in(column: str, values: type[enum.StrEnum]) -> str:
     listed = ", ".join(f"'{member.value}'" for member in values)
     return f"{column} IN ({listed})"
+
+
+def _values(members: type[enum.StrEnum]) -> list[str]:
+    return [member.value for member in members]
+
+
+def stored_as_value(members: type[enum.StrEnum], length: int) -> Enum:
+    """A StrEnum column stored as its members' values in a plain VARCHAR(`length`), the
+    same strings as before the column was typed (no data migration, no database enum
+    type), and read back as members. A string that is no member is refused before it
+    reaches the database; the CHECK constraints (`_check_in`) refuse it there too."""
+    return Enum(
+        members,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=_values,
+        validate_strings=True,
+    )
 
 
 KEYSTORE_SCHEMA = "keystore"
@@ -170,10 +204,10 @@ class Mentor(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     pseudonym: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     pseudonym_version: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[MentorRole] = mapped_column(stored_as_value(MentorRole, 16))
     office_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     pilot_area: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
-    status: Mapped[str] = mapped_column(String(24))
+    status: Mapped[MentorStatus] = mapped_column(stored_as_value(MentorStatus, 24))
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     display_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
@@ -189,7 +223,7 @@ class Invite(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[MentorRole] = mapped_column(stored_as_value(MentorRole, 16))
     office_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     pilot_area: Mapped[str | None] = mapped_column(String(64), nullable=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -226,15 +260,17 @@ class Referral(Base):
     )
     office_id: Mapped[str] = mapped_column(String(64), index=True)
     pilot_area: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[ReferralStatus] = mapped_column(stored_as_value(ReferralStatus, 16))
     version: Mapped[int] = mapped_column(Integer, default=0)
     mentor_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("mentors.id", ondelete="SET NULL"), nullable=True, index=True
     )
-    contact_by: Mapped[str] = mapped_column(String(16))
-    # What the person let mentors see: "none" or "categories" (their button answers,
-    # read from their own sealed disclosures whenever a card is written).
-    share: Mapped[str] = mapped_column(String(16), server_default="none")
+    contact_by: Mapped[ContactBy] = mapped_column(stored_as_value(ContactBy, 16))
+    # What the person let mentors see: nothing, or their button answers (read from their
+    # own sealed disclosures whenever a card is written).
+    share: Mapped[Share] = mapped_column(
+        stored_as_value(Share, 16), server_default=Share.NONE.value
+    )
     time_window: Mapped[str] = mapped_column(String(32))
     ladder_step: Mapped[int] = mapped_column(Integer, default=0)
     next_ladder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -268,7 +304,7 @@ class OutboxMessage(Base):
     recipient_id: Mapped[str] = mapped_column(String(32), index=True)
     payload_subject: Mapped[str | None] = mapped_column(String(32), nullable=True)
     payload_ct: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[OutboxStatus] = mapped_column(stored_as_value(OutboxStatus, 16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

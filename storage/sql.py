@@ -12,9 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Base
+
+Model = type[Base]
 
 _BUILT: dict[tuple[Any, ...], Any] = {}
 
@@ -26,56 +30,56 @@ def _kept(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
     return statement
 
 
-def _insert(dialect: str, table: Table) -> Any:
+def _insert(dialect: str, model: Model) -> Any:
     if dialect == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
-def _upsert(dialect: str, table: Table, index: tuple[str, ...], replace: tuple[str, ...]) -> Any:
-    statement = _insert(dialect, table)
+def _upsert(dialect: str, model: Model, index: tuple[str, ...], replace: tuple[str, ...]) -> Any:
+    statement = _insert(dialect, model)
     return statement.on_conflict_do_update(
         index_elements=list(index),
         set_={name: statement.excluded[name] for name in replace},
     )
 
 
-def _upsert_add(dialect: str, table: Table, index: tuple[str, ...], column: str) -> Any:
-    statement = _insert(dialect, table)
+def _upsert_add(dialect: str, model: Model, index: tuple[str, ...], column: str) -> Any:
+    statement = _insert(dialect, model)
     return statement.on_conflict_do_update(
         index_elements=list(index),
-        set_={column: table.c[column] + statement.excluded[column]},
+        set_={column: inspect(model).columns[column] + statement.excluded[column]},
     )
 
 
 async def insert_ignore(
-    connection: AsyncConnection, table: Table, values: Mapping[str, Any]
+    connection: AsyncConnection, model: Model, values: Mapping[str, Any]
 ) -> bool:
     """INSERT unless the key exists; True when this call inserted the row."""
     dialect = connection.dialect.name
-    key = ("insert_ignore", dialect, table.fullname)
-    statement = _kept(key, lambda: _insert(dialect, table).on_conflict_do_nothing())
+    key = ("insert_ignore", dialect, model)
+    statement = _kept(key, lambda: _insert(dialect, model).on_conflict_do_nothing())
     result = await connection.execute(statement, dict(values))
     return bool(result.rowcount == 1)
 
 
 async def upsert(
     connection: AsyncConnection,
-    table: Table,
+    model: Model,
     values: Mapping[str, Any],
     index: Sequence[str],
     replace: Sequence[str],
 ) -> None:
     """INSERT `values`, or on a clash over the `index` columns replace the `replace` ones."""
     dialect = connection.dialect.name
-    key = ("upsert", dialect, table.fullname, tuple(index), tuple(replace))
-    statement = _kept(key, lambda: _upsert(dialect, table, tuple(index), tuple(replace)))
+    key = ("upsert", dialect, model, tuple(index), tuple(replace))
+    statement = _kept(key, lambda: _upsert(dialect, model, tuple(index), tuple(replace)))
     await connection.execute(statement, dict(values))
 
 
 async def upsert_add(
     connection: AsyncConnection,
-    table: Table,
+    model: Model,
     key: Mapping[str, Any],
     column: str,
     amount: int = 1,
@@ -83,6 +87,6 @@ async def upsert_add(
     """INSERT key with `column = amount`, or add `amount` to the existing row."""
     dialect = connection.dialect.name
     index = tuple(key)
-    built_key = ("upsert_add", dialect, table.fullname, index, column)
-    statement = _kept(built_key, lambda: _upsert_add(dialect, table, index, column))
+    built_key = ("upsert_add", dialect, model, index, column)
+    statement = _kept(built_key, lambda: _upsert_add(dialect, model, index, column))
     await connection.execute(statement, {**key, column: amount})

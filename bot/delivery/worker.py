@@ -374,12 +374,12 @@ class DeliveryWorker:
             )
         return Outcome.BLOCKED
 
-    async def _permanent(self, row: Claimed, reason: str) -> Outcome:
+    async def _permanent(self, row: Claimed, reason: Reason) -> Outcome:
         async with self.transaction() as connection:
             await self._dead(connection, row, reason, alert=True)
         return Outcome.DEAD
 
-    async def _transient(self, row: Claimed, reason: str) -> Outcome:
+    async def _transient(self, row: Claimed, reason: Reason) -> Outcome:
         """Back off (base · 2^n with jitter), or give up after the last attempt."""
         if row.attempts >= self.policy.max_attempts:
             return await self._permanent(row, Reason.GAVE_UP)
@@ -395,7 +395,7 @@ class DeliveryWorker:
         self,
         connection: AsyncConnection,
         row: Claimed,
-        reason: str,
+        reason: Reason,
         *,
         alert: bool = False,
     ) -> None:
@@ -408,7 +408,7 @@ class DeliveryWorker:
         if alert:
             await self._alert(connection, row, reason)
 
-    async def _alert(self, connection: AsyncConnection, row: Claimed, reason: str) -> None:
+    async def _alert(self, connection: AsyncConnection, row: Claimed, reason: Reason) -> None:
         """Tell coordinators: the referral's reference and a reason, nothing else."""
         if row.kind == Kind.ALERT:
             log.error("event=delivery_alert_failed reason=%s", reason)

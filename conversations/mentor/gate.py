@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, TypeHandler
@@ -42,6 +41,7 @@ from conversations.safety.replies import reply_for
 from conversations.safety.urgent_help import crisis_verdict
 from conversations.steps import Step
 from storage.crypto import FieldCipher, KeyRing
+from storage.db import Connection
 from storage.models import MentorRole, MentorStatus, ReferralStatus
 from storage.repositories import mentors, referrals
 from storage.repositories.mentors import JoinResult, MentorRecord
@@ -108,7 +108,7 @@ def ask_name(mentor: MentorRecord) -> Reply:
 
 
 async def on_join(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord | None,
     update: Update,
@@ -146,7 +146,7 @@ async def on_join(
 
 
 async def on_name(
-    connection: AsyncConnection, services: Services, mentor: MentorRecord, text: str
+    connection: Connection, services: Services, mentor: MentorRecord, text: str
 ) -> MentorOutcome:
     name = clean_name(text) if not text.startswith("/") else None
     if name is None:
@@ -174,7 +174,7 @@ class AcceptResult(StrEnum):
 
 
 async def accept(
-    connection: AsyncConnection,
+    connection: Connection,
     ring: KeyRing,
     mentor: MentorRecord | None,
     public_ref: str,
@@ -199,7 +199,7 @@ async def accept(
 
 
 async def after_claim(
-    connection: AsyncConnection,
+    connection: Connection,
     ring: KeyRing,
     mentor: MentorRecord,
     referral: ReferralRow,
@@ -259,7 +259,7 @@ async def after_claim(
 
 
 async def on_card(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord | None,
     update: Update,
@@ -323,7 +323,7 @@ def is_old_list(message: object, public_ref: str) -> bool:
 
 
 async def take_from_list(
-    connection: AsyncConnection, services: Services, mentor: MentorRecord, public_ref: str
+    connection: Connection, services: Services, mentor: MentorRecord, public_ref: str
 ) -> MentorOutcome:
     """An Accept button of the /referrals list. The list is not a card: it is redrawn
     rather than replaced, and a request taken is confirmed in a message of its own."""
@@ -355,7 +355,7 @@ def referral_line(referral: ReferralRow) -> str:
     )
 
 
-async def waiting_list(connection: AsyncConnection, mentor: MentorRecord) -> Reply:
+async def waiting_list(connection: Connection, mentor: MentorRecord) -> Reply:
     """What waits for this mentor, with an Accept button for each of the oldest few."""
     waiting = await referrals.waiting_for(
         connection, office_id=mentor.office_id, pilot_area=mentor.pilot_area
@@ -370,7 +370,7 @@ async def waiting_list(connection: AsyncConnection, mentor: MentorRecord) -> Rep
     return Reply(texts.MENTOR_WAITING_LIST.format(lines=lines), markup)
 
 
-async def list_referrals(connection: AsyncConnection, mentor: MentorRecord) -> MentorOutcome:
+async def list_referrals(connection: Connection, mentor: MentorRecord) -> MentorOutcome:
     """/referrals: a mentor's open chats and what waits; a coordinator's area queue."""
     if mentor.is_coordinator:
         waiting = await referrals.waiting_in_area(connection, mentor.pilot_area)
@@ -393,7 +393,7 @@ async def list_referrals(connection: AsyncConnection, mentor: MentorRecord) -> M
 
 
 async def close_referral(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord,
     public_ref: str,
@@ -434,7 +434,7 @@ async def close_referral(
 
 
 async def relay_to(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord,
     public_ref: str,
@@ -454,7 +454,7 @@ def replied_ref(message: Message, bot_id: int) -> str | None:
 
 
 async def on_command(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord,
     name: str,
@@ -502,7 +502,7 @@ def urgent_help_first(text: str | None, outcome: MentorOutcome) -> MentorOutcome
 
 
 async def on_message(
-    connection: AsyncConnection,
+    connection: Connection,
     services: Services,
     mentor: MentorRecord,
     message: Message,
@@ -604,8 +604,8 @@ async def mentor_gate(update: Update, context: Context) -> None:
         and await mentors.account_status(services.database, services.ring, user.id) is None
     ):
         return
-    async with services.database.transaction() as connection:
-        mentor = await mentors.load_mentor(connection, services.ring, user.id)
+    async with mentors.mentor_transaction(services.database, services.ring, user.id) as tx:
+        connection, mentor = tx.connection, tx.mentor
         if query is not None:
             if (query.data or "").startswith("mc:"):
                 outcome = await on_card(connection, services, mentor, update)
@@ -639,7 +639,7 @@ def build_mentor_gate() -> TypeHandler[Update, Context, None]:
 
 
 async def approve_mentor(
-    connection: AsyncConnection, ring: KeyRing, mentor_id: str, now: datetime
+    connection: Connection, ring: KeyRing, mentor_id: str, now: datetime
 ) -> bool:
     """`firststep mentors approve`: active, and told so in their chat."""
     if not await mentors.approve(connection, mentor_id):
@@ -660,7 +660,7 @@ async def approve_mentor(
 
 
 async def reopen_cards(
-    connection: AsyncConnection,
+    connection: Connection,
     reopened: ReferralRow,
     left: str,
     offered: list[str],
@@ -685,7 +685,7 @@ async def reopen_cards(
 
 
 async def revoke_mentor(
-    connection: AsyncConnection, ring: KeyRing, mentor_id: str, now: datetime
+    connection: Connection, ring: KeyRing, mentor_id: str, now: datetime
 ) -> int | None:
     """`firststep mentors revoke`: no more cards or actions; nobody they held is left alone.
 

@@ -12,10 +12,10 @@ button, the area's coordinators are alerted, and the referral ends like a withdr
 the retention purge can take the person's data in its time instead of keeping it live
 for ever.
 
-`run_ladder` is one pass over what is due, each referral in its own transaction and
-moved by a conditional UPDATE on its current rung, so two passes at once (or a pass
-racing an Accept) do each step once. The JobQueue runs it every minute; tests call it
-directly with the harness clock.
+`run_ladder` is one pass over what is due, each referral in its own transaction (opened
+by `storage.repositories.referrals.each_due_on_ladder`) and moved by a conditional UPDATE
+on its current rung, so two passes at once (or a pass racing an Accept) do each step
+once. The JobQueue runs it every minute; tests call it directly with the harness clock.
 """
 
 from __future__ import annotations
@@ -23,16 +23,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from conversations import keyboards, texts
 from conversations.common import event
 from conversations.context import Context, FirstStepApp, FlowSettings
 from conversations.mentor import notices
 from conversations.steps import Step
 from storage.crypto import KeyRing
-from storage.db import Database
-from storage.models import ReferralStatus
+from storage.db import Connection, Database
 from storage.repositories import mentors, referrals
 from storage.repositories.outbox import Kind, alert_coordinators
 from storage.repositories.referrals import Ladder, ReferralRow
@@ -59,7 +56,7 @@ def due_at(referral: ReferralRow, rung: Ladder, settings: FlowSettings, now: dat
 
 
 async def climb(
-    connection: AsyncConnection,
+    connection: Connection,
     ring: KeyRing,
     settings: FlowSettings,
     referral: ReferralRow,
@@ -128,26 +125,15 @@ async def run_ladder(
     database: Database, ring: KeyRing, settings: FlowSettings, now: datetime
 ) -> int:
     """One pass: every pending referral whose next rung is due; returns how many moved."""
-    async with database.transaction() as connection:
-        due = await referrals.due_on_ladder(connection, now, BATCH)
-    moved = 0
-    for referral_id in due:
-        async with database.transaction() as connection:
-            referral = await referrals.by_id(connection, referral_id)
-            if (
-                referral is None
-                or referral.status != ReferralStatus.PENDING
-                or referral.next_ladder_at is None
-                or referral.next_ladder_at > now
-            ):
-                continue
-            if await climb(connection, ring, settings, referral, now) is not None:
-                moved += 1
-    return moved
+
+    async def step(connection: Connection, referral: ReferralRow) -> bool:
+        return await climb(connection, ring, settings, referral, now) is not None
+
+    return await referrals.each_due_on_ladder(database, now, BATCH, step)
 
 
 async def expire(
-    connection: AsyncConnection,
+    connection: Connection,
     ring: KeyRing,
     referral: ReferralRow,
     now: datetime,
@@ -210,16 +196,11 @@ async def expire_unclaimed(
     """One pass: withdraw every request unclaimed for `referral_pending_max_days`, each
     in its own transaction; returns how many."""
     made_before = now - timedelta(days=settings.referral_pending_max_days)
-    async with database.transaction() as connection:
-        due = await referrals.pending_since(connection, made_before, BATCH)
-    expired = 0
-    for referral_id in due:
-        async with database.transaction() as connection:
-            referral = await referrals.by_id(connection, referral_id)
-            if referral is None or referral.created_at > made_before:
-                continue
-            expired += await expire(connection, ring, referral, now)
-    return expired
+
+    async def step(connection: Connection, referral: ReferralRow) -> bool:
+        return await expire(connection, ring, referral, now)
+
+    return await referrals.each_pending_since(database, made_before, BATCH, step)
 
 
 async def ladder_job(context: Context) -> None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardMarkup
 
 from conversations import keyboards, texts
 from conversations.person.disclosure import PREFER_NOT, QUESTIONS
 from storage.crypto import FieldCipher, KeyRing
+from storage.db import Connection
 from storage.directory import office_by_id
 from storage.models import OutboxStatus
 from storage.repositories import referrals
@@ -77,7 +77,7 @@ def category_answers(answers: dict[str, str]) -> dict[str, str]:
 
 
 async def person_cipher(
-    connection: AsyncConnection, ring: KeyRing, referral: ReferralRow
+    connection: Connection, ring: KeyRing, referral: ReferralRow
 ) -> FieldCipher | None:
     """The key of the person a referral is about; None once they were erased."""
     if referral.person_id is None:
@@ -85,9 +85,7 @@ async def person_cipher(
     return await open_subject_key(connection, ring, referral.person_id)
 
 
-async def shared_lines(
-    connection: AsyncConnection, cipher: FieldCipher, referral: ReferralRow
-) -> str:
+async def shared_lines(connection: Connection, cipher: FieldCipher, referral: ReferralRow) -> str:
     if referral.share != Share.CATEGORIES or referral.person_id is None:
         return texts.CARD_SHARED_NOTHING
     answers = category_answers(
@@ -121,13 +119,13 @@ def contact_line(referral: ReferralRow, phone: str | None) -> str:
 
 
 async def offer(
-    connection: AsyncConnection,
+    connection: Connection,
     referral: ReferralRow,
     mentor_ids: list[str],
     *,
     cipher: FieldCipher,
     now: datetime,
-    kind: str = Kind.CARD,
+    kind: Kind = Kind.CARD,
     phone: str | None = None,
     tag: str = "",
 ) -> int:
@@ -172,7 +170,7 @@ def to_all(text: str) -> Callable[[str], str | None]:
 
 
 async def update_cards(
-    connection: AsyncConnection,
+    connection: Connection,
     referral: ReferralRow,
     *,
     text_for: Callable[[str], str | None],
@@ -223,10 +221,10 @@ async def update_cards(
 
 
 async def tell_person(
-    connection: AsyncConnection,
+    connection: Connection,
     referral: ReferralRow,
     *,
-    kind: str,
+    kind: Kind,
     dedupe: str,
     text: str,
     markup: InlineKeyboardMarkup | None,
@@ -251,7 +249,7 @@ async def tell_person(
 
 
 async def tell_mentor(
-    connection: AsyncConnection,
+    connection: Connection,
     ring: KeyRing,
     referral: ReferralRow,
     mentor_id: str,

@@ -449,8 +449,8 @@ async def open_referral(
     settings: FlowSettings,
     *,
     office: Office,
-    share: str,
-    contact_by: str,
+    share: Share,
+    contact_by: ContactBy,
     phone: str | None,
     time_window: str,
 ) -> Opened:

@@ -8,7 +8,6 @@ the referral row that erasure unlinks.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
 
@@ -17,10 +16,8 @@ from conversations.common import event
 from conversations.context import Context
 from conversations.flow import Outcome, Reply, buttons, callback_parts, menu_replies
 from conversations.steps import Step
-from storage.models import ReferralStatus
 from storage.repositories import referrals
 from storage.repositories.people import PersonRecord, PersonTransaction
-from storage.repositories.referrals import REFERRALS
 from storage.repositories.updates import record_event
 
 HELPED = tuple(texts.FEEDBACK_HELPED_LABELS)
@@ -59,23 +56,6 @@ def next_question() -> Reply:
     return Reply(texts.FEEDBACK_NEXT, next_keyboard())
 
 
-async def _latest_closed(tx: PersonTransaction) -> referrals.ReferralRow | None:
-    person = tx.person
-    assert person is not None
-    referral_id = (
-        await tx.connection.execute(
-            select(REFERRALS.c.id)
-            .where(
-                REFERRALS.c.person_id == person.id,
-                REFERRALS.c.status == ReferralStatus.CLOSED.value,
-            )
-            .order_by(REFERRALS.c.closed_at.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    return await referrals.by_id(tx.connection, referral_id) if referral_id else None
-
-
 async def on_button(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """`fb:h:<code>` then `fb:n:<code>`; "skip" moves on without storing anything."""
     person = tx.person
@@ -86,7 +66,7 @@ async def on_button(update: Update, context: Context, tx: PersonTransaction) -> 
     allowed = HELPED if question == "helped" else NEXT
     if question is None or len(parts) != 3 or (code != "skip" and code not in allowed):
         return Outcome(toast=texts.UNKNOWN_BUTTON)
-    referral = await _latest_closed(tx)
+    referral = await referrals.latest_closed_for_person(tx.connection, person.id)
     if referral is None:
         return Outcome.say(Reply(texts.FEEDBACK_ALREADY), *menu_replies())
     if code != "skip":

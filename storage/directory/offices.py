@@ -53,10 +53,14 @@ class Office:
 
 @dataclass(frozen=True, slots=True)
 class OfficeMatch:
-    """An offered office and its distance in miles, rounded for display."""
+    """An offered office and its distance in miles, rounded for display.
+
+    ``miles`` is None where the bot does not know the distance (a named place, a
+    Jobcentre chosen by name, a postcode district): nothing is said then.
+    """
 
     office: Office
-    miles: float
+    miles: float | None
 
     @property
     def map_url(self) -> str:

@@ -48,12 +48,66 @@ class Verification(StrEnum):
     UNVERIFIED = "unverified"  # check before use; no phone number is ever shown
 
 
+class Charges(StrEnum):
+    """What a call costs: 0800/0808 and 116/111/999 are free; 03 numbers cost the
+    same as a call to an 01/02 number (standard rate, often in bundled minutes)."""
+
+    FREE = "free"
+    STANDARD_RATE = "standard_rate"
+    NO_PHONE = "no_phone"
+
+
+class PhoneRole(StrEnum):
+    """What the number is: a helpline, or an office line for general requests
+    (SMART's), which the bot must not present as a helpline."""
+
+    HELPLINE = "helpline"
+    OFFICE = "office"
+    NONE = "none"
+
+
+class Topic(StrEnum):
+    """Which list a service belongs to. RECOVERY is the signposting list built from
+    what the person disclosed; the others are offered on request."""
+
+    RECOVERY = "recovery"
+    BENEFITS = "benefits"  # benefits and sanctions advice
+    LEGAL = "legal"  # legal advice on drugs
+    FAMILIES = "families"  # support for families and friends
+    NALOXONE = "naloxone"  # where to get the overdose antidote
+    GAMBLING = "gambling"
+    DOMESTIC_ABUSE = "domestic_abuse"
+
+
+class Fallback(StrEnum):
+    """What the bot says for a service with no number and no website: never
+    "see the website" where there is none."""
+
+    NONE = "none"  # the row has a number or a website
+    GP_OR_FRANK = "gp_or_frank"  # "ask your GP or call FRANK"
+    WORK_COACH = "work_coach"  # reached through the work coach at the person's Jobcentre
+
+
 class ServiceKind(StrEnum):
     NATIONAL = "national"
     LOCAL = "local"
 
 
 ALL_SUBSTANCES: Final = frozenset(Substance)
+FREE_PREFIXES: Final = ("080", "116", "111", "999")  # Ofcom: free from landlines and mobiles
+STANDARD_RATE_PREFIXES: Final = ("01", "02", "03")  # charged as a call to an 01/02 number
+
+
+def charges_for(dial: str | None) -> Charges:
+    """What calling ``dial`` costs, from its prefix (Ofcom's UK number ranges)."""
+    if not dial:
+        return Charges.NO_PHONE
+    digits = dial.replace(" ", "")
+    if digits.startswith(FREE_PREFIXES):
+        return Charges.FREE
+    if digits.startswith(STANDARD_RATE_PREFIXES):
+        return Charges.STANDARD_RATE
+    raise ValueError(f"no charge band known for {dial!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +116,11 @@ class Service:
 
     ``dial`` and ``sms_number``/``sms_keyword`` are the clean contact numbers;
     ``phone`` is the source's wording. ``substances`` is every substance for
-    services that are not substance-specific.
+    services that are not substance-specific. ``charges`` is what a call costs,
+    ``phone_role`` whether the number is a helpline or an office line, ``topic``
+    which list the service is in, ``fallback`` what to say when there is neither a
+    number nor a website, ``source_date`` when the source for its details was
+    published (blank for seeded national rows; see SOURCES.md).
     """
 
     service_id: str
@@ -87,6 +145,11 @@ class Service:
     covers_areas: str
     contact_verification: str
     source: str
+    charges: Charges
+    phone_role: PhoneRole
+    topic: Topic
+    fallback: Fallback
+    source_date: str
 
     @property
     def check_before_use(self) -> bool:
@@ -116,8 +179,28 @@ def _blank(value: str) -> str | None:
     return value or None
 
 
+def _check_contacts(sid: str, row: dict[str, str], kind: ServiceKind) -> None:
+    """The rules that keep the bot from saying what nobody checked."""
+    verification = Verification(row["verification"])
+    contacts = any((row["phone"], row["dial"], row["text_sms"], row["sms_number"]))
+    if contacts and kind is ServiceKind.LOCAL and verification is not Verification.VERIFIED:
+        raise ValueError(f"{sid}: an unverified local service must not carry phone or text")
+    dial = row["dial"] or None
+    if Charges(row["charges"]) is not charges_for(dial):
+        raise ValueError(f"{sid}: charges {row['charges']!r} do not match {dial!r}")
+    role = PhoneRole(row["phone_role"])
+    if (role is PhoneRole.NONE) is bool(dial):
+        raise ValueError(f"{sid}: phone_role {role} does not match {dial!r}")
+    reachable = bool(dial or row["sms_number"] or row["website"].startswith("https://"))
+    if (Fallback(row["fallback"]) is Fallback.NONE) is not reachable:
+        raise ValueError(f"{sid}: a service with no number and no website needs a fallback")
+    if kind is ServiceKind.LOCAL and not row["source_date"]:
+        raise ValueError(f"{sid}: a local service needs the date of its source")
+
+
 def parse_services(text: str) -> tuple[Service, ...]:
-    """Validate services.csv text; refuses unverified local rows with contacts."""
+    """Validate services.csv text: unverified local rows carry no contacts, charges
+    match the number, and every row can be acted on or says what to do instead."""
     services: list[Service] = []
     seen: set[str] = set()
     for row in parse_rows(text):
@@ -127,9 +210,7 @@ def parse_services(text: str) -> tuple[Service, ...]:
         seen.add(sid)
         kind = ServiceKind(row["kind"])
         verification = Verification(row["verification"])
-        contacts = any((row["phone"], row["dial"], row["text_sms"], row["sms_number"]))
-        if contacts and kind is ServiceKind.LOCAL and verification is not Verification.VERIFIED:
-            raise ValueError(f"{sid}: an unverified local service must not carry phone or text")
+        _check_contacts(sid, row, kind)
         substances = (
             ALL_SUBSTANCES
             if row["substances"] == "all"
@@ -159,6 +240,11 @@ def parse_services(text: str) -> tuple[Service, ...]:
                 covers_areas=row["covers_areas"],
                 contact_verification=row["contact_verification"],
                 source=row["source"],
+                charges=Charges(row["charges"]),
+                phone_role=PhoneRole(row["phone_role"]),
+                topic=Topic(row["topic"]),
+                fallback=Fallback(row["fallback"]),
+                source_date=row["source_date"],
             )
         )
     return tuple(services)
@@ -197,6 +283,8 @@ def services_for(
     for index, service in enumerate(services):
         if service.kind is not ServiceKind.NATIONAL or service.safety_net:
             continue
+        if service.topic is not Topic.RECOVERY:
+            continue  # offered on request: services_on(topic)
         specific = service.substances != ALL_SUBSTANCES
         if chosen and specific and not (service.substances & chosen):
             continue
@@ -218,3 +306,10 @@ def services_for(
         national=tuple(s for _, s in sorted(national, key=lambda pair: pair[0])),
         local=tuple(local),
     )
+
+
+def services_on(topic: str) -> tuple[Service, ...]:
+    """National services on one topic (benefits advice, families, naloxone…), in file
+    order: what the bot offers when the person asks about that topic."""
+    wanted = Topic(topic)
+    return tuple(s for s in all_services() if s.kind is ServiceKind.NATIONAL and s.topic is wanted)

@@ -25,9 +25,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import make_url
 
 from storage.db import Database, keystore_path
@@ -43,14 +43,6 @@ from storage.models import (
     SubjectKey,
 )
 from storage.repositories.outbox import unlink_erased
-
-PEOPLE = cast(Table, Person.__table__)
-DISCLOSURES = cast(Table, Disclosure.__table__)
-MENTORS = cast(Table, Mentor.__table__)
-REFERRALS = cast(Table, Referral.__table__)
-OUTBOX = cast(Table, OutboxMessage.__table__)
-KEYS = cast(Table, SubjectKey.__table__)
-JOURNAL = cast(Table, ErasureJournal.__table__)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -306,43 +298,45 @@ async def replay_erasure_journal(database: Database, now: datetime) -> ReplayRes
     unlinked from them (`storage.repositories.outbox.unlink_erased`), then their rows and any key
     left are deleted.
     """
-    erased = select(JOURNAL.c.subject_id)
-    live = [ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]
-    open_statuses = [OutboxStatus.PENDING.value, OutboxStatus.INFLIGHT.value]
+    erased = select(ErasureJournal.subject_id)
+    live = [ReferralStatus.PENDING, ReferralStatus.ACCEPTED]
+    open_statuses = [OutboxStatus.PENDING, OutboxStatus.INFLIGHT]
     async with database.transaction() as connection:
         withdrawn_ids = list(
             (
                 await connection.execute(
-                    select(REFERRALS.c.id).where(
-                        REFERRALS.c.person_id.in_(erased), REFERRALS.c.status.in_(live)
+                    select(Referral.id).where(
+                        Referral.person_id.in_(erased), Referral.status.in_(live)
                     )
                 )
             ).scalars()
         )
         if withdrawn_ids:
             await connection.execute(
-                update(REFERRALS)
-                .where(REFERRALS.c.id.in_(withdrawn_ids))
+                update(Referral)
+                .where(Referral.id.in_(withdrawn_ids))
                 .values(
-                    status=ReferralStatus.WITHDRAWN.value,
+                    status=ReferralStatus.WITHDRAWN,
                     closed_at=now,
                     next_ladder_at=None,
-                    version=REFERRALS.c.version + 1,
+                    version=Referral.version + 1,
                 )
             )
-        about = or_(OUTBOX.c.payload_subject.in_(erased), OUTBOX.c.recipient_id.in_(erased))
+        about = or_(
+            OutboxMessage.payload_subject.in_(erased), OutboxMessage.recipient_id.in_(erased)
+        )
         if withdrawn_ids:
-            about = or_(about, OUTBOX.c.referral_id.in_(withdrawn_ids))
+            about = or_(about, OutboxMessage.referral_id.in_(withdrawn_ids))
         cancelled = await connection.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.status.in_(open_statuses), about)
-            .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
+            update(OutboxMessage)
+            .where(OutboxMessage.status.in_(open_statuses), about)
+            .values(status=OutboxStatus.DEAD, last_error="obsolete", payload_ct=None)
         )
         await unlink_erased(connection, erased)  # as erasure itself leaves the outbox
-        await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id.in_(erased)))
-        people = await connection.execute(delete(PEOPLE).where(PEOPLE.c.id.in_(erased)))
-        mentors = await connection.execute(delete(MENTORS).where(MENTORS.c.id.in_(erased)))
-        keys = await connection.execute(delete(KEYS).where(KEYS.c.subject_id.in_(erased)))
+        await connection.execute(delete(Disclosure).where(Disclosure.person_id.in_(erased)))
+        people = await connection.execute(delete(Person).where(Person.id.in_(erased)))
+        mentors = await connection.execute(delete(Mentor).where(Mentor.id.in_(erased)))
+        keys = await connection.execute(delete(SubjectKey).where(SubjectKey.subject_id.in_(erased)))
     return ReplayResult(
         people=int(people.rowcount),
         mentors=int(mentors.rowcount),

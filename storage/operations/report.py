@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from statistics import median
-from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
@@ -43,9 +42,6 @@ from storage.operations.suppression import (
     suppress,
     suppress_series,
 )
-
-COUNTS = cast(Table, EventCount.__table__)
-REFERRALS = cast(Table, Referral.__table__)
 
 # Counters the flows record (storage.repositories.updates.record_event). Someone who leaves before
 # accepting the privacy notice is not counted at all: nothing is kept before that.
@@ -160,22 +156,22 @@ def _answer(value: str | None) -> str | None:
 async def _load(
     connection: AsyncConnection, since: date | None, until: date | None
 ) -> tuple[list[tuple[date, str, str, int]], list[_Referral]]:
-    counts_query = select(COUNTS.c.day, COUNTS.c.event, COUNTS.c.office_id, COUNTS.c.count)
+    counts_query = select(EventCount.day, EventCount.event, EventCount.office_id, EventCount.count)
     if since is not None:
-        counts_query = counts_query.where(COUNTS.c.day >= since)
+        counts_query = counts_query.where(EventCount.day >= since)
     if until is not None:
-        counts_query = counts_query.where(COUNTS.c.day <= until)
+        counts_query = counts_query.where(EventCount.day <= until)
     counts = [
         (row[0], row[1], row[2], int(row[3]))
         for row in (await connection.execute(counts_query)).all()
     ]
     referral_query = select(
-        REFERRALS.c.office_id,
-        REFERRALS.c.created_at,
-        REFERRALS.c.accepted_at,
-        REFERRALS.c.ladder_step,
-        REFERRALS.c.feedback_helped,
-        REFERRALS.c.feedback_next_step,
+        Referral.office_id,
+        Referral.created_at,
+        Referral.accepted_at,
+        Referral.ladder_step,
+        Referral.feedback_helped,
+        Referral.feedback_next_step,
     )
     referrals: list[_Referral] = []
     for row in (await connection.execute(referral_query)).all():

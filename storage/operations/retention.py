@@ -31,9 +31,9 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import Protocol
 
-from sqlalchemy import ColumnElement, Select, Table, delete, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, delete, exists, func, insert, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import KeyRing
@@ -52,16 +52,10 @@ from storage.repositories.people import erase_person
 from storage.repositories.request_drafts import lapse_request_drafts
 from storage.repositories.updates import record_event
 
-PEOPLE = cast(Table, Person.__table__)
-REFERRALS = cast(Table, Referral.__table__)
-OUTBOX = cast(Table, OutboxMessage.__table__)
-PROCESSED = cast(Table, ProcessedUpdate.__table__)
-JOIN_ATTEMPTS = cast(Table, JoinAttempt.__table__)
-NOTES = cast(Table, OperatorNote.__table__)
 LAST_PURGE = "last_purge"
 
-LIVE = (ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value)
-FINISHED_OUTBOX = (OutboxStatus.SENT.value, OutboxStatus.DEAD.value)
+LIVE = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
+FINISHED_OUTBOX = (OutboxStatus.SENT, OutboxStatus.DEAD)
 
 CLASSES = (
     "people_inactive",
@@ -124,37 +118,35 @@ class _DryRun(Exception):
 
 def _ended_at() -> ColumnElement[datetime]:
     """When a referral ended (or began, for one that never closed but lost its person)."""
-    return func.coalesce(REFERRALS.c.closed_at, REFERRALS.c.created_at)
+    return func.coalesce(Referral.closed_at, Referral.created_at)
 
 
-def inactive_people(now: datetime, policy: RetentionPolicy) -> Select[tuple[str]]:
+def inactive_people(now: datetime, policy: RetentionPolicy) -> Select[str]:
     """People with no referral at all, silent for `inactive_days`."""
-    has_referral = exists().where(REFERRALS.c.person_id == PEOPLE.c.id)
-    return select(PEOPLE.c.id).where(
-        PEOPLE.c.last_seen_at <= now - timedelta(days=policy.inactive_days),
+    has_referral = exists().where(Referral.person_id == Person.id)
+    return select(Person.id).where(
+        Person.last_seen_at <= now - timedelta(days=policy.inactive_days),
         not_(has_referral),
     )
 
 
-def people_after_close(now: datetime, policy: RetentionPolicy) -> Select[tuple[str]]:
+def people_after_close(now: datetime, policy: RetentionPolicy) -> Select[str]:
     """People with referrals, none live, the last ended `after_close_days` ago."""
-    theirs = REFERRALS.c.person_id == PEOPLE.c.id
-    live = exists().where(theirs, REFERRALS.c.status.in_(LIVE))
+    theirs = Referral.person_id == Person.id
+    live = exists().where(theirs, Referral.status.in_(LIVE))
     recent = exists().where(theirs, _ended_at() > now - timedelta(days=policy.after_close_days))
-    return select(PEOPLE.c.id).where(
-        PEOPLE.c.last_seen_at <= now - timedelta(days=policy.inactive_days),
+    return select(Person.id).where(
+        Person.last_seen_at <= now - timedelta(days=policy.inactive_days),
         exists().where(theirs),
         not_(live),
         not_(recent),
     )
 
 
-async def _erase_people(
-    connection: AsyncConnection, query: Select[tuple[str]], now: datetime
-) -> int:
+async def _erase_people(connection: AsyncConnection, query: Select[str], now: datetime) -> int:
     if connection.dialect.name == "postgresql":
         # Lock the rows; a person writing at this moment is re-checked after their commit.
-        query = query.with_for_update(of=PEOPLE, skip_locked=True)
+        query = query.with_for_update(of=Person, skip_locked=True)
     ids = [str(row[0]) for row in (await connection.execute(query)).all()]
     for person_id in ids:
         await erase_person(connection, person_id, now)
@@ -167,13 +159,13 @@ async def _purge_referrals(connection: AsyncConnection, now: datetime, days: int
     rows = (
         await connection.execute(
             select(
-                REFERRALS.c.id,
-                REFERRALS.c.office_id,
-                REFERRALS.c.created_at,
-                REFERRALS.c.ladder_step,
-                REFERRALS.c.feedback_helped,
-                REFERRALS.c.feedback_next_step,
-            ).where(REFERRALS.c.person_id.is_(None), _ended_at() <= cutoff)
+                Referral.id,
+                Referral.office_id,
+                Referral.created_at,
+                Referral.ladder_step,
+                Referral.feedback_helped,
+                Referral.feedback_next_step,
+            ).where(Referral.person_id.is_(None), _ended_at() <= cutoff)
         )
     ).all()
     for row in rows:
@@ -187,21 +179,21 @@ async def _purge_referrals(connection: AsyncConnection, now: datetime, days: int
             value = row.feedback_next_step
             await record_event(connection, ARCHIVED_NEXT_STEP.format(value=value), day)
     if rows:
-        await connection.execute(delete(REFERRALS).where(REFERRALS.c.id.in_([r.id for r in rows])))
+        await connection.execute(delete(Referral).where(Referral.id.in_([r.id for r in rows])))
     return len(rows)
 
 
 async def _purge_outbox(connection: AsyncConnection, now: datetime, days: int) -> int:
     cutoff = now - timedelta(days=days)
     live_referral = exists().where(
-        REFERRALS.c.id == OUTBOX.c.referral_id, REFERRALS.c.status.in_(LIVE)
+        Referral.id == OutboxMessage.referral_id, Referral.status.in_(LIVE)
     )
-    finished_at = func.coalesce(OUTBOX.c.sent_at, OUTBOX.c.created_at)
+    finished_at = func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at)
     result = await connection.execute(
-        delete(OUTBOX).where(
-            OUTBOX.c.status.in_(FINISHED_OUTBOX),
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_(FINISHED_OUTBOX),
             finished_at <= cutoff,
-            or_(OUTBOX.c.referral_id.is_(None), not_(live_referral)),
+            or_(OutboxMessage.referral_id.is_(None), not_(live_referral)),
         )
     )
     return int(result.rowcount)
@@ -209,14 +201,14 @@ async def _purge_outbox(connection: AsyncConnection, now: datetime, days: int) -
 
 async def _purge_processed(connection: AsyncConnection, now: datetime, hours: int) -> int:
     result = await connection.execute(
-        delete(PROCESSED).where(PROCESSED.c.processed_at <= now - timedelta(hours=hours))
+        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at <= now - timedelta(hours=hours))
     )
     return int(result.rowcount)
 
 
 async def _purge_join_attempts(connection: AsyncConnection, now: datetime, hours: int) -> int:
     result = await connection.execute(
-        delete(JOIN_ATTEMPTS).where(JOIN_ATTEMPTS.c.window_start <= now - timedelta(hours=hours))
+        delete(JoinAttempt).where(JoinAttempt.window_start <= now - timedelta(hours=hours))
     )
     return int(result.rowcount)
 
@@ -270,14 +262,16 @@ async def record_purge(database: Database, now: datetime, counts: dict[str, int]
     """Note when the schedule last ran and what it removed (counts only)."""
     value = json.dumps({"at": now.isoformat(), "counts": counts}, sort_keys=True)
     async with database.transaction() as connection:
-        await connection.execute(delete(NOTES).where(NOTES.c.name == LAST_PURGE))
-        await connection.execute(NOTES.insert().values(name=LAST_PURGE, value=value))
+        await connection.execute(delete(OperatorNote).where(OperatorNote.name == LAST_PURGE))
+        await connection.execute(insert(OperatorNote).values(name=LAST_PURGE, value=value))
 
 
 async def last_purge_at(database: Database) -> datetime | None:
     async with database.engine.connect() as connection:
         value = (
-            await connection.execute(select(NOTES.c.value).where(NOTES.c.name == LAST_PURGE))
+            await connection.execute(
+                select(OperatorNote.value).where(OperatorNote.name == LAST_PURGE)
+            )
         ).scalar_one_or_none()
     if value is None:
         return None

@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
@@ -25,10 +27,6 @@ from storage.db import Database
 from storage.models import Invite, JoinAttempt, Mentor, MentorRole, MentorStatus, new_id
 from storage.repositories.subjects import create_subject_key, open_subject_key
 from storage.sql import insert_ignore
-
-MENTORS = cast(Table, Mentor.__table__)
-INVITES = cast(Table, Invite.__table__)
-JOIN_ATTEMPTS = cast(Table, JoinAttempt.__table__)
 
 CODE_BYTES = 16  # 128 bits: guessing is hopeless, and the throttle makes it slower still
 CODE_SHAPE = re.compile(r"^[A-Za-z0-9_-]{22}$")  # base64url of 16 bytes, no padding
@@ -49,7 +47,7 @@ class NewInvite:
     """A code as made: printed once for the coordinator, never stored."""
 
     code: str
-    role: str
+    role: MentorRole
     office_id: str | None
     pilot_area: str | None
     expires_at: datetime
@@ -63,10 +61,10 @@ class MentorRecord:
     """A mentor as one update sees them. `display_name` is decrypted: never log it."""
 
     id: str
-    role: str
+    role: MentorRole
     office_id: str | None
     pilot_area: str | None
-    status: str
+    status: MentorStatus
     available: bool
     unreachable: bool
     cipher: FieldCipher
@@ -89,10 +87,10 @@ class MentorSummary:
     """What an operator may see in `firststep mentors list`: never a Telegram id or name."""
 
     id: str
-    role: str
+    role: MentorRole
     office_id: str | None
     pilot_area: str | None
-    status: str
+    status: MentorStatus
     available: bool
     unreachable: bool
     created_at: datetime
@@ -131,17 +129,17 @@ async def create_invite(
     code = new_invite_code()
     expires_at = now + ttl
     await connection.execute(
-        INVITES.insert().values(
+        insert(Invite).values(
             id=new_id(),
             code_hash=code_hash(code),
-            role=role.value,
+            role=role,
             office_id=office_id,
             pilot_area=pilot_area,
             expires_at=expires_at,
             created_at=now,
         )
     )
-    return NewInvite(code, role.value, office_id, pilot_area, expires_at)
+    return NewInvite(code, role, office_id, pilot_area, expires_at)
 
 
 async def _throttled(
@@ -149,8 +147,8 @@ async def _throttled(
 ) -> bool:
     row = (
         await connection.execute(
-            select(JOIN_ATTEMPTS.c.window_start, JOIN_ATTEMPTS.c.failures).where(
-                JOIN_ATTEMPTS.c.pseudonym.in_(pseudonyms)
+            select(JoinAttempt.window_start, JoinAttempt.failures).where(
+                JoinAttempt.pseudonym.in_(pseudonyms)
             )
         )
     ).first()
@@ -162,25 +160,25 @@ async def _record_failure(
 ) -> None:
     row = (
         await connection.execute(
-            select(JOIN_ATTEMPTS.c.pseudonym, JOIN_ATTEMPTS.c.window_start).where(
-                JOIN_ATTEMPTS.c.pseudonym.in_(pseudonyms)
+            select(JoinAttempt.pseudonym, JoinAttempt.window_start).where(
+                JoinAttempt.pseudonym.in_(pseudonyms)
             )
         )
     ).first()
     if row is None:
         await insert_ignore(
             connection,
-            JOIN_ATTEMPTS,
+            JoinAttempt,
             {"pseudonym": pseudonyms[0], "window_start": now, "failures": 1},
         )
         return
     values: dict[str, Any] = (
         {"window_start": now, "failures": 1}
         if now - row.window_start >= JOIN_WINDOW
-        else {"failures": JOIN_ATTEMPTS.c.failures + 1}
+        else {"failures": JoinAttempt.failures + 1}
     )
     await connection.execute(
-        update(JOIN_ATTEMPTS).where(JOIN_ATTEMPTS.c.pseudonym == row.pseudonym).values(**values)
+        update(JoinAttempt).where(JoinAttempt.pseudonym == row.pseudonym).values(**values)
     )
 
 
@@ -210,11 +208,11 @@ async def redeem_invite(
     spent = 0
     if digest is not None:
         result = await connection.execute(
-            update(INVITES)
+            update(Invite)
             .where(
-                INVITES.c.code_hash == digest,
-                INVITES.c.used_at.is_(None),
-                INVITES.c.expires_at > now,
+                Invite.code_hash == digest,
+                Invite.used_at.is_(None),
+                Invite.expires_at > now,
             )
             .values(used_at=now)
         )
@@ -224,8 +222,8 @@ async def redeem_invite(
         return JoinOutcome(JoinResult.INVALID)
     invite = (
         await connection.execute(
-            select(INVITES.c.id, INVITES.c.role, INVITES.c.office_id, INVITES.c.pilot_area).where(
-                INVITES.c.code_hash == digest
+            select(Invite.id, Invite.role, Invite.office_id, Invite.pilot_area).where(
+                Invite.code_hash == digest
             )
         )
     ).one()
@@ -240,10 +238,8 @@ async def redeem_invite(
         pilot_area=invite.pilot_area,
         now=now,
     )
-    await connection.execute(
-        update(INVITES).where(INVITES.c.id == invite.id).values(used_by=mentor.id)
-    )
-    await connection.execute(delete(JOIN_ATTEMPTS).where(JOIN_ATTEMPTS.c.pseudonym.in_(pseudonyms)))
+    await connection.execute(update(Invite).where(Invite.id == invite.id).values(used_by=mentor.id))
+    await connection.execute(delete(JoinAttempt).where(JoinAttempt.pseudonym.in_(pseudonyms)))
     return JoinOutcome(JoinResult.JOINED, mentor)
 
 
@@ -254,7 +250,7 @@ async def _enrol(
     existing: MentorRecord | None,
     telegram_id: int,
     chat_id: int,
-    role: str,
+    role: MentorRole,
     office_id: str | None,
     pilot_area: str | None,
     now: datetime,
@@ -264,17 +260,19 @@ async def _enrol(
         cipher = existing.cipher
         mentor_id = existing.id
         await connection.execute(
-            update(MENTORS)
-            .where(MENTORS.c.id == mentor_id)
+            update(Mentor)
+            .where(Mentor.id == mentor_id)
             .values(
                 role=role,
                 office_id=office_id,
                 pilot_area=pilot_area,
-                status=MentorStatus.PENDING_NAME.value,
+                status=MentorStatus.PENDING_NAME,
                 available=True,
                 unreachable=False,
                 display_name_ct=None,
-                chat_ref_ct=cipher.seal_text(MENTORS.name, "chat_ref_ct", mentor_id, str(chat_id)),
+                chat_ref_ct=cipher.seal_text(
+                    Mentor.__tablename__, "chat_ref_ct", mentor_id, str(chat_id)
+                ),
             )
         )
     else:
@@ -282,17 +280,19 @@ async def _enrol(
         cipher = await create_subject_key(connection, ring, mentor_id, now)
         version, value = pseudonym_candidates(ring, Role.MENTOR, telegram_id)[0]
         await connection.execute(
-            MENTORS.insert().values(
+            insert(Mentor).values(
                 id=mentor_id,
                 pseudonym=value,
                 pseudonym_version=version,
                 role=role,
                 office_id=office_id,
                 pilot_area=pilot_area,
-                status=MentorStatus.PENDING_NAME.value,
+                status=MentorStatus.PENDING_NAME,
                 available=True,
                 unreachable=False,
-                chat_ref_ct=cipher.seal_text(MENTORS.name, "chat_ref_ct", mentor_id, str(chat_id)),
+                chat_ref_ct=cipher.seal_text(
+                    Mentor.__tablename__, "chat_ref_ct", mentor_id, str(chat_id)
+                ),
                 created_at=now,
             )
         )
@@ -301,7 +301,7 @@ async def _enrol(
         role=role,
         office_id=office_id,
         pilot_area=pilot_area,
-        status=MentorStatus.PENDING_NAME.value,
+        status=MentorStatus.PENDING_NAME,
         available=True,
         unreachable=False,
         cipher=cipher,
@@ -311,27 +311,27 @@ async def _enrol(
 
 async def set_display_name(
     connection: AsyncConnection, mentor: MentorRecord, name: str, *, needs_approval: bool
-) -> str | None:
+) -> MentorStatus | None:
     """Seal the chosen first name; the mentor becomes active (or waits for approval).
 
     Returns the new status, or None when the mentor was not waiting for a name.
     """
     status = MentorStatus.PENDING_APPROVAL if needs_approval else MentorStatus.ACTIVE
     result = await connection.execute(
-        update(MENTORS)
-        .where(MENTORS.c.id == mentor.id, MENTORS.c.status == MentorStatus.PENDING_NAME.value)
+        update(Mentor)
+        .where(Mentor.id == mentor.id, Mentor.status == MentorStatus.PENDING_NAME)
         .values(
-            status=status.value,
+            status=status,
             display_name_ct=mentor.cipher.seal_text(
-                MENTORS.name, "display_name_ct", mentor.id, name
+                Mentor.__tablename__, "display_name_ct", mentor.id, name
             ),
         )
     )
     if result.rowcount != 1:
         return None
-    mentor.status = status.value
+    mentor.status = status
     mentor.display_name = name
-    return status.value
+    return status
 
 
 async def enrol_mentor(
@@ -385,16 +385,16 @@ async def load_mentor(
     row = (
         await connection.execute(
             select(
-                MENTORS.c.id,
-                MENTORS.c.pseudonym,
-                MENTORS.c.role,
-                MENTORS.c.office_id,
-                MENTORS.c.pilot_area,
-                MENTORS.c.status,
-                MENTORS.c.available,
-                MENTORS.c.unreachable,
-                MENTORS.c.display_name_ct,
-            ).where(MENTORS.c.pseudonym.in_([value for _, value in candidates]))
+                Mentor.id,
+                Mentor.pseudonym,
+                Mentor.role,
+                Mentor.office_id,
+                Mentor.pilot_area,
+                Mentor.status,
+                Mentor.available,
+                Mentor.unreachable,
+                Mentor.display_name_ct,
+            ).where(Mentor.pseudonym.in_([value for _, value in candidates]))
         )
     ).first()
     if row is None:
@@ -405,12 +405,12 @@ async def load_mentor(
     primary_version, primary_value = candidates[0]
     if row.pseudonym != primary_value:
         await connection.execute(
-            update(MENTORS)
-            .where(MENTORS.c.id == row.id)
+            update(Mentor)
+            .where(Mentor.id == row.id)
             .values(pseudonym=primary_value, pseudonym_version=primary_version)
         )
     name = (
-        cipher.open_text(MENTORS.name, "display_name_ct", row.id, row.display_name_ct)
+        cipher.open_text(Mentor.__tablename__, "display_name_ct", row.id, row.display_name_ct)
         if row.display_name_ct is not None
         else None
     )
@@ -427,21 +427,42 @@ async def load_mentor(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MentorTransaction:
+    """One update on the mentor side: its open transaction, and the mentor or
+    coordinator behind the account (None for someone joining, or a person)."""
+
+    connection: AsyncConnection = field(repr=False)
+    mentor: MentorRecord | None
+
+
+@asynccontextmanager
+async def mentor_transaction(
+    database: Database, ring: KeyRing, telegram_id: int
+) -> AsyncIterator[MentorTransaction]:
+    """One transaction for one update on the mentor side, with the mentor loaded: it
+    commits when the block ends, and rolls back if the block raises."""
+    async with database.transaction() as connection:
+        yield MentorTransaction(connection, await load_mentor(connection, ring, telegram_id))
+
+
 # Every update from a person asks this (the mentor gate): built once.
 _STATUS_OF_ACCOUNT = (
-    select(MENTORS.c.status)
-    .where(MENTORS.c.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
+    select(Mentor.status)
+    .where(Mentor.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
     .limit(1)
 )
 
 
-async def account_status(database: Database, ring: KeyRing, telegram_id: int) -> str | None:
+async def account_status(
+    database: Database, ring: KeyRing, telegram_id: int
+) -> MentorStatus | None:
     """The status of the mentor or coordinator behind this Telegram account (any status,
     revoked included), or None when it never joined. A look of its own, outside any
     transaction: every update from a person asks it."""
     values = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]
     rows = await database.look(_STATUS_OF_ACCOUNT, {"pseudonyms": values})
-    return str(rows[0].status) if rows else None
+    return rows[0].status if rows else None
 
 
 async def mentor_chat_id(
@@ -452,43 +473,43 @@ async def mentor_chat_id(
     if cipher is None:
         return None
     sealed = (
-        await connection.execute(select(MENTORS.c.chat_ref_ct).where(MENTORS.c.id == mentor_id))
+        await connection.execute(select(Mentor.chat_ref_ct).where(Mentor.id == mentor_id))
     ).scalar_one_or_none()
     if sealed is None:
         return None
-    return int(cipher.open_text(MENTORS.name, "chat_ref_ct", mentor_id, sealed)), cipher
+    return int(cipher.open_text(Mentor.__tablename__, "chat_ref_ct", mentor_id, sealed)), cipher
 
 
 async def display_name_of(connection: AsyncConnection, ring: KeyRing, mentor_id: str) -> str | None:
     cipher = await open_subject_key(connection, ring, mentor_id)
     sealed = (
-        await connection.execute(select(MENTORS.c.display_name_ct).where(MENTORS.c.id == mentor_id))
+        await connection.execute(select(Mentor.display_name_ct).where(Mentor.id == mentor_id))
     ).scalar_one_or_none()
     if cipher is None or sealed is None:
         return None
-    return cipher.open_text(MENTORS.name, "display_name_ct", mentor_id, sealed)
+    return cipher.open_text(Mentor.__tablename__, "display_name_ct", mentor_id, sealed)
 
 
-async def status_of(connection: AsyncConnection, mentor_id: str) -> str | None:
+async def status_of(connection: AsyncConnection, mentor_id: str) -> MentorStatus | None:
     return (
-        await connection.execute(select(MENTORS.c.status).where(MENTORS.c.id == mentor_id))
+        await connection.execute(select(Mentor.status).where(Mentor.id == mentor_id))
     ).scalar_one_or_none()
 
 
-def _reachable_mentors() -> Any:
+def _reachable_mentors() -> ColumnElement[bool]:
     return (
-        (MENTORS.c.role == MentorRole.MENTOR.value)
-        & (MENTORS.c.status == MentorStatus.ACTIVE.value)
-        & MENTORS.c.available.is_(True)
-        & MENTORS.c.unreachable.is_(False)
+        (Mentor.role == MentorRole.MENTOR)
+        & (Mentor.status == MentorStatus.ACTIVE)
+        & Mentor.available.is_(True)
+        & Mentor.unreachable.is_(False)
     )
 
 
 # Every sent request asks this: built once.
 _AT_OFFICE = (
-    select(MENTORS.c.id)
-    .where(_reachable_mentors(), MENTORS.c.office_id == bindparam("office_id"))
-    .order_by(MENTORS.c.created_at, MENTORS.c.id)
+    select(Mentor.id)
+    .where(_reachable_mentors(), Mentor.office_id == bindparam("office_id"))
+    .order_by(Mentor.created_at, Mentor.id)
 )
 
 
@@ -501,9 +522,9 @@ async def mentors_at_office(connection: AsyncConnection, office_id: str) -> list
 async def mentors_in_area(connection: AsyncConnection, pilot_area: str) -> list[str]:
     """Active, available, reachable mentors anywhere in a pilot area."""
     rows = await connection.execute(
-        select(MENTORS.c.id)
-        .where(_reachable_mentors(), MENTORS.c.pilot_area == pilot_area)
-        .order_by(MENTORS.c.created_at, MENTORS.c.id)
+        select(Mentor.id)
+        .where(_reachable_mentors(), Mentor.pilot_area == pilot_area)
+        .order_by(Mentor.created_at, Mentor.id)
     )
     return list(rows.scalars())
 
@@ -514,50 +535,33 @@ async def mentors_in_area(connection: AsyncConnection, pilot_area: str) -> list[
 async def set_available(connection: AsyncConnection, mentor_id: str, available: bool) -> None:
     """/available and /away. Writing to the bot also shows the mentor is reachable."""
     await connection.execute(
-        update(MENTORS)
-        .where(MENTORS.c.id == mentor_id)
-        .values(available=available, unreachable=False)
+        update(Mentor).where(Mentor.id == mentor_id).values(available=available, unreachable=False)
     )
 
 
 async def mark_reachable(connection: AsyncConnection, mentor_id: str) -> None:
     await connection.execute(
-        update(MENTORS)
-        .where(MENTORS.c.id == mentor_id, MENTORS.c.unreachable.is_(True))
+        update(Mentor)
+        .where(Mentor.id == mentor_id, Mentor.unreachable.is_(True))
         .values(unreachable=False)
     )
 
 
-def _summary(row: Any) -> MentorSummary:
-    return MentorSummary(
-        id=row.id,
-        role=row.role,
-        office_id=row.office_id,
-        pilot_area=row.pilot_area,
-        status=row.status,
-        available=bool(row.available),
-        unreachable=bool(row.unreachable),
-        created_at=row.created_at,
-    )
-
-
-_SUMMARY_COLUMNS = (
-    MENTORS.c.id,
-    MENTORS.c.role,
-    MENTORS.c.office_id,
-    MENTORS.c.pilot_area,
-    MENTORS.c.status,
-    MENTORS.c.available,
-    MENTORS.c.unreachable,
-    MENTORS.c.created_at,
+_SUMMARY = select(
+    Mentor.id,
+    Mentor.role,
+    Mentor.office_id,
+    Mentor.pilot_area,
+    Mentor.status,
+    Mentor.available,
+    Mentor.unreachable,
+    Mentor.created_at,
 )
 
 
 async def list_mentors(connection: AsyncConnection) -> list[MentorSummary]:
-    rows = await connection.execute(
-        select(*_SUMMARY_COLUMNS).order_by(MENTORS.c.role, MENTORS.c.office_id, MENTORS.c.id)
-    )
-    return [_summary(row) for row in rows]
+    rows = await connection.execute(_SUMMARY.order_by(Mentor.role, Mentor.office_id, Mentor.id))
+    return [MentorSummary(*row) for row in rows]
 
 
 async def find_by_prefix(connection: AsyncConnection, prefix: str) -> MentorSummary:
@@ -565,24 +569,20 @@ async def find_by_prefix(connection: AsyncConnection, prefix: str) -> MentorSumm
     cleaned = prefix.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{4,32}", cleaned):
         raise MentorLookupError("give at least the first 4 characters of the id, as listed")
-    rows = (
-        await connection.execute(
-            select(*_SUMMARY_COLUMNS).where(MENTORS.c.id.like(f"{cleaned}%")).limit(2)
-        )
-    ).all()
+    rows = (await connection.execute(_SUMMARY.where(Mentor.id.like(f"{cleaned}%")).limit(2))).all()
     if not rows:
         raise MentorLookupError(f"no mentor id starts with {cleaned}")
     if len(rows) > 1:
         raise MentorLookupError(f"more than one mentor id starts with {cleaned}: give more of it")
-    return _summary(rows[0])
+    return MentorSummary(*rows[0])
 
 
 async def approve(connection: AsyncConnection, mentor_id: str) -> bool:
     """pending_approval → active; False when the mentor was not waiting for approval."""
     result = await connection.execute(
-        update(MENTORS)
-        .where(MENTORS.c.id == mentor_id, MENTORS.c.status == MentorStatus.PENDING_APPROVAL.value)
-        .values(status=MentorStatus.ACTIVE.value)
+        update(Mentor)
+        .where(Mentor.id == mentor_id, Mentor.status == MentorStatus.PENDING_APPROVAL)
+        .values(status=MentorStatus.ACTIVE)
     )
     return bool(result.rowcount == 1)
 
@@ -590,8 +590,8 @@ async def approve(connection: AsyncConnection, mentor_id: str) -> bool:
 async def revoke(connection: AsyncConnection, mentor_id: str) -> bool:
     """Any status → revoked; the mentor gets no more cards and every action is refused."""
     result = await connection.execute(
-        update(MENTORS)
-        .where(MENTORS.c.id == mentor_id, MENTORS.c.status != MentorStatus.REVOKED.value)
-        .values(status=MentorStatus.REVOKED.value, available=False)
+        update(Mentor)
+        .where(Mentor.id == mentor_id, Mentor.status != MentorStatus.REVOKED)
+        .values(status=MentorStatus.REVOKED, available=False)
     )
     return bool(result.rowcount == 1)

@@ -24,9 +24,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, cast
+from enum import StrEnum
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Select, Table, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import CryptoError, FieldCipher, KeyRing
@@ -38,22 +39,17 @@ from storage.models import (
     OutboxStatus,
     Person,
     Referral,
+    ReferralStatus,
     SubjectKey,
     new_id,
 )
 from storage.repositories.subjects import open_subject_key
 from storage.sql import insert_ignore
 
-OUTBOX = cast(Table, OutboxMessage.__table__)
-PEOPLE = cast(Table, Person.__table__)
-MENTORS = cast(Table, Mentor.__table__)
-REFERRALS = cast(Table, Referral.__table__)
-KEYS = cast(Table, SubjectKey.__table__)
-
 RecipientKind = Literal["person", "mentor"]
 
 
-class Kind:
+class Kind(StrEnum):
     """Message kinds, and when the worker may still deliver them (check-before-send).
 
     A row with a referral is delivered only while that referral is in one of the kind's
@@ -72,13 +68,13 @@ class Kind:
     ALERT = "alert"  # coordinator: needs a human (unclaimed, unreachable, dead)
 
 
-LIVE_WHILE: dict[str, frozenset[str] | None] = {
-    Kind.CARD: frozenset({"pending"}),
-    Kind.REMINDER: frozenset({"pending"}),
-    Kind.LADDER_UPDATE: frozenset({"pending"}),
-    Kind.EXPIRED: frozenset({"withdrawn"}),
-    Kind.ACCEPTED: frozenset({"accepted"}),
-    Kind.CLOSED: frozenset({"closed"}),
+LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
+    Kind.CARD: frozenset({ReferralStatus.PENDING}),
+    Kind.REMINDER: frozenset({ReferralStatus.PENDING}),
+    Kind.LADDER_UPDATE: frozenset({ReferralStatus.PENDING}),
+    Kind.EXPIRED: frozenset({ReferralStatus.WITHDRAWN}),
+    Kind.ACCEPTED: frozenset({ReferralStatus.ACCEPTED}),
+    Kind.CLOSED: frozenset({ReferralStatus.CLOSED}),
     # None: deliver whatever the referral's status.
     Kind.CARD_UPDATE: None,
     Kind.MENTOR_NOTICE: None,
@@ -115,18 +111,22 @@ def payload_from_json(data: dict[str, Any]) -> Send | Edit:
 
 
 def seal_payload(cipher: FieldCipher, row_id: str, payload: Send | Edit) -> bytes:
-    return cipher.seal(OUTBOX.name, "payload_ct", row_id, json.dumps(payload.to_json()).encode())
+    return cipher.seal(
+        OutboxMessage.__tablename__, "payload_ct", row_id, json.dumps(payload.to_json()).encode()
+    )
 
 
 def open_payload(cipher: FieldCipher, row_id: str, blob: bytes) -> Send | Edit:
-    return payload_from_json(json.loads(cipher.open(OUTBOX.name, "payload_ct", row_id, blob)))
+    return payload_from_json(
+        json.loads(cipher.open(OutboxMessage.__tablename__, "payload_ct", row_id, blob))
+    )
 
 
 async def enqueue(
     connection: AsyncConnection,
     *,
     dedupe_key: str,
-    kind: str,
+    kind: Kind,
     recipient_kind: RecipientKind,
     recipient_id: str,
     payload: Send | Edit,
@@ -143,7 +143,7 @@ async def enqueue(
     row_id = new_id()
     inserted = await insert_ignore(
         connection,
-        OUTBOX,
+        OutboxMessage,
         {
             "id": row_id,
             "dedupe_key": dedupe_key,
@@ -153,7 +153,7 @@ async def enqueue(
             "recipient_id": recipient_id,
             "payload_subject": sealed_by.subject_id,
             "payload_ct": seal_payload(sealed_by, row_id, payload),
-            "status": OutboxStatus.PENDING.value,
+            "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now + delay,
             "created_at": now,
@@ -167,10 +167,10 @@ async def enqueue(
 # each inside the caller's (short) transaction. Nothing here talks to Telegram.
 # ---------------------------------------------------------------------------------------
 
-OPEN = (OutboxStatus.PENDING.value, OutboxStatus.INFLIGHT.value)
+OPEN = (OutboxStatus.PENDING, OutboxStatus.INFLIGHT)
 
 
-class Reason:
+class Reason(StrEnum):
     """`last_error` values. Short, fixed words: never an exception's text."""
 
     OBSOLETE = "obsolete"  # referral no longer live, or a subject erased
@@ -213,40 +213,39 @@ async def claim_due(
     never lease the same row.
     """
     due = (
-        select(OUTBOX.c.id)
+        select(OutboxMessage.id)
         .where(
-            OUTBOX.c.status.in_(OPEN),
-            OUTBOX.c.next_attempt_at <= now,
-            or_(OUTBOX.c.lease_until.is_(None), OUTBOX.c.lease_until < now),
+            OutboxMessage.status.in_(OPEN),
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
         )
-        .order_by(OUTBOX.c.next_attempt_at)
+        .order_by(OutboxMessage.next_attempt_at)
         .limit(limit)
     )
     if connection.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     lease_until = now + lease
     statement = (
-        update(OUTBOX)
-        .where(OUTBOX.c.id.in_(due.scalar_subquery()))
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
         .values(
-            status=OutboxStatus.INFLIGHT.value,
+            status=OutboxStatus.INFLIGHT,
             lease_until=lease_until,
-            attempts=OUTBOX.c.attempts + 1,
+            attempts=OutboxMessage.attempts + 1,
         )
         .returning(
-            OUTBOX.c.id,
-            OUTBOX.c.kind,
-            OUTBOX.c.referral_id,
-            OUTBOX.c.recipient_kind,
-            OUTBOX.c.recipient_id,
-            OUTBOX.c.payload_subject,
-            OUTBOX.c.payload_ct,
-            OUTBOX.c.attempts,
-            OUTBOX.c.next_attempt_at,
-            OUTBOX.c.lease_until,
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.referral_id,
+            OutboxMessage.recipient_kind,
+            OutboxMessage.recipient_id,
+            OutboxMessage.payload_subject,
+            OutboxMessage.payload_ct,
+            OutboxMessage.attempts,
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.lease_until,
         )
     )
-    rows = (await connection.execute(statement)).all()
     claimed = [
         Claimed(
             id=row.id,
@@ -260,7 +259,7 @@ async def claim_due(
             next_attempt_at=row.next_attempt_at,
             lease_until=row.lease_until,
         )
-        for row in rows
+        for row in await connection.execute(statement)
     ]
     return sorted(claimed, key=lambda row: row.next_attempt_at)
 
@@ -281,7 +280,7 @@ class Ready:
 class Skip:
     """The row must not be sent: mark it dead with this reason."""
 
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,14 +314,27 @@ async def prepare(
     return verdicts
 
 
+class _Recipient(NamedTuple):
+    """What check-before-send needs of a recipient's own row."""
+
+    table: str  # the row's table, bound into its sealed chat id
+    unreachable: bool
+    revoked: bool
+    chat_ref_ct: bytes | None
+
+
+_PEOPLE_FACTS = select(Person.id, Person.unreachable, Person.chat_ref_ct)
+_MENTOR_FACTS = select(Mentor.id, Mentor.unreachable, Mentor.status, Mentor.chat_ref_ct)
+
+
 @dataclass(slots=True)
 class _Facts:
     """What the checks need for one batch, read in one go."""
 
     ring: KeyRing
-    statuses: dict[str, str]
-    people: dict[str, Any]
-    mentors: dict[str, Any]
+    statuses: dict[str, ReferralStatus]
+    people: dict[str, _Recipient]
+    mentors: dict[str, _Recipient]
     wrapped: dict[str, bytes]
     ciphers: dict[str, FieldCipher | None] = field(default_factory=dict)
 
@@ -341,29 +353,31 @@ class _Facts:
         }
         facts = cls(ring, {}, {}, {}, {})
         if referral_ids:
-            result = await connection.execute(
-                select(REFERRALS.c.id, REFERRALS.c.status).where(REFERRALS.c.id.in_(referral_ids))
+            statuses = await connection.execute(
+                select(Referral.id, Referral.status).where(Referral.id.in_(referral_ids))
             )
-            facts.statuses = {row.id: str(row.status) for row in result}
+            facts.statuses = {referral_id: status for referral_id, status in statuses}
         if person_ids:
-            result = await connection.execute(
-                select(PEOPLE.c.id, PEOPLE.c.unreachable, PEOPLE.c.chat_ref_ct).where(
-                    PEOPLE.c.id.in_(person_ids)
+            people = await connection.execute(_PEOPLE_FACTS.where(Person.id.in_(person_ids)))
+            facts.people = {
+                person_id: _Recipient(Person.__tablename__, unreachable, False, chat_ref_ct)
+                for person_id, unreachable, chat_ref_ct in people
+            }
+        if mentor_ids:
+            mentors = await connection.execute(_MENTOR_FACTS.where(Mentor.id.in_(mentor_ids)))
+            facts.mentors = {
+                mentor_id: _Recipient(
+                    Mentor.__tablename__, unreachable, status == MentorStatus.REVOKED, chat_ref_ct
+                )
+                for mentor_id, unreachable, status, chat_ref_ct in mentors
+            }
+        if subjects:
+            keys = await connection.execute(
+                select(SubjectKey.subject_id, SubjectKey.wrapped_dek).where(
+                    SubjectKey.subject_id.in_(subjects)
                 )
             )
-            facts.people = {row.id: row for row in result}
-        if mentor_ids:
-            result = await connection.execute(
-                select(
-                    MENTORS.c.id, MENTORS.c.unreachable, MENTORS.c.status, MENTORS.c.chat_ref_ct
-                ).where(MENTORS.c.id.in_(mentor_ids))
-            )
-            facts.mentors = {row.id: row for row in result}
-        if subjects:
-            result = await connection.execute(
-                select(KEYS.c.subject_id, KEYS.c.wrapped_dek).where(KEYS.c.subject_id.in_(subjects))
-            )
-            facts.wrapped = {row.subject_id: row.wrapped_dek for row in result}
+            facts.wrapped = {subject_id: wrapped_dek for subject_id, wrapped_dek in keys}
         return facts
 
     def cipher(self, subject_id: str) -> FieldCipher | None:
@@ -386,10 +400,10 @@ class _Facts:
         ):
             return Skip(Reason.OBSOLETE)
         if row.recipient_kind == "person":
-            table, recipient = PEOPLE, self.people.get(row.recipient_id)
+            recipient = self.people.get(row.recipient_id)
         elif row.recipient_kind == "mentor":
-            table, recipient = MENTORS, self.mentors.get(row.recipient_id)
-            if recipient is not None and recipient.status == MentorStatus.REVOKED.value:
+            recipient = self.mentors.get(row.recipient_id)
+            if recipient is not None and recipient.revoked:
                 return Skip(Reason.OBSOLETE)
         else:
             return Skip(Reason.UNKNOWN_KIND)
@@ -404,7 +418,7 @@ class _Facts:
                 return Skip(Reason.OBSOLETE)
             chat_id = int(
                 recipient_cipher.open_text(
-                    table.name, "chat_ref_ct", row.recipient_id, recipient.chat_ref_ct
+                    recipient.table, "chat_ref_ct", row.recipient_id, recipient.chat_ref_ct
                 )
             )
             payload = open_payload(payload_cipher, row.id, row.payload_ct)
@@ -415,20 +429,32 @@ class _Facts:
         return Ready(chat_id=chat_id, payload=payload)
 
 
-async def _rows_by_id(connection: AsyncConnection, ids: list[str]) -> dict[str, Any]:
+class _EditTarget(NamedTuple):
+    """The earlier send an edit changes, as far as its delivery got."""
+
+    id: str
+    status: OutboxStatus
+    sent_message_id: int | None
+    recipient_kind: str
+    recipient_id: str
+
+
+async def _rows_by_id(connection: AsyncConnection, ids: list[str]) -> dict[str, _EditTarget]:
     result = await connection.execute(
         select(
-            OUTBOX.c.id,
-            OUTBOX.c.status,
-            OUTBOX.c.sent_message_id,
-            OUTBOX.c.recipient_kind,
-            OUTBOX.c.recipient_id,
-        ).where(OUTBOX.c.id.in_(ids))
+            OutboxMessage.id,
+            OutboxMessage.status,
+            OutboxMessage.sent_message_id,
+            OutboxMessage.recipient_kind,
+            OutboxMessage.recipient_id,
+        ).where(OutboxMessage.id.in_(ids))
     )
-    return {row.id: row for row in result}
+    return {row.id: _EditTarget(*row) for row in result}
 
 
-def _edit_verdict(row: Claimed, chat_id: int, edit: Edit, target: Any) -> Ready | Skip | Wait:
+def _edit_verdict(
+    row: Claimed, chat_id: int, edit: Edit, target: _EditTarget | None
+) -> Ready | Skip | Wait:
     """An edit goes to the message its earlier Send made, for the same recipient."""
     if target is None or (target.recipient_kind, target.recipient_id) != (
         row.recipient_kind,
@@ -437,7 +463,7 @@ def _edit_verdict(row: Claimed, chat_id: int, edit: Edit, target: Any) -> Ready 
         return Skip(Reason.OBSOLETE)
     if target.status in OPEN:
         return Wait()
-    if target.status != OutboxStatus.SENT.value or target.sent_message_id is None:
+    if target.status != OutboxStatus.SENT or target.sent_message_id is None:
         return Skip(Reason.OBSOLETE)
     return Ready(chat_id=chat_id, payload=edit, edit_message_id=int(target.sent_message_id))
 
@@ -447,20 +473,18 @@ async def referral_reference(connection: AsyncConnection, referral_id: str | Non
     if referral_id is None:
         return None
     ref = (
-        await connection.execute(
-            select(REFERRALS.c.public_ref).where(REFERRALS.c.id == referral_id)
-        )
+        await connection.execute(select(Referral.public_ref).where(Referral.id == referral_id))
     ).scalar_one_or_none()
     return None if ref is None else str(ref)
 
 
-def _held(row: Claimed) -> Any:
+def _held(row: Claimed) -> ColumnElement[bool]:
     """Only while this worker still holds the lease: a row reclaimed by another worker
     after our lease ran out, or cancelled by an erasure meanwhile, is left alone."""
     return and_(
-        OUTBOX.c.id == row.id,
-        OUTBOX.c.status == OutboxStatus.INFLIGHT.value,
-        OUTBOX.c.lease_until == row.lease_until,
+        OutboxMessage.id == row.id,
+        OutboxMessage.status == OutboxStatus.INFLIGHT,
+        OutboxMessage.lease_until == row.lease_until,
     )
 
 
@@ -475,10 +499,10 @@ async def mark_sent(
     worker recorded it (sent) or it was cancelled (dead), it is left alone and False.
     """
     result = await connection.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.id == row.id, OUTBOX.c.status.in_(OPEN))
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, OutboxMessage.status.in_(OPEN))
         .values(
-            status=OutboxStatus.SENT.value,
+            status=OutboxStatus.SENT,
             sent_at=now,
             sent_message_id=message_id,
             payload_ct=None,
@@ -493,22 +517,20 @@ async def recorded_message(connection: AsyncConnection, row_id: str) -> int | No
     """The message id another delivery of this row recorded (None unless it is sent)."""
     found = (
         await connection.execute(
-            select(OUTBOX.c.sent_message_id).where(
-                OUTBOX.c.id == row_id, OUTBOX.c.status == OutboxStatus.SENT.value
+            select(OutboxMessage.sent_message_id).where(
+                OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.SENT
             )
         )
     ).scalar_one_or_none()
     return None if found is None else int(found)
 
 
-async def mark_dead(connection: AsyncConnection, row: Claimed, reason: str) -> bool:
+async def mark_dead(connection: AsyncConnection, row: Claimed, reason: Reason) -> bool:
     """Never to be sent: drop the payload, keep the reason."""
     result = await connection.execute(
-        update(OUTBOX)
+        update(OutboxMessage)
         .where(_held(row))
-        .values(
-            status=OutboxStatus.DEAD.value, payload_ct=None, lease_until=None, last_error=reason
-        )
+        .values(status=OutboxStatus.DEAD, payload_ct=None, lease_until=None, last_error=reason)
     )
     return bool(result.rowcount == 1)
 
@@ -518,17 +540,17 @@ async def retry_later(
     row: Claimed,
     *,
     at: datetime,
-    reason: str,
+    reason: Reason,
     count_attempt: bool = True,
 ) -> bool:
     """Back to pending until `at`. `count_attempt=False` gives back the attempt the claim
     counted (flood control, or an edit waiting for its message)."""
-    attempts = OUTBOX.c.attempts if count_attempt else OUTBOX.c.attempts - 1
+    attempts = OutboxMessage.attempts if count_attempt else OutboxMessage.attempts - 1
     result = await connection.execute(
-        update(OUTBOX)
+        update(OutboxMessage)
         .where(_held(row))
         .values(
-            status=OutboxStatus.PENDING.value,
+            status=OutboxStatus.PENDING,
             next_attempt_at=at,
             lease_until=None,
             last_error=reason,
@@ -542,12 +564,12 @@ async def release(connection: AsyncConnection, rows: list[Claimed]) -> None:
     """Hand back claimed rows untouched (e.g. the batch stops for flood control)."""
     for row in rows:
         await connection.execute(
-            update(OUTBOX)
+            update(OutboxMessage)
             .where(_held(row))
             .values(
-                status=OutboxStatus.PENDING.value,
+                status=OutboxStatus.PENDING,
                 lease_until=None,
-                attempts=OUTBOX.c.attempts - 1,
+                attempts=OutboxMessage.attempts - 1,
             )
         )
 
@@ -556,23 +578,29 @@ async def mark_unreachable(
     connection: AsyncConnection, recipient_kind: str, recipient_id: str
 ) -> None:
     """The recipient blocked the bot: no more messages until they come back."""
-    table = PEOPLE if recipient_kind == "person" else MENTORS
-    await connection.execute(
-        update(table).where(table.c.id == recipient_id).values(unreachable=True)
-    )
+    if recipient_kind == "person":
+        await connection.execute(
+            update(Person).where(Person.id == recipient_id).values(unreachable=True)
+        )
+    else:
+        await connection.execute(
+            update(Mentor).where(Mentor.id == recipient_id).values(unreachable=True)
+        )
 
 
-async def unlink_erased(connection: AsyncConnection, subjects: Sequence[str] | Select[Any]) -> int:
+async def unlink_erased(connection: AsyncConnection, subjects: Sequence[str] | Select[str]) -> int:
     """Erasure leaves no outbox row pointing at an erased subject (inside the erasure's
     transaction, after its open rows were cancelled). Messages to them are deleted: there
     is nobody to send them to or to edit them for. Messages about them to others (a card,
     an alert) keep their delivery metadata, which a later edit of that card needs, but
     lose the subject id and the payload sealed under the shredded key. How many rows
     were deleted."""
-    deleted = await connection.execute(delete(OUTBOX).where(OUTBOX.c.recipient_id.in_(subjects)))
+    deleted = await connection.execute(
+        delete(OutboxMessage).where(OutboxMessage.recipient_id.in_(subjects))
+    )
     await connection.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.payload_subject.in_(subjects))
+        update(OutboxMessage)
+        .where(OutboxMessage.payload_subject.in_(subjects))
         .values(payload_subject=None, payload_ct=None)
     )
     return int(deleted.rowcount)
@@ -598,22 +626,18 @@ async def alert_coordinators(
     office, an area and a reason: it is sealed under the coordinator's own key, not the
     person's, so it stays readable to the worker whatever happens to the person.
     """
-    statement = select(MENTORS.c.id).where(
-        MENTORS.c.role == MentorRole.COORDINATOR.value,
-        MENTORS.c.status == MentorStatus.ACTIVE.value,
-        MENTORS.c.unreachable.is_(False),
+    statement = select(Mentor.id).where(
+        Mentor.role == MentorRole.COORDINATOR,
+        Mentor.status == MentorStatus.ACTIVE,
+        Mentor.unreachable.is_(False),
     )
     if referral_id is not None:
         area = (
-            await connection.execute(
-                select(REFERRALS.c.pilot_area).where(REFERRALS.c.id == referral_id)
-            )
+            await connection.execute(select(Referral.pilot_area).where(Referral.id == referral_id))
         ).scalar_one_or_none()
         if area is not None:
-            statement = statement.where(
-                (MENTORS.c.pilot_area == area) | MENTORS.c.pilot_area.is_(None)
-            )
-    coordinators = (await connection.execute(statement.order_by(MENTORS.c.id))).scalars()
+            statement = statement.where((Mentor.pilot_area == area) | Mentor.pilot_area.is_(None))
+    coordinators = (await connection.execute(statement.order_by(Mentor.id))).scalars()
     queued = 0
     for coordinator_id in list(coordinators):
         cipher = await open_subject_key(connection, ring, coordinator_id)

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
@@ -31,15 +31,9 @@ from storage.models import (
     SubjectKey,
     new_id,
 )
-from storage.repositories.outbox import unlink_erased
+from storage.repositories.outbox import Reason, unlink_erased
 from storage.repositories.subjects import create_subject_key, open_subject_key, shred_subject_key
 from storage.sql import upsert
-
-PEOPLE = cast(Table, Person.__table__)
-DISCLOSURES = cast(Table, Disclosure.__table__)
-REFERRALS = cast(Table, Referral.__table__)
-OUTBOX = cast(Table, OutboxMessage.__table__)
-KEYS = cast(Table, SubjectKey.__table__)
 
 USER_ROLE = Role.USER
 
@@ -60,6 +54,14 @@ class PersonRecord:
         return f"PersonRecord(id={self.id[:6]}…, state={self.state!r}, v={self.state_version})"
 
 
+class PersonReferral(NamedTuple):
+    """One of the person's referrals as `/mydata` shows it."""
+
+    public_ref: str
+    office_id: str
+    status: ReferralStatus
+
+
 @dataclass(frozen=True, slots=True)
 class ErasureSummary:
     """What `/forget` removed, in counts only, to tell the person."""
@@ -78,31 +80,39 @@ class StaleStep(Exception):
 # takes to run it); the values come as parameters.
 _LOAD = (
     select(
-        PEOPLE.c.id,
-        PEOPLE.c.pseudonym,
-        PEOPLE.c.state,
-        PEOPLE.c.state_version,
-        PEOPLE.c.notice_accepted_at,
-        PEOPLE.c.draft_ct,
-        PEOPLE.c.unreachable,
-        KEYS.c.wrapped_dek,
+        Person.id,
+        Person.pseudonym,
+        Person.state,
+        Person.state_version,
+        Person.notice_accepted_at,
+        Person.draft_ct,
+        Person.unreachable,
+        # None when the key was shredded but the row was left behind (outer join).
+        SubjectKey.wrapped_dek,
     )
-    .select_from(PEOPLE.outerjoin(KEYS, KEYS.c.subject_id == PEOPLE.c.id))
-    .where(PEOPLE.c.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
+    .select_from(Person)
+    .outerjoin(SubjectKey, SubjectKey.subject_id == Person.id)
+    .where(Person.pseudonym.in_(bindparam("pseudonyms", expanding=True)))
 )
-_LOAD_LOCKED = _LOAD.with_for_update(of=PEOPLE)  # PostgreSQL: one update at a time each
-_ANSWERS = select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
-    DISCLOSURES.c.person_id == bindparam("person_id")
+_LOAD_LOCKED = _LOAD.with_for_update(of=Person)  # PostgreSQL: one update at a time each
+_ANSWERS = select(Disclosure.id, Disclosure.field, Disclosure.value_ct).where(
+    Disclosure.person_id == bindparam("person_id")
 )
 # An answer is one row per (person, field); a new answer replaces the old one's value.
 _ANSWER_KEY = ("person_id", "field")
 _ANSWER_REPLACED = ("id", "value_ct", "updated_at")
 # SET columns come from the parameters' other keys.
-_MOVE = update(PEOPLE).where(
-    PEOPLE.c.id == bindparam("person_id"),
-    PEOPLE.c.state_version == bindparam("expected_version"),
+_MOVE = update(Person).where(
+    Person.id == bindparam("person_id"),
+    Person.state_version == bindparam("expected_version"),
 )
-_TOUCH = update(PEOPLE).where(PEOPLE.c.id == bindparam("person_id"))
+_TOUCH = update(Person).where(Person.id == bindparam("person_id"))
+_REGISTER = insert(Person)  # the values come as parameters
+_REFERRALS = (
+    select(Referral.public_ref, Referral.office_id, Referral.status)
+    .where(Referral.person_id == bindparam("person_id"))
+    .order_by(Referral.created_at.desc())
+)
 
 
 class PersonTransaction:
@@ -137,14 +147,14 @@ class PersonTransaction:
             return None
         if row.wrapped_dek is None:
             # Key shredded but rows left behind (e.g. a crash mid-erasure): finish the job.
-            await self._connection.execute(delete(PEOPLE).where(PEOPLE.c.id == row.id))
+            await self._connection.execute(delete(Person).where(Person.id == row.id))
             return None
         cipher = FieldCipher.from_wrapped(self._ring, row.wrapped_dek, row.id)
         primary_version, primary_value = candidates[0]
         if row.pseudonym != primary_value:
             await self._connection.execute(
-                update(PEOPLE)
-                .where(PEOPLE.c.id == row.id)
+                update(Person)
+                .where(Person.id == row.id)
                 .values(
                     pseudonym=primary_value,
                     pseudonym_version=primary_version,
@@ -199,18 +209,21 @@ class PersonTransaction:
         cipher = await create_subject_key(self._connection, self._ring, person_id, self.now)
         draft_dict = dict(draft or {})
         await self._connection.execute(
-            PEOPLE.insert().values(
-                id=person_id,
-                pseudonym=value,
-                pseudonym_version=version,
-                state=state,
-                state_version=0,
-                draft_ct=seal_draft(cipher, person_id, draft_dict),
-                chat_ref_ct=cipher.seal_text(PEOPLE.name, "chat_ref_ct", person_id, str(chat_id)),
-                notice_accepted_at=self.now,
-                created_at=self.now,
-                last_seen_at=self.now,
-            )
+            _REGISTER,
+            {
+                "id": person_id,
+                "pseudonym": value,
+                "pseudonym_version": version,
+                "state": state,
+                "state_version": 0,
+                "draft_ct": seal_draft(cipher, person_id, draft_dict),
+                "chat_ref_ct": cipher.seal_text(
+                    Person.__tablename__, "chat_ref_ct", person_id, str(chat_id)
+                ),
+                "notice_accepted_at": self.now,
+                "created_at": self.now,
+                "last_seen_at": self.now,
+            },
         )
         self._seen_written = True
         self.person = PersonRecord(
@@ -262,7 +275,9 @@ class PersonTransaction:
         with it (nothing refers to disclosure ids).
         """
         row_id = new_id()
-        sealed = person.cipher.seal_text(DISCLOSURES.name, f"value_ct:{name}", row_id, value)
+        sealed = person.cipher.seal_text(
+            Disclosure.__tablename__, f"value_ct:{name}", row_id, value
+        )
         row = {
             "id": row_id,
             "person_id": person.id,
@@ -271,7 +286,7 @@ class PersonTransaction:
             "created_at": self.now,
             "updated_at": self.now,
         }
-        await upsert(self._connection, DISCLOSURES, row, _ANSWER_KEY, _ANSWER_REPLACED)
+        await upsert(self._connection, Disclosure, row, _ANSWER_KEY, _ANSWER_REPLACED)
 
     async def disclosures(self) -> dict[str, str]:
         """Everything the person told us, decrypted, for their own eyes (`/mydata`)."""
@@ -279,22 +294,16 @@ class PersonTransaction:
         rows = (await self._connection.execute(_ANSWERS, {"person_id": person.id})).all()
         return {
             row.field: person.cipher.open_text(
-                DISCLOSURES.name, f"value_ct:{row.field}", row.id, row.value_ct
+                Disclosure.__tablename__, f"value_ct:{row.field}", row.id, row.value_ct
             )
             for row in rows
         }
 
-    async def referrals(self) -> list[tuple[str, str, str]]:
-        """(reference, office id, status) of the person's referrals, newest first."""
+    async def referrals(self) -> list[PersonReferral]:
+        """The person's referrals, newest first."""
         person = self._require()
-        rows = (
-            await self._connection.execute(
-                select(REFERRALS.c.public_ref, REFERRALS.c.office_id, REFERRALS.c.status)
-                .where(REFERRALS.c.person_id == person.id)
-                .order_by(REFERRALS.c.created_at.desc())
-            )
-        ).all()
-        return [(row.public_ref, row.office_id, row.status) for row in rows]
+        rows = await self._connection.execute(_REFERRALS, {"person_id": person.id})
+        return [PersonReferral(*row) for row in rows]
 
     async def erase(self) -> ErasureSummary:
         """Crypto-shred the person: rows gone, key gone, pending notices cancelled, journaled."""
@@ -316,14 +325,14 @@ class PersonTransaction:
 
 
 def seal_draft(cipher: FieldCipher, person_id: str, draft: dict[str, Any]) -> bytes:
-    return cipher.seal(PEOPLE.name, "draft_ct", person_id, json.dumps(draft).encode())
+    return cipher.seal(Person.__tablename__, "draft_ct", person_id, json.dumps(draft).encode())
 
 
 def open_draft(cipher: FieldCipher, person_id: str, sealed: bytes | None) -> dict[str, Any]:
     """The step draft, decrypted (an empty one when none is stored)."""
     if sealed is None:
         return {}
-    draft = json.loads(cipher.open(PEOPLE.name, "draft_ct", person_id, sealed))
+    draft = json.loads(cipher.open(Person.__tablename__, "draft_ct", person_id, sealed))
     return draft if isinstance(draft, dict) else {}
 
 
@@ -335,48 +344,52 @@ async def erase_person(
     answers and row deleted (referrals lose the link with it), data key shredded and the
     erasure journaled. Shared by /forget and the retention purge."""
     disclosures = (
-        await connection.execute(select(func.count()).where(DISCLOSURES.c.person_id == person_id))
+        await connection.execute(
+            select(func.count()).select_from(Disclosure).where(Disclosure.person_id == person_id)
+        )
     ).scalar_one()
-    live = [ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]
+    live = [ReferralStatus.PENDING, ReferralStatus.ACCEPTED]
     referral_rows = (
         await connection.execute(
-            select(REFERRALS.c.id, REFERRALS.c.mentor_id).where(
-                REFERRALS.c.person_id == person_id, REFERRALS.c.status.in_(live)
+            select(Referral.id, Referral.mentor_id).where(
+                Referral.person_id == person_id, Referral.status.in_(live)
             )
         )
     ).all()
     referral_ids = [row.id for row in referral_rows]
     if referral_ids:
         await connection.execute(
-            update(REFERRALS)
-            .where(REFERRALS.c.id.in_(referral_ids))
+            update(Referral)
+            .where(Referral.id.in_(referral_ids))
             .values(
-                status=ReferralStatus.WITHDRAWN.value,
+                status=ReferralStatus.WITHDRAWN,
                 closed_at=now,
                 next_ladder_at=None,
-                version=REFERRALS.c.version + 1,
+                version=Referral.version + 1,
             )
         )
-    about_person = (OUTBOX.c.payload_subject == person_id) | (OUTBOX.c.recipient_id == person_id)
+    about_person = (OutboxMessage.payload_subject == person_id) | (
+        OutboxMessage.recipient_id == person_id
+    )
     if referral_ids:
-        about_person = about_person | OUTBOX.c.referral_id.in_(referral_ids)
+        about_person = about_person | OutboxMessage.referral_id.in_(referral_ids)
     cancelled = await connection.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.status == OutboxStatus.PENDING.value, about_person)
-        .values(status=OutboxStatus.DEAD.value, last_error="obsolete", payload_ct=None)
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, about_person)
+        .values(status=OutboxStatus.DEAD, last_error=Reason.OBSOLETE, payload_ct=None)
     )
     # A row a worker holds is being sent right now: erasing cannot stop that. Its payload
     # goes, but it stays the worker's, so the worker still records the message it sent
     # and a card that reached a mentor can be edited (its Accept button taken away). If
     # the worker dies instead, the row is claimed again and, with no payload, goes dead.
     await connection.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.status == OutboxStatus.INFLIGHT.value, about_person)
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.INFLIGHT, about_person)
         .values(payload_ct=None)
     )
     await unlink_erased(connection, [person_id])
-    await connection.execute(delete(DISCLOSURES).where(DISCLOSURES.c.person_id == person_id))
-    await connection.execute(delete(PEOPLE).where(PEOPLE.c.id == person_id))
+    await connection.execute(delete(Disclosure).where(Disclosure.person_id == person_id))
+    await connection.execute(delete(Person).where(Person.id == person_id))
     await shred_subject_key(connection, person_id, now)
     return ErasureSummary(
         disclosures=int(disclosures),
@@ -411,8 +424,8 @@ async def chat_id_of(
     if cipher is None:
         return None
     sealed = (
-        await connection.execute(select(PEOPLE.c.chat_ref_ct).where(PEOPLE.c.id == person_id))
+        await connection.execute(select(Person.chat_ref_ct).where(Person.id == person_id))
     ).scalar_one_or_none()
     if sealed is None:
         return None
-    return int(cipher.open_text(PEOPLE.name, "chat_ref_ct", person_id, sealed)), cipher
+    return int(cipher.open_text(Person.__tablename__, "chat_ref_ct", person_id, sealed)), cipher

@@ -9,16 +9,18 @@ never produce two winners or move a referral backwards. The public reference
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import IntEnum
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher
+from storage.db import Database
+from storage.models import ContactBy as ContactBy
 from storage.models import (
     Disclosure,
     OutboxMessage,
@@ -28,19 +30,16 @@ from storage.models import (
     ReferralStatus,
     new_id,
 )
+from storage.models import Share as Share
+from storage.repositories.outbox import Kind, Reason
 from storage.sql import insert_ignore
-
-REFERRALS = cast(Table, Referral.__table__)
-OUTBOX = cast(Table, OutboxMessage.__table__)
-PEOPLE = cast(Table, Person.__table__)
-DISCLOSURES = cast(Table, Disclosure.__table__)
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a reference read aloud or copied by hand stays right.
 REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3479"
 REF_LENGTH = 6
 REF_PATTERN = rf"R-[{REF_ALPHABET}]{{{REF_LENGTH}}}"
 
-LIVE = (ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value)
+LIVE = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 
 
 class Ladder(IntEnum):
@@ -52,32 +51,24 @@ class Ladder(IntEnum):
     COORDINATOR = 3  # the coordinators were alerted; nothing more is automatic
 
 
-class Share:
-    NONE = "none"
-    CATEGORIES = "categories"
-
-
-class ContactBy:
-    BOT = "bot"
-    PHONE = "phone"
-
-
 def new_public_ref() -> str:
     return "R-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_LENGTH))
 
 
 @dataclass(frozen=True, slots=True)
 class ReferralRow:
+    """A referral as the flows and jobs see it (its columns, in this order, are read)."""
+
     id: str
     public_ref: str
     person_id: str | None
     office_id: str
     pilot_area: str
-    status: str
+    status: ReferralStatus
     version: int
     mentor_id: str | None
-    contact_by: str
-    share: str
+    contact_by: ContactBy
+    share: Share
     time_window: str
     ladder_step: int
     next_ladder_at: datetime | None
@@ -96,50 +87,46 @@ class ReferralRow:
         )
 
 
-_COLUMNS = (
-    REFERRALS.c.id,
-    REFERRALS.c.public_ref,
-    REFERRALS.c.person_id,
-    REFERRALS.c.office_id,
-    REFERRALS.c.pilot_area,
-    REFERRALS.c.status,
-    REFERRALS.c.version,
-    REFERRALS.c.mentor_id,
-    REFERRALS.c.contact_by,
-    REFERRALS.c.share,
-    REFERRALS.c.time_window,
-    REFERRALS.c.ladder_step,
-    REFERRALS.c.next_ladder_at,
-    REFERRALS.c.created_at,
-    REFERRALS.c.feedback_helped,
-    REFERRALS.c.feedback_next_step,
-)
+# The mapped attributes of ReferralRow's fields, in its order: a row is the record.
+_COLUMNS = tuple(getattr(Referral, field.name) for field in fields(ReferralRow))
+_SELECT: Select[*tuple[Any, ...]] = select(*_COLUMNS)
 
 
-def _row(row: Any) -> ReferralRow:
-    return ReferralRow(**{column.name: getattr(row, column.name) for column in _COLUMNS})
+def _row(row: Row[*tuple[Any, ...]]) -> ReferralRow:
+    return ReferralRow(*row)
 
 
 async def _one(
-    connection: AsyncConnection, statement: Any, parameters: dict[str, Any]
+    connection: AsyncConnection,
+    statement: Select[*tuple[Any, ...]],
+    parameters: dict[str, Any],
 ) -> ReferralRow | None:
     row = (await connection.execute(statement, parameters)).first()
     return _row(row) if row is not None else None
 
 
 async def _many(
-    connection: AsyncConnection, statement: Any, parameters: dict[str, Any] | None = None
+    connection: AsyncConnection,
+    statement: Select[*tuple[Any, ...]],
+    parameters: dict[str, Any] | None = None,
 ) -> list[ReferralRow]:
     return [_row(row) for row in await connection.execute(statement, parameters)]
 
 
 # The reads a person's request makes on its way, built once (the values come as parameters).
-_BY_REF = select(*_COLUMNS).where(REFERRALS.c.public_ref == bindparam("public_ref"))
-_BY_ID = select(*_COLUMNS).where(REFERRALS.c.id == bindparam("referral_id"))
+_BY_REF = _SELECT.where(Referral.public_ref == bindparam("public_ref"))
+_BY_ID = _SELECT.where(Referral.id == bindparam("referral_id"))
 _LIVE_FOR_PERSON = (
-    select(*_COLUMNS)
-    .where(REFERRALS.c.person_id == bindparam("person_id"), REFERRALS.c.status.in_(LIVE))
-    .order_by(REFERRALS.c.created_at.desc())
+    _SELECT.where(Referral.person_id == bindparam("person_id"), Referral.status.in_(LIVE))
+    .order_by(Referral.created_at.desc())
+    .limit(1)
+)
+_LATEST_CLOSED = (
+    _SELECT.where(
+        Referral.person_id == bindparam("person_id"),
+        Referral.status == ReferralStatus.CLOSED,
+    )
+    .order_by(Referral.closed_at.desc())
     .limit(1)
 )
 
@@ -163,21 +150,25 @@ async def live_for_person(connection: AsyncConnection, person_id: str) -> Referr
 
 async def all_live_for_person(connection: AsyncConnection, person_id: str) -> list[ReferralRow]:
     return await _many(
-        connection,
-        select(*_COLUMNS).where(REFERRALS.c.person_id == person_id, REFERRALS.c.status.in_(LIVE)),
+        connection, _SELECT.where(Referral.person_id == person_id, Referral.status.in_(LIVE))
     )
+
+
+async def latest_closed_for_person(
+    connection: AsyncConnection, person_id: str
+) -> ReferralRow | None:
+    """The person's most recently closed referral (the one feedback is about)."""
+    return await _one(connection, _LATEST_CLOSED, {"person_id": person_id})
 
 
 async def held_by(connection: AsyncConnection, mentor_id: str) -> list[ReferralRow]:
     """Referrals this mentor accepted and has not closed."""
     return await _many(
         connection,
-        select(*_COLUMNS)
-        .where(
-            REFERRALS.c.mentor_id == mentor_id,
-            REFERRALS.c.status == ReferralStatus.ACCEPTED.value,
-        )
-        .order_by(REFERRALS.c.accepted_at),
+        _SELECT.where(
+            Referral.mentor_id == mentor_id,
+            Referral.status == ReferralStatus.ACCEPTED,
+        ).order_by(Referral.accepted_at),
     )
 
 
@@ -189,16 +180,15 @@ async def waiting_for(
     limit: int = 10,
 ) -> list[ReferralRow]:
     """Pending referrals a mentor of this office/area may take, oldest first."""
-    mine = REFERRALS.c.office_id == office_id
+    mine = Referral.office_id == office_id
     if pilot_area is not None:
         mine = mine | (
-            (REFERRALS.c.pilot_area == pilot_area) & (REFERRALS.c.ladder_step >= int(Ladder.AREA))
+            (Referral.pilot_area == pilot_area) & (Referral.ladder_step >= int(Ladder.AREA))
         )
     return await _many(
         connection,
-        select(*_COLUMNS)
-        .where(REFERRALS.c.status == ReferralStatus.PENDING.value, mine)
-        .order_by(REFERRALS.c.created_at)
+        _SELECT.where(Referral.status == ReferralStatus.PENDING, mine)
+        .order_by(Referral.created_at)
         .limit(limit),
     )
 
@@ -207,22 +197,22 @@ async def waiting_in_area(
     connection: AsyncConnection, pilot_area: str | None, limit: int = 20
 ) -> list[ReferralRow]:
     """Pending referrals in a pilot area (every area when None), for coordinators."""
-    statement = select(*_COLUMNS).where(REFERRALS.c.status == ReferralStatus.PENDING.value)
+    statement = _SELECT.where(Referral.status == ReferralStatus.PENDING)
     if pilot_area is not None:
-        statement = statement.where(REFERRALS.c.pilot_area == pilot_area)
-    return await _many(connection, statement.order_by(REFERRALS.c.created_at).limit(limit))
+        statement = statement.where(Referral.pilot_area == pilot_area)
+    return await _many(connection, statement.order_by(Referral.created_at).limit(limit))
 
 
 async def due_on_ladder(connection: AsyncConnection, now: datetime, limit: int) -> list[str]:
     """Ids of pending referrals whose next ladder step is due."""
     rows = await connection.execute(
-        select(REFERRALS.c.id)
+        select(Referral.id)
         .where(
-            REFERRALS.c.status == ReferralStatus.PENDING.value,
-            REFERRALS.c.next_ladder_at.is_not(None),
-            REFERRALS.c.next_ladder_at <= now,
+            Referral.status == ReferralStatus.PENDING,
+            Referral.next_ladder_at.is_not(None),
+            Referral.next_ladder_at <= now,
         )
-        .order_by(REFERRALS.c.next_ladder_at)
+        .order_by(Referral.next_ladder_at)
         .limit(limit)
     )
     return list(rows.scalars())
@@ -233,15 +223,72 @@ async def pending_since(
 ) -> list[str]:
     """Ids of referrals still unclaimed that were made before `made_before`, oldest first."""
     rows = await connection.execute(
-        select(REFERRALS.c.id)
+        select(Referral.id)
         .where(
-            REFERRALS.c.status == ReferralStatus.PENDING.value,
-            REFERRALS.c.created_at <= made_before,
+            Referral.status == ReferralStatus.PENDING,
+            Referral.created_at <= made_before,
         )
-        .order_by(REFERRALS.c.created_at)
+        .order_by(Referral.created_at)
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+# ------------------------------------------------------------------------------- jobs
+
+# One referral's business transaction in a job (the unclaimed ladder, expiry): it gets the
+# open transaction and the referral as it stands in it, and says whether it changed it.
+ReferralWork = Callable[[AsyncConnection, ReferralRow], Awaitable[bool]]
+
+
+async def _each(
+    database: Database,
+    ids: list[str],
+    still_due: Callable[[ReferralRow], bool],
+    work: ReferralWork,
+) -> int:
+    """`work` on each referral in a transaction of its own, read again inside it and
+    skipped when it is no longer due (claimed, withdrawn or moved since the ids were
+    listed). How many `work` changed."""
+    changed = 0
+    for referral_id in ids:
+        async with database.transaction() as connection:
+            referral = await by_id(connection, referral_id)
+            if referral is not None and still_due(referral):
+                changed += await work(connection, referral)
+    return changed
+
+
+async def each_due_on_ladder(
+    database: Database, now: datetime, limit: int, work: ReferralWork
+) -> int:
+    """`work` on up to `limit` pending referrals whose next ladder step is due, each in
+    its own transaction; how many it changed."""
+    async with database.transaction() as connection:
+        due = await due_on_ladder(connection, now, limit)
+
+    def still_due(referral: ReferralRow) -> bool:
+        return (
+            referral.status == ReferralStatus.PENDING
+            and referral.next_ladder_at is not None
+            and referral.next_ladder_at <= now
+        )
+
+    return await _each(database, due, still_due, work)
+
+
+async def each_pending_since(
+    database: Database, made_before: datetime, limit: int, work: ReferralWork
+) -> int:
+    """`work` on up to `limit` referrals still unclaimed that were made before
+    `made_before`, oldest first, each in its own transaction; how many it changed."""
+    async with database.transaction() as connection:
+        due = await pending_since(connection, made_before, limit)
+
+    def still_due(referral: ReferralRow) -> bool:
+        return referral.created_at <= made_before
+
+    return await _each(database, due, still_due, work)
 
 
 # ----------------------------------------------------------------------------- writes
@@ -253,8 +300,8 @@ async def create(
     person_id: str,
     office_id: str,
     pilot_area: str,
-    contact_by: str,
-    share: str,
+    contact_by: ContactBy,
+    share: Share,
     time_window: str,
     ladder_step: Ladder,
     next_ladder_at: datetime | None,
@@ -266,14 +313,14 @@ async def create(
         public_ref = new_public_ref()
         inserted = await insert_ignore(
             connection,
-            REFERRALS,
+            Referral,
             {
                 "id": referral_id,
                 "public_ref": public_ref,
                 "person_id": person_id,
                 "office_id": office_id,
                 "pilot_area": pilot_area,
-                "status": ReferralStatus.PENDING.value,
+                "status": ReferralStatus.PENDING,
                 "version": 0,
                 "contact_by": contact_by,
                 "share": share,
@@ -295,17 +342,17 @@ async def claim(
 ) -> bool:
     """Accept: ONE conditional UPDATE. True only for the one caller that changed the row."""
     result = await connection.execute(
-        update(REFERRALS)
+        update(Referral)
         .where(
-            REFERRALS.c.id == referral.id,
-            REFERRALS.c.status == ReferralStatus.PENDING.value,
+            Referral.id == referral.id,
+            Referral.status == ReferralStatus.PENDING,
         )
         .values(
-            status=ReferralStatus.ACCEPTED.value,
+            status=ReferralStatus.ACCEPTED,
             mentor_id=mentor_id,
             accepted_at=now,
             next_ladder_at=None,
-            version=REFERRALS.c.version + 1,
+            version=Referral.version + 1,
         )
     )
     return bool(result.rowcount == 1)
@@ -314,10 +361,10 @@ async def claim(
 def _withdrawn(now: datetime) -> dict[str, Any]:
     """What a referral's row says once it ended without a mentor's chat (stopped or expired)."""
     return {
-        "status": ReferralStatus.WITHDRAWN.value,
+        "status": ReferralStatus.WITHDRAWN,
         "closed_at": now,
         "next_ladder_at": None,
-        "version": REFERRALS.c.version + 1,
+        "version": Referral.version + 1,
     }
 
 
@@ -326,11 +373,11 @@ async def withdraw(
 ) -> bool:
     """The person stops a live request; only theirs, only while it is live."""
     result = await connection.execute(
-        update(REFERRALS)
+        update(Referral)
         .where(
-            REFERRALS.c.id == referral.id,
-            REFERRALS.c.person_id == person_id,
-            REFERRALS.c.status.in_(LIVE),
+            Referral.id == referral.id,
+            Referral.person_id == person_id,
+            Referral.status.in_(LIVE),
         )
         .values(**_withdrawn(now))
     )
@@ -341,10 +388,10 @@ async def expire(connection: AsyncConnection, referral: ReferralRow, now: dateti
     """Withdraw a request nobody took in time; only while it is still unclaimed, so a
     mentor's Accept at the same moment either wins or finds it ended, never both."""
     result = await connection.execute(
-        update(REFERRALS)
+        update(Referral)
         .where(
-            REFERRALS.c.id == referral.id,
-            REFERRALS.c.status == ReferralStatus.PENDING.value,
+            Referral.id == referral.id,
+            Referral.status == ReferralStatus.PENDING,
         )
         .values(**_withdrawn(now))
     )
@@ -363,21 +410,21 @@ async def close(
     if (mentor_id is None) == (person_id is None):
         raise ValueError("closed by exactly one of mentor_id or person_id")
     owner = (
-        REFERRALS.c.mentor_id == mentor_id
+        Referral.mentor_id == mentor_id
         if mentor_id is not None
-        else REFERRALS.c.person_id == person_id
+        else Referral.person_id == person_id
     )
     result = await connection.execute(
-        update(REFERRALS)
+        update(Referral)
         .where(
-            REFERRALS.c.id == referral.id,
-            REFERRALS.c.status == ReferralStatus.ACCEPTED.value,
+            Referral.id == referral.id,
+            Referral.status == ReferralStatus.ACCEPTED,
             owner,
         )
         .values(
-            status=ReferralStatus.CLOSED.value,
+            status=ReferralStatus.CLOSED,
             closed_at=now,
-            version=REFERRALS.c.version + 1,
+            version=Referral.version + 1,
         )
     )
     return bool(result.rowcount == 1)
@@ -387,38 +434,38 @@ async def reopen(connection: AsyncConnection, referral: ReferralRow) -> bool:
     """Give an accepted referral back (its mentor left the service): open to the whole
     pilot area at once, with the coordinators already told, so no timer is needed."""
     result = await connection.execute(
-        update(REFERRALS)
+        update(Referral)
         .where(
-            REFERRALS.c.id == referral.id,
-            REFERRALS.c.status == ReferralStatus.ACCEPTED.value,
-            REFERRALS.c.mentor_id == referral.mentor_id,
+            Referral.id == referral.id,
+            Referral.status == ReferralStatus.ACCEPTED,
+            Referral.mentor_id == referral.mentor_id,
         )
         .values(
-            status=ReferralStatus.PENDING.value,
+            status=ReferralStatus.PENDING,
             mentor_id=None,
             accepted_at=None,
             ladder_step=int(Ladder.COORDINATOR),
             next_ladder_at=None,
-            version=REFERRALS.c.version + 1,
+            version=Referral.version + 1,
         )
     )
     return bool(result.rowcount == 1)
 
 
-FEEDBACK_COLUMNS = {"helped": "feedback_helped", "next": "feedback_next_step"}
+FEEDBACK_COLUMNS = {"helped": Referral.feedback_helped, "next": Referral.feedback_next_step}
 
 
 async def save_feedback(
     connection: AsyncConnection, referral: ReferralRow, person_id: str, question: str, value: str
 ) -> bool:
     """One answer, once, on the person's own closed referral."""
-    column = REFERRALS.c[FEEDBACK_COLUMNS[question]]
+    column = FEEDBACK_COLUMNS[question]
     result = await connection.execute(
-        update(REFERRALS)
+        update(Referral)
         .where(
-            REFERRALS.c.id == referral.id,
-            REFERRALS.c.person_id == person_id,
-            REFERRALS.c.status == ReferralStatus.CLOSED.value,
+            Referral.id == referral.id,
+            Referral.person_id == person_id,
+            Referral.status == ReferralStatus.CLOSED,
             column.is_(None),
         )
         .values({column: value})
@@ -434,11 +481,11 @@ async def advance_ladder(
 ) -> bool:
     """Move an unclaimed referral one rung up; False if it was claimed or moved meanwhile."""
     result = await connection.execute(
-        update(REFERRALS)
+        update(Referral)
         .where(
-            REFERRALS.c.id == referral.id,
-            REFERRALS.c.status == ReferralStatus.PENDING.value,
-            REFERRALS.c.ladder_step == referral.ladder_step,
+            Referral.id == referral.id,
+            Referral.status == ReferralStatus.PENDING,
+            Referral.ladder_step == referral.ladder_step,
         )
         .values(ladder_step=int(to_step), next_ladder_at=next_ladder_at)
     )
@@ -455,42 +502,42 @@ class CardMessage:
     outbox_id: str
     recipient_id: str
     kind: str
-    status: str
+    status: OutboxStatus
     sent_message_id: int | None
 
 
 async def cards_of(
-    connection: AsyncConnection, referral_id: str, kinds: Sequence[str]
+    connection: AsyncConnection, referral_id: str, kinds: Sequence[Kind]
 ) -> list[CardMessage]:
     rows = await connection.execute(
         select(
-            OUTBOX.c.id,
-            OUTBOX.c.recipient_id,
-            OUTBOX.c.kind,
-            OUTBOX.c.status,
-            OUTBOX.c.sent_message_id,
+            OutboxMessage.id,
+            OutboxMessage.recipient_id,
+            OutboxMessage.kind,
+            OutboxMessage.status,
+            OutboxMessage.sent_message_id,
         )
-        .where(OUTBOX.c.referral_id == referral_id, OUTBOX.c.kind.in_(list(kinds)))
-        .order_by(OUTBOX.c.created_at, OUTBOX.c.id)
+        .where(OutboxMessage.referral_id == referral_id, OutboxMessage.kind.in_(list(kinds)))
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
     )
-    return [
-        CardMessage(row.id, row.recipient_id, row.kind, row.status, row.sent_message_id)
-        for row in rows
-    ]
+    return [CardMessage(*row) for row in rows]
 
 
 async def drop_unsent(
-    connection: AsyncConnection, referral_id: str, kinds: Iterable[str], reason: str = "obsolete"
+    connection: AsyncConnection,
+    referral_id: str,
+    kinds: Iterable[Kind],
+    reason: Reason = Reason.OBSOLETE,
 ) -> int:
     """Cancel queued messages of these kinds that no worker has picked up yet."""
     result = await connection.execute(
-        update(OUTBOX)
+        update(OutboxMessage)
         .where(
-            OUTBOX.c.referral_id == referral_id,
-            OUTBOX.c.kind.in_(list(kinds)),
-            OUTBOX.c.status == OutboxStatus.PENDING.value,
+            OutboxMessage.referral_id == referral_id,
+            OutboxMessage.kind.in_(list(kinds)),
+            OutboxMessage.status == OutboxStatus.PENDING,
         )
-        .values(status=OutboxStatus.DEAD.value, last_error=reason, payload_ct=None)
+        .values(status=OutboxStatus.DEAD, last_error=reason, payload_ct=None)
     )
     return int(result.rowcount)
 
@@ -508,7 +555,7 @@ async def lock_person(connection: AsyncConnection, person_id: str | None) -> Non
     """
     if person_id is None or connection.dialect.name != "postgresql":
         return
-    await connection.execute(select(PEOPLE.c.id).where(PEOPLE.c.id == person_id).with_for_update())
+    await connection.execute(select(Person.id).where(Person.id == person_id).with_for_update())
 
 
 async def move_person(
@@ -524,27 +571,29 @@ async def move_person(
     read the old step fails its version check instead of overwriting this.
     """
     result = await connection.execute(
-        update(PEOPLE)
-        .where(PEOPLE.c.id == person_id, PEOPLE.c.state.in_(list(from_states)))
-        .values(state=to_state, state_version=PEOPLE.c.state_version + 1)
+        update(Person)
+        .where(Person.id == person_id, Person.state.in_(list(from_states)))
+        .values(state=to_state, state_version=Person.state_version + 1)
     )
     return bool(result.rowcount == 1)
 
 
-_SHARED_ANSWERS = select(DISCLOSURES.c.id, DISCLOSURES.c.field, DISCLOSURES.c.value_ct).where(
-    DISCLOSURES.c.person_id == bindparam("person_id"),
-    DISCLOSURES.c.field.in_(bindparam("fields", expanding=True)),
+_SHARED_ANSWERS = select(Disclosure.id, Disclosure.field, Disclosure.value_ct).where(
+    Disclosure.person_id == bindparam("person_id"),
+    Disclosure.field.in_(bindparam("fields", expanding=True)),
 )
 
 
 async def shared_answers(
-    connection: AsyncConnection, cipher: FieldCipher, person_id: str, fields: Iterable[str]
+    connection: AsyncConnection, cipher: FieldCipher, person_id: str, answers: Iterable[str]
 ) -> dict[str, str]:
     """The answers a person let mentors see, decrypted with their key, for a card."""
     rows = await connection.execute(
-        _SHARED_ANSWERS, {"person_id": person_id, "fields": list(fields)}
+        _SHARED_ANSWERS, {"person_id": person_id, "fields": list(answers)}
     )
     return {
-        row.field: cipher.open_text(DISCLOSURES.name, f"value_ct:{row.field}", row.id, row.value_ct)
+        row.field: cipher.open_text(
+            Disclosure.__tablename__, f"value_ct:{row.field}", row.id, row.value_ct
+        )
         for row in rows
     }

@@ -20,17 +20,14 @@ imports the conversations layer); a test ties them to `conversations.steps.Step`
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import CryptoError, FieldCipher, KeyRing
 from storage.models import Person, SubjectKey
 from storage.repositories.people import open_draft, seal_draft
-
-PEOPLE = cast(Table, Person.__table__)
-KEYS = cast(Table, SubjectKey.__table__)
 
 # The steps of a request being put together (conversations.person.ask_mentor.REQUEST_STEPS
 # without the lapsed step itself).
@@ -84,21 +81,22 @@ async def lapse_request_drafts(
     cutoff = now - timedelta(hours=hours)
     query = (
         select(
-            PEOPLE.c.id,
-            PEOPLE.c.state_version,
-            PEOPLE.c.draft_ct,
-            KEYS.c.wrapped_dek,
+            Person.id,
+            Person.state_version,
+            Person.draft_ct,
+            SubjectKey.wrapped_dek,
         )
-        .select_from(PEOPLE.outerjoin(KEYS, KEYS.c.subject_id == PEOPLE.c.id))
+        .select_from(Person)
+        .outerjoin(SubjectKey, SubjectKey.subject_id == Person.id)
         .where(
-            PEOPLE.c.state.in_(REQUEST_STATES),
-            PEOPLE.c.last_seen_at <= cutoff,
-            PEOPLE.c.draft_ct.is_not(None),
+            Person.state.in_(REQUEST_STATES),
+            Person.last_seen_at <= cutoff,
+            Person.draft_ct.is_not(None),
         )
     )
     if connection.dialect.name == "postgresql":
         # A person writing at this moment keeps their row; the next run looks again.
-        query = query.with_for_update(of=PEOPLE, skip_locked=True)
+        query = query.with_for_update(of=Person, skip_locked=True)
     lapsed = 0
     for row in (await connection.execute(query)).all():
         lapse, draft = _resealed(ring, row.id, row.wrapped_dek, row.draft_ct)
@@ -106,11 +104,11 @@ async def lapse_request_drafts(
             continue
         # Only if they have not moved or written since it was read (no lost update).
         result = await connection.execute(
-            update(PEOPLE)
+            update(Person)
             .where(
-                PEOPLE.c.id == row.id,
-                PEOPLE.c.state_version == row.state_version,
-                PEOPLE.c.last_seen_at <= cutoff,
+                Person.id == row.id,
+                Person.state_version == row.state_version,
+                Person.last_seen_at <= cutoff,
             )
             .values(state=LAPSED_STATE, state_version=row.state_version + 1, draft_ct=draft)
         )

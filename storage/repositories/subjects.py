@@ -8,9 +8,8 @@ including copies in backups of the main tables.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher, KeyRing, new_dek, rewrap_dek, unwrap_dek, wrap_dek
@@ -18,8 +17,8 @@ from storage.db import Database
 from storage.models import ErasureJournal, SubjectKey
 from storage.sql import insert_ignore
 
-KEYS = cast(Table, SubjectKey.__table__)
-JOURNAL = cast(Table, ErasureJournal.__table__)
+# Every new person's registration writes one: built once, the values come as parameters.
+_NEW_KEY = insert(SubjectKey)
 
 
 async def create_subject_key(
@@ -28,12 +27,13 @@ async def create_subject_key(
     """Make and store a fresh DEK for a new subject; return its cipher."""
     dek = new_dek()
     await connection.execute(
-        KEYS.insert().values(
-            subject_id=subject_id,
-            kek_version=ring.primary_kek_version,
-            wrapped_dek=wrap_dek(ring, dek, subject_id),
-            created_at=now,
-        )
+        _NEW_KEY,
+        {
+            "subject_id": subject_id,
+            "kek_version": ring.primary_kek_version,
+            "wrapped_dek": wrap_dek(ring, dek, subject_id),
+            "created_at": now,
+        },
     )
     return FieldCipher(dek, subject_id)
 
@@ -43,7 +43,9 @@ async def open_subject_key(
 ) -> FieldCipher | None:
     """The subject's cipher, or None when the key was shredded."""
     wrapped = (
-        await connection.execute(select(KEYS.c.wrapped_dek).where(KEYS.c.subject_id == subject_id))
+        await connection.execute(
+            select(SubjectKey.wrapped_dek).where(SubjectKey.subject_id == subject_id)
+        )
     ).scalar_one_or_none()
     if wrapped is None:
         return None
@@ -52,8 +54,8 @@ async def open_subject_key(
 
 async def shred_subject_key(connection: AsyncConnection, subject_id: str, now: datetime) -> None:
     """Delete the wrapped DEK and journal the erasure (subject id and time, nothing else)."""
-    await connection.execute(delete(KEYS).where(KEYS.c.subject_id == subject_id))
-    await insert_ignore(connection, JOURNAL, {"subject_id": subject_id, "erased_at": now})
+    await connection.execute(delete(SubjectKey).where(SubjectKey.subject_id == subject_id))
+    await insert_ignore(connection, ErasureJournal, {"subject_id": subject_id, "erased_at": now})
 
 
 async def rewrap_batch(database: Database, ring: KeyRing, *, limit: int = 200) -> int:
@@ -66,16 +68,16 @@ async def rewrap_batch(database: Database, ring: KeyRing, *, limit: int = 200) -
     async with database.transaction() as connection:
         rows = (
             await connection.execute(
-                select(KEYS.c.subject_id, KEYS.c.kek_version, KEYS.c.wrapped_dek)
-                .where(KEYS.c.kek_version != primary)
+                select(SubjectKey.subject_id, SubjectKey.kek_version, SubjectKey.wrapped_dek)
+                .where(SubjectKey.kek_version != primary)
                 .limit(limit)
             )
         ).all()
         moved = 0
         for subject_id, old_version, wrapped in rows:
             result = await connection.execute(
-                update(KEYS)
-                .where(KEYS.c.subject_id == subject_id, KEYS.c.kek_version == old_version)
+                update(SubjectKey)
+                .where(SubjectKey.subject_id == subject_id, SubjectKey.kek_version == old_version)
                 .values(kek_version=primary, wrapped_dek=rewrap_dek(ring, wrapped, subject_id))
             )
             moved += result.rowcount
@@ -87,7 +89,7 @@ async def kek_usage(database: Database) -> dict[int, int]:
     async with database.engine.connect() as connection:
         rows = (
             await connection.execute(
-                select(KEYS.c.kek_version, func.count()).group_by(KEYS.c.kek_version)
+                select(SubjectKey.kek_version, func.count()).group_by(SubjectKey.kek_version)
             )
         ).all()
     return {int(version): int(count) for version, count in rows}

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, select, union_all
+from sqlalchemy import select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import KeyRing, Role, pseudonym_candidates
 from storage.db import Database
 from storage.models import EventCount, Mentor, Person, ProcessedUpdate
 from storage.sql import insert_ignore, upsert_add
-
-PROCESSED = cast(Table, ProcessedUpdate.__table__)
-COUNTS = cast(Table, EventCount.__table__)
-PEOPLE = cast(Table, Person.__table__)
-MENTORS = cast(Table, Mentor.__table__)
 
 
 async def claim_update(database: Database, update_id: int, now: datetime) -> bool:
@@ -28,7 +22,9 @@ async def claim_update(database: Database, update_id: int, now: datetime) -> boo
 async def claim_in(connection: AsyncConnection, update_id: int, now: datetime) -> bool:
     """Record the update id inside the caller's business transaction: the claim and the
     changes the update made commit together, or neither does. False on a redelivery."""
-    return await insert_ignore(connection, PROCESSED, {"update_id": update_id, "processed_at": now})
+    return await insert_ignore(
+        connection, ProcessedUpdate, {"update_id": update_id, "processed_at": now}
+    )
 
 
 async def claim_update_from(
@@ -44,27 +40,30 @@ async def claim_update_from(
     people = [value for _, value in pseudonym_candidates(ring, Role.USER, telegram_id)]
     mentors = [value for _, value in pseudonym_candidates(ring, Role.MENTOR, telegram_id)]
     known = union_all(
-        select(PEOPLE.c.id).where(PEOPLE.c.pseudonym.in_(people)),
-        select(MENTORS.c.id).where(MENTORS.c.pseudonym.in_(mentors)),
+        select(Person.id).where(Person.pseudonym.in_(people)),
+        select(Mentor.id).where(Mentor.pseudonym.in_(mentors)),
     ).limit(1)
     async with database.transaction() as connection:
         if (await connection.execute(known)).first() is None:
             return True
         return await insert_ignore(
-            connection, PROCESSED, {"update_id": update_id, "processed_at": now}
+            connection, ProcessedUpdate, {"update_id": update_id, "processed_at": now}
         )
 
 
 async def mark_processed(connection: AsyncConnection, update_id: int, now: datetime) -> None:
     """Record an update id inside the caller's transaction (the one that registers someone)."""
-    await insert_ignore(connection, PROCESSED, {"update_id": update_id, "processed_at": now})
+    await insert_ignore(connection, ProcessedUpdate, {"update_id": update_id, "processed_at": now})
 
 
 async def count_event(database: Database, event: str, now: datetime, office_id: str = "") -> None:
     """Add one to today's counter for an event (never linked to a person)."""
     async with database.transaction() as connection:
         await upsert_add(
-            connection, COUNTS, {"day": now.date(), "event": event, "office_id": office_id}, "count"
+            connection,
+            EventCount,
+            {"day": now.date(), "event": event, "office_id": office_id},
+            "count",
         )
 
 
@@ -73,5 +72,5 @@ async def record_event(
 ) -> None:
     """Count an event inside the caller's business transaction."""
     await upsert_add(
-        connection, COUNTS, {"day": now.date(), "event": event, "office_id": office_id}, "count"
+        connection, EventCount, {"day": now.date(), "event": event, "office_id": office_id}, "count"
     )

@@ -39,9 +39,9 @@ from bot.sandbox import EmulatorServer, TelegramEmulator
 from storage.crypto import KeyRing
 from storage.db import Database, keystore_path
 from storage.migrate import upgrade
-from storage.repositories.outbox import OUTBOX
 from tests.support.delivery import card_text, rejected, seed_mentor, seed_person, seed_referral
 from tests.support.harness import TEST_TOKEN
+from tests.support.tables import OUTBOX
 
 pytestmark = pytest.mark.slow
 

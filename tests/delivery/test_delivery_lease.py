@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery import DeliveryWorker
 from storage.crypto import KeyRing
-from storage.repositories.outbox import OUTBOX, Claimed
+from storage.repositories.outbox import Claimed
 from tests.support.delivery import open_rig, outbox, rejected
+from tests.support.tables import OUTBOX
 
 PERSON = 7_100_000_201
 MENTOR_IDS = [7_200_000_201, 7_200_000_202, 7_200_000_203, 7_200_000_204]

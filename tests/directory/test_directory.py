@@ -15,17 +15,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.directory import (
+    Charges,
+    Fallback,
     FinderResult,
     Need,
+    PhoneRole,
     PlaceError,
     PlaceErrorReason,
     PlaceKind,
     PlaceQuery,
     Service,
+    ServiceKind,
     Substance,
+    Topic,
     Verification,
     all_offices,
     all_services,
+    charges_for,
     crisis_contacts,
     find_offices,
     find_offices_at,
@@ -38,6 +44,7 @@ from storage.directory import (
     parse_place,
     postcode_table,
     services_for,
+    services_on,
 )
 from storage.directory.geo import haversine_miles, round_miles
 from storage.directory.offices import parse_offices
@@ -153,8 +160,10 @@ def test_spelling_correction_is_flagged_for_confirmation() -> None:
 def test_cosham_goes_to_a_checked_nearby_office_never_a_cosham_address() -> None:
     for text in ("Cosham", "cosham", "PO6 3AB"):
         result = _found(text)
-        assert result.pilot_area == "Cosham"
-        assert result.area_office_unverified, "Cosham results must be flagged to be checked"
+        assert result.local_authority == "Portsmouth"
+        if text != "PO6 3AB":  # a postcode names no pilot area: its authority decides
+            assert result.pilot_area == "Cosham"
+            assert result.area_office_unverified, "Cosham results must be flagged to be checked"
         first = result.offices[0].office
         assert first.office_id == "portsmouth-arundel-street"
         assert first.offered
@@ -172,7 +181,7 @@ def test_far_from_the_pilot_is_flagged_but_still_lists_the_nearest(text: str) ->
     assert result.offices, "the nearest offices are still listed"
     assert all(m.office.offered for m in result.offices)
     assert result.pilot_area is None
-    assert result.local_authority is None
+    assert result.local_authority not in {o.local_authority for o in all_offices()}
 
 
 @pytest.mark.parametrize(
@@ -436,6 +445,111 @@ def test_crisis_numbers() -> None:
     assert all(s.verification is Verification.VERIFIED for s in crisis_contacts())
 
 
+def _services_csv_with(service_id: str, **changes: str) -> str:
+    """services.csv with one row changed, for the loader's refusals."""
+    rows = _rows(PACKAGE.joinpath("services.csv").read_text("utf-8"))
+    for row in rows:
+        if row["service_id"] == service_id:
+            row.update(changes)
+    return _csv_text([list(rows[0]), *(list(r.values()) for r in rows)])
+
+
+def test_03_numbers_are_standard_rate_and_0800_numbers_free() -> None:
+    """Issue 14 item 10: "all of these are free" is wrong for 0300 and 0330 numbers."""
+    by_id = {s.service_id: s for s in all_services()}
+    for sid in ("frank", "narcotics-anonymous", "drinkline", "smart-recovery", "local-croydon"):
+        assert by_id[sid].charges is Charges.STANDARD_RATE, sid
+    for sid in ("samaritans", "nhs-111", "emergency-999", "alcoholics-anonymous"):
+        assert by_id[sid].charges is Charges.FREE, sid
+    assert by_id["shout"].charges is Charges.NO_PHONE
+    for service in all_services():
+        assert service.charges is charges_for(service.dial), service.service_id
+
+
+def test_loader_refuses_charges_that_do_not_match_the_number() -> None:
+    with pytest.raises(ValueError, match="charges"):
+        parse_services(_services_csv_with("frank", charges="free"))
+    with pytest.raises(ValueError, match="charge band"):
+        charges_for("0871 000 0000")
+
+
+def test_smart_is_an_office_line_not_a_helpline() -> None:
+    smart = next(s for s in all_services() if s.service_id == "smart-recovery")
+    assert smart.phone_role is PhoneRole.OFFICE
+    assert smart.dial == "0330 053 6022"
+    assert "secondary" in smart.opening_hours
+    helplines = [s for s in all_services() if s.phone_role is PhoneRole.HELPLINE]
+    assert all(s.dial for s in helplines)
+    with pytest.raises(ValueError, match="phone_role"):
+        parse_services(_services_csv_with("smart-recovery", phone_role="none"))
+
+
+def test_every_service_can_be_acted_on_or_says_what_to_do_instead() -> None:
+    """Never "see the website" where there is none: no number and no website means
+    a fallback ("ask your GP or call FRANK", or the work coach)."""
+    for service in all_services():
+        reachable = bool(service.dial or service.sms_number or service.url)
+        assert (service.fallback is Fallback.NONE) is reachable, service.service_id
+    local = [s for s in all_services() if s.kind is ServiceKind.LOCAL]
+    assert {s.fallback for s in local} <= {Fallback.NONE, Fallback.GP_OR_FRANK}
+    assert all(s.source_date for s in local)
+    with pytest.raises(ValueError, match="fallback"):
+        parse_services(_services_csv_with("local-hull", fallback="none"))
+    with pytest.raises(ValueError, match="fallback"):
+        parse_services(_services_csv_with("frank", fallback="gp_or_frank"))
+    with pytest.raises(ValueError, match="date of its source"):
+        parse_services(_services_csv_with("local-hull", source_date=""))
+
+
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        (Topic.BENEFITS, ["citizens-advice"]),
+        (Topic.LEGAL, ["release"]),
+        (Topic.FAMILIES, ["adfam", "al-anon"]),
+        (Topic.NALOXONE, ["naloxone"]),
+        (Topic.GAMBLING, ["national-gambling-helpline"]),
+        (Topic.DOMESTIC_ABUSE, ["national-domestic-abuse-helpline"]),
+    ],
+)
+def test_what_this_group_needs_is_there_on_request(topic: Topic, expected: list[str]) -> None:
+    """Issue 14 item 10: benefits and sanctions advice, legal advice, families,
+    naloxone, gambling and domestic abuse; offered on request, not in the main list."""
+    assert _ids(services_on(topic)) == expected
+    everyone = services_for(set(), {"information", "treatment", "work", "peer_mentor"}, None)
+    assert not set(expected) & set(_ids(everyone.national))
+
+
+def test_new_helplines_carry_their_checks() -> None:
+    by_id = {s.service_id: s for s in all_services()}
+    abuse = by_id["national-domestic-abuse-helpline"]
+    assert (abuse.dial, abuse.charges, abuse.verification) == (
+        "0808 2000 247",
+        Charges.FREE,
+        Verification.VERIFIED,
+    )
+    for sid in ("national-gambling-helpline", "release", "citizens-advice", "al-anon"):
+        assert by_id[sid].verification is Verification.SECONDARY, sid
+        assert by_id[sid].check_before_use, sid
+    assert by_id["adfam"].dial is None
+    assert by_id["adfam"].url == "https://adfam.org.uk"
+    naloxone = by_id["naloxone"]
+    assert naloxone.dial is None and naloxone.url is None
+    assert naloxone.fallback is Fallback.GP_OR_FRANK
+    assert "without a prescription" in naloxone.what_it_offers
+
+
+def test_croydon_has_a_number_from_its_council_and_the_rest_say_ask_your_gp() -> None:
+    (croydon,) = services_for(set(), set(), "Croydon").local
+    assert croydon.dial == "0300 123 9288"
+    assert croydon.verification is Verification.VERIFIED
+    assert not croydon.check_before_use
+    (hackney,) = services_for(set(), set(), "Hackney").local
+    assert hackney.dial is None and hackney.url is None
+    assert hackney.fallback is Fallback.GP_OR_FRANK
+    assert "E8 3SG" in hackney.what_it_offers
+
+
 # --- data integrity ------------------------------------------------------------------------
 
 
@@ -443,26 +557,59 @@ def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
-@pytest.mark.parametrize("name", ["jobcentres.csv", "services.csv"])
-def test_seeded_columns_match_the_shared_sources(name: str) -> None:
-    """No postcode, coordinate or number was invented: every source column is unchanged."""
-    shared = _rows(_shared_data(name).read_text("utf-8"))
-    ours = _rows(PACKAGE.joinpath(name).read_text("utf-8"))
+def _ledger() -> dict[str, set[str]]:
+    """contact_sources.csv: service_id -> the numbers and websites sourced there."""
+    ledger: dict[str, set[str]] = {}
+    for row in _rows(PACKAGE.joinpath("contact_sources.csv").read_text("utf-8")):
+        assert row["source"] and row["source_date"] and row["source_kind"], row
+        ledger.setdefault(row["service_id"], set()).add(row["contact"])
+    return ledger
+
+
+def test_seeded_jobcentre_columns_match_the_shared_sources() -> None:
+    """No postcode or coordinate was invented: every source column is unchanged."""
+    shared = _rows(_shared_data("jobcentres.csv").read_text("utf-8"))
+    ours = _rows(PACKAGE.joinpath("jobcentres.csv").read_text("utf-8"))
     assert len(ours) == len(shared)
     for mine, theirs in zip(ours, shared, strict=True):
         assert {k: mine[k] for k in theirs} == theirs
 
 
-def test_every_phone_number_comes_from_the_shared_services_csv() -> None:
+def test_seeded_services_keep_their_numbers_unless_a_new_source_says_otherwise() -> None:
+    """Every shared row is still here, in order, with the same contacts; a changed
+    contact is only allowed when contact_sources.csv names its source."""
+    shared = _rows(_shared_data("services.csv").read_text("utf-8"))
+    ours = _rows(PACKAGE.joinpath("services.csv").read_text("utf-8"))
+    ledger = _ledger()
+    for kind in ("national", "local"):
+        theirs = [r for r in shared if r["kind"] == kind]
+        mine = [r for r in ours if r["kind"] == kind][: len(theirs)]
+        for new, old in zip(mine, theirs, strict=True):
+            assert new["covers_areas"] == old["covers_areas"]
+            sourced = ledger.get(new["service_id"], set())
+            if new["phone"] != old["phone"]:
+                assert new["dial"] in sourced, new["service_id"]
+            assert new["text_sms"] == old["text_sms"], new["service_id"]
+
+
+def test_every_number_and_website_has_a_source() -> None:
+    """A number or website not in shared/data must be in contact_sources.csv for that
+    service; a local number needs a primary source (the commissioner or provider)."""
     shared = _shared_data("services.csv").read_text("utf-8")
     shared_digits = re.sub(r"(?<=\d) (?=\d)", "", shared)
+    sources = _rows(PACKAGE.joinpath("contact_sources.csv").read_text("utf-8"))
     numbers = 0
-    for row in _rows(PACKAGE.joinpath("services.csv").read_text("utf-8")):
-        for column in ("phone", "text_sms", "dial", "sms_number"):
-            for number in re.findall(r"\d[\d ]*\d|\d", row[column]):
-                numbers += 1
-                assert number.replace(" ", "") in shared_digits, (row["service_id"], number)
-    assert numbers > 10
+    for service in all_services():
+        sourced = {r["contact"]: r for r in sources if r["service_id"] == service.service_id}
+        for number in filter(None, (service.dial, service.sms_number)):
+            numbers += 1
+            if number.replace(" ", "") not in shared_digits:
+                assert number in sourced, (service.service_id, number)
+            if service.kind is ServiceKind.LOCAL:
+                assert sourced[number]["source_kind"] == "primary", service.service_id
+        if service.url and service.url not in shared:
+            assert service.url in sourced, (service.service_id, service.url)
+    assert numbers > 15
 
 
 def test_place_anchors_must_be_office_rows() -> None:

@@ -8,9 +8,10 @@ import re
 from sqlalchemy import select
 
 from conversations import texts
-from storage.repositories.referrals import REF_PATTERN, REFERRALS
+from storage.repositories.referrals import REF_PATTERN
 from tests.support.handoff import drain, join_as_mentor, services_of
 from tests.support.harness import Harness
+from tests.support.tables import REFERRALS
 
 ALEX = 7_700_100_001
 SAM = 8_800_100_001

@@ -19,10 +19,10 @@ from sqlalchemy import Table
 
 from conversations import texts
 from storage.models import MentorRole, OutboxMessage
-from storage.repositories.mentors import INVITES, JOIN_ATTEMPTS, MENTORS
-from storage.repositories.referrals import REF_ALPHABET, REFERRALS
+from storage.repositories.referrals import REF_ALPHABET
 from tests.support.handoff import drain, join_as_mentor, request_mentor, snapshot
 from tests.support.harness import Harness
+from tests.support.tables import INVITES, JOIN_ATTEMPTS, MENTORS, REFERRALS
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
 TABLES = (REFERRALS, MENTORS, INVITES, JOIN_ATTEMPTS, OUTBOX)

@@ -27,7 +27,8 @@ from storage.models import MentorRole, OutboxMessage
 from storage.repositories import mentors, referrals
 from storage.repositories.outbox import Kind
 from storage.repositories.people import person_transaction
-from storage.repositories.referrals import REFERRALS, ContactBy, Share
+from storage.repositories.referrals import ContactBy, Share
+from tests.support.tables import REFERRALS
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
 TRIALS = 50

@@ -16,9 +16,9 @@ from conversations.steps import Step
 from storage.models import OutboxMessage
 from storage.repositories.outbox import Kind
 from storage.repositories.people import person_transaction
-from storage.repositories.referrals import REFERRALS
 from tests.support.handoff import drain, join_as_mentor, request_mentor, services_of
 from tests.support.harness import Harness
+from tests.support.tables import REFERRALS
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
 OFFICE = "portsmouth-arundel-street"

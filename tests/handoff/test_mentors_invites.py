@@ -21,7 +21,7 @@ from storage.crypto import KeyRing
 from storage.db import Database
 from storage.models import MentorRole, MentorStatus
 from storage.repositories import mentors
-from storage.repositories.mentors import INVITES, MENTORS, JoinResult, code_hash
+from storage.repositories.mentors import JoinResult, code_hash
 from tests.support.handoff import (
     drain,
     join_as_mentor,
@@ -30,6 +30,7 @@ from tests.support.handoff import (
     services_of,
 )
 from tests.support.harness import Harness
+from tests.support.tables import INVITES, MENTORS
 
 OFFICE = "portsmouth-arundel-street"
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -16,8 +16,9 @@ from bot.cli import app
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.repositories import mentors
-from storage.repositories.mentors import CODE_SHAPE, INVITES, code_hash
+from storage.repositories.mentors import CODE_SHAPE, code_hash
 from tests.ops.test_cli import firststep
+from tests.support.tables import INVITES
 
 TELEGRAM_ID = 8_800_800_001
 

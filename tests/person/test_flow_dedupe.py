@@ -23,8 +23,9 @@ from conversations import texts
 from conversations.context import Context, FirstStepApp
 from storage.crypto import KeyRing
 from storage.db import Database
-from storage.repositories.updates import PROCESSED, claim_update
+from storage.repositories.updates import claim_update
 from tests.support.harness import Harness
+from tests.support.tables import PROCESSED
 
 ALEX = 7_700_000_101
 

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from conversations import texts
-from storage.repositories.people import PEOPLE
 from tests.support.handoff import drain, join_as_mentor, request_mentor, services_of
 from tests.support.harness import Harness
+from tests.support.tables import PEOPLE
 
 ALEX = 7_700_300_001
 SAM = 8_800_300_001

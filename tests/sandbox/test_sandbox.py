@@ -26,9 +26,9 @@ from bot.settings import Settings
 from conversations import texts
 from storage.directory import gazetteer, office_by_id
 from storage.repositories import mentors
-from storage.repositories.mentors import INVITES
 from storage.repositories.referrals import REF_PATTERN
 from tests.support.sandbox_process import SandboxProcess, fetch
+from tests.support.tables import INVITES
 
 PORTSMOUTH = next(place for place in gazetteer() if place.name == "Portsmouth")
 

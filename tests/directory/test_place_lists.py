@@ -1,0 +1,88 @@
+"""The kept lists: 228 place names and 60 postcodes in and around the pilot areas.
+
+Each list says its source in its header; neither comes from the gazetteer's source.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from storage.directory import PlaceError, locate_text, pilot_answer
+
+HERE = Path(__file__).parent
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (HERE / name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+
+
+PLACES = _rows("pilot_places.csv")
+POSTCODES = _rows("pilot_postcodes.csv")
+
+
+def _landing(name: str, expected: str) -> str:
+    found = locate_text(name)
+    if isinstance(found, PlaceError):
+        return "unknown"
+    names = [a.name for a in found.authorities]
+    if names == [expected]:
+        return "decided"
+    if expected in names:
+        return "asked"  # several candidates, the right one among them: the bot asks
+    if len(names) == 1:
+        return "wrong"  # decided for another authority: the error that must never happen
+    # Asked among others ("Upton": Wirral or Cheshire West?), or only "Did you mean":
+    # a miss the person can answer "none of these" to, counted against the target.
+    return "asked_without" if names else "suggested"
+
+
+def test_the_lists_are_the_promised_size_and_cover_every_pilot_authority() -> None:
+    assert len(PLACES) >= 150
+    assert len(POSTCODES) == 60
+    pilot = {r["authority"] for r in POSTCODES if r["in_pilot"] == "yes"}
+    assert len(pilot) == 19
+    assert sum(r["in_pilot"] == "no" for r in POSTCODES) >= 25
+    assert all(r["source"] for r in PLACES)
+
+
+def test_no_place_name_is_ever_decided_for_the_wrong_authority() -> None:
+    wrong = [r["name"] for r in PLACES if _landing(r["name"], r["authority"]) == "wrong"]
+    assert wrong == []
+
+
+def test_at_least_90_percent_of_the_places_land_in_their_authority() -> None:
+    """Decided, or asked about with the right authority among the choices.
+
+    Measured today: 92% of 228; the misses are historic or informal names (Globe
+    Town, Old Ford, Stamshaw, Finsbury) the open ward and neighbourhood names do not
+    carry, and Newham's "Upton", which they know only in Wirral and Cheshire (README)."""
+    landed = [_landing(r["name"], r["authority"]) in ("decided", "asked") for r in PLACES]
+    assert sum(landed) / len(landed) >= 0.90
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue 14 asks 95%; open ward and MSOA names reach 92% (README)"
+)
+def test_95_percent_of_the_places_land_in_their_authority() -> None:
+    landed = [_landing(r["name"], r["authority"]) in ("decided", "asked") for r in PLACES]
+    assert sum(landed) / len(landed) >= 0.95
+
+
+@pytest.mark.parametrize("row", POSTCODES, ids=[r["postcode"] for r in POSTCODES])
+def test_every_listed_postcode_is_in_or_out_of_the_pilot_as_its_authority_is(
+    row: dict[str, str],
+) -> None:
+    found = locate_text(row["postcode"])
+    assert not isinstance(found, PlaceError), row
+    assert [a.name for a in found.authorities] == [row["authority"]]
+    answer = pilot_answer(found)
+    assert answer.in_pilot is (row["in_pilot"] == "yes")
+    if answer.in_pilot:
+        assert answer.offices and all(m.office.offered for m in answer.offices)
+        assert all(m.office.local_authority == row["authority"] for m in answer.offices)
+    else:
+        assert answer.offices == ()
