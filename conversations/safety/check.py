@@ -37,6 +37,7 @@ from conversations.safety.rules import Engine, Found, engine
 
 __all__ = [
     "CONTEXT_WORDS",
+    "MODEL_MIN_WORDS",
     "TRUSTED_LENGTH",
     "Assessment",
     "Verdict",
@@ -53,6 +54,9 @@ __all__ = [
 TRUSTED_LENGTH = 6
 #: How many words either side of a `confirm = true` match the model reads to confirm it.
 CONTEXT_WORDS = 10
+#: The model alone answers only a message of at least this many words: on "ok", "and now?"
+#: it has nothing to go on but its prior.
+MODEL_MIN_WORDS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +118,14 @@ def tier_of(
     """The tier from the phrase that counts (if any) and the model's scores.
 
     A phrase gives its tier, and the model can make a phrase's check-in urgent. Where no
-    phrase matched, the model gives the check-in, and the urgent reply only when it is
-    very sure (`thresholds.urgent_alone`) of a message longer than
-    :data:`TRUSTED_LENGTH` words: on a few words it is least sure of itself. A joke
-    ("lol", 😂) turns urgent into the check-in.
+    phrase matched, the model gives the check-in (to a message of at least
+    :data:`MODEL_MIN_WORDS` words), and the urgent reply only when it is very sure
+    (`thresholds.urgent_alone`) of a message longer than :data:`TRUSTED_LENGTH` words: on
+    a few words it is least sure of itself. A joke ("lol", 😂) turns urgent into the
+    check-in.
     """
     if chosen is None:
-        if p_help < thresholds.checkin:
+        if words < MODEL_MIN_WORDS or p_help < thresholds.checkin:
             return None
         alone = not joking and words > TRUSTED_LENGTH and p_urgent() >= thresholds.urgent_alone
         return Tier.URGENT if alone else Tier.CHECKIN

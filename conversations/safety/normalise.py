@@ -44,6 +44,10 @@ _CHAR_MAP: Final = str.maketrans(
         # Laughing emoji read as a word: a joke marker (data/negation.toml, [joke]).
         "\U0001f602": " lol ", "\U0001f923": " lol ", "\U0001f606": " lol ",
         "\U0001f639": " lol ",
+        # Emoji that stand for a word: pills, a syringe, a knife. (Not the skull: "I'm
+        # dead 💀" is laughter.)
+        "\U0001f48a": " pills ", "\U0001f489": " needle ", "\U0001f52a": " knife ",
+        "\U0001f5e1": " knife ",
     }
 )
 # fmt: on

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from conversations.safety.check import (
+    MODEL_MIN_WORDS,
     TRUSTED_LENGTH,
     Assessment,
     Verdict,
@@ -164,19 +165,25 @@ def evaluation_at(
 
 @dataclass(frozen=True, slots=True)
 class Costs:
-    """What each kind of mistake costs, relative to one needless check-in.
+    """What each kind of mistake costs, counted over the corpus's messages.
 
-    The thresholds are the ones with the lowest total cost on cross-validation. Safety
-    first: a help message that gets no reply at all costs ten needless check-ins; the
-    full urgent reply sent to ordinary talk costs three (it alarms, and it wears trust
-    down); a message labelled urgent that gets the check-in costs one (urgent help is
-    then one tap away, "I need help now").
+    The thresholds are the ones with the lowest total cost on cross-validation.
+
+    * A help message that gets no reply at all costs 10: a missed crisis is the worst.
+    * A message labelled urgent that gets the check-in costs 2: urgent help is then one
+      tap away ("I need help now").
+    * An ordinary message that gets the check-in costs 4, and one that gets the urgent
+      reply 12. One needless check-in is cheap, but two things make them add up: the
+      corpus has far more messages that need help than real traffic does (about four
+      times as many for each ordinary one, by our guess), and a message that gets any
+      crisis reply is not stored, so a needless check-in on someone's own words means
+      what they wanted to tell us is not kept.
     """
 
     missed: float = 10.0
-    urgent_as_checkin: float = 1.0
-    needless_checkin: float = 1.0
-    needless_urgent: float = 3.0
+    urgent_as_checkin: float = 2.0
+    needless_checkin: float = 4.0
+    needless_urgent: float = 12.0
 
 
 def _grid(low: float, high: float, step: float) -> list[float]:
@@ -198,6 +205,7 @@ def choose_thresholds(
     best: tuple[float, Thresholds] | None = None
     joking = np.array([a.joking for a in assessments])
     long_enough = np.array([a.words > TRUSTED_LENGTH for a in assessments])
+    model_may = np.array([a.words >= MODEL_MIN_WORDS for a in assessments])
     for confirm in _grid(0.05, 0.5, 0.025):
         candidate = Thresholds(checkin=1.0, urgent=1.0, confirm=confirm)
         rule_tier = [
@@ -209,7 +217,7 @@ def choose_thresholds(
         upgradable = rule_any & ~rule_urgent & ~joking
         alone = ~rule_any & ~joking & long_enough
         for checkin in _grid(0.1, 0.94, 0.02):
-            replied = rule_any | (p_help >= checkin)
+            replied = rule_any | (model_may & (p_help >= checkin))
             missed = float((helps & ~replied).sum())
             checkins = replied & ordinary
             for urgent_at in _grid(0.1, 0.94, 0.04):

@@ -1,5 +1,6 @@
 """Urgent help at any step: the crisis reply comes first, the chat carries on, and the
-words that triggered it are kept nowhere. (Which phrases trigger: tests/crisis/test_crisis.py.)"""
+words that triggered it are kept nowhere. (Which phrases trigger: tests/crisis/test_rules.py;
+the check-in and the other replies: test_flow_checkin.py.)"""
 
 from __future__ import annotations
 
