@@ -9,7 +9,8 @@ letter collapse to one ("sooo" -> "so", "kill" -> "kil": the phrases are collaps
 same way, so whoever edits them never sees it; only "ff" and "dd" are kept, so that
 "off" and "of", "odd" and "od" stay apart); digits inside a word become letters
 ("k1ll", "h3r0in"); finally each word goes through the aliases and the typo table of
-``data/words.toml`` ("wanna" -> "want to", "sucidal" -> "suicidal").
+``data/words.toml`` ("wanna" -> "want to", "sucidal" -> "suicidal") and gets back the g
+UK texting drops from the -ing words the data files use ("cuttin" -> "cutting").
 
 The word table is built on first use, not at import (start-up stays quick).
 """
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Final
 
-from conversations.safety.datafiles import load_words
+from conversations.safety.datafiles import DATA_DIR, load_words
 from conversations.safety.phrases import dedupe_letters
 
 __all__ = ["build_word_map", "edits1", "normalise"]
@@ -112,11 +113,26 @@ def build_word_map(
     return {k: v for k, v in mapping.items() if k != v}
 
 
+_ING: Final = re.compile(r"[a-z]{3,}ing(?![a-z])")
+
+
+def dropped_gs(texts: Iterable[str], keep: Iterable[str]) -> dict[str, str]:
+    """ "hurtin" -> "hurting" for every -ing word the data files use (UK texting drops the
+    g: "cuttin meself", "gettin worse"), except where the short form is in `keep`."""
+    kept = set(keep)
+    found = {dedupe_letters(w) for text in texts for w in _ING.findall(text)}
+    return {w[:-1]: w for w in found if w[:-1] not in kept and w[:-1] not in found}
+
+
 @cache
 def word_map() -> dict[str, str]:
-    """The word table from ``data/words.toml``, built once on first use."""
+    """The word table from ``data/words.toml``, built once on first use; the dropped g's
+    of the -ing words in every data file too."""
     words = load_words()
-    return build_word_map(words.aliases, words.typo_keywords, words.not_typos)
+    texts = [path.read_text(encoding="utf-8") for path in sorted(DATA_DIR.rglob("*.toml"))]
+    keep = {dedupe_letters(w) for w in (*words.not_typos, *words.aliases)}
+    aliases = {**dropped_gs(texts, keep), **words.aliases}
+    return build_word_map(aliases, words.typo_keywords, words.not_typos)
 
 
 def normalise(text: str) -> str:

@@ -708,3 +708,12 @@ def test_nothing_is_compiled_at_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0", "0", "0"]
+
+
+def test_no_phrase_needs_two_spaces_in_a_row() -> None:
+    """Normalised text never has two spaces together: a space written before a <gap>
+    (whose words bring their own spaces) would make the phrase match nothing."""
+    vocabulary = engine().vocabulary
+    sources = [p for f in load_families() for p in f.phrases]
+    sources += [a for alternatives in vocabulary.lists.values() for a in alternatives]
+    assert [s for s in sources if " <gap" in s] == []
