@@ -76,6 +76,7 @@ class Assessment:
     #: P(help) of the message or of the words around the match, whichever is higher
     #: (None for the others).
     found: tuple[tuple[Family, float | None], ...]
+    #: The model's P(help); 1.0 when an urgent phrase decided and the model was not asked.
     p_help: float
     p_urgent: float | None
     #: The family that decided (None when the model did, or nothing did).
@@ -146,6 +147,15 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
     split = normalised.split()
     words = len(split) - normalised.count(" . ") - normalised.count(" ? ")
     joking = not rules.jokes.isdisjoint(split)
+    if not explain and not joking:
+        deciding = [hit.family for hit in hits if not hit.family.kind_only]
+        if deciding and deciding[0].tier is Tier.URGENT and not deciding[0].confirm:
+            # Urgent whatever the model says: no need to ask it (the quickest answer
+            # goes to the messages that need it most).
+            child = next((h.family.kind for h in hits if h.family.kind_only), None)
+            at_once = Verdict(Tier.URGENT, child or deciding[0].kind)
+            every = tuple((h.family, None) for h in hits)
+            return Assessment(at_once, every, 1.0, None, deciding[0], None, words, joking)
     seen = features(normalised)
     thresholds = trained.thresholds
     p_help = trained.help.probability(seen)

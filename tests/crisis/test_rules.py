@@ -717,3 +717,16 @@ def test_no_phrase_needs_two_spaces_in_a_row() -> None:
     sources = [p for f in load_families() for p in f.phrases]
     sources += [a for alternatives in vocabulary.lists.values() for a in alternatives]
     assert [s for s in sources if " <gap" in s] == []
+
+
+@pytest.mark.parametrize("message", _SAMPLES)
+def test_training_replays_the_live_check_exactly(message: str) -> None:
+    """Thresholds are chosen by replaying the check on scores worked out ahead
+    (`training.decide`): the replay, the full path and the quick path must agree."""
+    from conversations.safety.check import assess_with
+    from conversations.safety.model import model
+    from conversations.safety.training import decide
+
+    live = assess_with(engine(), model(), message)
+    explained = assess_with(engine(), model(), message, explain=True)
+    assert live.verdict == explained.verdict == decide(explained, model().thresholds)
