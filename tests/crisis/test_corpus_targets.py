@@ -42,11 +42,14 @@ def test_the_corpus_parts_are_as_its_readme_says() -> None:
         assert {e.tier for e in part if e.needs_help} == set(Tier)
 
 
-def test_frozen_recall_floor(frozen: Evaluation) -> None:
-    """What the check measured on the frozen part (2026-12-07), as a floor it must keep."""
+def test_frozen_figures_do_not_slip(frozen: Evaluation) -> None:
+    """What the check measured on the frozen part (2026-12-07: 92.5%, 72.6%, 3.3% and
+    15.0%; README, "Crisis check"), as a floor a change must not go below."""
     headline = frozen.headline()
-    assert headline.help_any >= 0.95
-    assert headline.ordinary_urgent <= 0.04
+    assert headline.help_any >= 0.92
+    assert headline.urgent_urgent >= 0.72
+    assert headline.ordinary_urgent <= 0.035
+    assert headline.ordinary_any <= 0.155
 
 
 @pytest.mark.xfail(
