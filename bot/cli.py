@@ -423,7 +423,7 @@ def coordinators_list() -> None:
 def _change(mentor_id_prefix: str, verb: str) -> None:
     from datetime import UTC, datetime
 
-    from conversations.mentor.gate import approve_mentor, revoke_mentor
+    from conversations.mentor.accounts import approve_mentor, revoke_mentor
     from storage.repositories.mentors import MentorLookupError, find_by_prefix
 
     settings = settings_or_fail()

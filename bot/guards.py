@@ -9,10 +9,11 @@ text. A refused update stops here with `ApplicationHandlerStop`.
 Whatever is refused, a message that signals danger still gets the urgent-help reply
 first: the crisis check in group -1 never sees what stops here, so the guard runs it.
 
-Deduplication: an update that passes every check here and goes to a person flow is
-claimed inside that flow's own transaction (`defer_claim`), so the claim commits with
-the step it caused and the update costs one commit, not two. Anything else is claimed
-here, before it is acted on.
+Deduplication: an update that passes every check here and that a person flow would take
+(its handler is a `conversations.flow.FlowHandler`) is claimed by whoever acts on it,
+inside their own transaction (`defer_claim`): the flow step, or the mentor gate when a
+mentor sent it. The claim commits with what the update caused and the update costs one
+commit, not two. Anything else is claimed here, before it is acted on.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from conversations import texts
 from conversations.common import answer, event
 from conversations.context import Context
-from conversations.flow import PERSON_GROUP, defer_claim, handled_by_flow
+from conversations.flow import PERSON_GROUP, defer_claim, taken_by_flow
 from conversations.safety.urgent_help import is_crisis, send_crisis_reply
 from storage.repositories.updates import claim_update_from
 
@@ -312,7 +313,7 @@ def _flow_will_claim(update: Update, context: Context, user_id: int) -> bool:
             )
         ):
             return False
-    return handled_by_flow(update, context.application.handlers.get(PERSON_GROUP, []))
+    return taken_by_flow(update, context.application.handlers.get(PERSON_GROUP, []))
 
 
 def build_guard_handler() -> TypeHandler[Update, Context, None]:

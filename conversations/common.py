@@ -7,7 +7,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 
 from conversations.context import Context
@@ -46,32 +46,10 @@ async def person_tx(update: Update, context: Context) -> AsyncIterator[PersonTra
         yield transaction
 
 
-async def say(
-    update: Update,
-    context: Context,
-    text: str,
-    markup: InlineKeyboardMarkup | None = None,
-) -> Message:
-    """Send plain text (never parsed as markup) to the chat the update came from."""
-    return await context.bot.send_message(
-        chat_id=chat_id_of(update), text=text, reply_markup=markup, parse_mode=None
-    )
-
-
 async def answer(query: CallbackQuery, text: str | None = None) -> None:
     """Answer a button press at once; a late or repeated answer is not an error for the person."""
     try:
         await query.answer(text)
     except BadRequest as error:
         if "query is too old" not in str(error).lower():
-            raise
-
-
-async def drop_keyboard(query: CallbackQuery) -> None:
-    """Remove the buttons from the message that was pressed, so it can't be pressed again."""
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as error:
-        message = str(error).lower()
-        if "not modified" not in message and "not found" not in message:
             raise

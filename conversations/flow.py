@@ -1,30 +1,28 @@
-"""The shape every person-side handler has: one transaction, then the replies.
+"""The runner: one step of a person's flow is one transaction, then its outcome.
 
-A flow function receives the update, the context and the open `PersonTransaction`,
-does its reads and writes, and returns an `Outcome`. The wrappers here commit the
-transaction first and only then talk to Telegram, so no database lock is held across
-a network call, and every step the bot acknowledges is already durable.
+A flow function receives the update, the context and the open `PersonTransaction`, does
+its reads and writes, and returns an `Outcome` (conversations/outcome.py). The runner
+commits the transaction first and only then carries the outcome out, so no database
+lock is held across a network call and every step the bot acknowledges is durable.
 
-The update id is claimed (deduplication) inside that same transaction when the guard
-hands it over (`defer_claim`): the claim commits with the step it caused, or neither
-does, and an update costs one commit, not two.
+The runner knows no flow: what a step's prompt is, what free text does at a step, whom
+to welcome and what to do when a person leaves a flow's steps, it asks the registry
+(conversations/registry.py) that bot/handlers.py built from every flow's `FLOW`.
+
+Every handler that runs a step is a `FlowHandler` (a command, a family of buttons, or
+a kind of message). The guard recognises them by that type: the update id is then
+claimed (deduplication) inside the step's own transaction (`defer_claim`), so the claim
+commits with the step it caused, or neither does, and an update costs one commit.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from telegram import (
-    InlineKeyboardMarkup,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -32,161 +30,45 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.ext.filters import BaseFilter
 
-from conversations import keyboards, texts
-from conversations.common import answer, chat_id_of, event, person_tx
+from conversations import callbacks, texts
+from conversations.common import answer, event, person_tx
 from conversations.context import Context
+from conversations.outcome import Outcome, deliver, queue_relay
+from conversations.registry import (
+    Anyone,
+    ButtonFn,
+    Flow,
+    FlowFn,
+    Input,
+    Registry,
+    prompt_for,
+    registry_of,
+    stale,
+)
 from conversations.safety.urgent_help import is_crisis
-from conversations.steps import Step, step_of
-from storage.repositories.people import PersonRecord, PersonTransaction, StaleStep
+from storage.db import Connection
+from storage.repositories.people import PersonTransaction, StaleStep
 from storage.repositories.updates import claim_in
 
 log = logging.getLogger("firststep.flow")
-
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """One message to send back to the person, after the transaction committed."""
-
-    text: str
-    markup: Markup | None = None
-
-
-class _Keep:
-    """Sentinel: leave the pressed message's keyboard as it is."""
-
-
-KEEP = _Keep()
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What a flow function decided: replies, the pressed keyboard's fate, a toast."""
-
-    replies: list[Reply] = field(default_factory=list)
-    # For button presses: None removes the keyboard (no double taps), KEEP leaves it,
-    # a markup replaces it (e.g. a ticked option in a multi-choice question).
-    pressed_markup: InlineKeyboardMarkup | _Keep | None = None
-    toast: str | None = None
-    # Delete these bot messages (ids) after replying: `/clear`.
-    delete_message_ids: tuple[int, ...] = ()
-
-    @classmethod
-    def say(cls, *replies: Reply | str) -> Outcome:
-        return cls(replies=[r if isinstance(r, Reply) else Reply(r) for r in replies])
-
-
-FlowFn = Callable[[Update, Context, PersonTransaction], Awaitable[Outcome]]
-PromptFn = Callable[[PersonRecord], list[Reply]]
-
-
-def menu_replies() -> list[Reply]:
-    return [Reply(texts.MENU, keyboards.main_menu())]
-
-
-def prompt_for(person: PersonRecord) -> list[Reply]:
-    """Re-ask the question of the step the person is on (after a stale button, say)."""
-    from conversations.prompts import PROMPTS  # every flow's prompts; imported late
-
-    step = step_of(person.state)
-    prompt = PROMPTS.get(step) if step is not None else None
-    return prompt(person) if prompt is not None else menu_replies()
-
-
-def stale(person: PersonRecord) -> Outcome:
-    """A button from an earlier step: say so, and show where they are now."""
-    return Outcome(
-        replies=[Reply(texts.STALE_BUTTON), *prompt_for(person)],
-        pressed_markup=None,
-    )
-
-
-def notice_outcome(update: Update, context: Context) -> Outcome:
-    """Someone we don't know yet: the privacy notice, before anything is kept.
-
-    If they wrote something first, it is not kept: they are told so, and Continue will
-    ask them to send it again.
-    """
-    from conversations.person.start import notice_text
-
-    message = update.message
-    if message is not None and is_crisis(message.text):
-        return Outcome(
-            replies=[Reply(texts.CRISIS_NOT_SAVED), Reply(notice_text(context), keyboards.notice())]
-        )
-    if message is not None and message.text is not None and not message.text.startswith("/"):
-        return Outcome(
-            replies=[
-                Reply(texts.NOTICE_FIRST),
-                Reply(notice_text(context), keyboards.notice(resend=True)),
-            ]
-        )
-    return Outcome(replies=[Reply(texts.WELCOME), Reply(notice_text(context), keyboards.notice())])
-
-
-def _close_reply_keyboard(outcome: Outcome) -> None:
-    """Leaving the finder: take its "Share my location" button away from the keyboard."""
-    reply_keyboards = (ReplyKeyboardMarkup, ReplyKeyboardRemove)
-    if any(isinstance(reply.markup, reply_keyboards) for reply in outcome.replies):
-        return
-    for index, reply in enumerate(outcome.replies):
-        if reply.markup is None:
-            outcome.replies[index] = Reply(reply.text, ReplyKeyboardRemove())
-            return
-    outcome.replies.insert(0, Reply(texts.FINDER_CLOSED, ReplyKeyboardRemove()))
-
-
-async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
-    """Send the outcome: fix the pressed keyboard, then the replies in order."""
-    query = update.callback_query
-    if query is not None and not isinstance(outcome.pressed_markup, _Keep):
-        try:
-            await query.edit_message_reply_markup(reply_markup=outcome.pressed_markup)
-        except BadRequest as error:
-            text = str(error).lower()
-            if "not modified" not in text and "not found" not in text:
-                raise
-    chat_id = chat_id_of(update)
-    for reply in outcome.replies:
-        await context.bot.send_message(
-            chat_id=chat_id, text=reply.text, reply_markup=reply.markup, parse_mode=None
-        )
-    for message_id in outcome.delete_message_ids:
-        try:
-            await context.bot.delete_message(chat_id=chat_id, message_id=message_id)
-        except BadRequest:
-            # Older than 48 h or already gone: nothing more we can do.
-            continue
-
-
-# -- deduplication inside the flow's own transaction --------------------------------------
 
 # The handler group of the person flows (bot/handlers.py registers them there).
 PERSON_GROUP = 1
 DEFERRED_CLAIMS_KEY = "firststep.deferred_claims"
 _MAX_DEFERRED = 10_000
-# Callbacks marked with `flow_callback`: each runs `run_flow`, which claims the update.
-_FLOW_CALLBACKS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+# -- deduplication inside the step's own transaction -----------------------------------
 
 
 class DuplicateUpdate(Exception):
     """The update id was claimed before (a redelivery): roll back, do nothing."""
 
 
-def handled_by_flow(update: Update, handlers: list[BaseHandler[Any, Any, Any]]) -> bool:
-    """Whether the first of `handlers` (the person group) to take this update is a
-    `flow_callback`. Any other handler keeps the guard's own claim, made before it acts."""
-    for handler in handlers:
-        check = handler.check_update(update)
-        if check is not None and check is not False:
-            return handler.callback in _FLOW_CALLBACKS
-    return False
-
-
 def defer_claim(context: Context, update_id: int) -> None:
-    """The guard leaves the claim to the flow's transaction (see `handled_by_flow`)."""
+    """The guard leaves the claim to the step's transaction (see `taken_by_flow`)."""
     deferred: set[int] = context.bot_data.setdefault(DEFERRED_CLAIMS_KEY, set())
     if len(deferred) >= _MAX_DEFERRED:
         deferred.clear()  # only if flows stopped taking them: never grow without bound
@@ -198,124 +80,180 @@ def _claim_is_ours(context: Context, update_id: int) -> bool:
     return deferred is not None and update_id in deferred
 
 
-async def _claim(update: Update, context: Context, tx: PersonTransaction) -> None:
-    """Claim a deferred update for someone we know. Nothing is written for anyone else
-    (nothing is kept before the privacy notice): the guard's memory covers them, and the
-    transaction that registers a person records its update (`mark_processed`)."""
-    if (
-        tx.person is not None
-        and _claim_is_ours(context, update.update_id)
-        and not await claim_in(tx.connection, update.update_id, tx.now)
-    ):
+def release_claim(context: Context, update_id: int) -> None:
+    """The update was handled (or refused): nobody claims it any more."""
+    deferred: set[int] | None = context.bot_data.get(DEFERRED_CLAIMS_KEY)
+    if deferred is not None:
+        deferred.discard(update_id)
+
+
+async def claim_deferred(
+    context: Context, connection: Connection, update_id: int, now: datetime
+) -> None:
+    """Claim an update the guard deferred, in the transaction of whoever acts on it (a
+    flow step, or the mentor gate for a mentor's message); DuplicateUpdate when it was
+    handled before. Call it only for someone we know: nothing is written for anyone
+    else (nothing is kept before the privacy notice or an invite)."""
+    if _claim_is_ours(context, update_id) and not await claim_in(connection, update_id, now):
         raise DuplicateUpdate
+
+
+async def _claim(update: Update, context: Context, tx: PersonTransaction) -> None:
+    """A step claims its deferred update for someone we know. For anyone else the
+    guard's memory covers it, and the transaction that registers a person records its
+    update (`mark_processed`)."""
+    if tx.person is not None:
+        await claim_deferred(context, tx.connection, update.update_id, tx.now)
+
+
+# -- one step ---------------------------------------------------------------------------
 
 
 async def _decide(update: Update, context: Context, fn: FlowFn, needs_person: bool) -> Outcome:
     """The flow function in one transaction that also claims the update."""
+    flows = registry_of(context)
     try:
         async with person_tx(update, context) as tx:
             await _claim(update, context, tx)
-            before = tx.person.state if tx.person is not None else None
             if needs_person and tx.person is None:
-                outcome = notice_outcome(update, context)
-            else:
-                outcome = await fn(update, context, tx)
-                await _drop_abandoned_request(tx, before)
-            after = tx.person.state if tx.person is not None else None
+                return flows.welcome(update, context)
+            before = tx.person.state if tx.person is not None else None
+            outcome = await fn(update, context, tx)
+            outcome = await flows.after_step(tx, before, outcome)
+            return await queue_relay(tx.connection, outcome, update_id=update.update_id, now=tx.now)
     except StaleStep:
         # Another update moved this person on between our read and write: show the truth.
         async with person_tx(update, context) as tx:
             await _claim(update, context, tx)
-            before = after = tx.person.state if tx.person is not None else None
-            outcome = stale(tx.person) if tx.person is not None else notice_outcome(update, context)
-    if before == Step.FINDER_PLACE and after != Step.FINDER_PLACE:
-        _close_reply_keyboard(outcome)
-    return outcome
-
-
-async def _drop_abandoned_request(tx: PersonTransaction, before: str | None) -> None:
-    """Whatever way the person left an unsent mentor request, what it held goes with it."""
-    from conversations.person.ask_mentor import drop_if_abandoned  # it imports this module
-
-    await drop_if_abandoned(tx, before)
+            if tx.person is None:
+                return flows.welcome(update, context)
+            return stale(context, tx.person)
 
 
 async def run_flow(
     update: Update, context: Context, fn: FlowFn, *, needs_person: bool = True
 ) -> None:
-    """Open the transaction, claim the update, run the flow function, commit, answer, deliver."""
-    query = update.callback_query
+    """Open the transaction, claim the update, run the flow function, commit, deliver."""
     try:
         outcome = await _decide(update, context, fn, needs_person)
     except DuplicateUpdate:
         event("guard.duplicate_update")
         return
     finally:
-        deferred: set[int] | None = context.bot_data.get(DEFERRED_CLAIMS_KEY)
-        if deferred is not None:
-            deferred.discard(update.update_id)
-    if query is not None:
-        await answer(query, outcome.toast)
+        release_claim(context, update.update_id)
     await deliver(update, context, outcome)
 
 
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+async def route_text(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """Free text: to the step the person is on, as the registry says."""
+    assert tx.person is not None
+    message = update.message
+    text = message.text if message is not None else None
+    step_fn, goes_on = registry_of(context).text_route(tx.person.state)
+    if not goes_on and is_crisis(text):
+        # The urgent reply went first (group -1). Keep nothing, and carry on gently.
+        return Outcome.say(texts.CRISIS_NOT_SAVED, *prompt_for(context, tx.person))
+    return await step_fn(update, context, tx)
 
 
-def flow_callback(callback: Callback) -> Callback:
-    """Mark a handler callback that runs `run_flow` for its update (and so claims it in
-    the flow's transaction): the guard then leaves the claim to it, saving a commit."""
-    _FLOW_CALLBACKS.add(callback)
-    return callback
+# -- the handlers that run a step ---------------------------------------------------------
 
 
-def command(name: str, fn: FlowFn, *, needs_person: bool = True) -> CommandHandler[Context, None]:
+def _opened(fn: FlowFn | Anyone[FlowFn]) -> tuple[FlowFn, bool]:
+    """The function, and whether it needs a person we know."""
+    return (fn.fn, False) if isinstance(fn, Anyone) else (fn, True)
+
+
+class FlowHandler:
+    """Marks a handler whose callback runs one flow step, which claims the update in its
+    own transaction: the guard then leaves the claim to it (one commit, not two)."""
+
+    __slots__ = ()
+
+
+class FlowCommandHandler(FlowHandler, CommandHandler[Context, None]):
     """A /command in a private chat, run as one flow step."""
 
-    @flow_callback
-    async def callback(update: Update, context: Context) -> None:
-        await run_flow(update, context, fn, needs_person=needs_person)
+    __slots__ = ()
 
-    return CommandHandler(name, callback, filters=filters.ChatType.PRIVATE)
+    def __init__(self, command: str, fn: FlowFn | Anyone[FlowFn]) -> None:
+        step, needs_person = _opened(fn)
 
+        async def callback(update: Update, context: Context) -> None:
+            await run_flow(update, context, step, needs_person=needs_person)
 
-def buttons(
-    prefix: str, fn: FlowFn, *, needs_person: bool = True
-) -> CallbackQueryHandler[Context, None]:
-    """Button presses whose data starts with `<prefix>:`."""
-
-    @flow_callback
-    async def callback(update: Update, context: Context) -> None:
-        await run_flow(update, context, fn, needs_person=needs_person)
-
-    return CallbackQueryHandler(callback, pattern=rf"^{prefix}:")
+        super().__init__(command, callback, filters=filters.ChatType.PRIVATE)
 
 
-def step_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> FlowFn:
-    """The flow function for free text: the handler of the step the person is on."""
+class FlowButtonHandler(FlowHandler, CallbackQueryHandler[Context, None]):
+    """Presses of one family of buttons; the flow gets the button typed (None when the
+    data is malformed or forged), never the raw data."""
 
-    async def route(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-        assert tx.person is not None
-        message = update.message
-        if message is not None and is_crisis(message.text):
-            # The urgent reply went first (group -1). Keep nothing, and carry on gently.
-            return Outcome(replies=[Reply(texts.CRISIS_NOT_SAVED), *prompt_for(tx.person)])
-        step = step_of(tx.person.state)
-        handler = steps.get(step) if step is not None else None
-        return await (handler or fallback)(update, context, tx)
+    __slots__ = ()
 
-    return route
+    def __init__(self, family: callbacks.Family, fn: ButtonFn | Anyone[ButtonFn]) -> None:
+        on_button, needs_person = (fn.fn, False) if isinstance(fn, Anyone) else (fn, True)
+
+        async def callback(update: Update, context: Context) -> None:
+            query = update.callback_query
+            button = callbacks.parse(query.data if query is not None else None)
+
+            async def step(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+                return await on_button(update, context, tx, button)
+
+            await run_flow(update, context, step, needs_person=needs_person)
+
+        super().__init__(callback, pattern=rf"^{family.value}:")
 
 
-def text_router(steps: Mapping[Step, FlowFn], fallback: FlowFn) -> MessageHandler[Context, None]:
-    """Free text goes to the handler of the step the person is on (read from the database)."""
-    route = step_router(steps, fallback)
+class FlowMessageHandler(FlowHandler, MessageHandler[Context, None]):
+    """Messages of one kind in a private chat (free text, a location, a contact, an
+    unknown command), run as one flow step."""
 
-    @flow_callback
-    async def callback(update: Update, context: Context) -> None:
-        await run_flow(update, context, route)
+    __slots__ = ()
 
-    return MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, callback)
+    def __init__(self, kind: BaseFilter, fn: FlowFn) -> None:
+        async def callback(update: Update, context: Context) -> None:
+            await run_flow(update, context, fn)
+
+        super().__init__(filters.ChatType.PRIVATE & kind, callback)
+
+
+INPUT_FILTERS: dict[Input, BaseFilter] = {
+    Input.LOCATION: filters.LOCATION,
+    Input.CONTACT: filters.CONTACT,
+}
+
+
+def taken_by_flow(update: Update, handlers: Sequence[BaseHandler[Any, Any, Any]]) -> bool:
+    """Whether the handler PTB will pick for this update in `handlers` (the first whose
+    check passes) runs a flow step. Any other handler keeps the guard's own claim."""
+    for handler in handlers:
+        check = handler.check_update(update)
+        if check is not None and check is not False:
+            return isinstance(handler, FlowHandler)
+    return False
+
+
+def handlers_of(flow: Flow) -> list[BaseHandler[Update, Context, None]]:
+    """A flow's handlers: its commands, its buttons, what else it takes, then the rest."""
+    made: list[BaseHandler[Update, Context, None]] = [
+        FlowCommandHandler(name, fn) for name, fn in flow.commands.items()
+    ]
+    made.extend(FlowButtonHandler(family, fn) for family, fn in flow.buttons.items())
+    made.extend(FlowMessageHandler(INPUT_FILTERS[kind], fn) for kind, fn in flow.inputs.items())
+    made.extend(flow.handlers)
+    return made
+
+
+def text_handler() -> FlowMessageHandler:
+    """Free text (not a command), routed by the step the person is on."""
+    return FlowMessageHandler(filters.TEXT & ~filters.COMMAND, route_text)
+
+
+def unknown_commands(registry: Registry) -> FlowMessageHandler:
+    """Register after every flow's commands: a command nobody handles still gets a reply."""
+    return FlowMessageHandler(filters.COMMAND, registry.unknown_command)
 
 
 async def unknown_button(update: Update, context: Context) -> None:
@@ -328,10 +266,3 @@ async def unknown_button(update: Update, context: Context) -> None:
 def unknown_buttons() -> CallbackQueryHandler[Context, None]:
     """Register last: every button press gets an answer, so no spinner is left turning."""
     return CallbackQueryHandler(unknown_button)
-
-
-def callback_parts(update: Update) -> list[str]:
-    """`flow:action:arg` split into parts (the data is untrusted: callers validate)."""
-    query = update.callback_query
-    assert query is not None
-    return (query.data or "").split(":")

@@ -1,8 +1,8 @@
 """Keyboards, built by small functions; labels come from texts.py.
 
-Callback data is `<flow>:<action>[:<arg>]`, at most 64 bytes, and never trusted: every
-handler re-checks the person's current step (and, for mentors, their rights) before
-acting on it.
+A button carries one of the typed buttons of conversations/callbacks.py, never a string
+made up here. Its data is never trusted: every handler re-checks the person's current
+step (and, for mentors, their rights) before acting on it.
 """
 
 from __future__ import annotations
@@ -13,14 +13,22 @@ from functools import cache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations import texts
+from conversations.callbacks import (
+    Button,
+    Menu,
+    MenuChoice,
+    Notice,
+    NoticeAction,
+    Safety,
+    SafetyAction,
+)
 
-MAX_CALLBACK_BYTES = 64
+SHOW_MENU = Menu(MenuChoice.SHOW)
 
 
-def button(label: str, data: str) -> InlineKeyboardButton:
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError("callback data over 64 bytes")
-    return InlineKeyboardButton(label, callback_data=data)
+def button(label: str, pressed: Button) -> InlineKeyboardButton:
+    """A button that sends `pressed` back (its data is at most 64 bytes)."""
+    return InlineKeyboardButton(label, callback_data=pressed.data)
 
 
 def rows(buttons: Iterable[InlineKeyboardButton], per_row: int = 1) -> InlineKeyboardMarkup:
@@ -31,18 +39,17 @@ def rows(buttons: Iterable[InlineKeyboardButton], per_row: int = 1) -> InlineKey
 
 def with_menu(markup_rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     """Every step keeps a way back to the menu."""
-    return InlineKeyboardMarkup([*markup_rows, [button(texts.BTN_MENU, "menu:show")]])
+    return InlineKeyboardMarkup([*markup_rows, [button(texts.BTN_MENU, SHOW_MENU)]])
 
 
 def notice(office_id: str | None = None, *, resend: bool = False) -> InlineKeyboardMarkup:
     """Continue / Tell me more / Not now. The data carries the poster's office, and `r`
     when the person wrote before reading the notice (so Continue asks them to resend)."""
-    suffix = f":{office_id or ''}:r" if resend else (f":{office_id}" if office_id else "")
     return rows(
         [
-            button(texts.BTN_CONTINUE, f"n:yes{suffix}"),
-            button(texts.BTN_MORE, f"n:more{suffix}"),
-            button(texts.BTN_NOT_NOW, "n:no"),
+            button(texts.BTN_CONTINUE, Notice(NoticeAction.YES, office_id, resend)),
+            button(texts.BTN_MORE, Notice(NoticeAction.MORE, office_id, resend)),
+            button(texts.BTN_NOT_NOW, Notice(NoticeAction.NO)),
         ]
     )
 
@@ -52,11 +59,11 @@ def main_menu() -> InlineKeyboardMarkup:
     """Built once: it goes with most steps, and PTB's markups cannot be changed."""
     return rows(
         [
-            button(texts.BTN_TELL, "menu:tell"),
-            button(texts.BTN_SUPPORT, "menu:support"),
-            button(texts.BTN_MENTOR, "menu:mentor"),
-            button(texts.BTN_JOBCENTRE, "menu:jobcentre"),
-            button(texts.BTN_MYDATA, "menu:mydata"),
+            button(texts.BTN_TELL, Menu(MenuChoice.TELL)),
+            button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT)),
+            button(texts.BTN_MENTOR, Menu(MenuChoice.MENTOR)),
+            button(texts.BTN_JOBCENTRE, Menu(MenuChoice.JOBCENTRE)),
+            button(texts.BTN_MYDATA, Menu(MenuChoice.MYDATA)),
             urgent_help_button(),
         ]
     )
@@ -64,14 +71,14 @@ def main_menu() -> InlineKeyboardMarkup:
 
 def urgent_help_button() -> InlineKeyboardButton:
     """🆘 Urgent help, for anyone at any step (answered in `conversations.safety.checkin`)."""
-    return button(texts.BTN_URGENT_HELP, "safe:urgent")
+    return button(texts.BTN_URGENT_HELP, Safety(SafetyAction.URGENT))
 
 
 @cache
 def help_keyboard() -> InlineKeyboardMarkup:
     """Under /help: urgent help first, then the way back to the menu."""
-    return rows([urgent_help_button(), button(texts.BTN_MENU, "menu:show")])
+    return rows([urgent_help_button(), button(texts.BTN_MENU, SHOW_MENU)])
 
 
 def back_to_menu() -> InlineKeyboardMarkup:
-    return rows([button(texts.BTN_MENU, "menu:show")])
+    return rows([button(texts.BTN_MENU, SHOW_MENU)])

@@ -24,6 +24,7 @@ import logging
 from datetime import datetime, timedelta
 
 from conversations import keyboards, texts
+from conversations.callbacks import Menu, MenuChoice
 from conversations.common import event
 from conversations.context import Context, FirstStepApp, FlowSettings
 from conversations.mentor import notices
@@ -175,7 +176,7 @@ async def expire(
             text=texts.LADDER_EXPIRED.format(
                 ref=referral.public_ref, waited=notices.describe_delay(waited)
             ),
-            markup=keyboards.rows([keyboards.button(texts.BTN_SUPPORT, "menu:support")]),
+            markup=keyboards.rows([keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT))]),
             cipher=cipher,
             now=now,
         )

@@ -20,6 +20,7 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup
 
 from conversations import keyboards, texts
+from conversations.callbacks import Card, CardAction, Menu, MenuChoice, Withdraw
 from conversations.person.disclosure import PREFER_NOT, QUESTIONS
 from storage.crypto import FieldCipher, KeyRing
 from storage.db import Connection
@@ -60,8 +61,8 @@ def time_label(code: str) -> str:
 def card_keyboard(public_ref: str) -> InlineKeyboardMarkup:
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_ACCEPT, f"mc:acc:{public_ref}"),
-            keyboards.button(texts.BTN_DECLINE, f"mc:no:{public_ref}"),
+            keyboards.button(texts.BTN_ACCEPT, Card(CardAction.ACCEPT, public_ref)),
+            keyboards.button(texts.BTN_DECLINE, Card(CardAction.DECLINE, public_ref)),
         ],
         per_row=2,
     )
@@ -280,7 +281,7 @@ def support_and_withdraw(public_ref: str) -> InlineKeyboardMarkup:
     """Under every honest "still looking" update: services now, or stop the request."""
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_SUPPORT, "menu:support"),
-            keyboards.button(texts.BTN_WITHDRAW, f"mr:wd:{public_ref}"),
+            keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT)),
+            keyboards.button(texts.BTN_WITHDRAW, Withdraw(public_ref)),
         ]
     )

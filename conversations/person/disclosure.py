@@ -8,16 +8,25 @@ urgent help and is not stored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler
 
 from conversations import keyboards, texts
+from conversations.callbacks import (
+    Answer,
+    AnswerAction,
+    Button,
+    Family,
+    Menu,
+    MenuChoice,
+    SkipOwnWords,
+)
 from conversations.common import event
 from conversations.context import Context
-from conversations.flow import FlowFn, Outcome, Reply, buttons, callback_parts, command, stale
+from conversations.outcome import NewButtons, Outcome, Reply
+from conversations.registry import Flow, stale
 from conversations.safety.urgent_help import is_crisis
 from conversations.steps import Step
 from storage.repositories.people import PersonRecord, PersonTransaction
@@ -28,7 +37,7 @@ PREFER_NOT = "prefer_not_to_say"
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    key: str  # short, goes in callback data
+    key: str  # short, goes in the buttons' data
     field: str  # disclosure field name
     step: Step
     prompt: str
@@ -87,30 +96,28 @@ def question_keyboard(question: Question, ticked: frozenset[str]) -> InlineKeybo
     Kept once built (a few questions, a few ticks each; PTB's markups cannot be
     changed, so one can be shared): building one costs about as much as sending it.
     """
+    choose = AnswerAction.TICK if question.multi else AnswerAction.PICK
     option_rows = [
         [
             keyboards.button(
                 ("✓ " if code in ticked else "") + texts.OPTION_LABELS[code],
-                f"d:{question.key}:{'t' if question.multi else 'pick'}:{code}",
+                Answer(question.key, choose, code),
             )
         ]
         for code in question.options
     ]
     tail: list[InlineKeyboardButton] = []
     if question.multi:
-        tail.append(keyboards.button(texts.BTN_DONE, f"d:{question.key}:done"))
-    tail.append(keyboards.button(texts.BTN_SKIP, f"d:{question.key}:skip"))
+        tail.append(keyboards.button(texts.BTN_DONE, Answer(question.key, AnswerAction.DONE)))
+    tail.append(keyboards.button(texts.BTN_SKIP, Answer(question.key, AnswerAction.SKIP)))
+    prefer_not = Answer(question.key, AnswerAction.PREFER_NOT)
     return keyboards.with_menu(
-        [
-            *option_rows,
-            tail,
-            [keyboards.button(texts.BTN_PREFER_NOT, f"d:{question.key}:pnts")],
-        ]
+        [*option_rows, tail, [keyboards.button(texts.BTN_PREFER_NOT, prefer_not)]]
     )
 
 
 def own_words_keyboard() -> InlineKeyboardMarkup:
-    return keyboards.with_menu([[keyboards.button(texts.BTN_SKIP, "d:own:skip")]])
+    return keyboards.with_menu([[keyboards.button(texts.BTN_SKIP, SkipOwnWords())]])
 
 
 def ask(question: Question, ticked: frozenset[str] = frozenset()) -> Reply:
@@ -121,7 +128,7 @@ def prompt_for_step(person: PersonRecord) -> list[Reply]:
     if person.state == Step.DISCLOSE_OWN_WORDS:
         return [Reply(texts.Q_OWN_WORDS, own_words_keyboard())]
     question = BY_STEP[Step(person.state)]
-    return [ask(question, frozenset(person.draft.get("ticked", [])))]
+    return [ask(question, frozenset(person.draft.ticked))]
 
 
 def _label(value: str) -> str:
@@ -149,8 +156,7 @@ async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outc
     """/tell and the menu button: start at the first question."""
     person = tx.person
     assert person is not None
-    draft = {key: value for key, value in person.draft.items() if key == "office"}
-    await tx.move(QUESTIONS[0].step, draft=draft)
+    await tx.move(QUESTIONS[0].step, draft=person.draft.office_only())
     event("disclose.begin")
     return Outcome.say(texts.DISCLOSE_INTRO, ask(QUESTIONS[0]))
 
@@ -159,10 +165,9 @@ async def _advance(tx: PersonTransaction, question: Question, answer: str | None
     """Save this answer (if any) and ask the next question."""
     person = tx.person
     assert person is not None
-    draft = {key: value for key, value in person.draft.items() if key == "office"}
     await tx.move(
         question.next_step,
-        draft=draft,
+        draft=person.draft.office_only(),
         disclosures={question.field: answer} if answer is not None else None,
     )
     if question.next_step == Step.DISCLOSE_OWN_WORDS:
@@ -173,61 +178,63 @@ async def _advance(tx: PersonTransaction, question: Question, answer: str | None
 async def _finish(tx: PersonTransaction, own_words: str | None) -> Outcome:
     person = tx.person
     assert person is not None
-    draft = {key: value for key, value in person.draft.items() if key == "office"}
-    await tx.move(Step.MENU, draft=draft, disclosures={OWN_WORDS: own_words} if own_words else None)
+    await tx.move(
+        Step.MENU,
+        draft=person.draft.office_only(),
+        disclosures={OWN_WORDS: own_words} if own_words else None,
+    )
     await record_event(tx.connection, "disclosure_saved", tx.now)
     answers = await tx.disclosures()
     event("disclose.saved")
     next_buttons = keyboards.rows(
         [
-            keyboards.button(texts.BTN_SUPPORT, "menu:support"),
-            keyboards.button(texts.BTN_MENTOR, "menu:mentor"),
-            keyboards.button(texts.BTN_MENU, "menu:show"),
+            keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT)),
+            keyboards.button(texts.BTN_MENTOR, Menu(MenuChoice.MENTOR)),
+            keyboards.button(texts.BTN_MENU, keyboards.SHOW_MENU),
         ]
     )
     if not answers:
-        return Outcome.say(Reply(texts.DISCLOSE_NOTHING), Reply(texts.DISCLOSE_NEXT, next_buttons))
+        return Outcome.say(texts.DISCLOSE_NOTHING, Reply(texts.DISCLOSE_NEXT, next_buttons))
     return Outcome.say(
         Reply(texts.DISCLOSE_SAVED.format(summary=summary(answers))),
         Reply(texts.DISCLOSE_NEXT, next_buttons),
     )
 
 
-async def on_button(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    """`d:<question>:<action>[:<option>]`, checked against the step the person is on."""
+async def on_button(
+    update: Update, context: Context, tx: PersonTransaction, button: Button | None
+) -> Outcome:
+    """A question's button (`callbacks.Answer`, `callbacks.SkipOwnWords`), checked
+    against the step the person is on."""
     person = tx.person
     assert person is not None
-    parts = callback_parts(update)
-    key = parts[1] if len(parts) > 1 else ""
-    action = parts[2] if len(parts) > 2 else ""
-    if key == "own":
-        if person.state != Step.DISCLOSE_OWN_WORDS or action != "skip":
-            return stale(person)
+    if isinstance(button, SkipOwnWords):
+        if person.state != Step.DISCLOSE_OWN_WORDS:
+            return stale(context, person)
         return await _finish(tx, None)
-    question = BY_KEY.get(key)
-    if question is None or person.state != question.step:
-        return stale(person)
-    code = parts[3] if len(parts) > 3 else ""
-    if action == "skip":
+    question = BY_KEY.get(button.question) if isinstance(button, Answer) else None
+    if not isinstance(button, Answer) or question is None or person.state != question.step:
+        return stale(context, person)
+    code = button.option
+    if button.action == AnswerAction.SKIP:
         return await _advance(tx, question, None)
-    if action == "pnts":
+    if button.action == AnswerAction.PREFER_NOT:
         return await _advance(tx, question, PREFER_NOT)
-    if action == "pick" and not question.multi and code in question.options:
+    if button.action == AnswerAction.PICK and not question.multi and code in question.options:
         return await _advance(tx, question, code)
-    ticked = frozenset(person.draft.get("ticked", []))
-    if action == "t" and question.multi and code in question.options:
+    ticked = frozenset(person.draft.ticked)
+    if button.action == AnswerAction.TICK and question.multi and code in question.options:
         ticked = ticked ^ {code}
-        draft = dict(person.draft) | {"ticked": sorted(ticked)}
-        await tx.move(question.step, draft=draft)
-        return Outcome(pressed_markup=question_keyboard(question, ticked))
-    if action == "done" and question.multi:
+        await tx.move(question.step, draft=replace(person.draft, ticked=tuple(sorted(ticked))))
+        return Outcome(pressed=NewButtons(question_keyboard(question, ticked)))
+    if button.action == AnswerAction.DONE and question.multi:
         if not ticked:
             return Outcome(
-                toast=texts.PICK_ONE_FIRST, pressed_markup=question_keyboard(question, ticked)
+                toast=texts.PICK_ONE_FIRST, pressed=NewButtons(question_keyboard(question, ticked))
             )
         ordered = [code for code in question.options if code in ticked]
         return await _advance(tx, question, ",".join(ordered))
-    return stale(person)
+    return stale(context, person)
 
 
 async def on_own_words(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -244,19 +251,20 @@ async def on_text_at_question(update: Update, context: Context, tx: PersonTransa
     """Free text while a button question is open: point back to the buttons."""
     person = tx.person
     assert person is not None
-    return Outcome(replies=[Reply(texts.USE_BUTTONS), *prompt_for_step(person)])
+    return Outcome.say(texts.USE_BUTTONS, *prompt_for_step(person))
 
 
-ENTRY: FlowFn = begin
-TEXT_STEPS: dict[Step, FlowFn] = {
-    Step.DISCLOSE_OWN_WORDS: on_own_words,
-    **{question.step: on_text_at_question for question in QUESTIONS},
-}
-PROMPTS = {
-    Step.DISCLOSE_OWN_WORDS: prompt_for_step,
-    **{question.step: prompt_for_step for question in QUESTIONS},
-}
-
-
-def build_disclosure_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [command("tell", begin), buttons("d", on_button)]
+FLOW = Flow(
+    name="disclosure",
+    commands={"tell": begin},
+    buttons={Family.DISCLOSE: on_button},
+    menu={MenuChoice.TELL: begin},
+    prompts={
+        Step.DISCLOSE_OWN_WORDS: prompt_for_step,
+        **{question.step: prompt_for_step for question in QUESTIONS},
+    },
+    text_steps={
+        Step.DISCLOSE_OWN_WORDS: on_own_words,
+        **{question.step: on_text_at_question for question in QUESTIONS},
+    },
+)

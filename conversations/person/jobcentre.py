@@ -9,6 +9,7 @@ national support.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 
 from telegram import (
     InlineKeyboardMarkup,
@@ -17,22 +18,24 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import BaseHandler, MessageHandler, filters
 
 from conversations import keyboards, texts
+from conversations.callbacks import (
+    Button,
+    Family,
+    FinderAgain,
+    FinderRegion,
+    FinderRegions,
+    MentorAt,
+    Menu,
+    MenuChoice,
+    SupportNear,
+)
 from conversations.common import event
 from conversations.context import Context
-from conversations.flow import (
-    FlowFn,
-    Outcome,
-    Reply,
-    buttons,
-    callback_parts,
-    command,
-    run_flow,
-    stale,
-)
+from conversations.outcome import Outcome, Reply
 from conversations.person.support import show_support_near
+from conversations.registry import Flow, Input, OnLeave, stale
 from conversations.steps import Step
 from storage.directory import (
     FinderResult,
@@ -44,7 +47,7 @@ from storage.directory import (
     offices_by_region,
     osm_link,
 )
-from storage.repositories.people import PersonRecord, PersonTransaction
+from storage.repositories.people import PersonTransaction
 
 
 def location_keyboard() -> ReplyKeyboardMarkup:
@@ -56,7 +59,7 @@ def location_keyboard() -> ReplyKeyboardMarkup:
 
 
 def browse_keyboard() -> InlineKeyboardMarkup:
-    return keyboards.with_menu([[keyboards.button(texts.BTN_REGIONS, "f:regions")]])
+    return keyboards.with_menu([[keyboards.button(texts.BTN_REGIONS, FinderRegions())]])
 
 
 def regions() -> list[str]:
@@ -65,15 +68,15 @@ def regions() -> list[str]:
 
 def regions_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu(
-        [[keyboards.button(name, f"f:r:{index}")] for index, name in enumerate(regions())]
+        [[keyboards.button(name, FinderRegion(index))] for index, name in enumerate(regions())]
     )
 
 
-def ask_place() -> list[Reply]:
-    return [
+def ask_place() -> tuple[Reply, ...]:
+    return (
         Reply(texts.FINDER_ASK, location_keyboard()),
         Reply(texts.FINDER_BROWSE, browse_keyboard()),
-    ]
+    )
 
 
 def mentor_keyboard(
@@ -81,7 +84,7 @@ def mentor_keyboard(
 ) -> InlineKeyboardMarkup:
     """A mentor at each office, support near the nearest one, and a new search."""
     near = (
-        [[keyboards.button(texts.BTN_SUPPORT_NEAR, f"f:sup:{support_near}")]]
+        [[keyboards.button(texts.BTN_SUPPORT_NEAR, SupportNear(support_near))]]
         if support_near
         else []
     )
@@ -90,13 +93,13 @@ def mentor_keyboard(
             *[
                 [
                     keyboards.button(
-                        texts.BTN_MENTOR_AT.format(name=names[office_id]), f"m:at:{office_id}"
+                        texts.BTN_MENTOR_AT.format(name=names[office_id]), MentorAt(office_id)
                     )
                 ]
                 for office_id in offices
             ],
             *near,
-            [keyboards.button(texts.BTN_TRY_AGAIN, "f:again")],
+            [keyboards.button(texts.BTN_TRY_AGAIN, FinderAgain())],
         ]
     )
 
@@ -104,8 +107,8 @@ def mentor_keyboard(
 def outside_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.BTN_SUPPORT, "menu:support")],
-            [keyboards.button(texts.BTN_TRY_AGAIN, "f:again")],
+            [keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT))],
+            [keyboards.button(texts.BTN_TRY_AGAIN, FinderAgain())],
         ]
     )
 
@@ -164,7 +167,7 @@ async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outc
     """/jobcentre and the menu button."""
     await tx.move(Step.FINDER_PLACE)
     event("finder.begin")
-    return Outcome(replies=ask_place())
+    return Outcome.say(*ask_place())
 
 
 async def on_place_text(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -176,7 +179,7 @@ async def on_place_text(update: Update, context: Context, tx: PersonTransaction)
         return Outcome.say(Reply(texts.FINDER_ERROR[found.reason.value], browse_keyboard()))
     await tx.move(Step.MENU)
     event("finder.found", in_pilot=int(found.in_pilot))
-    return Outcome(replies=result_replies(found))
+    return Outcome.say(*result_replies(found))
 
 
 async def on_location(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -187,26 +190,27 @@ async def on_location(update: Update, context: Context, tx: PersonTransaction) -
     if tx.person is not None and tx.person.state == Step.FINDER_PLACE:
         await tx.move(Step.MENU)
     event("finder.found_by_location", in_pilot=int(found.in_pilot))
-    return Outcome(replies=result_replies(found))
+    return Outcome.say(*result_replies(found))
 
 
-async def on_button(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    parts = callback_parts(update)
-    action = parts[1] if len(parts) > 1 else ""
+async def on_button(
+    update: Update, context: Context, tx: PersonTransaction, button: Button | None
+) -> Outcome:
+    """Search again, support near an office, browse by region (`callbacks.Finder*`)."""
     person = tx.person
     assert person is not None
-    if action == "again":
+    if isinstance(button, FinderAgain):
         return await begin(update, context, tx)
-    if action == "sup" and len(parts) > 2 and office_by_id(parts[2]) is not None:
-        return await show_support_near(tx, parts[2])
-    if action == "regions":
+    if isinstance(button, SupportNear) and office_by_id(button.office) is not None:
+        return await show_support_near(tx, button.office)
+    if isinstance(button, FinderRegions):
         return Outcome.say(Reply(texts.FINDER_REGIONS, regions_keyboard()))
-    if action == "r" and len(parts) > 2 and parts[2].isdigit():
+    if isinstance(button, FinderRegion):
         names = regions()
-        index = int(parts[2])
-        if index >= len(names):
-            return stale(person)
-        offices = offices_by_region()[names[index]]
+        if button.index >= len(names):
+            return stale(context, person)
+        region = names[button.index]
+        offices = offices_by_region()[region]
         listing = "\n\n".join(
             texts.FINDER_OFFICE_IN_REGION.format(
                 number=number,
@@ -218,29 +222,33 @@ async def on_button(update: Update, context: Context, tx: PersonTransaction) -> 
         )
         by_id = {office.office_id: office.name for office in offices}
         return Outcome.say(
-            Reply(f"{texts.FINDER_REGION_OFFICES.format(region=names[index])}\n\n{listing}"),
+            Reply(f"{texts.FINDER_REGION_OFFICES.format(region=region)}\n\n{listing}"),
             Reply(texts.FINDER_CHECK),
             Reply(texts.FINDER_NEXT, mentor_keyboard(list(by_id), by_id)),
         )
-    return stale(person)
+    return stale(context, person)
 
 
-def prompt(person: PersonRecord) -> list[Reply]:
-    return ask_place()
+async def close_reply_keyboard(tx: PersonTransaction, outcome: Outcome) -> Outcome:
+    """Leaving the finder: take its "Share my location" button away from the keyboard."""
+    reply_keyboards = (ReplyKeyboardMarkup, ReplyKeyboardRemove)
+    if any(isinstance(reply.markup, reply_keyboards) for reply in outcome.replies):
+        return outcome
+    replies = list(outcome.replies)
+    for index, reply in enumerate(replies):
+        if reply.markup is None:
+            replies[index] = Reply(reply.text, ReplyKeyboardRemove())
+            return replace(outcome, replies=tuple(replies))
+    return outcome.first(Reply(texts.FINDER_CLOSED, ReplyKeyboardRemove()))
 
 
-async def _location_callback(update: Update, context: Context) -> None:
-    await run_flow(update, context, on_location)
-
-
-ENTRY: FlowFn = begin
-TEXT_STEPS: dict[Step, FlowFn] = {Step.FINDER_PLACE: on_place_text}
-PROMPTS = {Step.FINDER_PLACE: prompt}
-
-
-def build_finder_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        command("jobcentre", begin),
-        buttons("f", on_button),
-        MessageHandler(filters.ChatType.PRIVATE & filters.LOCATION, _location_callback),
-    ]
+FLOW = Flow(
+    name="jobcentre",
+    commands={"jobcentre": begin},
+    buttons={Family.FINDER: on_button},
+    inputs={Input.LOCATION: on_location},
+    menu={MenuChoice.JOBCENTRE: begin},
+    prompts={Step.FINDER_PLACE: lambda person: ask_place()},
+    text_steps={Step.FINDER_PLACE: on_place_text},
+    on_leave=OnLeave(frozenset({Step.FINDER_PLACE}), close_reply_keyboard),
+)

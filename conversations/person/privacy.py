@@ -10,18 +10,19 @@ nothing we keep.
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from conversations import keyboards, texts
+from conversations.callbacks import Button, Family, Forget, ForgetAction, MenuChoice
 from conversations.common import event
 from conversations.context import Context
-from conversations.flow import FlowFn, Outcome, Reply, buttons, callback_parts, command, stale
-from conversations.person import ask_mentor
+from conversations.outcome import Outcome, Reply, deliver
+from conversations.person import live_request
 from conversations.person.disclosure import summary
+from conversations.registry import Anyone, Flow, stale
 from conversations.steps import Step
 from storage.directory import office_by_id
-from storage.repositories.people import PersonRecord, PersonTransaction
+from storage.repositories.people import PersonTransaction
 
 CLEAR_SPAN = 500  # message ids looked back over; Telegram skips what it won't delete
 
@@ -29,8 +30,8 @@ CLEAR_SPAN = 500  # message ids looked back over; Telegram skips what it won't d
 def forget_keyboard() -> InlineKeyboardMarkup:
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_FORGET_YES, "p:forget:yes"),
-            keyboards.button(texts.BTN_FORGET_NO, "p:forget:no"),
+            keyboards.button(texts.BTN_FORGET_YES, Forget(ForgetAction.YES)),
+            keyboards.button(texts.BTN_FORGET_NO, Forget(ForgetAction.NO)),
         ]
     )
 
@@ -45,8 +46,8 @@ async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Ou
     answers = await tx.disclosures()
     referrals = await tx.referrals()
     replies = [Reply(texts.MYDATA_HEADER), Reply(texts.MYDATA_ALWAYS)]
-    office_id = tx.person.draft.get("office")
-    if isinstance(office_id, str):
+    office_id = tx.person.draft.office
+    if office_id is not None:
         replies.append(Reply(texts.MYDATA_OFFICE.format(office=office_name(office_id))))
     if answers:
         replies.append(Reply(texts.MYDATA_ANSWERS.format(summary=summary(answers))))
@@ -65,14 +66,14 @@ async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Ou
             texts.MYDATA_FOOTER,
             keyboards.rows(
                 [
-                    keyboards.button(texts.BTN_FORGET, "p:forget:ask"),
-                    keyboards.button(texts.BTN_MENU, "menu:show"),
+                    keyboards.button(texts.BTN_FORGET, Forget(ForgetAction.ASK)),
+                    keyboards.button(texts.BTN_MENU, keyboards.SHOW_MENU),
                 ]
             ),
         )
     )
     event("privacy.mydata")
-    return Outcome(replies=replies)
+    return Outcome.say(*replies)
 
 
 async def ask_forget(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -83,22 +84,24 @@ async def ask_forget(update: Update, context: Context, tx: PersonTransaction) ->
     return Outcome.say(Reply(texts.FORGET_ASK, forget_keyboard()))
 
 
-async def on_forget_button(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    parts = callback_parts(update)
-    action = parts[2] if len(parts) > 2 else ""
+async def on_forget_button(
+    update: Update, context: Context, tx: PersonTransaction, button: Button | None
+) -> Outcome:
+    """Forget me, yes or no (`callbacks.Forget`)."""
     person = tx.person
     if person is None:
         return Outcome.say(texts.FORGET_NOTHING)
-    if action == "ask":
+    action = button.action if isinstance(button, Forget) else None
+    if action == ForgetAction.ASK:
         return await ask_forget(update, context, tx)
     if person.state != Step.FORGET_CONFIRM:
-        return stale(person)
-    if action == "no":
+        return stale(context, person)
+    if action == ForgetAction.NO:
         await tx.move(Step.MENU)
         return Outcome.say(Reply(texts.FORGET_KEPT, keyboards.main_menu()))
-    if action != "yes":
-        return stale(person)
-    erased = await ask_mentor.forget(context, tx)  # also tells a mentor it ended
+    if action != ForgetAction.YES:
+        return stale(context, person)
+    erased = await live_request.forget(context, tx)  # also tells a mentor it ended
     event("privacy.forget")
     return Outcome.say(
         texts.FORGET_DONE.format(
@@ -112,35 +115,28 @@ async def on_forget_button(update: Update, context: Context, tx: PersonTransacti
 
 
 async def clear_chat(update: Update, context: Context) -> None:
-    """Delete this chat's recent messages (both sides: allowed in private chats)."""
+    """Delete this chat's recent messages (both sides: allowed in private chats). Not a
+    flow step: it changes nothing we keep, so it opens no transaction."""
     message = update.message
     if message is None:
         return
     newest = message.message_id
-    ids = list(range(max(1, newest - CLEAR_SPAN), newest + 1))
-    for start in range(0, len(ids), 100):
-        try:
-            await context.bot.delete_messages(message.chat.id, ids[start : start + 100])
-        except BadRequest:
-            continue  # none in this batch could be deleted
     event("privacy.clear")
-    await context.bot.send_message(
-        message.chat.id, texts.CLEAR_DONE, reply_markup=keyboards.back_to_menu()
+    await deliver(
+        update,
+        context,
+        Outcome(
+            deletes=tuple(range(max(1, newest - CLEAR_SPAN), newest + 1)),
+            replies=(Reply(texts.CLEAR_DONE, keyboards.back_to_menu()),),
+        ),
     )
 
 
-def prompt_forget(person: PersonRecord) -> list[Reply]:
-    return [Reply(texts.FORGET_ASK, forget_keyboard())]
-
-
-ENTRY_MYDATA: FlowFn = my_data
-PROMPTS = {Step.FORGET_CONFIRM: prompt_forget}
-
-
-def build_privacy_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [
-        command("mydata", my_data),
-        command("forget", ask_forget, needs_person=False),
-        CommandHandler("clear", clear_chat, filters=filters.ChatType.PRIVATE),
-        buttons("p", on_forget_button, needs_person=False),
-    ]
+FLOW = Flow(
+    name="privacy",
+    commands={"mydata": my_data, "forget": Anyone(ask_forget)},
+    buttons={Family.FORGET: Anyone(on_forget_button)},
+    menu={MenuChoice.MYDATA: my_data},
+    prompts={Step.FORGET_CONFIRM: lambda person: [Reply(texts.FORGET_ASK, forget_keyboard())]},
+    handlers=(CommandHandler("clear", clear_chat, filters=filters.ChatType.PRIVATE),),
+)

@@ -9,12 +9,13 @@ details were not checked say so.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler
 
 from conversations import keyboards, texts
+from conversations.callbacks import Menu, MenuChoice
 from conversations.common import event
 from conversations.context import Context
-from conversations.flow import FlowFn, Outcome, Reply, command
+from conversations.outcome import Outcome, Reply
+from conversations.registry import Flow
 from storage.directory import Office, Service, office_by_id, services_for
 from storage.repositories.people import PersonTransaction
 
@@ -75,10 +76,10 @@ def support_replies(answers: dict[str, str], office: Office | None) -> list[Repl
         replies.append(Reply(texts.SUPPORT_IPS))
     follow_up = []
     if not answers:
-        follow_up.append([keyboards.button(texts.BTN_TELL, "menu:tell")])
+        follow_up.append([keyboards.button(texts.BTN_TELL, Menu(MenuChoice.TELL))])
     if local_authority is None:
-        follow_up.append([keyboards.button(texts.BTN_JOBCENTRE, "menu:jobcentre")])
-    follow_up.append([keyboards.button(texts.BTN_MENTOR, "menu:mentor")])
+        follow_up.append([keyboards.button(texts.BTN_JOBCENTRE, Menu(MenuChoice.JOBCENTRE))])
+    follow_up.append([keyboards.button(texts.BTN_MENTOR, Menu(MenuChoice.MENTOR))])
     if not answers:
         closing = texts.SUPPORT_TELL_MORE
     elif local_authority is None:
@@ -94,19 +95,18 @@ async def show_support(update: Update, context: Context, tx: PersonTransaction) 
     """/support and the menu button: near the office they chose, if they chose one."""
     person = tx.person
     assert person is not None
-    office_id = person.draft.get("office")
-    office = office_by_id(office_id) if isinstance(office_id, str) else None
-    return Outcome(replies=support_replies(await tx.disclosures(), office))
+    office = office_by_id(person.draft.office) if person.draft.office is not None else None
+    return Outcome.say(*support_replies(await tx.disclosures(), office))
 
 
 async def show_support_near(tx: PersonTransaction, office_id: str) -> Outcome:
     """Support near an office the finder showed: used for this answer, not kept."""
     office = office_by_id(office_id)
-    return Outcome(replies=support_replies(await tx.disclosures(), office))
+    return Outcome.say(*support_replies(await tx.disclosures(), office))
 
 
-ENTRY: FlowFn = show_support
-
-
-def build_support_handlers() -> list[BaseHandler[Update, Context, None]]:
-    return [command("support", show_support)]
+FLOW = Flow(
+    name="support",
+    commands={"support": show_support},
+    menu={MenuChoice.SUPPORT: show_support},
+)

@@ -1,9 +1,9 @@
 """What the bot says for each verdict: the urgent reply by kind, or the check-in.
 
 Sentences live in the text catalog (`conversations/texts.py`); this module only picks.
-The check-in's buttons carry the kind, so "I need help now" gives the reply for that
-kind (a threat from another person gets the Silent Solution and the Domestic Abuse
-Helpline, a child at risk the NSPCC and Childline).
+The check-in's buttons carry the kind (`callbacks.Safety`), so "I need help now" gives
+the reply for that kind (a threat from another person gets the Silent Solution and the
+Domestic Abuse Helpline, a child at risk the NSPCC and Childline).
 """
 
 from __future__ import annotations
@@ -13,13 +13,10 @@ from typing import Final
 from telegram import InlineKeyboardMarkup
 
 from conversations import keyboards, texts
+from conversations.callbacks import Safety, SafetyAction
 from conversations.safety.kinds import Kind, Tier
 
-__all__ = ["CHECKIN_PREFIX", "checkin_keyboard", "parse_checkin", "reply_for", "urgent_text"]
-
-#: Callback data of the check-in's buttons, `safe:ok` and `safe:now:<kind>`, and of the
-#: 🆘 Urgent help button on the menu and under /help, `safe:urgent`.
-CHECKIN_PREFIX: Final = "safe"
+__all__ = ["checkin_keyboard", "kind_of", "reply_for", "urgent_text"]
 
 _URGENT_BY_KIND: Final[dict[Kind, str]] = {
     Kind.THREAT: texts.CRISIS_THREAT,
@@ -34,8 +31,8 @@ def urgent_text(kind: Kind | None) -> str:
 def checkin_keyboard(kind: Kind) -> InlineKeyboardMarkup:
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_CHECKIN_HELP, f"{CHECKIN_PREFIX}:now:{kind.value}"),
-            keyboards.button(texts.BTN_CHECKIN_OK, f"{CHECKIN_PREFIX}:ok"),
+            keyboards.button(texts.BTN_CHECKIN_HELP, Safety(SafetyAction.NOW, kind.value)),
+            keyboards.button(texts.BTN_CHECKIN_OK, Safety(SafetyAction.OK)),
         ],
         per_row=2,
     )
@@ -48,16 +45,9 @@ def reply_for(tier: Tier, kind: Kind) -> tuple[str, InlineKeyboardMarkup | None]
     return texts.CHECKIN, checkin_keyboard(kind)
 
 
-def parse_checkin(data: str | None) -> tuple[str, Kind | None] | None:
-    """("ok", None), ("now", kind) or ("urgent", None); None if it is not one of ours."""
-    parts = (data or "").split(":")
-    if len(parts) < 2 or parts[0] != CHECKIN_PREFIX:
+def kind_of(button: Safety) -> Kind | None:
+    """The kind an "I need help now" button carries (None: forged or from an older bot)."""
+    try:
+        return Kind(button.kind)
+    except ValueError:
         return None
-    if parts[1] in ("ok", "urgent") and len(parts) == 2:
-        return parts[1], None
-    if parts[1] == "now" and len(parts) == 3:
-        try:
-            return "now", Kind(parts[2])
-        except ValueError:
-            return "now", None  # forged or from an older version: the general reply
-    return None

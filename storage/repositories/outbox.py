@@ -66,6 +66,7 @@ class Kind(StrEnum):
     CLOSED = "closed"  # person: the referral closed; feedback questions
     MENTOR_NOTICE = "mentor_notice"  # mentor: the person ended the chat or withdrew
     ALERT = "alert"  # coordinator: needs a human (unclaimed, unreachable, dead)
+    RELAY = "relay"  # either end of a chat: a message passed on (when relays are queued)
 
 
 LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
@@ -75,6 +76,7 @@ LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
     Kind.EXPIRED: frozenset({ReferralStatus.WITHDRAWN}),
     Kind.ACCEPTED: frozenset({ReferralStatus.ACCEPTED}),
     Kind.CLOSED: frozenset({ReferralStatus.CLOSED}),
+    Kind.RELAY: frozenset({ReferralStatus.ACCEPTED}),
     # None: deliver whatever the referral's status.
     Kind.CARD_UPDATE: None,
     Kind.MENTOR_NOTICE: None,

@@ -32,6 +32,7 @@ from storage.models import (
     new_id,
 )
 from storage.repositories.outbox import Reason, unlink_erased
+from storage.repositories.person_draft import Draft
 from storage.repositories.subjects import create_subject_key, open_subject_key, shred_subject_key
 from storage.sql import upsert
 
@@ -46,7 +47,7 @@ class PersonRecord:
     state: str
     state_version: int
     notice_accepted: bool
-    draft: dict[str, Any]
+    draft: Draft
     cipher: FieldCipher
     unreachable: bool = False
 
@@ -162,7 +163,7 @@ class PersonTransaction:
                 )
             )
             self._seen_written = True
-        draft = open_draft(cipher, row.id, row.draft_ct)
+        draft = Draft.from_stored(open_draft(cipher, row.id, row.draft_ct))
         self.person = PersonRecord(
             id=row.id,
             state=row.state,
@@ -199,7 +200,7 @@ class PersonTransaction:
         self.person.unreachable = False
 
     async def register(
-        self, *, state: str, chat_id: int, draft: Mapping[str, Any] | None = None
+        self, *, state: str, chat_id: int, draft: Draft | None = None
     ) -> PersonRecord:
         """Create the person once they accepted the privacy notice (idempotent)."""
         if self.person is not None:
@@ -207,7 +208,6 @@ class PersonTransaction:
         version, value = pseudonym_candidates(self._ring, USER_ROLE, self._telegram_id)[0]
         person_id = new_id()
         cipher = await create_subject_key(self._connection, self._ring, person_id, self.now)
-        draft_dict = dict(draft or {})
         await self._connection.execute(
             _REGISTER,
             {
@@ -216,7 +216,7 @@ class PersonTransaction:
                 "pseudonym_version": version,
                 "state": state,
                 "state_version": 0,
-                "draft_ct": seal_draft(cipher, person_id, draft_dict),
+                "draft_ct": seal_draft(cipher, person_id, (draft or Draft()).to_stored()),
                 "chat_ref_ct": cipher.seal_text(
                     Person.__tablename__, "chat_ref_ct", person_id, str(chat_id)
                 ),
@@ -231,7 +231,7 @@ class PersonTransaction:
             state=state,
             state_version=0,
             notice_accepted=True,
-            draft=draft_dict,
+            draft=draft or Draft(),
             cipher=cipher,
         )
         return self.person
@@ -240,10 +240,11 @@ class PersonTransaction:
         self,
         state: str,
         *,
-        draft: Mapping[str, Any] | None = None,
+        draft: Draft | None = None,
         disclosures: Mapping[str, str] | None = None,
     ) -> PersonRecord:
-        """Write the next step, its scratch data and any answers; raise StaleStep on a race."""
+        """Write the next step, its draft (None: unchanged) and any answers; raise StaleStep
+        on a race."""
         person = self._require()
         values: dict[str, Any] = {
             "state": state,
@@ -251,7 +252,7 @@ class PersonTransaction:
             **self._seen(person.unreachable),
         }
         if draft is not None:
-            values["draft_ct"] = seal_draft(person.cipher, person.id, dict(draft))
+            values["draft_ct"] = seal_draft(person.cipher, person.id, draft.to_stored())
         result = await self._connection.execute(
             _MOVE,
             {**values, "person_id": person.id, "expected_version": person.state_version},
@@ -265,7 +266,7 @@ class PersonTransaction:
         person.state = state
         person.state_version += 1
         if draft is not None:
-            person.draft = dict(draft)
+            person.draft = draft
         return person
 
     async def _save_disclosure(self, person: PersonRecord, name: str, value: str) -> None:
@@ -325,11 +326,13 @@ class PersonTransaction:
 
 
 def seal_draft(cipher: FieldCipher, person_id: str, draft: dict[str, Any]) -> bytes:
+    """Seal a draft's stored form (`Draft.to_stored()`)."""
     return cipher.seal(Person.__tablename__, "draft_ct", person_id, json.dumps(draft).encode())
 
 
 def open_draft(cipher: FieldCipher, person_id: str, sealed: bytes | None) -> dict[str, Any]:
-    """The step draft, decrypted (an empty one when none is stored)."""
+    """A draft's stored form, decrypted (an empty one when none is stored); read it with
+    `Draft.from_stored`."""
     if sealed is None:
         return {}
     draft = json.loads(cipher.open(Person.__tablename__, "draft_ct", person_id, sealed))

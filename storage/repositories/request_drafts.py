@@ -13,14 +13,15 @@ own key and sealed again without it, so the office and their other choices stay.
 it (or if the draft cannot be opened) the purge cannot tell which drafts hold a number,
 so the whole unfinished request goes, office and all.
 
-This module knows the draft's shape and the step names as plain strings (storage never
-imports the conversations layer); a test ties them to `conversations.steps.Step`.
+The draft's shape is `storage.repositories.person_draft.Draft`; this module knows the
+step names as plain strings (storage never imports the conversations layer), and a test
+ties them to `conversations.steps.Step`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.crypto import CryptoError, FieldCipher, KeyRing
 from storage.models import Person, SubjectKey
 from storage.repositories.people import open_draft, seal_draft
+from storage.repositories.person_draft import Draft
 
 # The steps of a request being put together (conversations.person.ask_mentor.REQUEST_STEPS
 # without the lapsed step itself).
@@ -40,20 +42,6 @@ REQUEST_STATES: Final = (
     "mentor.confirm",
 )
 LAPSED_STATE: Final = "mentor.lapsed"
-# Where the request lives in the draft, and what in it says how to reach the person.
-REQUEST_KEY: Final = "mentor"
-CONTACT_DETAILS: Final = ("phone",)
-CONTACT_CHOICE: Final = "contact"
-
-
-def without_contact(draft: dict[str, Any]) -> dict[str, Any] | None:
-    """The draft with the request's contact detail (and the choice that asked for it)
-    taken out; None when it holds none, so there is nothing to do."""
-    request = draft.get(REQUEST_KEY)
-    if not isinstance(request, dict) or not any(key in request for key in CONTACT_DETAILS):
-        return None
-    dropped = (*CONTACT_DETAILS, CONTACT_CHOICE)
-    return draft | {REQUEST_KEY: {k: v for k, v in request.items() if k not in dropped}}
 
 
 def _resealed(
@@ -65,12 +53,12 @@ def _resealed(
         return True, None
     try:
         cipher = FieldCipher.from_wrapped(ring, wrapped, person_id)
-        changed = without_contact(open_draft(cipher, person_id, sealed))
+        changed = Draft.from_stored(open_draft(cipher, person_id, sealed)).without_contact()
     except (CryptoError, ValueError):
         return True, None  # unreadable: keep nothing rather than keep it unread
     if changed is None:
         return False, None
-    return True, seal_draft(cipher, person_id, changed)
+    return True, seal_draft(cipher, person_id, changed.to_stored())
 
 
 async def lapse_request_drafts(

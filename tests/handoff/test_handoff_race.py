@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import Table, func, select, update
 
 from bot.settings import Settings
-from conversations.mentor.gate import AcceptResult, accept, after_claim
-from conversations.person.ask_mentor import open_referral, withdraw
+from conversations.mentor.cards import AcceptResult, accept, after_claim
+from conversations.person.ask_mentor import open_referral
+from conversations.person.live_request import withdraw
 from conversations.steps import Step
 from storage.crypto import KeyRing
 from storage.db import Database
@@ -40,7 +41,7 @@ Claim = Callable[[Database, KeyRing, int, str], Awaitable[bool]]
 
 
 async def real_claim(database: Database, ring: KeyRing, telegram_id: int, ref: str) -> bool:
-    """What the Accept button does (conversations.mentor.gate.accept), in its own transaction."""
+    """What the Accept button does (conversations.mentor.cards.accept), in its own transaction."""
     async with database.transaction() as connection:
         mentor = await mentors.load_mentor(connection, ring, telegram_id)
         return await accept(connection, ring, mentor, ref, NOW) == AcceptResult.WON

@@ -23,12 +23,13 @@ OFFICE = "portsmouth-arundel-street"
 
 
 async def draft_of(harness: Harness, user_id: int) -> dict[str, object]:
+    """The person's draft as it is stored (the record's own repr never shows a value)."""
     services = services_of(harness)
     async with person_transaction(
         services.database, services.ring, user_id, services.clock()
     ) as tx:
         assert tx.person is not None
-        return dict(tx.person.draft)
+        return tx.person.draft.to_stored()
 
 
 async def test_from_the_finder_buttons_with_nothing_to_share(harness: Harness) -> None:

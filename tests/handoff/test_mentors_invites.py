@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from conversations import texts
-from conversations.mentor.gate import approve_mentor, revoke_mentor
+from conversations.mentor.accounts import approve_mentor, revoke_mentor
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.models import MentorRole, MentorStatus

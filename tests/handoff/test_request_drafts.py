@@ -26,7 +26,8 @@ from storage.db import Database
 from storage.operations.retention import CLASSES, RetentionPolicy, purge
 from storage.repositories import request_drafts
 from storage.repositories.people import open_draft, person_transaction
-from storage.repositories.request_drafts import LAPSED_STATE, REQUEST_KEY, REQUEST_STATES
+from storage.repositories.person_draft import REQUEST_KEY, Draft
+from storage.repositories.request_drafts import LAPSED_STATE, REQUEST_STATES
 from storage.repositories.subjects import open_subject_key
 from tests.support.dbscan import all_rows, cells_containing, files_containing, sqlite_files
 from tests.support.handoff import drain, join_as_mentor
@@ -102,7 +103,7 @@ async def make_request(
     """A person part way through a request, as the flow leaves them (sealed draft)."""
     async with person_transaction(database, ring, telegram_id, now) as tx:
         person = await tx.register(state=Step.MENU, chat_id=telegram_id)
-        await tx.move(step, draft={"office": OFFICE, REQUEST_KEY: request})
+        await tx.move(step, draft=Draft.from_stored({"office": OFFICE, REQUEST_KEY: request}))
         return person.id
 
 
@@ -147,7 +148,8 @@ async def test_requests_without_a_number_and_other_steps_are_left_alone(
     )
     async with person_transaction(database, ring, 904, T0) as tx:  # not in a request
         menu = (await tx.register(state=Step.MENU, chat_id=904)).id
-        await tx.move(Step.MENU, draft={"office": OFFICE, REQUEST_KEY: {"phone": PHONE}})
+        stored = {"office": OFFICE, REQUEST_KEY: {"phone": PHONE}}
+        await tx.move(Step.MENU, draft=Draft.from_stored(stored))
 
     assert await lapsed(database, T0 + timedelta(hours=30), ring) == 1
     assert (await sealed_state(database, ring, talk_here))[0] == Step.MENTOR_TIME
@@ -329,7 +331,7 @@ async def test_urgent_words_on_the_lapsed_step_then_carry_on(harness: Harness) -
     # Or they leave it: the rest of the request goes with them, the office stays.
     await harness.send(CAL, "/menu")
     person = await harness.record(CAL)
-    assert person is not None and person.draft == {"office": OFFICE}
+    assert person is not None and person.draft == Draft(office=OFFICE)
 
 
 async def test_after_a_purge_without_keys_they_start_again_from_the_office(
@@ -406,8 +408,7 @@ async def test_a_person_writing_while_the_purge_runs_is_not_cut_off(
         assert tx.person is not None
         counts = await asyncio.wait_for(purge(database, later, POLICY, ring=ring), 10)
         assert counts["request_drafts"] == 0
-        request = {**tx.person.draft[REQUEST_KEY], "time": "any"}
-        await tx.move(Step.MENTOR_CONFIRM, draft={"office": OFFICE, REQUEST_KEY: request})
+        await tx.move(Step.MENTOR_CONFIRM, draft=tx.person.draft.with_request(time="any"))
     assert await lapsed(database, later, ring) == 0
     state, draft = await sealed_state(database, ring, person)
     assert state == Step.MENTOR_CONFIRM and draft[REQUEST_KEY]["phone"] == PHONE

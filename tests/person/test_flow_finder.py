@@ -11,6 +11,7 @@ import re
 from conversations import texts
 from conversations.steps import Step
 from storage.directory import offices_by_region
+from storage.repositories.person_draft import Draft
 from tests.support.dbscan import all_rows, cells_containing, files_containing, sqlite_files
 from tests.support.harness import Harness
 from tests.support.journeys import reach
@@ -136,7 +137,7 @@ async def test_support_near_a_found_office_uses_the_area_and_keeps_nothing(
     await harness.press(ALEX, texts.BTN_SUPPORT_NEAR)
     assert texts.SUPPORT_LOCAL.format(area="Portsmouth") in harness.all_text(ALEX)
     person = await harness.record(ALEX)
-    assert person is not None and person.draft == {}, "the place must not be kept"
+    assert person is not None and person.draft == Draft(), "the place must not be kept"
     rows = await all_rows(harness.services.database)
     for trace in ("PO1 2AB", "Portsmouth", "portsmouth-arundel-street"):
         assert cells_containing(rows, trace) == [], trace

@@ -19,6 +19,7 @@ from conversations.steps import Step
 from storage.crypto import KeyRing
 from storage.directory import office_by_id
 from storage.repositories.people import PersonTransaction
+from storage.repositories.person_draft import Draft
 from tests.support.dbscan import all_rows, cells_containing, row_counts
 from tests.support.harness import Harness
 from tests.support.journeys import PERSON_STEPS, reach
@@ -161,7 +162,7 @@ async def test_poster_deep_link_preselects_the_office_and_only_counts(harness: H
     assert texts.OFFICE_PRESELECTED.format(office=office.name) in harness.texts(ALEX)
 
     person = await harness.record(ALEX)
-    assert person is not None and person.draft == {"office": POSTER_OFFICE}
+    assert person is not None and person.draft == Draft(office=POSTER_OFFICE)
     rows = await all_rows(harness.services.database)
     assert [
         (row["event"], row["office_id"], row["count"])
@@ -188,7 +189,7 @@ async def test_returning_person_with_a_poster_link_gets_the_office(harness: Harn
     await harness.settle()
     assert texts.WELCOME_BACK in harness.texts(ALEX)
     person = await harness.record(ALEX)
-    assert person is not None and person.draft == {"office": POSTER_OFFICE}
+    assert person is not None and person.draft == Draft(office=POSTER_OFFICE)
     assert harness.last_text(ALEX) == texts.MENU
 
 

@@ -16,11 +16,14 @@ from storage.crypto import CryptoError, FieldCipher, KeyRing, unwrap_dek
 from storage.db import Database, keystore_path
 from storage.models import Disclosure, ErasureJournal, Person, SubjectKey
 from storage.repositories.people import StaleStep, person_transaction
+from storage.repositories.person_draft import Draft
 from storage.repositories.subjects import kek_usage, rewrap_batch
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 IDS = [1_000_000_007, 1_000_000_000_003, 2**40 - 1]
 CANARY = "CANARY_DISCLOSURE_91 heroin and benzos"
+
+DRAFT = Draft(office="k", ref="v")
 
 
 def ring_secrets(ring: KeyRing) -> list[bytes]:
@@ -31,7 +34,7 @@ def ring_secrets(ring: KeyRing) -> list[bytes]:
 
 async def register(db: Database, ring: KeyRing, telegram_id: int) -> str:
     async with person_transaction(db, ring, telegram_id, NOW) as tx:
-        person = await tx.register(state="menu", chat_id=telegram_id, draft={"k": "v"})
+        person = await tx.register(state="menu", chat_id=telegram_id, draft=DRAFT)
         await tx.move("disclose.substances", disclosures={"own_words": CANARY})
         return person.id
 
@@ -47,7 +50,7 @@ async def test_same_user_is_same_person_after_restart(
         assert tx.person is not None
         assert tx.person.id == person_id
         assert tx.person.state == "disclose.substances"
-        assert tx.person.draft == {"k": "v"}
+        assert tx.person.draft == DRAFT
         assert await tx.disclosures() == {"own_words": CANARY}
     async with person_transaction(second, ring, IDS[1], NOW) as tx:
         assert tx.person is None

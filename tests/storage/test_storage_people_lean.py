@@ -12,6 +12,7 @@ from storage.crypto import KeyRing
 from storage.db import Database
 from storage.models import Disclosure, Person, SubjectKey
 from storage.repositories.people import person_transaction
+from storage.repositories.person_draft import Draft
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SAM = 1_000_000_011
@@ -73,7 +74,7 @@ async def test_one_statement_per_write_on_the_usual_step(database: Database, rin
     event.listen(engine, "before_cursor_execute", record)
     try:
         async with person_transaction(database, ring, SAM, T0) as tx:
-            await tx.move("disclose.substances", draft={"ticked": ["alcohol"]})
+            await tx.move("disclose.substances", draft=Draft(ticked=("alcohol",)))
     finally:
         event.remove(engine, "before_cursor_execute", record)
     work = [s for s in statements if s not in ("BEGIN", "COMMIT", "ROLLBACK")]

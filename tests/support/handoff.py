@@ -15,7 +15,7 @@ from sqlalchemy import Table, select
 
 from conversations import texts
 from conversations.context import SERVICES_KEY, Services
-from conversations.mentor.gate import revoke_mentor
+from conversations.mentor.accounts import revoke_mentor
 from storage.directory import office_by_id
 from storage.models import MentorRole, OutboxMessage, OutboxStatus
 from storage.repositories import mentors

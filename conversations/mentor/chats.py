@@ -1,0 +1,91 @@
+"""A mentor's chats: passing a reply on to the person, and closing a chat.
+
+A mentor answers by replying to a relayed message (or to the card), with
+`/to R-… text`, or, holding exactly one chat, by writing; the words go to the person
+through conversations/relay.py. `/close R-…` ends the chat and asks the person the
+feedback questions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message
+
+from conversations import texts
+from conversations.common import event
+from conversations.context import Services
+from conversations.mentor import notices
+from conversations.outcome import Outcome
+from conversations.person import feedback
+from conversations.relay import from_mentor
+from conversations.steps import Step
+from storage.db import Connection
+from storage.repositories import referrals
+from storage.repositories.mentors import MentorRecord
+from storage.repositories.outbox import Kind
+from storage.repositories.referrals import REF_PATTERN
+from storage.repositories.updates import record_event
+
+REF_IN_TEXT = re.compile(REF_PATTERN)
+TO_ARGS = re.compile(rf"^({REF_PATTERN})\s+(.+)$", re.DOTALL)
+
+
+async def close_referral(
+    connection: Connection,
+    services: Services,
+    mentor: MentorRecord,
+    public_ref: str,
+) -> Outcome:
+    """/close REF: the mentor ends the chat; the person is asked for feedback."""
+    referral = await referrals.by_ref(connection, public_ref)
+    if referral is None or referral.mentor_id != mentor.id:
+        return Outcome.say(texts.MENTOR_NO_CHAT.format(ref=public_ref))
+    now = services.clock()
+    await referrals.lock_person(connection, referral.person_id)
+    if not await referrals.close(connection, referral, now, mentor_id=mentor.id):
+        return Outcome.say(texts.MENTOR_CHAT_ENDED.format(ref=public_ref))
+    await referrals.drop_unsent(connection, referral.id, (Kind.ACCEPTED,))
+    cipher = await notices.person_cipher(connection, services.ring, referral)
+    if cipher is not None and referral.person_id is not None:
+        closed = texts.MENTOR_CLOSED_BY_MENTOR.format(
+            name=mentor.display_name or "", ref=referral.public_ref
+        )
+        await notices.tell_person(
+            connection,
+            referral,
+            kind=Kind.CLOSED,
+            dedupe=f"closed:{referral.id}",
+            text=f"{closed}\n\n{texts.FEEDBACK_HELPED}",
+            markup=feedback.helped_keyboard(),
+            cipher=cipher,
+            now=now,
+        )
+        await referrals.move_person(
+            connection,
+            referral.person_id,
+            from_states=(Step.WITH_MENTOR, Step.WAITING_FOR_MENTOR),
+            to_state=Step.FEEDBACK_HELPED,
+        )
+    await record_event(connection, "referral_closed", now, referral.office_id)
+    event("mentor.closed")
+    return Outcome.say(texts.MENTOR_CLOSED.format(ref=public_ref))
+
+
+async def relay_to(
+    connection: Connection,
+    services: Services,
+    mentor: MentorRecord,
+    public_ref: str,
+    text: str,
+) -> Outcome:
+    return await from_mentor(connection, services.ring, mentor, public_ref, text)
+
+
+def replied_ref(message: Message, bot_id: int) -> str | None:
+    """The reference in the bot message being replied to (a relayed message or a card)."""
+    target = message.reply_to_message
+    if target is None or target.from_user is None or target.from_user.id != bot_id:
+        return None
+    found = REF_IN_TEXT.search(target.text or "")
+    return found.group(0) if found else None
