@@ -115,7 +115,7 @@ def _last_prompt(harness: Harness, user_id: int) -> tuple[str, list[str]]:
 
 async def _where(harness: Harness, user_id: int) -> tuple[str | None, Any]:
     person = await harness.record(user_id)
-    return (person.state, dict(person.draft)) if person is not None else (None, None)
+    return (person.state, person.draft) if person is not None else (None, None)
 
 
 async def _im_ok_returns_them_where_they_were(harness: Harness, user_id: int) -> None:
