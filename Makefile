@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench sandbox clean
+.PHONY: run test lint typecheck bench sandbox clean crisis-model crisis-eval
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "First Step needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -34,6 +34,16 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Retrain the crisis check after editing conversations/safety/data/ (its README says how):
+# cross-validates on the corpus's development part, chooses thresholds, writes the model.
+crisis-model: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	$(BIN)/firststep crisis train
+
+# The crisis check's figures on the frozen test part (README, "Crisis check").
+crisis-eval: $(STAMP)
+	$(BIN)/firststep crisis eval
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@
     python -m bench --skip postgres  # everything but a section (repeatable)
     python -m bench --readme         # everything, and the table into README.md
 
-Sections: lookups, disk, startup, sqlite, memory, http, postgres, outbox.
+Sections: lookups, crisis, disk, startup, sqlite, memory, http, postgres, outbox.
 """
 
 from __future__ import annotations
@@ -28,7 +28,17 @@ from typing import Any
 
 from bench import report
 
-SECTIONS = ("lookups", "disk", "startup", "sqlite", "memory", "http", "postgres", "outbox")
+SECTIONS = (
+    "lookups",
+    "crisis",
+    "disk",
+    "startup",
+    "sqlite",
+    "memory",
+    "http",
+    "postgres",
+    "outbox",
+)
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,7 @@ def memory_in_child(database_url: str, people: int) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from bench import disk, lookups, loopback, outbox, postgres, throughput
+    from bench import crisis, disk, lookups, loopback, outbox, postgres, throughput
 
     sizes = sizes_of(args)
     wanted = [s for s in (args.only or SECTIONS) if s not in args.skip]
@@ -138,6 +148,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         began = time.perf_counter()
         if section == "lookups":
             results["lookups"] = lookups.lookup_costs()
+        elif section == "crisis":
+            results["crisis"] = crisis.crisis_costs()
         elif section == "disk":
             results["disk"] = disk.commit_floor_us(workdir)
         elif section == "startup":

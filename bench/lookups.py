@@ -14,7 +14,7 @@ from bench.stats import median
 from bot.app import build_application
 from bot.runner import start_application, stop_application
 from bot.sandbox import EmulatorRequest, TelegramEmulator
-from conversations.safety.detector import detect_crisis
+from conversations.safety.check import assess
 from storage.crypto import KeyRing
 from storage.directory import (
     AreaLookup,
@@ -68,9 +68,9 @@ def lookup_costs(*, repeats: int = 5, budget: float = 0.05) -> dict[str, float]:
         "town_exact": lambda: _answer(locate_text("Portsmouth")),
         "town_misspelt": lambda: locate_text("Portsmuoth"),
         "jobcentre_by_name": lambda: _must(search_offices("Kentish Town").offices or None),
-        "crisis_quiet_message": lambda: detect_crisis(QUIET),
-        "crisis_urgent_message": lambda: _must(detect_crisis(URGENT)),
-        "crisis_1000_chars": lambda: detect_crisis(LONG),
+        "crisis_quiet_message": lambda: assess(QUIET),
+        "crisis_urgent_message": lambda: _must(assess(URGENT)),
+        "crisis_1000_chars": lambda: assess(LONG),
     }
     for fn in checks.values():
         fn()  # warm caches and lazy tables before timing

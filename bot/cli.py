@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 
+from bot import crisis_cli
 from bot.settings import Settings, describe_settings_error, load_settings
 from storage.crypto import KeyRing, KeyRingError
 from storage.db import Database, DatabaseError
@@ -31,6 +32,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(mentors_app, name="mentors")
 app.add_typer(coordinators_app, name="coordinators")
+app.add_typer(crisis_cli.app, name="crisis")
 
 NO_TOKEN = (
     "No bot token: set FIRSTSTEP_TELEGRAM_TOKEN (in the environment or .env), "  # noqa: S105

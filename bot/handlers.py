@@ -2,8 +2,9 @@
 
 Group -2: the guards, for every update (private chats only, dedupe, rate limit, media,
           length). A refused update stops there.
-Group -1: the crisis check on any free text. It replies and lets the update go on.
-          Approved mentors and coordinators at work get no crisis reply.
+Group -1: the crisis check on any free text. It replies (urgent help or a check-in) and
+          lets the update go on. Approved mentors and coordinators at work get no crisis
+          reply. The check-in's buttons and 🆘 Urgent help are answered here, and stop here.
 Group  0: the mentor gate. Mentors and coordinators, anyone joining with an invite code,
           and every card button (`mc:`) are handled here and stop here.
 Group  1: the person flows, each declared by its module's `FLOW` and gathered in the
@@ -41,7 +42,7 @@ from conversations.person import (
     support,
 )
 from conversations.registry import Flow, Registry, install
-from conversations.safety.urgent_help import build_crisis_handler
+from conversations.safety import checkin
 
 if TYPE_CHECKING:
     from conversations.context import FirstStepApp
@@ -80,7 +81,7 @@ def register_handlers(application: FirstStepApp) -> None:
     install(application.bot_data, registry)
 
     application.add_handler(build_guard_handler(), group=-2)
-    application.add_handler(build_crisis_handler(), group=-1)
+    application.add_handlers(checkin.build_safety_handlers(), group=-1)
 
     # Mentors, coordinators, /join and card buttons: handled and stopped here.
     application.add_handler(gate.build_mentor_gate(), group=0)

@@ -39,6 +39,7 @@ class Family(StrEnum):
     FORGET = "p"  # /forget
     FEEDBACK = "fb"  # the questions after a chat
     CARD = "mc"  # a mentor's request cards and /referrals list
+    SAFETY = "safe"  # the check-in's buttons and 🆘 Urgent help (conversations/safety)
 
 
 def _ref(value: str) -> bool:
@@ -487,6 +488,31 @@ class Card:
         return _join(self.FAMILY, self.action, self.ref)
 
 
+# --------------------------------------------------------------------------- safety
+
+
+class SafetyAction(StrEnum):
+    OK = "ok"  # I'm OK, on a check-in
+    NOW = "now"  # I need help now, on a check-in (with the kind it was about)
+    URGENT = "urgent"  # 🆘 Urgent help, on the main menu and under /help
+
+
+@dataclass(frozen=True, slots=True)
+class Safety:
+    """The check-in's buttons and 🆘 Urgent help: `safe:ok`, `safe:now:<kind>`,
+    `safe:urgent`. Answered for anyone at any step (conversations/safety/checkin.py)."""
+
+    FAMILY: ClassVar = Family.SAFETY
+    action: SafetyAction
+    kind: str = ""
+
+    @property
+    def data(self) -> str:
+        if self.action is SafetyAction.NOW:
+            return _join(self.FAMILY, self.action, self.kind)
+        return _join(self.FAMILY, self.action)
+
+
 Button = (
     Notice
     | Menu
@@ -516,6 +542,7 @@ Button = (
     | Forget
     | Feedback
     | Card
+    | Safety
 )
 
 
@@ -649,6 +676,15 @@ def _card(parts: list[str]) -> Button | None:
     return None
 
 
+def _safety(parts: list[str]) -> Button | None:
+    match parts:
+        case ["ok" | "urgent" as action]:
+            return Safety(SafetyAction(action))
+        case ["now", kind]:
+            return Safety(SafetyAction.NOW, kind)  # an unknown kind: the general reply
+    return None
+
+
 _PARSERS = {
     Family.NOTICE: _notice,
     Family.MENU: _menu,
@@ -660,6 +696,7 @@ _PARSERS = {
     Family.FORGET: _forget,
     Family.FEEDBACK: _feedback,
     Family.CARD: _card,
+    Family.SAFETY: _safety,
 }
 
 

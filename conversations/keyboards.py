@@ -13,7 +13,15 @@ from functools import cache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from conversations import texts
-from conversations.callbacks import Button, Menu, MenuChoice, Notice, NoticeAction
+from conversations.callbacks import (
+    Button,
+    Menu,
+    MenuChoice,
+    Notice,
+    NoticeAction,
+    Safety,
+    SafetyAction,
+)
 
 SHOW_MENU = Menu(MenuChoice.SHOW)
 
@@ -57,15 +65,25 @@ def main_menu() -> InlineKeyboardMarkup:
             button(texts.BTN_JOBCENTRE, Menu(MenuChoice.JOBCENTRE)),
             button(texts.BTN_MYDATA, Menu(MenuChoice.MYDATA)),
             button(texts.BTN_ABOUT, Menu(MenuChoice.ABOUT)),
-            button(texts.BTN_HELP_NOW, Menu(MenuChoice.HELP_NOW)),
+            urgent_help_button(),
         ]
     )
 
 
+def urgent_help_button() -> InlineKeyboardButton:
+    """🆘 Urgent help, for anyone at any step (answered in `conversations.safety.checkin`)."""
+    return button(texts.BTN_URGENT_HELP, Safety(SafetyAction.URGENT))
+
+
+@cache
 def help_keyboard() -> InlineKeyboardMarkup:
-    """Under /help: about this service, and back to the menu."""
+    """Under /help: urgent help first, about this service, then the way back to the menu."""
     return rows(
-        [button(texts.BTN_ABOUT, Menu(MenuChoice.ABOUT)), button(texts.BTN_MENU, SHOW_MENU)]
+        [
+            urgent_help_button(),
+            button(texts.BTN_ABOUT, Menu(MenuChoice.ABOUT)),
+            button(texts.BTN_MENU, SHOW_MENU),
+        ]
     )
 
 

@@ -10,19 +10,60 @@ from __future__ import annotations
 
 # ---------------------------------------------------------------------------
 # Crisis: shown first whenever free text signals danger, then the chat goes on.
+# Which reply for which message: conversations/safety/replies.py. Every number here has
+# a source (conversations/safety/README.md, "Where each number comes from"): 999, 116 123,
+# SHOUT 85258 and NHS 111 from /work/shared/data (SOURCES.md, services.csv); the others
+# from the pages named next to them.
 # ---------------------------------------------------------------------------
+# Urgent: danger now. What to do for someone who has overdosed: 999, on their side,
+# naloxone, stay with them (NHS and UK drug-service first-aid guidance).
 CRISIS = (
     "🚨 If you or someone with you is in danger right now, call 999.\n"
     "\n"
     "• Someone won't wake up, or has trouble breathing: call 999. "
-    "Put them on their side. Use naloxone if you have it.\n"
+    "Put them on their side. Use naloxone if you have it. Stay with them until help comes.\n"
     "• You feel you can't go on: call Samaritans free on 116 123, any time.\n"
     "• If you'd rather text: send SHOUT to 85258.\n"
     "• For urgent advice that is not an emergency: call NHS 111.\n"
     "\n"
     "This chat is not watched by a person, so we can't send help to you."
 )
+# Urgent, a threat to life from another person. National Domestic Abuse Helpline: Refuge
+# (refuge.org.uk, "Freephone 24-Hour National Domestic Abuse Helpline: 0808 2000 247").
+# Silent Solution, 999 then 55: Thames Valley Police notice; Isle of Wight Council,
+# "Immediate danger" (iow.gov.uk).
+CRISIS_THREAT = (
+    "🚨 If someone is hurting you or you are in danger from them, call 999 now.\n"
+    "\n"
+    "• If you can't speak on the call, stay on the line. When you are asked, press 55. "
+    "The police will know you need help.\n"
+    "• National Domestic Abuse Helpline: call free on 0808 2000 247, day or night.\n"
+    "• You feel you can't go on: call Samaritans free on 116 123.\n"
+    "\n"
+    "This chat is not watched by a person, so we can't send help to you."
+)
+# Urgent, a child at risk. NSPCC: "If you think a child is in immediate danger, call the
+# police on 999, or call us on 0808 800 5000" (nspcc.org.uk, "Report abuse"). Childline
+# 0800 1111, free, for anyone under 19 (NSPCC's Childline column in the Sunderland Echo,
+# 2022; learning.nspcc.org.uk, "Childline": up to the age of 19).
+CRISIS_CHILD = (
+    "🚨 If a child is in danger, or has taken drugs, drink or medicine, call 999 now. "
+    "Stay with them until help comes.\n"
+    "\n"
+    "• Worried about a child: call the NSPCC on 0808 800 5000.\n"
+    "• Are you under 19? Call Childline free on 0800 1111.\n"
+    "• For urgent advice that is not an emergency: call NHS 111.\n"
+    "\n"
+    "This chat is not watched by a person, so we can't send help to you."
+)
 CRISIS_NOT_SAVED = "I have not saved that message. You can carry on whenever you are ready."
+# Check-in: may signal danger. Never blocks: the chat goes on under it.
+CHECKIN = "Are you safe right now?"
+BTN_CHECKIN_HELP = "🆘 I need help now"
+BTN_CHECKIN_OK = "I'm OK"
+CHECKIN_OK = (
+    "Thank you for telling me. If that changes, tap 🆘 Urgent help in the menu, or call 999."
+)
 
 # ---------------------------------------------------------------------------
 # Start and the privacy notice (nothing is kept until the person taps Continue).
@@ -177,7 +218,7 @@ BTN_SUPPORT = "🧭 Find support"
 BTN_MENTOR = "🤝 Talk to a peer mentor"
 BTN_JOBCENTRE = "📍 Your Jobcentre"
 BTN_MYDATA = "🔒 My data"
-BTN_HELP_NOW = "🚨 Help now"
+BTN_URGENT_HELP = "🆘 Urgent help"
 BTN_MENU = "↩️ Menu"
 BTN_SKIP = "Skip"
 BTN_PREFER_NOT = "Prefer not to say"

@@ -26,8 +26,9 @@ from conversations.flow import DuplicateUpdate, claim_deferred, release_claim
 from conversations.mentor.cards import list_referrals, on_card
 from conversations.mentor.chats import REF_IN_TEXT, TO_ARGS, close_referral, relay_to, replied_ref
 from conversations.mentor.join import join_code, on_join, on_name
-from conversations.outcome import Outcome, deliver, queue_relay
-from conversations.safety.detector import detect_crisis
+from conversations.outcome import Outcome, Reply, deliver, queue_relay
+from conversations.safety.replies import reply_for
+from conversations.safety.urgent_help import crisis_verdict
 from storage.db import Connection
 from storage.models import MentorStatus
 from storage.repositories import mentors, referrals
@@ -75,11 +76,11 @@ def urgent_help_first(text: str | None, outcome: Outcome) -> Outcome:
     so they get the urgent-help reply first, as anyone else would. Those not approved
     yet got it in group -1 already.
     """
-    kind = detect_crisis(text) if text else None
-    if kind is None:
+    verdict = crisis_verdict(text)
+    if verdict is None:
         return outcome
-    event("crisis.reply", kind=kind.value)
-    return outcome.first(texts.CRISIS)
+    event("crisis.reply", tier=verdict.tier.value, kind=verdict.kind.value)
+    return outcome.first(Reply(*reply_for(verdict.tier, verdict.kind)))
 
 
 async def on_message(

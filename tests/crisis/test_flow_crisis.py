@@ -1,5 +1,6 @@
 """Urgent help at any step: the crisis reply comes first, the chat carries on, and the
-words that triggered it are kept nowhere. (Which phrases trigger: tests/crisis/test_crisis.py.)"""
+words that triggered it are kept nowhere. (Which phrases trigger: tests/crisis/test_rules.py;
+the check-in and the other replies: test_flow_checkin.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conversations import texts
-from conversations.safety.detector import detect_crisis
+from conversations.safety.check import assess
 from conversations.steps import Step
 from storage.crypto import KeyRing
 from storage.directory import office_by_id
@@ -119,7 +120,7 @@ ADVICE = "If you ever feel you want to end it all, call 999"
 
 async def test_mentors_and_coordinators_at_work_get_no_crisis_reply(harness: Harness) -> None:
     office = office_by_id(OFFICE)
-    assert office is not None and detect_crisis(ADVICE) is not None
+    assert office is not None and assess(ADVICE) is not None
     await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
     await join_as_mentor(harness, CORA, "Cora", area=office.pilot_area, role=MentorRole.COORDINATOR)
     ref = await request_mentor(harness, ALEX, OFFICE)

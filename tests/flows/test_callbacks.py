@@ -47,6 +47,8 @@ from conversations.callbacks import (
     RequestShare,
     RequestStep,
     RequestTime,
+    Safety,
+    SafetyAction,
     ShareChoice,
     SkipOwnWords,
     SupportIn,
@@ -82,6 +84,10 @@ OLD_WIRE: dict[str, Button] = {
     "menu:show": Menu(MenuChoice.SHOW),
     "menu:helpnow": Menu(MenuChoice.HELP_NOW),
     "menu:mydata": Menu(MenuChoice.MYDATA),
+    # The crisis check-in and 🆘 Urgent help (issue 11; conversations/safety/checkin.py).
+    "safe:ok": Safety(SafetyAction.OK),
+    "safe:urgent": Safety(SafetyAction.URGENT),
+    "safe:now:threat_from_other": Safety(SafetyAction.NOW, "threat_from_other"),
     "d:sub:t:alcohol": Answer("sub", AnswerAction.TICK, "alcohol"),
     "d:dur:pick:1_to_5y": Answer("dur", AnswerAction.PICK, "1_to_5y"),
     "d:sup:done": Answer("sup", AnswerAction.DONE),
@@ -224,6 +230,8 @@ BUILT: st.SearchStrategy[Button] = st.one_of(
     st.builds(EndChat, refs),
     st.builds(Feedback, st.sampled_from(FeedbackQuestion), words),
     st.builds(Card, st.sampled_from(CardAction), refs),
+    st.builds(Safety, st.just(SafetyAction.NOW), words),
+    st.builds(Safety, st.sampled_from([SafetyAction.OK, SafetyAction.URGENT])),
 )
 
 

@@ -29,7 +29,7 @@ async def ask_for_mentor(harness: Harness, user_id: int, *, share_answers: bool)
     await harness.press(user_id, texts.OPTION_LABELS["1_to_5y"])
     await harness.press(user_id, texts.BTN_SKIP)
     await harness.press(user_id, texts.BTN_SKIP)
-    await harness.send(user_id, "I drink every day and my name is Alex Canary")
+    await harness.send(user_id, "I drink at weekends and my name is Alex Canary")
     await harness.press(user_id, texts.BTN_MENTOR)
     assert texts.MENTOR_ASK_OFFICE.format(office="Portsmouth Jobcentre") in harness.all_text(
         user_id
@@ -67,7 +67,7 @@ async def test_full_handoff_request_accept_relay_close_feedback(harness: Harness
         assert card.text is not None
         assert ref in card.text and "Portsmouth Jobcentre" in card.text
         assert "Alcohol" in card.text and "1 to 5 years" in card.text
-        assert "every day" not in card.text  # own words are never on a card
+        assert "weekends" not in card.text  # own words are never on a card
         assert card.button_texts == [texts.BTN_ACCEPT, texts.BTN_DECLINE]
 
     await harness.press(SAM, texts.BTN_ACCEPT)

@@ -1,26 +1,56 @@
-"""The crisis check: what must trigger, what must stay quiet, and robustness."""
+"""The crisis check's phrase rules: what must trigger, what must stay quiet, robustness.
+
+These lists do not depend on the corpus: every message here must get a crisis reply
+(urgent or check-in) from the live check, and its phrases must name the kind given; every
+ordinary one must get no reply at all. (The corpus measures the whole check:
+test_corpus_targets.py and `firststep crisis eval`.)
+"""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations.safety import detector
-from conversations.safety.detector import CrisisKind, detect_crisis, normalise
+from conversations.safety import datafiles
+from conversations.safety import normalise as normalising
+from conversations.safety.check import assess
+from conversations.safety.datafiles import DataError, load_families
+from conversations.safety.kinds import Kind, Tier
+from conversations.safety.normalise import normalise
+from conversations.safety.phrases import dedupe_letters, phrase_to_regex
+from conversations.safety.rules import Engine, build_engine, engine
 
-OD = CrisisKind.OVERDOSE
-MIX = CrisisKind.MIXING
-FITS = CrisisKind.WITHDRAWAL_FITS
-NAL = CrisisKind.NALOXONE
-SUI = CrisisKind.SUICIDE_SELF_HARM
+OD = Kind.OVERDOSE
+MIX = Kind.MIXING
+FITS = Kind.WITHDRAWAL
+NAL = Kind.NALOXONE
+SUI = Kind.SUICIDE_SELF_HARM
+THREAT = Kind.THREAT
+CHILD = Kind.CHILD
+PHYS = Kind.PHYSICAL
+HELP = Kind.HELP_ASKED
+
+
+def rule_kind(text: str, rules_engine: Engine | None = None) -> Kind | None:
+    """The kind the phrases alone give (the best family), as the old detector did; a
+    `kind_only` family ("I'm 15") names the kind only when another family matched."""
+    found = [hit.family for hit in (rules_engine or engine()).matched(normalise(text))]
+    deciding = [family for family in found if not family.kind_only]
+    if not deciding:
+        return None
+    named = [family.kind for family in found if family.kind_only]
+    return named[0] if named else deciding[0].kind
+
 
 # (message, expected kind). Grouped by kind; each group mixes plain words, UK
 # slang, misspellings, capitals, punctuation, emoji and longer messages.
-CRISIS_MESSAGES: list[tuple[str, CrisisKind]] = [
+CRISIS_MESSAGES: list[tuple[str, Kind]] = [
     # -- overdose: the word, its misspellings and "OD" forms -----------------
     ("I think I've overdosed", OD),
     ("my mate OD'd last night", OD),
@@ -79,7 +109,8 @@ CRISIS_MESSAGES: list[tuple[str, CrisisKind]] = [
     ("been drinking and taking xanax", MIX),
     ("took heroin and benzos", MIX),
     ("speedballing again", MIX),
-    ("I think the gear was cut with fent", MIX),
+    # (a supply cut with a synthetic opioid is an overdose risk first: the corpus's kinds)
+    ("I think the gear was cut with fent", OD),
     ("a cocktail of pills and booze", MIX),
     ("i mixed them with vodka", MIX),
     ("my drink was spiked", MIX),
@@ -167,6 +198,35 @@ CRISIS_MESSAGES: list[tuple[str, CrisisKind]] = [
     ("ｓｕｉｃｉｄａｌ", SUI),
     ("I'm not suicidal but I can't go on", SUI),
     ("I'm not suicidal yet", SUI),
+    # -- physical danger -------------------------------------------------------
+    ("my chest is killing me after the coke", PHYS),
+    ("crushing pains in my chest", PHYS),
+    ("been throwing up blood all morning", PHYS),
+    ("he's boiling hot and cant cool down after the pills", PHYS),
+    ("her face is drooping on one side", PHYS),
+    ("banged his head when he fell and now he keeps being sick", PHYS),
+    ("he's talking nonsense and doesnt know where he is", PHYS),
+    # -- a threat from another person ---------------------------------------------
+    ("my ex is outside with a knife", THREAT),
+    ("he had his hands round my neck last night", THREAT),
+    ("the dealer said he'll stab me if I don't pay", THREAT),
+    ("they've locked me in the flat and taken my phone", THREAT),
+    ("he's kicking the door in", THREAT),
+    ("some lads have taken over my flat", THREAT),
+    # -- a child at risk --------------------------------------------------------
+    ("my toddler drank some of my methadone", CHILD),
+    ("the baby swallowed one of my tablets", CHILD),
+    ("my 4 year old got into the vodka", CHILD),
+    ("she left the kids on their own to go and score", CHILD),
+    ("I'm 15 and my stepdad hits me", CHILD),
+    # -- only asking for help ------------------------------------------------------
+    ("help", HELP),
+    ("HELP!!!", HELP),
+    ("hlep", HELP),
+    ("emergency", HELP),
+    ("Urgent", HELP),
+    ("help me please", HELP),
+    ("SOS", HELP),
     # -- inside a longer message ----------------------------------------------
     (
         "Hi, I've been drinking too much for a few years now and I'd like to talk to "
@@ -199,6 +259,16 @@ CRISIS_MESSAGES: list[tuple[str, CrisisKind]] = [
 ORDINARY_MESSAGES: list[str] = [
     # the traps named in the brief
     "I drink coffee",
+    # new kinds' traps, and "help" that is not only "help"
+    "my chest infection is better now",
+    "my kids are at school today",
+    "the baby is asleep upstairs",
+    "can you help me find a job",
+    "I need help with my CV",
+    "is this urgent or can it wait till monday",
+    "I'm dead 😂",
+    "I'm dead tired",
+    "I'm 17 and looking for an apprenticeship",
     "my mate overdid it at the gym",
     "I'm dying to get a job",
     "this form is killing me",
@@ -335,20 +405,45 @@ ORDINARY_MESSAGES: list[str] = [
 ]
 
 
+# The phrases find these, but issue 11's corpus calls such messages ordinary (a general
+# question, a habit of someone else's, a prescription disclosed): the model may confirm
+# them or not (`confirm = true` families). Everything else above must get a reply.
+QUESTIONS_AND_HABITS = {
+    "my friend overdoes on heroin all the time",
+    "is it safe to take diazepam with heroin",
+    "I have a prescription for diazepam and I drink",
+    "quick question, does the jobcentre have naloxone kits or do I go to the chemist",
+    "is diazepam and alcohol dangerous?",
+    "where can I get naloxone",
+    "do you have narcan",
+}
+
+
 @pytest.mark.parametrize(("message", "kind"), CRISIS_MESSAGES)
-def test_crisis_messages_are_detected(message: str, kind: CrisisKind) -> None:
-    assert detect_crisis(message) is kind, normalise(message)
+def test_crisis_messages_are_detected(message: str, kind: Kind) -> None:
+    assert rule_kind(message) is kind, normalise(message)
+    verdict = assess(message)
+    assert verdict is not None or message in QUESTIONS_AND_HABITS, normalise(message)
+    if kind in (THREAT, CHILD):  # these pick their own reply
+        assert verdict is not None and verdict.kind is kind
 
 
 @pytest.mark.parametrize("message", ORDINARY_MESSAGES)
 def test_ordinary_messages_stay_quiet(message: str) -> None:
-    assert detect_crisis(message) is None, normalise(message)
+    assert rule_kind(message) is None, normalise(message)
+
+
+def test_ordinary_messages_rarely_get_the_urgent_reply() -> None:
+    """The model alone can answer ordinary talk with a check-in (README, "Crisis check":
+    the measured rate), but it seldom sends the urgent reply to it."""
+    urgent = [m for m in ORDINARY_MESSAGES if (v := assess(m)) and v.tier is Tier.URGENT]
+    assert len(urgent) <= 0.05 * len(ORDINARY_MESSAGES), urgent
 
 
 def test_enough_examples_for_each_kind() -> None:
     assert len(CRISIS_MESSAGES) >= 60
     assert len(ORDINARY_MESSAGES) >= 50
-    for kind in CrisisKind:
+    for kind in Kind:
         assert sum(1 for _, k in CRISIS_MESSAGES if k is kind) >= 5, kind
 
 
@@ -364,8 +459,8 @@ def test_enough_examples_for_each_kind() -> None:
         ("mixing heroin and valium, do I need naloxone", MIX),
     ],
 )
-def test_priority_when_several_kinds_match(message: str, kind: CrisisKind) -> None:
-    assert detect_crisis(message) is kind
+def test_priority_when_several_kinds_match(message: str, kind: Kind) -> None:
+    assert rule_kind(message) is kind
 
 
 @pytest.mark.parametrize(
@@ -394,8 +489,8 @@ def test_priority_when_several_kinds_match(message: str, kind: CrisisKind) -> No
         ("I can't stop taking heroin and benzos", MIX),
     ],
 )
-def test_negation_only_where_safe(message: str, expected: CrisisKind | None) -> None:
-    assert detect_crisis(message) is expected
+def test_negation_only_where_safe(message: str, expected: Kind | None) -> None:
+    assert rule_kind(message) is expected
 
 
 @pytest.mark.parametrize(
@@ -419,9 +514,15 @@ def test_normalise(message: str, expected: str) -> None:
 
 
 def test_explain_names_the_phrase_and_the_negation() -> None:
-    assert ("suicide_word", SUI, "suicidal", True) in detector.explain("I'm not suicidal")
-    assert detector.explain("I want to stop drinking") == []
-    found = detector.explain("he's not breathing and I want to die")
+    def explained(text: str) -> list[tuple[str, Kind, str, bool]]:
+        return [
+            (hit.family.name, hit.family.kind, hit.text, hit.negated)
+            for hit in engine().explain(normalise(text))
+        ]
+
+    assert ("suicide_word", SUI, "suicidal", True) in explained("I'm not suicidal")
+    assert explained("I want to stop drinking") == []
+    found = explained("he's not breathing and I want to die")
     assert {(name, kind) for name, kind, _, _ in found} == {
         ("unresponsive", OD),
         ("wish_to_die", SUI),
@@ -429,46 +530,77 @@ def test_explain_names_the_phrase_and_the_negation() -> None:
 
 
 def test_empty_and_whitespace() -> None:
-    assert detect_crisis("") is None
-    assert detect_crisis("   \n\t ") is None
-    assert detect_crisis("😀" * 50) is None
+    assert assess("") is None
+    assert assess("   \n\t ") is None
+    assert assess("😀" * 50) is None
+    assert rule_kind("") is None
 
 
 def test_a_long_message_is_scanned_to_the_end() -> None:
     filler = "I need help finding a job near Portsmouth. " * 95
     assert len(filler) > 4000
-    assert detect_crisis(filler[:4000]) is None
-    assert detect_crisis(filler[:4000] + " i want to die") is SUI
+    assert assess(filler[:4000]) is None
+    assert rule_kind(filler[:4000] + " i want to die") is SUI
+    assert assess(filler[:4000] + " i want to die") is not None
 
 
 def test_every_phrase_compiles_and_is_indexed() -> None:
     # Every phrase is reachable: indexed by its first words or tried everywhere.
+    shipped = engine()
     indexed = {
         id(phrase)
-        for always, by_second in detector._INDEX.values()
+        for always, by_second in shipped.index.values()
         for group in (always, *by_second.values())
         for phrase in group
     }
-    indexed |= {id(phrase) for phrase in detector._EVERYWHERE}
-    total = sum(len(f.phrases) for f in detector.FAMILIES)
-    assert len(indexed) == total
-    assert not detector._EVERYWHERE, "a phrase starting with any word slows every message"
+    indexed |= {id(phrase) for phrase in shipped.everywhere}
+    total = sum(len(f.phrases) for f in shipped.families)
+    assert len(indexed) == total == len(shipped.phrases)
+    for phrase in shipped.phrases:
+        phrase.pattern()  # compiles
+    assert not shipped.everywhere, "a phrase starting with any word slows every message"
+
+
+def test_the_shipped_phrase_index_is_up_to_date() -> None:
+    """Edited phrases are worked out live (slower start): retrain to refresh the index."""
+    assert build_engine().worked_out_live == 0, "run `make crisis-model` after editing phrases"
 
 
 def test_families_are_documented() -> None:
-    for family in detector.FAMILIES:
+    families = load_families()
+    for family in families:
         assert family.why.strip(), family.name
         assert family.phrases, family.name
-    assert len({f.name for f in detector.FAMILIES}) == len(detector.FAMILIES)
-    assert {f.kind for f in detector.FAMILIES} == set(CrisisKind)
-    assert set(detector.PRIORITY) == set(CrisisKind)
+    assert len({f.name for f in families}) == len(families)
+    assert {f.kind for f in families} == set(Kind)
+    assert {f.tier for f in families} == set(Tier)
 
 
 def test_bad_phrases_are_refused() -> None:
+    vocabulary = engine().vocabulary
     with pytest.raises(KeyError):
-        detector._phrase_to_regex("<nonsense> myself")
+        phrase_to_regex("<nonsense> myself", vocabulary)
     with pytest.raises(ValueError, match="lowercase"):
-        detector._phrase_to_regex("Kill Myself")
+        phrase_to_regex("Kill Myself", vocabulary)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "joined"),
+    [("'''(a|b\n   |c) d'''", "(a|b|c) d"), ("'''(a|b)\n   (c|d)'''", None)],
+)
+def test_a_phrase_broken_over_lines_must_break_before_a_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, phrase: str, joined: str | None
+) -> None:
+    (tmp_path / "x.toml").write_text(
+        '[[family]]\nname = "x"\nkind = "naloxone"\ntier = "checkin"\n'
+        f'why = "a test"\nphrases = [{phrase}]\n'
+    )
+    monkeypatch.setattr(datafiles, "FAMILIES_DIR", tmp_path)
+    if joined is not None:
+        assert load_families()[0].phrases == (joined,)
+    else:
+        with pytest.raises(DataError, match="before a"):
+            load_families()
 
 
 _WORD_LIST = Path("/usr/share/dict/british-english")
@@ -477,12 +609,13 @@ _WORD_LIST = Path("/usr/share/dict/british-english")
 @pytest.mark.skipif(not _WORD_LIST.exists(), reason="no British English word list installed")
 def test_typo_table_does_not_rewrite_real_words() -> None:
     words = {
-        detector._dedupe_letters(w.strip().lower())
+        dedupe_letters(w.strip().lower())
         for w in _WORD_LIST.read_text(encoding="utf-8").splitlines()
         if re.fullmatch(r"[A-Za-z]+", w.strip())
     }
-    aliases = {detector._dedupe_letters(k) for k in detector.WORD_ALIASES}
-    rewritten = {w: detector._WORD_MAP[w] for w in words if w in detector._WORD_MAP}
+    aliases = {dedupe_letters(k) for k in datafiles.load_words().aliases}
+    table = normalising.word_map()
+    rewritten = {w: table[w] for w in words if w in table}
     # Only forms of the keyword itself ("heroins", "suicides") may be rewritten.
     changed_meaning = sorted(
         w for w, target in rewritten.items() if w not in aliases and w[:6] != target[:6]
@@ -498,8 +631,9 @@ _SAMPLES = [m for m, _ in CRISIS_MESSAGES] + ORDINARY_MESSAGES
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_never_raises_on_any_text(text: str) -> None:
-    result = detect_crisis(text)
-    assert result is None or isinstance(result, CrisisKind)
+    verdict = assess(text)
+    assert verdict is None or isinstance(verdict.tier, Tier)
+    rule_kind(text)
 
 
 @settings(max_examples=300, deadline=None)
@@ -510,50 +644,36 @@ def test_never_raises_on_any_text(text: str) -> None:
 )
 def test_case_insensitive(message: str, before: str, after: str) -> None:
     text = f"{before} {message} {after}"
-    expected = detect_crisis(text)
-    assert detect_crisis(text.upper()) is expected
-    assert detect_crisis(text.lower()) is expected
-    assert detect_crisis(text.swapcase()) is expected
-    assert detect_crisis(text.title()) is expected
+    expected, verdict = rule_kind(text), assess(text)
+    for variant in (text.upper(), text.lower(), text.swapcase(), text.title()):
+        assert rule_kind(variant) is expected
+        assert assess(variant) == verdict
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(CRISIS_MESSAGES), st.sampled_from(ORDINARY_MESSAGES))
+@given(
+    st.sampled_from([(m, k) for m, k in CRISIS_MESSAGES if k is not HELP]),  # whole messages
+    st.sampled_from(ORDINARY_MESSAGES),
+)
 def test_a_crisis_phrase_is_found_next_to_ordinary_talk(
-    case: tuple[str, CrisisKind], ordinary: str
+    case: tuple[str, Kind], ordinary: str
 ) -> None:
     message, kind = case
     for text in (f"{ordinary}. {message}", f"{message}. {ordinary}"):
-        found = detect_crisis(text)
-        assert found is not None
-        assert detector.PRIORITY.index(found) <= detector.PRIORITY.index(kind)
+        assert kind in {hit.family.kind for hit in engine().matched(normalise(text))}
 
 
-def _all_phrases() -> list[detector._Phrase]:
-    phrases = {
-        id(p): p
-        for always, by_second in detector._INDEX.values()
-        for group in (always, *by_second.values())
-        for p in group
-    }
-    phrases.update((id(p), p) for p in detector._EVERYWHERE)
-    return list(phrases.values())
-
-
-_ALL_PHRASES = _all_phrases()
-
-
-def _without_index(text: str) -> CrisisKind | None:
-    """detect_crisis the slow way: every phrase tried at every word."""
+def _without_index(shipped: Engine, text: str) -> list[str]:
+    """Engine.matched the slow way: every phrase tried at every word."""
     normalised = normalise(text)
     starts = [0] + [i + 1 for i, ch in enumerate(normalised) if ch == " "]
-    best = len(detector.PRIORITY)
-    for phrase in _ALL_PHRASES:
+    found: dict[int, str] = {}
+    for phrase in shipped.phrases:
         for start in starts:
-            match = phrase.pattern.match(normalised, start)
+            match = phrase.pattern().match(normalised, start)
             if match and not (phrase.negated and phrase.negated(normalised, match)):
-                best = min(best, phrase.rank)
-    return detector.PRIORITY[best] if best < len(detector.PRIORITY) else None
+                found[phrase.rank] = phrase.family.name
+    return [found[rank] for rank in sorted(found)]
 
 
 # Words that phrases are made of, so random sentences from them hit many phrases.
@@ -562,13 +682,51 @@ _PHRASE_WORDS = sorted(
 )
 
 
+def _names(text: str) -> list[str]:
+    return [hit.family.name for hit in engine().matched(normalise(text))]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_PHRASE_WORDS), min_size=1, max_size=12))
 def test_the_word_index_never_misses_a_phrase(words: list[str]) -> None:
     text = " ".join(words)
-    assert detect_crisis(text) is _without_index(text)
+    assert _names(text) == _without_index(engine(), text)
 
 
 @pytest.mark.parametrize("message", _SAMPLES)
 def test_the_word_index_agrees_on_every_example(message: str) -> None:
-    assert detect_crisis(message) is _without_index(message)
+    assert _names(message) == _without_index(engine(), message)
+
+
+def test_nothing_is_compiled_at_import() -> None:
+    """Start-up: importing the check builds nothing (a fresh interpreter)."""
+    code = (
+        "import conversations.safety.check, conversations.safety.rules as r, "
+        "conversations.safety.model as m, conversations.safety.normalise as n; "
+        "print(r.engine.cache_info().currsize, m.model.cache_info().currsize, "
+        "n.word_map.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "0", "0"]
+
+
+def test_no_phrase_needs_two_spaces_in_a_row() -> None:
+    """Normalised text never has two spaces together: a space written before a <gap>
+    (whose words bring their own spaces) would make the phrase match nothing."""
+    vocabulary = engine().vocabulary
+    sources = [p for f in load_families() for p in f.phrases]
+    sources += [a for alternatives in vocabulary.lists.values() for a in alternatives]
+    assert [s for s in sources if " <gap" in s] == []
+
+
+@pytest.mark.parametrize("message", _SAMPLES)
+def test_training_replays_the_live_check_exactly(message: str) -> None:
+    """Thresholds are chosen by replaying the check on scores worked out ahead
+    (`training.decide`): the replay, the full path and the quick path must agree."""
+    from conversations.safety.check import assess_with
+    from conversations.safety.model import model
+    from conversations.safety.training import decide
+
+    live = assess_with(engine(), model(), message)
+    explained = assess_with(engine(), model(), message, explain=True)
+    assert live.verdict == explained.verdict == decide(explained, model().thresholds)

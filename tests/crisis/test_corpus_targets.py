@@ -1,0 +1,61 @@
+"""The crisis check measured on the labelled corpus (tests/crisis/corpus/README.md).
+
+The frozen test part is the measured result: nothing is tuned on it, and only its
+aggregate figures are asserted here (a failure prints figures, never a message). The
+figures are recorded in README ("Crisis check"); `firststep crisis eval` prints them
+with every miss and false alarm.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conversations.safety.check import assess
+from conversations.safety.evaluation import TARGETS, Evaluation, evaluate, load_corpus
+from conversations.safety.kinds import Kind, Tier
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+@pytest.fixture(scope="module")
+def frozen() -> Evaluation:
+    return evaluate(load_corpus(CORPUS / "frozen_test.jsonl"), assess)
+
+
+def test_the_corpus_parts_are_as_its_readme_says() -> None:
+    dev = load_corpus(CORPUS / "dev.jsonl")
+    test = load_corpus(CORPUS / "frozen_test.jsonl")
+    assert (len(dev), len(test)) == (1761, 941)
+    assert not {e.id for e in dev} & {e.id for e in test}, "the parts never share a message"
+    for part in (dev, test):
+        assert {e.kind for e in part if e.needs_help} == {
+            Kind.OVERDOSE,
+            Kind.MIXING,
+            Kind.WITHDRAWAL,
+            Kind.SUICIDE_SELF_HARM,
+            Kind.PHYSICAL,
+            Kind.THREAT,
+            Kind.CHILD,
+        }
+        assert {e.tier for e in part if e.needs_help} == set(Tier)
+
+
+def test_frozen_figures_do_not_slip(frozen: Evaluation) -> None:
+    """What the check measured on the frozen part (2026-12-07: 92.5%, 72.6%, 3.3% and
+    15.0%; README, "Crisis check"), as a floor a change must not go below."""
+    headline = frozen.headline()
+    assert headline.help_any >= 0.92
+    assert headline.urgent_urgent >= 0.72
+    assert headline.ordinary_urgent <= 0.035
+    assert headline.ordinary_any <= 0.155
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11's targets are not all met yet: README, 'Crisis check', has the figures",
+)
+def test_frozen_meets_the_issue_targets(frozen: Evaluation) -> None:
+    met = frozen.headline().meets(TARGETS)
+    assert all(met.values()), {name: ok for name, ok in met.items()}
