@@ -299,25 +299,25 @@ SUPPORT_LOCAL_NONE = (
     "We don't know a local drug and alcohol service for {area}. "
     "Ask your GP, or call FRANK on {phone} ({cost}). FRANK can tell you what is near you."
 )
-SUPPORT_SERVICE = "• {name}{contact}{hours}"
+SUPPORT_SERVICE = "• {name} – {ways}"
+SUPPORT_SERVICE_HOURS = "• {name} – {ways} ({hours})"
 SUPPORT_NO_AREA = (
     "Want help near you too? Tell us your Jobcentre or where you live, then ask here again."
 )
 SUPPORT_TELL_MORE = "Tell us a bit about what's going on, and this list gets more useful."
-SUPPORT_CONTACT_PHONE = " – call {phone} ({cost})"
-SUPPORT_CONTACT_OFFICE = " – office line {phone} ({cost})"
-SUPPORT_OFFICE_LINE = "\n  This is their office line for general questions. It is not a helpline."
-SUPPORT_CONTACT_TEXT = " – {text}"
+# The ways to reach a service, joined by " – " into {ways} above.
+SUPPORT_CALL = "call {phone} ({cost})"
+SUPPORT_CALL_OFFICE = "office line {phone} ({cost})"
 SUPPORT_TEXT_KEYWORD = "text {keyword} to {number}"
 SUPPORT_TEXT_NUMBER = "text {number}"
-SUPPORT_CONTACT_WEB = " – {url}"
-SUPPORT_HOURS = " ({hours})"
+SUPPORT_ASK_GP_OR_FRANK = "ask your GP, or call FRANK on {phone} ({cost})"
 SUPPORT_COST = {
     "free": "free to call",
     "standard_rate": "costs the same as a normal call",
 }
-SUPPORT_SECONDARY = "\n  We found this number only in other lists, so please check it first."
-SUPPORT_ASK_GP_OR_FRANK = " – ask your GP, or call FRANK on {phone} ({cost})"
+# Notes under a service's line.
+SUPPORT_OFFICE_LINE = "This is their office line for general questions. It is not a helpline."
+SUPPORT_SECONDARY = "We found this number only in other lists, so please check it first."
 SUPPORT_IPS = (
     "If you're in treatment and want work, ask your keyworker or work coach about "
     "Individual Placement and Support (IPS). It helps people in treatment find a job."

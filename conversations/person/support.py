@@ -41,6 +41,9 @@ from storage.repositories.people import PersonTransaction
 
 PREFER_NOT = "prefer_not_to_say"
 FRANK_ID = "frank"
+# Layout, not words: between the ways to reach a service, and before a note under it.
+WAYS_BETWEEN = " – "
+NOTE_INDENT = "  "
 # The topics offered on request, in the order of their buttons.
 TOPICS = tuple(topic for topic in Topic if topic is not Topic.RECOVERY)
 
@@ -70,46 +73,45 @@ def cost(service: Service) -> str:
     return texts.SUPPORT_COST[service.charges.value]
 
 
-def phone_part(service: Service) -> str:
-    """The number, as a helpline or an office line, with what a call costs."""
-    if not service.dial:
-        return ""
-    template = (
-        texts.SUPPORT_CONTACT_OFFICE
-        if service.phone_role is PhoneRole.OFFICE
-        else texts.SUPPORT_CONTACT_PHONE
-    )
-    return template.format(phone=service.dial, cost=cost(service))
-
-
-def text_part(service: Service) -> str:
+def ways_to_reach(service: Service) -> list[str]:
+    """Each a whole phrase: "call 116 123 (free to call)", "text SHOUT to 85258", a site;
+    for a service with none of these, what to do instead."""
+    ways: list[str] = []
+    if service.dial:
+        template = (
+            texts.SUPPORT_CALL_OFFICE
+            if service.phone_role is PhoneRole.OFFICE
+            else texts.SUPPORT_CALL
+        )
+        ways.append(template.format(phone=service.dial, cost=cost(service)))
     if service.sms_number and service.sms_keyword:
-        return texts.SUPPORT_CONTACT_TEXT.format(
-            text=texts.SUPPORT_TEXT_KEYWORD.format(
-                keyword=service.sms_keyword, number=service.sms_number
-            )
-        )
-    if service.sms_number:
-        return texts.SUPPORT_CONTACT_TEXT.format(
-            text=texts.SUPPORT_TEXT_NUMBER.format(number=service.sms_number)
-        )
-    return ""
+        keyword, number = service.sms_keyword, service.sms_number
+        ways.append(texts.SUPPORT_TEXT_KEYWORD.format(keyword=keyword, number=number))
+    elif service.sms_number:
+        ways.append(texts.SUPPORT_TEXT_NUMBER.format(number=service.sms_number))
+    if service.url:
+        ways.append(service.url)
+    if not ways and service.fallback is Fallback.GP_OR_FRANK:
+        ways.append(texts.SUPPORT_ASK_GP_OR_FRANK.format(phone=frank().dial, cost=cost(frank())))
+    return ways
 
 
 def describe(service: Service) -> str:
-    """One line per service from its checked contact fields, never the raw source notes."""
-    contact = phone_part(service) + text_part(service)
-    if service.url:
-        contact += texts.SUPPORT_CONTACT_WEB.format(url=service.url)
-    if not contact and service.fallback is Fallback.GP_OR_FRANK:
-        contact = texts.SUPPORT_ASK_GP_OR_FRANK.format(phone=frank().dial, cost=cost(frank()))
-    hours = texts.SUPPORT_HOURS.format(hours=service.opening_hours) if service.opening_hours else ""
-    line = texts.SUPPORT_SERVICE.format(name=service.name, contact=contact, hours=hours)
+    """One line per service from its checked contact fields, never the raw source notes;
+    under it, an office line said as such and a number from secondary sources flagged."""
+    ways = WAYS_BETWEEN.join(ways_to_reach(service))
+    if service.opening_hours:
+        line = texts.SUPPORT_SERVICE_HOURS.format(
+            name=service.name, ways=ways, hours=service.opening_hours
+        )
+    else:
+        line = texts.SUPPORT_SERVICE.format(name=service.name, ways=ways)
+    notes = []
     if service.dial and service.phone_role is PhoneRole.OFFICE:
-        line += texts.SUPPORT_OFFICE_LINE
+        notes.append(texts.SUPPORT_OFFICE_LINE)
     if service.verification is Verification.SECONDARY and (service.dial or service.sms_number):
-        line += texts.SUPPORT_SECONDARY
-    return line
+        notes.append(texts.SUPPORT_SECONDARY)
+    return "\n".join([line, *(NOTE_INDENT + note for note in notes)])
 
 
 def local_lines(area: str, local: tuple[Service, ...]) -> list[str]:
