@@ -261,6 +261,25 @@ async def test_a_shared_location_gets_crow_miles(harness: Harness) -> None:
     assert await harness.state(ALEX) == Step.MENU
 
 
+async def test_a_shared_location_near_a_border_is_asked_about(harness: Harness) -> None:
+    """Kennington, where Lambeth meets Southwark: which council area? Picking one answers
+    for it, with no distance (the location itself was not kept to measure from)."""
+    await reach(harness, ALEX, Step.FINDER_PLACE)
+    harness.emu.tap_reply_button(ALEX, texts.BTN_SHARE_LOCATION, lat=51.49, lon=-0.105)
+    await harness.settle()
+    assert harness.last_text(ALEX) == texts.FINDER_WHICH_AREA_HERE
+    assert {"Lambeth", "Southwark"} <= set(harness.emu.button_texts(ALEX))
+    await harness.press(ALEX, "Southwark")
+    assert texts.FINDER_OUTSIDE.format(authority="Southwark") in harness.texts(ALEX)
+    assert mentor_buttons(harness) == []
+    await harness.press(ALEX, texts.BTN_TRY_AGAIN)
+    await harness.location(ALEX, 51.49, -0.105)
+    await harness.press(ALEX, "Lambeth")
+    listing = answer_for(harness, "Lambeth")
+    assert "miles" not in listing
+    assert len(mentor_buttons(harness)) == len(offices_by_area()["Lambeth"])
+
+
 # ------------------------------------------------------------------ input and privacy
 
 
