@@ -3,7 +3,7 @@ allows a bot, over loopback HTTP.
 
 People ask for a mentor through the real bot (no rate limiter, no worker: that part is
 set-up), which leaves one card per mentor waiting in the outbox. Then the production
-stack starts on the same database: the PausingRateLimiter and the delivery worker, with
+stack starts on the same database: the TelegramLimiter and the delivery worker, with
 the emulator enforcing 30 messages a second overall. Every card must arrive, with no 429.
 """
 

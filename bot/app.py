@@ -8,13 +8,14 @@ from functools import partial
 from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import Application, ContextTypes, ExtBot, Job
+from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, ExtBot, Job
 from telegram.request import BaseRequest
 
-from bot.delivery import FloodGate, PausingRateLimiter, attach_worker, stop_worker
+from bot.delivery import TelegramLimiter, attach_worker, stop_worker
 from bot.handlers import register_handlers
 from bot.keyring import load_keyring
 from bot.logs import install_log_privacy
+from bot.ordering import PerPersonProcessor
 from bot.settings import Settings
 from conversations import texts
 from conversations.context import (
@@ -114,6 +115,7 @@ def build_application(
     migrate: bool = True,
     rate_limit: bool = True,
     delivery: bool = True,
+    update_processor: BaseUpdateProcessor | None = None,
 ) -> FirstStepApp:
     """The production Application; tests and the sandbox inject `request` and `clock`.
 
@@ -133,11 +135,12 @@ def build_application(
         .post_init(partial(_setup, settings, clock, ring, migrate, delivery))
         .post_stop(_stop)
         .post_shutdown(_teardown)
+        .concurrent_updates(update_processor or PerPersonProcessor(settings.concurrent_people))
     )
     if rate_limit:
-        # A 429 pauses every send in the process (handlers and worker) via the FloodGate.
-        limiter = PausingRateLimiter(FloodGate(), max_retries=0)
-        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+        # Telegram's rates, replies before the outbox's bulk sends, and a 429 holds only
+        # the chat it came for (bot/delivery/limiter.py).
+        builder = builder.rate_limiter(TelegramLimiter())  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     application: FirstStepApp = builder.build()

@@ -74,6 +74,17 @@ class Settings(BaseSettings):
         default=1000, ge=50, le=4096, description="Longest free text stored; longer is refused."
     )
 
+    # Capacity
+    concurrent_people: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description=(
+            "People whose updates are handled at the same time; "
+            "one person's updates always go one after another."
+        ),
+    )
+
     # Mentors and the unclaimed ladder
     mentor_approval: bool = Field(
         default=False, description="New mentors need `firststep mentors approve` before referrals."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.delivery.pacing import FloodGate, PausingRateLimiter
+from bot.delivery.pacing import FloodGate
 from bot.delivery.policy import DeliveryPolicy
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import Settings
@@ -15,10 +15,11 @@ WAKE_KEY = "delivery.wake"  # Services.extras: call after committing outbox rows
 def attach_worker(
     application: FirstStepApp, services: Services, settings: Settings, *, start: bool
 ) -> DeliveryWorker:
-    """Make the Application's worker (sharing the rate limiter's FloodGate), and start
-    it unless the caller wants to drive it by hand (`build_application(delivery=False)`)."""
-    limiter = application.bot.rate_limiter
-    gate = limiter.gate if isinstance(limiter, PausingRateLimiter) else FloodGate()
+    """Make the Application's worker, and start it unless the caller wants to drive it by
+    hand (`build_application(delivery=False)`). A 429 pauses the worker's own sends
+    (its FloodGate); replies to people are held only for the chat it came for
+    (bot/delivery/limiter.py)."""
+    gate = FloodGate()
     worker = DeliveryWorker(
         application.bot,
         services.database,

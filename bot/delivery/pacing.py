@@ -1,9 +1,8 @@
 """Pacing: never faster than Telegram allows, and silent while flood control is on.
 
-Telegram's flood control belongs to the bot, not to one chat's messages: after a 429
-with `retry_after`, anything sent before that time has passed only makes the wait
-longer. `FloodGate` is that one pause for the whole process, shared by the delivery
-worker and (through `PausingRateLimiter`) by every reply the handlers send. `Pacer`
+After a 429 with `retry_after`, the outbox worker sends nothing more until that time
+has passed (`FloodGate`, the worker's own pause); replies to people are held only for
+the chat the 429 came for (`TelegramLimiter`, bot/delivery/limiter.py). `Pacer`
 spaces the worker's own sends so it stays under the overall rate even without PTB's
 rate limiter (tests, or a deployment that turned it off).
 """
@@ -12,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from telegram.error import RetryAfter
-from telegram.ext import AIORateLimiter
 
 Monotonic = Callable[[], float]
 # Held a little past Telegram's retry_after (as PTB's AIORateLimiter does), so a row
@@ -74,33 +71,3 @@ class Pacer:
             if wait > 0:
                 await asyncio.sleep(wait)
             self._next = max(self._monotonic(), self._next) + self._interval
-
-
-class PausingRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter (30/s overall, 20/min per group) that also honours the
-    shared FloodGate: a 429 anywhere pauses every chat-bound request in the process,
-    whether it comes from a handler or from the delivery worker."""
-
-    def __init__(self, gate: FloodGate, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.gate = gate
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        bound_to_chat = data.get("chat_id") is not None
-        if bound_to_chat:
-            await self.gate.wait()
-        try:
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
-        except RetryAfter as error:
-            self.gate.hold(retry_after_seconds(error))
-            raise

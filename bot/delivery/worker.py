@@ -26,11 +26,14 @@ import random
 import secrets
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ExtBot
 
+from bot.delivery.limiter import BULK
 from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
 from bot.delivery.policy import DeliveryPolicy
 from conversations import texts
@@ -302,6 +305,12 @@ class DeliveryWorker:
         log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts)
         return Outcome.SENT
 
+    @property
+    def _bulk(self) -> dict[str, Any]:
+        """Marks the worker's sends as bulk for the rate limiter, so replies to people go
+        first (only PTB's ExtBot takes the argument)."""
+        return {"rate_limit_args": BULK} if isinstance(self.bot, ExtBot) else {}
+
     async def drop_duplicate(self, chat_id: int, message_id: int | None) -> None:
         """Our send outlived its lease and another worker's copy was recorded first: take
         ours back, so the one message left is the one later edits reach (a card must not
@@ -310,7 +319,7 @@ class DeliveryWorker:
         if message_id is None:
             return
         try:
-            await self.bot.delete_message(chat_id, message_id)
+            await self.bot.delete_message(chat_id, message_id, **self._bulk)
         except TelegramError as error:
             log.info("event=delivery_duplicate_kept type=%s", type(error).__name__)
             return
@@ -333,6 +342,7 @@ class DeliveryWorker:
                     message_id=ready.edit_message_id,
                     reply_markup=markup,
                     parse_mode=None,
+                    **self._bulk,
                 )
             except BadRequest as error:
                 if not any(part in error.message.lower() for part in HARMLESS_EDIT_ERRORS):
@@ -344,6 +354,7 @@ class DeliveryWorker:
             reply_markup=markup,
             protect_content=payload.protect,
             parse_mode=None,
+            **self._bulk,
         )
         return message.message_id
 

@@ -61,6 +61,8 @@ def test_run_without_token_says_how_to_fix_in_one_line(tmp_path: Path) -> None:
         ("FIRSTSTEP_DATABASE_URL", "mysql://x", "FIRSTSTEP_DATABASE_URL"),
         ("FIRSTSTEP_RATE_LIMIT_MESSAGES", "lots", "FIRSTSTEP_RATE_LIMIT_MESSAGES"),
         ("FIRSTSTEP_LOG_LEVEL", "LOUD", "FIRSTSTEP_LOG_LEVEL"),
+        ("FIRSTSTEP_CONCURRENT_PEOPLE", "0", "FIRSTSTEP_CONCURRENT_PEOPLE"),
+        ("FIRSTSTEP_CONCURRENT_PEOPLE", "many", "FIRSTSTEP_CONCURRENT_PEOPLE"),
     ],
 )
 def test_bad_setting_is_one_line_naming_the_variable(
