@@ -7,7 +7,9 @@
     python -m bench --skip postgres  # everything but a section (repeatable)
     python -m bench --readme         # everything, and the table into README.md
 
-Sections: lookups, crisis, disk, startup, sqlite, memory, http, postgres, outbox.
+Sections: capacity, lookups, crisis, disk, startup, sqlite, memory, http, postgres, outbox.
+`capacity` is what ships (HTTP, 40 ms round trips, limiter and concurrency on); the
+in-process sections after it find regressions.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 from bench import report
 
 SECTIONS = (
+    "capacity",
     "lookups",
     "crisis",
     "disk",
@@ -49,14 +52,29 @@ class Sizes:
     http_people: int
     pg_people: int
     outbox_people: int
+    capacity_people: int
 
 
 # The throughput sections are sized for about five minutes on a quiet 2-core machine;
 # the RSS check takes the 10,000 distinct people the target is about (most of the run).
 FULL = Sizes(
-    people=30, rounds=5, memory_people=10_000, http_people=10, pg_people=20, outbox_people=16
+    people=30,
+    rounds=5,
+    memory_people=10_000,
+    http_people=10,
+    pg_people=20,
+    outbox_people=16,
+    capacity_people=300,
 )
-QUICK = Sizes(people=10, rounds=5, memory_people=100, http_people=5, pg_people=10, outbox_people=6)
+QUICK = Sizes(
+    people=10,
+    rounds=5,
+    memory_people=100,
+    http_people=5,
+    pg_people=10,
+    outbox_people=6,
+    capacity_people=60,
+)
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -68,6 +86,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--http-people", type=int, help="people per loopback HTTP round")
     parser.add_argument("--pg-people", type=int, help="people per PostgreSQL round")
     parser.add_argument("--outbox-people", type=int, help="requests (5 cards each) to deliver")
+    parser.add_argument("--capacity-people", type=int, help="people in the shipped-stack run")
     parser.add_argument(
         "--pg-server",
         default=os.environ.get(
@@ -93,6 +112,7 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
         http_people=args.http_people or base.http_people,
         pg_people=args.pg_people or base.pg_people,
         outbox_people=args.outbox_people or base.outbox_people,
+        capacity_people=args.capacity_people or base.capacity_people,
     )
 
 
@@ -126,7 +146,17 @@ def memory_in_child(database_url: str, people: int) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from bench import crisis, disk, lookups, loopback, outbox, postgres, throughput
+    from bench import (
+        capacity,
+        crisis,
+        disk,
+        lookups,
+        loopback,
+        outbox,
+        postgres,
+        startup,
+        throughput,
+    )
 
     sizes = sizes_of(args)
     wanted = [s for s in (args.only or SECTIONS) if s not in args.skip]
@@ -146,7 +176,15 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     for section in wanted:
         say(f"{section}…")
         began = time.perf_counter()
-        if section == "lookups":
+        if section == "capacity":
+            url = f"sqlite+aiosqlite:///{workdir / 'capacity.db'}"
+            results["capacity"] = await capacity.measure_capacity(
+                url,
+                workdir,
+                people=sizes.capacity_people,
+                offered_people=sizes.capacity_people,
+            )
+        elif section == "lookups":
             results["lookups"] = lookups.lookup_costs()
         elif section == "crisis":
             results["crisis"] = crisis.crisis_costs()
@@ -155,6 +193,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         elif section == "startup":
             url = f"sqlite+aiosqlite:///{workdir / 'startup.db'}"
             results["startup"] = await lookups.startup_seconds(url, workdir)
+            results["startup"].update(await startup.process_start_seconds(workdir))
         elif section == "sqlite":
             measured = await throughput.measure(
                 sqlite_url, workdir, people=sizes.people, rounds=sizes.rounds

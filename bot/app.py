@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from functools import partial
@@ -30,9 +31,11 @@ from conversations.context import (
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.directory import preload
-from storage.migrate import upgrade
+from storage.migrate import upgrade_if_behind
 
 log = logging.getLogger("firststep.app")
+# The task reading the directory tables after start-up (bot_data key).
+PRELOAD_KEY = "firststep.preload"
 
 
 class FirstStepApplication(
@@ -72,7 +75,7 @@ async def _setup(
     database = Database.from_url(settings.database_url)
     await database.verify()
     if migrate:
-        await upgrade(database)
+        await upgrade_if_behind(database)
     services = Services(
         settings=settings,
         database=database,
@@ -84,12 +87,34 @@ async def _setup(
         [BotCommand(name, description) for name, description in texts.COMMANDS]
     )
     attach_worker(application, services, settings, start=delivery)
-    preload()
+    # The directory's tables are read in a thread while polling starts, not before it
+    # (start-up to the first getUpdates; issue 16). A lookup before they are in simply
+    # reads them itself.
+    application.bot_data[PRELOAD_KEY] = asyncio.get_running_loop().create_task(
+        _preload_then_freeze()
+    )
+    log.info("event=app_ready")
+
+
+async def _preload_then_freeze() -> None:
+    await asyncio.to_thread(preload)
     # Everything loaded so far lives as long as the process: take it out of the garbage
     # collector's view, or every full collection walks all of it (measured: a 77 ms pause
     # every thousand or so updates; see bench/). Undone at shutdown.
     gc.freeze()
-    log.info("event=app_ready")
+
+
+async def preloaded(application: FirstStepApp) -> None:
+    """Until start-up's background reading of the directory is done (tests, bench)."""
+    task = application.bot_data.get(PRELOAD_KEY)
+    if isinstance(task, asyncio.Task):
+        await asyncio.shield(task)
+
+
+async def _end_preload(application: FirstStepApp) -> None:
+    task = application.bot_data.pop(PRELOAD_KEY, None)
+    if isinstance(task, asyncio.Task):
+        await asyncio.wait([task])  # a thread cannot be cancelled; it is short
 
 
 async def _stop(application: FirstStepApp) -> None:
@@ -99,6 +124,7 @@ async def _stop(application: FirstStepApp) -> None:
 
 async def _teardown(application: FirstStepApp) -> None:
     await stop_worker(application)
+    await _end_preload(application)
     gc.unfreeze()  # what this Application held can be collected again
     services = application.bot_data.get(SERVICES_KEY)
     if isinstance(services, Services):

@@ -111,12 +111,12 @@ def run(
 
 
 async def _check_database(settings: Settings) -> None:
-    from storage.migrate import upgrade
+    from storage.migrate import upgrade_if_behind
 
     database = Database.from_url(settings.database_url)
     try:
         await database.verify()
-        await upgrade(database)
+        await upgrade_if_behind(database)
         await _replay_journal(database)
     except OSError as error:
         raise DatabaseError(f"cannot open the database: {error.strerror or error}") from None

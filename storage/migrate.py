@@ -1,17 +1,27 @@
-"""Schema changes through Alembic: `firststep db upgrade`, also run by `firststep run`."""
+"""Schema changes through Alembic: `firststep db upgrade`, also run by `firststep run`.
+
+Alembic is imported only when there is something to upgrade: it is about a tenth of the
+bot's start-up (issue 16), and a schema already at `HEAD_REVISION` needs none of it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
 from storage.models import KEYSTORE_SCHEMA
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration script's revision. A new script moves it on; a test compares it
+# with Alembic's own head (tests/storage/test_storage_migrate.py), so it cannot drift.
+HEAD_REVISION = "0002"
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
@@ -24,6 +34,8 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 def alembic_config(
     connection: Connection | None = None, url: str = "", migrations: Path = MIGRATIONS
 ) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations))
     config.set_main_option("sqlalchemy.url", url)
@@ -47,6 +59,8 @@ async def upgrade(
     `migrations` is the scripts folder (tests point it at a copy with extra scripts).
     """
 
+    from alembic import command
+
     def _upgrade(connection: Connection) -> None:
         command.upgrade(alembic_config(connection, migrations=migrations), revision)
 
@@ -62,3 +76,21 @@ async def current_revision(database: Database) -> str | None:
 
     async with database.engine.connect() as connection:
         return await connection.run_sync(_current)
+
+
+def _recorded_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+async def upgrade_if_behind(database: Database) -> bool:
+    """`upgrade(database)` unless the schema already is at `HEAD_REVISION` (then Alembic is
+    not even imported); whether it upgraded. A schema newer than this code is left to
+    `Database.verify` and `upgrade` to refuse, as before."""
+    async with database.engine.connect() as connection:
+        recorded = await connection.run_sync(_recorded_revision)
+    if recorded == HEAD_REVISION:
+        return False
+    await upgrade(database)
+    return True

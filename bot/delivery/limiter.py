@@ -8,7 +8,8 @@ those, and two more things PTB's AIORateLimiter does not:
 - replies to people go first: a bulk send (the outbox's cards and reminders, marked
   with `rate_limit_args=BULK`) only takes overall capacity no reply is waiting for;
 - a 429 (`RetryAfter`) holds the chat it came for, not every chat: other people's
-  replies go on. The outbox worker still pauses its own sends (`FloodGate`).
+  replies go on, and the reply itself goes again after the hold. The outbox worker
+  still pauses its own sends (`FloodGate`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ CHAT_PER_SECOND = 1.0
 GROUP_PER_MINUTE = 20
 # How often a waiting bulk send looks again for capacity no reply needs.
 BULK_LOOK_SECONDS = 0.01
+# A reply that meets a 429 waits out its chat's hold and goes again (a person gets it
+# late rather than an error); bulk sends raise at once: the outbox reschedules them.
+REPLY_RETRIES = 2
 # Chat limiters kept before the idle ones are dropped (memory stays flat with people).
 PRUNE_AT = 2_000
 
@@ -124,13 +128,18 @@ class TelegramLimiter(BaseRateLimiter[int]):
         chat = data.get("chat_id")
         if chat is None:  # getUpdates, answerCallbackQuery…: not a message to a chat
             return await callback(*args, **kwargs)
-        while (left := self.held_for(chat)) > 0:  # noqa: ASYNC110 (a hold ends by the clock)
-            await asyncio.sleep(left)
-        await self._chat_limiter(chat).acquire()
-        await self._take_overall(rate_limit_args == BULK)
-        try:
-            return await callback(*args, **kwargs)
-        except RetryAfter as error:
-            until = self._monotonic() + retry_after_seconds(error) + FLOOD_MARGIN
-            self._held[chat] = max(self._held.get(chat, 0.0), until)
-            raise
+        bulk = rate_limit_args == BULK
+        tries = 1 if bulk else 1 + REPLY_RETRIES
+        for attempt in range(1, tries + 1):
+            while (left := self.held_for(chat)) > 0:  # noqa: ASYNC110 (a hold ends by the clock)
+                await asyncio.sleep(left)
+            await self._chat_limiter(chat).acquire()
+            await self._take_overall(bulk)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                until = self._monotonic() + retry_after_seconds(error) + FLOOD_MARGIN
+                self._held[chat] = max(self._held.get(chat, 0.0), until)
+                if attempt == tries:
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")

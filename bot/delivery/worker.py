@@ -308,8 +308,9 @@ class DeliveryWorker:
     @property
     def _bulk(self) -> dict[str, Any]:
         """Marks the worker's sends as bulk for the rate limiter, so replies to people go
-        first (only PTB's ExtBot takes the argument)."""
-        return {"rate_limit_args": BULK} if isinstance(self.bot, ExtBot) else {}
+        first (PTB takes the argument only from an ExtBot that has a rate limiter)."""
+        limited = isinstance(self.bot, ExtBot) and self.bot.rate_limiter is not None
+        return {"rate_limit_args": BULK} if limited else {}
 
     async def drop_duplicate(self, chat_id: int, message_id: int | None) -> None:
         """Our send outlived its lease and another worker's copy was recorded first: take

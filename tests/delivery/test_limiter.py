@@ -59,22 +59,32 @@ async def test_replies_go_before_bulk_sends_waiting_for_the_same_capacity(
     assert order[: last_reply + 1].count("card") <= 3 + 1, order
 
 
-async def test_a_429_for_one_chat_holds_that_chat_only(
+async def test_a_429_for_one_chat_holds_that_chat_only_and_the_reply_goes_after_it(
     emu: TelegramEmulator, stop_bots: list[ExtBot[None]]
 ) -> None:
     limiter = TelegramLimiter()
     bot = await bot_with(emu, limiter)
     stop_bots.append(bot)
     emu.inject_fault("sendMessage", status=429, retry_after=2, chat_id=CHATS[0])
-    with pytest.raises(RetryAfter):
-        await bot.send_message(CHATS[0], "first")
-    emu.clear_faults()
     started = time.monotonic()
+    held = asyncio.create_task(bot.send_message(CHATS[0], "first"))
+    await emu.wait_for(lambda: limiter.held_for(CHATS[0]) > 1.0, 5.0)
     await asyncio.gather(*(bot.send_message(chat, "others") for chat in CHATS[1:6]))
-    assert time.monotonic() - started < 0.5  # other people are not held
-    assert limiter.held_for(CHATS[0]) > 1.0
-    await bot.send_message(CHATS[0], "again")
-    assert time.monotonic() - started >= 1.9  # the held chat waited out its 429
+    assert time.monotonic() - started < 1.0  # other people are not held
+    await held  # the reply waited out its chat's 429, then went
+    assert time.monotonic() - started >= 1.9
+    to_held = [c.status for c in emu.calls("sendMessage") if c.params["chat_id"] == CHATS[0]]
+    assert to_held == [429, 200]
+
+
+async def test_a_bulk_send_that_meets_a_429_is_handed_back_to_the_outbox(
+    emu: TelegramEmulator, stop_bots: list[ExtBot[None]]
+) -> None:
+    bot = await bot_with(emu, TelegramLimiter())
+    stop_bots.append(bot)
+    emu.inject_fault("sendMessage", status=429, retry_after=2, chat_id=CHATS[0])
+    with pytest.raises(RetryAfter):
+        await bot.send_message(CHATS[0], "card", rate_limit_args=BULK)
 
 
 async def test_under_the_emulators_enforcement_of_the_same_rates_nothing_is_refused(

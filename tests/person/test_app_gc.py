@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 
+from bot.app import preloaded
 from storage.directory.geo import postcode_table
 from tests.support.harness import Harness
 
@@ -13,6 +14,8 @@ SAM = 5_100_000_001
 
 
 async def test_start_up_freezes_what_it_loaded_and_shutdown_thaws_it(harness: Harness) -> None:
+    assert harness.app is not None
+    await preloaded(harness.app)  # read in a thread once polling has started
     assert gc.get_freeze_count() > 0
     assert postcode_table.cache_info().currsize == 1, "the directory is read at start-up"
     await harness.send(SAM, "/start")
