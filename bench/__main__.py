@@ -7,7 +7,7 @@
     python -m bench --skip postgres  # everything but a section (repeatable)
     python -m bench --readme         # everything, and the table into README.md
 
-Sections: capacity, lookups, crisis, disk, startup, sqlite, memory, http, postgres, outbox.
+Sections: capacity, clients, lookups, crisis, disk, startup, sqlite, memory, http, postgres, outbox.
 `capacity` is what ships (HTTP, 40 ms round trips, limiter and concurrency on); the
 in-process sections after it find regressions.
 """
@@ -32,6 +32,7 @@ from bench import report
 
 SECTIONS = (
     "capacity",
+    "clients",
     "lookups",
     "crisis",
     "disk",
@@ -148,6 +149,7 @@ def memory_in_child(database_url: str, people: int) -> dict[str, Any]:
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from bench import (
         capacity,
+        clients,
         crisis,
         disk,
         lookups,
@@ -183,6 +185,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 workdir,
                 people=sizes.capacity_people,
                 offered_people=sizes.capacity_people,
+            )
+        elif section == "clients":
+            url = f"sqlite+aiosqlite:///{workdir / 'clients.db'}"
+            results["clients"] = await clients.measure_clients(
+                url, workdir, people=sizes.http_people, rounds=sizes.rounds
             )
         elif section == "lookups":
             results["lookups"] = lookups.lookup_costs()

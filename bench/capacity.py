@@ -20,6 +20,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from telegram import Update
+from telegram.ext import TypeHandler
 from telegram.request import HTTPXRequest, RequestData
 
 from bench import mentors
@@ -56,14 +58,31 @@ class RoundTripRequest(HTTPXRequest):
         )
 
 
+SEEN_KEY = "bench.last_update_id"
+
+
+async def _note(update: object, context: Any) -> None:
+    if isinstance(update, Update):
+        data = context.application.bot_data
+        data[SEEN_KEY] = max(data.get(SEEN_KEY, 0), update.update_id)
+
+
+def watch(application: AnyApp) -> None:
+    """Notes the newest update the bot began to handle (first of all handlers; it stops
+    nothing), so `settle` needs no scan of the emulator's call log."""
+    application.add_handler(TypeHandler(Update, _note), group=-100)
+
+
 async def settle(emu: TelegramEmulator, application: AnyApp, timeout: float = 120.0) -> None:
-    """Until every queued update was fetched and fully handled. Over a slow round trip
-    a fetched batch reaches PTB's queue a while after the emulator handed it out; PTB
-    asks for the next batch only once it has queued the last, so a getUpdates begun
-    after the emulator ran dry means everything is in the queue."""
-    await emu.wait_for(lambda: not emu.pending_updates(), timeout, message="updates fetched")
-    asked = len(emu.calls("getUpdates"))
-    await emu.wait_for(lambda: len(emu.calls("getUpdates")) > asked, timeout, interval=0.002)
+    """Until every update given to the emulator so far was fully handled: the bot began
+    the newest one (so all are in PTB's queue or done), then the queue is empty."""
+    last = emu._next_update_id - 1  # the emulator's own counter: the newest update made
+    await emu.wait_for(
+        lambda: application.bot_data.get(SEEN_KEY, 0) >= last,
+        timeout,
+        interval=0.002,
+        message="updates begun",
+    )
     await asyncio.wait_for(application.update_queue.join(), timeout)
 
 
@@ -111,6 +130,7 @@ async def measure_capacity(
             get_updates_request=RoundTripRequest(read_timeout=5.0),
             ring=KeyRing.generate(),
         )
+        watch(application)
         await start_application(application)
         try:
             feed = partial(settle, emu, application)

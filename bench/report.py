@@ -165,6 +165,42 @@ ROWS: tuple[tuple[str, Row], ...] = (
     ),
     _row("capacity", "Sends refused with 429", _get("capacity", "refused_429"), RATE),
     _row(
+        "clients",
+        "HTTP client: httpx as PTB sets it (updates/s)",
+        _get("clients", "httpx_updates_per_s"),
+        RATE,
+    ),
+    _row(
+        "clients",
+        "HTTP client: httpx as PTB sets it, CPU per update (ms)",
+        _get("clients", "httpx_cpu_ms"),
+        RATIO,
+    ),
+    _row(
+        "clients",
+        "HTTP client: httpx, keep-alive tuned (updates/s)",
+        _get("clients", "httpx_tuned_updates_per_s"),
+        RATE,
+    ),
+    _row(
+        "clients",
+        "HTTP client: httpx, keep-alive tuned, CPU per update (ms)",
+        _get("clients", "httpx_tuned_cpu_ms"),
+        RATIO,
+    ),
+    _row(
+        "clients",
+        "HTTP client: aiohttp, shipped (updates/s)",
+        _get("clients", "aiohttp_updates_per_s"),
+        RATE,
+    ),
+    _row(
+        "clients",
+        "HTTP client: aiohttp, shipped, CPU per update (ms)",
+        _get("clients", "aiohttp_cpu_ms"),
+        RATIO,
+    ),
+    _row(
         "sqlite",
         "In process, SQLite: full journey (updates/s)",
         _get("sqlite", "full_updates_per_s"),

@@ -12,6 +12,7 @@ from telegram import BotCommand
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, ExtBot, Job
 from telegram.request import BaseRequest
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.delivery import TelegramLimiter, attach_worker, stop_worker
 from bot.handlers import register_handlers
 from bot.keyring import load_keyring
@@ -167,8 +168,11 @@ def build_application(
         # Telegram's rates, replies before the outbox's bulk sends, and a 429 holds only
         # the chat it came for (bot/delivery/limiter.py).
         builder = builder.rate_limiter(TelegramLimiter())  # type: ignore[arg-type]
-    if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    # aiohttp, not PTB's default httpx: the same calls for about half the CPU (issue 16;
+    # `python -m bench --only clients` measures the three side by side).
+    builder = builder.request(request or AiohttpRequest()).get_updates_request(
+        get_updates_request or request or AiohttpRequest(connection_pool_size=1)
+    )
     application: FirstStepApp = builder.build()
     register_handlers(application)
     return application

@@ -24,12 +24,20 @@ from collections.abc import Mapping
 TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 REDACTED = "[redacted-token]"
 HIDDEN = "[hidden]"
-NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "aiosqlite")
+NOISY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "aiohttp",
+    "apscheduler",
+    "telegram.ext.Updater",
+    "aiosqlite",
+)
 # Namespaces whose records may carry what people sent us, pseudonyms, or the token.
 LIBRARY_NAMESPACES = (
     "telegram",
     "httpx",
     "httpcore",
+    "aiohttp",
     "hpack",
     "sqlalchemy",
     "aiosqlite",
