@@ -10,6 +10,7 @@ its text is the msgid. tests/person/test_catalogs.py fails when a file is out of
 from __future__ import annotations
 
 import io
+import string
 from collections.abc import Iterator
 from importlib import import_module
 from types import ModuleType
@@ -19,7 +20,15 @@ from babel.messages.pofile import read_po, write_po
 
 from conversations.i18n import DOMAIN, SOURCE, Plural, po_path, shipped
 
-__all__ = ["TEXT_MODULES", "entries", "rendered_po", "template", "write_all"]
+__all__ = [
+    "TEXT_MODULES",
+    "entries",
+    "fields",
+    "placeholder_problems",
+    "rendered_po",
+    "template",
+    "write_all",
+]
 
 # Every module whose upper-case names are texts: a str, a Plural, or a dict whose values
 # are (its keys are codes). A tuple holds codes, never texts.
@@ -66,6 +75,31 @@ def template(locale: str = SOURCE) -> Catalog:
         msgid: str | tuple[str, str] = (text.one, text.other) if isinstance(text, Plural) else text
         catalog.add(msgid, auto_comments=[name])
     return catalog
+
+
+def fields(text: str) -> set[str]:
+    """The `{fields}` a text fills in."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def placeholder_problems(catalog: Catalog) -> list[str]:
+    """Translations whose fields differ from their msgid's: a text with one missing would
+    drop what it says (a phone number, a reference), one with an extra would fail. Each
+    plural form keeps every field of the English plural, the count too."""
+    found = []
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        if isinstance(message.id, tuple):
+            wanted = fields(message.id[1])
+            found += [
+                f"{message.id[0]!r}: {form!r}"
+                for form in message.string
+                if form and fields(form) != wanted
+            ]
+        elif fields(message.string) != fields(message.id):
+            found.append(f"{message.id!r}: {message.string!r}")
+    return found
 
 
 def rendered_po(locale: str) -> bytes:

@@ -57,7 +57,7 @@ async def close_referral(
             referral,
             kind=Kind.CLOSED,
             dedupe=f"closed:{referral.id}",
-            text=f"{closed}\n\n{texts.FEEDBACK_HELPED}",
+            text=f"{closed}\n\n{_(texts.FEEDBACK_HELPED)}",
             markup=feedback.helped_keyboard(),
             cipher=cipher,
             now=now,

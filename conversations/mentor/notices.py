@@ -21,7 +21,7 @@ from telegram import InlineKeyboardMarkup
 
 from conversations import keyboards, texts
 from conversations.callbacks import Card, CardAction, Menu, MenuChoice, Withdraw
-from conversations.i18n import _, _n
+from conversations.i18n import _, _n, join_labels
 from conversations.person.disclosure import PREFER_NOT, QUESTIONS
 from storage.crypto import FieldCipher, KeyRing
 from storage.db import Connection
@@ -102,8 +102,8 @@ def card_summary(answers: dict[str, str]) -> str:
     return "\n".join(
         _(texts.SUMMARY_LINE).format(
             question=_(texts.CARD_ANSWER_NAMES[field]),
-            answer=", ".join(
-                _(texts.OPTION_LABELS.get(code, code)) for code in answers[field].split(",")
+            answer=join_labels(
+                [_(texts.OPTION_LABELS.get(code, code)) for code in answers[field].split(",")]
             ),
         )
         for field in CATEGORY_FIELDS

@@ -257,7 +257,7 @@ def outside_replies(answer: PilotAnswer) -> list[Reply]:
             note = _(texts.FINDER_OUTSIDE_NEAREST_MEASURED).format(
                 name=office.name, address=office.address, distance=measured
             )
-        replies.append(Reply(f"{note}\n\n{texts.FINDER_OUTSIDE_SIGN_ON}"))
+        replies.append(Reply(f"{note}\n\n{_(texts.FINDER_OUTSIDE_SIGN_ON)}"))
     replies.append(Reply(_(texts.FINDER_OUTSIDE_NEXT), outside_keyboard(found.code)))
     return replies
 

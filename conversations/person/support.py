@@ -129,7 +129,9 @@ def local_lines(area: str, local: tuple[Service, ...]) -> list[str]:
 
 def topics_keyboard() -> InlineKeyboardMarkup:
     labels = texts.SUPPORT_TOPIC_LABELS
-    buttons = [keyboards.button(labels[topic.value], SupportTopic(topic.value)) for topic in TOPICS]
+    buttons = [
+        keyboards.button(_(labels[topic.value]), SupportTopic(topic.value)) for topic in TOPICS
+    ]
     return keyboards.rows(buttons, per_row=2)
 
 
