@@ -88,17 +88,12 @@ def placeholder_problems(catalog: Catalog) -> list[str]:
     plural form keeps every field of the English plural, the count too."""
     found = []
     for message in catalog:
-        if not message.id or not message.string:
-            continue
-        if isinstance(message.id, tuple):
-            wanted = fields(message.id[1])
-            found += [
-                f"{message.id[0]!r}: {form!r}"
-                for form in message.string
-                if form and fields(form) != wanted
-            ]
-        elif fields(message.string) != fields(message.id):
-            found.append(f"{message.id!r}: {message.string!r}")
+        english = [message.id] if isinstance(message.id, str) else list(message.id)
+        said = [message.string] if isinstance(message.string, str) else [*(message.string or ())]
+        if not english[0]:
+            continue  # the header
+        wanted = fields(english[-1])
+        found += [f"{english[0]!r}: {form!r}" for form in said if form and fields(form) != wanted]
     return found
 
 
