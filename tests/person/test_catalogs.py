@@ -4,6 +4,7 @@ language's rule, and the source language's file leaving texts.py the one place f
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,11 @@ def read(locale: str) -> Catalog:
         return read_po(handle, locale=locale, domain=i18n.DOMAIN)
 
 
-def msgids(catalog: Catalog) -> set[str | tuple[str, str]]:
-    return {message.id for message in catalog if message.id}
+def msgids(catalog: Catalog) -> set[str | tuple[str, ...]]:
+    return {m.id if isinstance(m.id, str) else tuple(m.id) for m in catalog if m.id}
 
 
-def expected() -> set[str | tuple[str, str]]:
+def expected() -> set[str | tuple[str, ...]]:
     return {(t.one, t.other) if isinstance(t, Plural) else t for _, t in entries()}
 
 
@@ -111,3 +112,112 @@ def marked(form: int, text: Plural) -> str:
     """The pseudo-translation of plural form `form` (from the English `one` only for
     the first)."""
     return form_mark(form, text.one if form == 0 else text.other)
+
+
+# ---------------------------------------------------------------------------------------
+# Every text is said through the catalog, when it is said (a static read of the code, so
+# the mentor side and every rare path are covered, not only the journeys tests take).
+# ---------------------------------------------------------------------------------------
+CODE = Path(__file__).resolve().parents[2]
+SAYING = {"_", "_n"}
+
+
+def code_files() -> list[Path]:
+    return sorted(
+        path
+        for folder in ("bot", "conversations")
+        for path in (CODE / folder).rglob("*.py")
+        if "sandbox" not in path.parts and path.name != "texts.py"
+    )
+
+
+class _Reader(ast.NodeVisitor):
+    """Finds texts used as they are (not through `_()`/`_n()`) inside functions, and
+    `_()`/`_n()` called at import time."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.in_function = 0
+        self.saying = 0
+        self.untranslated: list[str] = []
+        self.at_import: list[str] = []
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        if not isinstance(node, ast.Lambda):
+            for outer in [*node.decorator_list, *node.args.defaults]:
+                self.visit(outer)
+        self.in_function += 1
+        for inner in node.body if isinstance(node.body, list) else [node.body]:
+            self.visit(inner)
+        self.in_function -= 1
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
+
+    def visit_Call(self, node: ast.Call) -> None:
+        says = isinstance(node.func, ast.Name) and node.func.id in SAYING
+        if says and not self.in_function:
+            self.at_import.append(f"{self.where}:{node.lineno}")
+        self.saying += says
+        self.generic_visit(node)
+        self.saying -= says
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Name) and node.value.id == "texts":
+            value = getattr(texts, node.attr, None)
+            said_as_is = isinstance(value, str | Plural)
+            if self.in_function and not self.saying and said_as_is:
+                self.untranslated.append(f"{self.where}:{node.lineno} texts.{node.attr}")
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        # texts.TABLE[key] is one text: said through _() like any other.
+        table = node.value
+        if (
+            isinstance(table, ast.Attribute)
+            and isinstance(table.value, ast.Name)
+            and table.value.id == "texts"
+            and self.in_function
+            and not self.saying
+        ):
+            self.untranslated.append(f"{self.where}:{node.lineno} texts.{table.attr}[…]")
+        self.generic_visit(node)
+
+
+def read_code() -> list[_Reader]:
+    readers = []
+    for path in code_files():
+        reader = _Reader(str(path.relative_to(CODE)))
+        reader.visit(ast.parse(path.read_text(encoding="utf-8")))
+        readers.append(reader)
+    return readers
+
+
+def test_code_says_every_text_through_the_catalog() -> None:
+    untranslated = [found for reader in read_code() for found in reader.untranslated]
+    assert untranslated == [], "say these with _(texts.X) or _n(texts.X, n):\n" + "\n".join(
+        untranslated
+    )
+
+
+def test_no_text_is_said_at_import_time() -> None:
+    """A text said when a module is imported would stay in that one language: keep the
+    msgid in the table and say it where it is used."""
+    at_import = [found for reader in read_code() for found in reader.at_import]
+    assert at_import == []
+
+
+def test_the_code_reader_finds_what_skips_the_catalog() -> None:
+    reader = _Reader("example")
+    reader.visit(
+        ast.parse(
+            "PROMPT = _(texts.MENU)\n"
+            "def reply():\n"
+            "    return texts.MENU, _(texts.HELP), texts.OPTION_LABELS['gp'], texts.FINDER_MILES\n"
+        )
+    )
+    assert reader.at_import == ["example:1"]
+    assert reader.untranslated == [
+        "example:3 texts.MENU",
+        "example:3 texts.OPTION_LABELS[…]",
+        "example:3 texts.FINDER_MILES",
+    ]

@@ -49,15 +49,13 @@ def form_mark(index: int, text: str) -> str:
 def pseudo_catalog() -> Catalog:
     catalog = template(LOCALE)
     for message in catalog:
-        if not message.id:
-            continue
-        if isinstance(message.id, tuple):
+        if isinstance(message.id, str):
+            message.string = mark(message.id) if message.id else message.string
+        else:
             one, other = message.id
             message.string = tuple(
                 form_mark(i, one if i == 0 else other) for i in range(catalog.num_plurals)
             )
-        else:
-            message.string = mark(message.id)
     return catalog
 
 
