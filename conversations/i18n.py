@@ -182,7 +182,6 @@ def by_language(maxsize: int | None = None) -> Callable[[Callable[P, R]], Callab
                 raise TypeError(f"{build.__name__} is kept per language: pass by position")
             return kept(_language.get(), *args)
 
-        per_language.cache_clear = kept.cache_clear  # type: ignore[attr-defined]
         return per_language
 
     return decorate

@@ -91,6 +91,29 @@ def test_each_text_is_said_as_written_in_the_source_language() -> None:
             assert _(text) == text, name
 
 
+@pytest.mark.parametrize(
+    ("telegram", "answered_in"),
+    [
+        ("en", "en_GB"),
+        ("en-US", "en_GB"),
+        ("pl", "pl"),
+        ("pl-PL", "pl"),
+        ("PL", "pl"),
+        ("de", "en_GB"),  # no catalog: the source language
+        ("pt-br", "en_GB"),
+        ("not a language", "en_GB"),
+        ("", "en_GB"),
+        (None, "en_GB"),
+    ],
+)
+def test_telegrams_language_picks_a_catalog_or_the_source(
+    tmp_path: Path, telegram: str | None, answered_in: str
+) -> None:
+    with second_language(tmp_path):
+        assert i18n.language_for(telegram) == answered_in
+    assert i18n.language_for(telegram) == i18n.SOURCE, "once the catalog is gone"
+
+
 # Polish: 1 is the first form; 2-4, 22-24, … the second; 5-21, 25, … the third.
 POLISH_FORMS = {1: 0, 2: 1, 4: 1, 5: 2, 12: 2, 21: 2, 22: 1}
 
