@@ -8,6 +8,7 @@ import logging
 from functools import partial
 from typing import Any
 
+from babel.core import Locale
 from telegram import BotCommand
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, ExtBot, Job
 from telegram.request import BaseRequest
@@ -19,7 +20,7 @@ from bot.keyring import load_keyring
 from bot.logs import install_log_privacy
 from bot.ordering import PerPersonProcessor
 from bot.settings import Settings
-from conversations import texts
+from conversations import i18n, texts
 from conversations.context import (
     SERVICES_KEY,
     BotData,
@@ -29,6 +30,7 @@ from conversations.context import (
     Services,
     utc_now,
 )
+from conversations.i18n import _
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.directory import preload
@@ -84,9 +86,7 @@ async def _setup(
         clock=clock,
     )
     application.bot_data[SERVICES_KEY] = services
-    await application.bot.set_my_commands(
-        [BotCommand(name, description) for name, description in texts.COMMANDS]
-    )
+    await set_commands(application)
     attach_worker(application, services, settings, start=delivery)
     # The directory's tables are read in a thread while polling starts, not before it
     # (start-up to the first getUpdates; issue 16). A lookup before they are in simply
@@ -116,6 +116,16 @@ async def _end_preload(application: FirstStepApp) -> None:
     task = application.bot_data.pop(PRELOAD_KEY, None)
     if isinstance(task, asyncio.Task):
         await asyncio.wait([task])  # a thread cannot be cancelled; it is short
+
+
+async def set_commands(application: FirstStepApp) -> None:
+    """The command list in Telegram's menu: in the source language for everyone, and in
+    each other shipped language for people whose Telegram uses it."""
+    for locale in i18n.shipped():
+        with i18n.using(locale):
+            commands = [BotCommand(name, _(text)) for name, text in texts.COMMANDS.items()]
+        code = None if locale == i18n.SOURCE else Locale.parse(locale).language
+        await application.bot.set_my_commands(commands, language_code=code)
 
 
 async def _stop(application: FirstStepApp) -> None:
