@@ -111,7 +111,9 @@ class Bot:
 async def running_bot(
     database_url: str, tmp_path: Path, processor: BaseUpdateProcessor, seed: int
 ) -> Bot:
-    emu = TelegramEmulator(TEST_TOKEN)
+    # Both runs share one database, which remembers handled update ids (dedupe): like
+    # Telegram for one bot, the second run's ids go on from where the first run's end.
+    emu = TelegramEmulator(TEST_TOKEN, first_update_id=1 + seed * 1_000_000)
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_token=emu.token,
@@ -158,7 +160,8 @@ async def reference_run(
     database_url: str, tmp_path: Path
 ) -> tuple[dict[int, Transcript], dict[int, list[int]]]:
     """Each script alone, one update at a time, settled after every step. Also notes how
-    many bot messages the chat showed before each press (a person taps what they see)."""
+    many bot messages the chat showed before and after each press (a person taps what
+    they see, and reads the answer)."""
     bot = await running_bot(database_url, tmp_path, PerPersonProcessor(1), seed=1)
     seen: dict[int, list[int]] = {}
     try:
@@ -170,9 +173,11 @@ async def reference_run(
                 if kind == PRESS:
                     seen[number].append(chat_length(bot.emu, person))
                     bot.emu.press_button(person, text)
+                    await bot.settle()
+                    seen[number].append(chat_length(bot.emu, person))
                 else:
                     bot.emu.user_sends(person, text)
-                await bot.settle()
+                    await bot.settle()
         by_script = transcripts(bot.emu, people)
     finally:
         await stop_application(bot.app)
@@ -187,7 +192,8 @@ async def crowd_run(
     presses_after: dict[int, list[int]],
 ) -> dict[int, Transcript]:
     """Everyone at once: random pauses between steps, no waiting for replies, except
-    that a press waits until the chat shows what it showed in the reference run."""
+    around a press: it waits until the chat shows what it showed in the reference run,
+    and the person reads the press's answer before typing on."""
     bot = await running_bot(database_url, tmp_path, processor, seed=2)
     crowd = [1_000_000 + k for k in range(people)]
 
@@ -198,13 +204,20 @@ async def crowd_run(
         for kind, text in script(number):
             await asyncio.sleep(pauses.uniform(0.0, 0.01))
             if kind == PRESS:
-                shown = next(presses)
+                before, after = next(presses), next(presses)
                 await bot.emu.wait_for(
-                    lambda shown=shown: chat_length(bot.emu, person) >= shown,  # type: ignore[misc]
+                    lambda shown=before: chat_length(bot.emu, person) >= shown,  # type: ignore[misc]
                     60.0,
                     message=f"the reply before a press for person {k}",
                 )
                 bot.emu.press_button(person, text)
+                # Accepting the notice changes what the next texts mean (nothing typed
+                # before it is kept): the person reads the next screen before typing on.
+                await bot.emu.wait_for(
+                    lambda shown=after: chat_length(bot.emu, person) >= shown,  # type: ignore[misc]
+                    60.0,
+                    message=f"the reply to a press for person {k}",
+                )
             else:
                 bot.emu.user_sends(person, text)
 
