@@ -99,7 +99,7 @@ class Bot:
     emu: TelegramEmulator
     app: FirstStepApp
 
-    async def settle(self, timeout: float = 120.0) -> None:
+    async def settle(self, timeout: float = 600.0) -> None:  # a budget for a loaded machine
         await self.emu.wait_for(
             lambda: not self.emu.pending_updates(), timeout, message="updates fetched"
         )
