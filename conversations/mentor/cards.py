@@ -90,9 +90,9 @@ async def after_claim(
             if referral.contact_by == ContactBy.PHONE
             else texts.MENTOR_ACCEPTED
         )
-        text = template.format(
-            name=name, office=notices.office_name(referral.office_id), ref=referral.public_ref
-        )
+        # The mentor's own office: a request widened to the area is taken elsewhere.
+        office = notices.office_name(mentor.office_id or referral.office_id)
+        text = template.format(name=name, office=office, ref=referral.public_ref)
         await notices.tell_person(
             connection,
             referral,
