@@ -626,6 +626,10 @@ RELAY_ENDED = (
     "That chat has ended, so I can't pass on messages. You can ask for a mentor again with /mentor."
 )
 RELAY_TOO_LONG = "That message is a bit long to pass on. Please keep it under {limit} characters."
+RELAY_NO_LOCATION = (
+    "I don't pass on locations, so {name} won't see it, and I didn't keep it. "
+    "Type a message here and I'll pass it on to {name}."
+)
 END_CHAT_ASK = (
     "End your chat with {name}? We'll tell {name} it has ended. "
     "You can ask for a mentor again later."
