@@ -125,7 +125,7 @@ async def location_in_chat(update: Update, context: Context, tx: PersonTransacti
     person = tx.person
     assert person is not None
     live = await referrals.live_for_person(tx.connection, person.id)
-    name = ""
+    name = None
     if live is not None and live.mentor_id is not None:
         name = await mentors.display_name_of(tx.connection, context.services.ring, live.mentor_id)
     return Outcome.say(texts.RELAY_NO_LOCATION.format(name=name or ""))
