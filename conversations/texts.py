@@ -635,6 +635,10 @@ END_CHAT_ASK = (
     "You can ask for a mentor again later."
 )
 END_CHAT_DONE = "Okay, your chat with {name} has ended."
+WITHDRAW_TAKEN_ASK = (
+    "{name} has already taken your request {ref}, so stopping it would end your chat. "
+    "End your chat with {name}? We'll tell {name} it has ended."
+)
 LADDER_REMINDED = (
     "An update on {ref}: no mentor has taken it yet, so we've reminded the mentors at "
     "{office}. While you wait, the services under Find support can help now."

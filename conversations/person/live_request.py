@@ -31,7 +31,6 @@ from conversations.outcome import Outcome, Reply
 from conversations.person import feedback
 from conversations.registry import Flow
 from conversations.steps import Step
-from storage.crypto import KeyRing
 from storage.directory import office_by_id
 from storage.models import ReferralStatus
 from storage.repositories import mentors, referrals
@@ -124,37 +123,34 @@ async def on_waiting_text(update: Update, context: Context, tx: PersonTransactio
     return await show_live(context, tx, live)
 
 
-async def withdraw(ring: KeyRing, tx: PersonTransaction, referral: ReferralRow | None) -> Outcome:
-    """Stop a request: cards not yet sent never go, cards already out are edited."""
+async def withdraw(
+    context: Context, tx: PersonTransaction, referral: ReferralRow | None
+) -> Outcome:
+    """Stop a request nobody has taken: cards not yet sent never go, cards already out
+    are edited. A request a mentor has taken (perhaps a moment ago) is a live chat:
+    ending it is asked first, as "End the chat" does."""
     person = tx.person
     assert person is not None
     connection, now = tx.connection, tx.now
     if referral is None or referral.person_id != person.id:
         return Outcome.say(texts.MENTOR_ALREADY_ENDED)
     if not await referrals.withdraw(connection, referral, person.id, now):
+        current = await referrals.by_id(connection, referral.id)
+        if current is not None and current.status == ReferralStatus.ACCEPTED:
+            name = await mentor_name(context, tx, current)
+            ask = texts.WITHDRAW_TAKEN_ASK.format(name=name, ref=current.public_ref)
+            return Outcome.say(Reply(ask, end_keyboard(current.public_ref)))
         return Outcome.say(texts.MENTOR_ALREADY_ENDED)
-    # Read back what was withdrawn: a mentor may have accepted it since we first read it.
-    referral = await referrals.by_id(connection, referral.id) or referral
-    if referral.mentor_id is None:
-        await notices.update_cards(
-            connection,
-            referral,
-            text_for=notices.to_all(texts.CARD_WITHDRAWN.format(ref=referral.public_ref)),
-            cipher=person.cipher,
-            now=now,
-            tag="withdrawn",
-        )
+    referral = await referrals.by_id(connection, referral.id) or referral  # its new version
+    await notices.update_cards(
+        connection,
+        referral,
+        text_for=notices.to_all(texts.CARD_WITHDRAWN.format(ref=referral.public_ref)),
+        cipher=person.cipher,
+        now=now,
+        tag="withdrawn",
+    )
     await referrals.drop_unsent(connection, referral.id, PERSON_KINDS)
-    if referral.mentor_id is not None:
-        await notices.tell_mentor(
-            connection,
-            ring,
-            referral,
-            referral.mentor_id,
-            text=texts.MENTOR_NOTICE_ENDED.format(ref=referral.public_ref),
-            dedupe=f"notice:ended:{referral.id}",
-            now=now,
-        )
     await tx.move(Step.MENU, draft=person.draft.settled())
     await record_event(connection, "referral_withdrawn", now, referral.office_id)
     event("mentor_request.withdrawn")
@@ -195,7 +191,7 @@ async def on_button(
     assert person is not None
     if isinstance(button, Withdraw):
         referral = await referrals.by_ref(tx.connection, button.ref)
-        return await withdraw(context.services.ring, tx, referral)
+        return await withdraw(context, tx, referral)
     if isinstance(button, EndChat):
         referral = await referrals.by_ref(tx.connection, button.ref)
         if referral is None or referral.person_id != person.id:

@@ -371,13 +371,14 @@ def _withdrawn(now: datetime) -> dict[str, Any]:
 async def withdraw(
     connection: AsyncConnection, referral: ReferralRow, person_id: str, now: datetime
 ) -> bool:
-    """The person stops a live request; only theirs, only while it is live."""
+    """The person stops a request nobody has taken yet; only theirs. Once a mentor took
+    it, stopping it would end a live chat: that is `close`, after the person said yes."""
     result = await connection.execute(
         update(Referral)
         .where(
             Referral.id == referral.id,
             Referral.person_id == person_id,
-            Referral.status.in_(LIVE),
+            Referral.status == ReferralStatus.PENDING,
         )
         .values(**_withdrawn(now))
     )
