@@ -783,6 +783,14 @@ CARD_ANSWER_NAMES = {
 }
 CARD_SHARED_NOTHING = "They chose not to share anything else."
 CARD_TAKEN = "Request {ref} was taken by another mentor. Thank you."
+MENTOR_PHONE_YOURS = (
+    "📞 Request {ref}: please call them on {phone}. Best time: {time}.\n"
+    "\n"
+    "Use this number only for this chat. I'll take it out of this message when the chat ends."
+)
+MENTOR_PHONE_REMOVED = (
+    "Request {ref} has ended, so I've taken the phone number out of this message."
+)
 CARD_YOURS = (
     "✅ Request {ref} is yours. Their messages will show up here. "
     "Reply to one to answer, or type /to {ref} and your message. "
@@ -791,6 +799,7 @@ CARD_YOURS = (
 CARD_REOPENED = "Request {ref} needs a mentor again. Use the newer message about it to take it."
 CARD_REOPENED_ASK = "Request {ref} needs a mentor again. Send /referrals to take it."
 CARD_WITHDRAWN = "Request {ref} was stopped by the person. There's nothing more to do."
+CARD_ENDED = "Request {ref} has ended. There's nothing more to do."
 CARD_EXPIRED = "Request {ref} has closed: it waited too long. There's nothing more to do."
 CARD_DECLINED = "Okay, you passed on {ref}. Another mentor can still take it."
 BTN_ACCEPT = "✅ Accept"

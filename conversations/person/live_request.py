@@ -167,6 +167,7 @@ async def end_chat(context: Context, tx: PersonTransaction, referral: ReferralRo
     if not await referrals.close(connection, referral, now, person_id=person.id):
         return Outcome.say(texts.MENTOR_ALREADY_ENDED)
     await referrals.drop_unsent(connection, referral.id, PERSON_KINDS)
+    await notices.take_number_back(connection, context.services.ring, referral, now)
     if referral.mentor_id is not None:
         await notices.tell_mentor(
             connection,
@@ -231,6 +232,7 @@ async def forget(context: Context, tx: PersonTransaction) -> ErasureSummary:
                 tag="withdrawn",
             )
         if referral.mentor_id is not None and referral.status == ReferralStatus.ACCEPTED:
+            await notices.take_number_back(connection, ring, referral, now)
             await notices.tell_mentor(
                 connection,
                 ring,

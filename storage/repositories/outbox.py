@@ -67,6 +67,7 @@ class Kind(StrEnum):
     MENTOR_NOTICE = "mentor_notice"  # mentor: the person ended the chat or withdrew
     ALERT = "alert"  # coordinator: needs a human (unclaimed, unreachable, dead)
     RELAY = "relay"  # either end of a chat: a message passed on (when relays are queued)
+    CONTACT = "contact"  # mentor: the number to call, for the mentor who took the request
 
 
 LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
@@ -77,6 +78,7 @@ LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
     Kind.ACCEPTED: frozenset({ReferralStatus.ACCEPTED}),
     Kind.CLOSED: frozenset({ReferralStatus.CLOSED}),
     Kind.RELAY: frozenset({ReferralStatus.ACCEPTED}),
+    Kind.CONTACT: frozenset({ReferralStatus.ACCEPTED}),
     # None: deliver whatever the referral's status.
     Kind.CARD_UPDATE: None,
     Kind.MENTOR_NOTICE: None,
