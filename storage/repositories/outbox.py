@@ -68,6 +68,7 @@ class Kind(StrEnum):
     ALERT = "alert"  # coordinator: needs a human (unclaimed, unreachable, dead)
     RELAY = "relay"  # either end of a chat: a message passed on (when relays are queued)
     CONTACT = "contact"  # mentor: the number to call, for the mentor who took the request
+    RELAY_FAILED = "relay_failed"  # the sender of a relayed message that could not go
 
 
 LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
@@ -81,6 +82,7 @@ LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
     Kind.CONTACT: frozenset({ReferralStatus.ACCEPTED}),
     # None: deliver whatever the referral's status.
     Kind.CARD_UPDATE: None,
+    Kind.RELAY_FAILED: None,
     Kind.MENTOR_NOTICE: None,
     Kind.ALERT: None,
 }
