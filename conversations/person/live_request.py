@@ -31,6 +31,7 @@ from conversations.outcome import Outcome, Reply
 from conversations.person import feedback
 from conversations.registry import Flow
 from conversations.steps import Step
+from storage.crypto import KeyRing
 from storage.directory import office_by_id
 from storage.models import ReferralStatus
 from storage.repositories import mentors, referrals
@@ -123,9 +124,7 @@ async def on_waiting_text(update: Update, context: Context, tx: PersonTransactio
     return await show_live(context, tx, live)
 
 
-async def withdraw(
-    context: Context, tx: PersonTransaction, referral: ReferralRow | None
-) -> Outcome:
+async def withdraw(ring: KeyRing, tx: PersonTransaction, referral: ReferralRow | None) -> Outcome:
     """Stop a request nobody has taken: cards not yet sent never go, cards already out
     are edited. A request a mentor has taken (perhaps a moment ago) is a live chat:
     ending it is asked first, as "End the chat" does."""
@@ -137,7 +136,9 @@ async def withdraw(
     if not await referrals.withdraw(connection, referral, person.id, now):
         current = await referrals.by_id(connection, referral.id)
         if current is not None and current.status == ReferralStatus.ACCEPTED:
-            name = await mentor_name(context, tx, current)
+            name = ""
+            if current.mentor_id is not None:
+                name = await mentors.display_name_of(connection, ring, current.mentor_id) or ""
             ask = texts.WITHDRAW_TAKEN_ASK.format(name=name, ref=current.public_ref)
             return Outcome.say(Reply(ask, end_keyboard(current.public_ref)))
         return Outcome.say(texts.MENTOR_ALREADY_ENDED)
@@ -192,7 +193,7 @@ async def on_button(
     assert person is not None
     if isinstance(button, Withdraw):
         referral = await referrals.by_ref(tx.connection, button.ref)
-        return await withdraw(context, tx, referral)
+        return await withdraw(context.services.ring, tx, referral)
     if isinstance(button, EndChat):
         referral = await referrals.by_ref(tx.connection, button.ref)
         if referral is None or referral.person_id != person.id:
