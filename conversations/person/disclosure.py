@@ -27,7 +27,7 @@ from conversations.common import event
 from conversations.context import Context
 from conversations.outcome import NewButtons, Outcome, Reply
 from conversations.registry import Flow, stale
-from conversations.safety.urgent_help import is_crisis
+from conversations.safety.urgent_help import is_crisis_here
 from conversations.steps import Step
 from storage.repositories.people import PersonRecord, PersonTransaction
 from storage.repositories.updates import record_event
@@ -241,7 +241,7 @@ async def on_own_words(update: Update, context: Context, tx: PersonTransaction) 
     """The optional message. A crisis message got urgent help already and is not stored."""
     message = update.message
     assert message is not None and message.text is not None
-    if is_crisis(message.text):
+    if is_crisis_here(update, context):
         return Outcome.say(texts.CRISIS_NOT_SAVED, Reply(texts.Q_OWN_WORDS, own_words_keyboard()))
     # Kept exactly as sent: it is theirs, and /mydata shows it back unchanged.
     return await _finish(tx, message.text)
