@@ -9,8 +9,8 @@ Two parts, combined:
   sees danger in the message or in the words around the match (:data:`CONTEXT_WORDS`
   either side), or when the message is too short to hold anything else
   (:data:`TRUSTED_LENGTH` words). The same holds for every family in a message that may
-  not be about now: one with a word of the classes in ``data/negation.toml`` [not_now]
-  (the past, a film or course, a question for information, "fine now");
+  not be about now: one with a word of ``data/negation.toml`` [not_now] (the past, a film,
+  the news, a course);
 * the model (``model.py``, weights in ``data/model.json``): character and word n-grams,
   and word classes, for wording nobody wrote a phrase for. P(help) at or above the
   check-in threshold gives the check-in; P(urgent) at or above the urgent threshold makes
@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 from conversations.safety.datafiles import Family
 from conversations.safety.kinds import Kind, Tier
-from conversations.safety.lexicon import lexicon
 from conversations.safety.model import Model, Thresholds, features, model
 from conversations.safety.normalise import normalise
 from conversations.safety.rules import Engine, Found, engine
@@ -159,7 +158,7 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
     split = normalised.split()
     words = len(split) - normalised.count(" . ") - normalised.count(" ? ")
     joking = not rules.jokes.isdisjoint(split)
-    not_now = bool(hits) and not rules.not_now.isdisjoint(lexicon().classes(split))
+    not_now = bool(hits) and bool(rules.not_now.classes(split))
     if not explain and not joking and not not_now:
         deciding = [hit.family for hit in hits if not hit.family.kind_only]
         if deciding and deciding[0].tier is Tier.URGENT and not deciding[0].confirm:

@@ -90,7 +90,7 @@ class NegationWords:
     contrast: tuple[str, ...]
     plain: tuple[str, ...]
     joke: tuple[str, ...]
-    #: Word classes (lexicon.toml) that mark talk that may not be about now.
+    #: Words and word pairs that mark talk that may not be about now.
     not_now: tuple[str, ...] = ()
 
 
@@ -171,7 +171,7 @@ def load_negation() -> NegationWords:
         contrast=words(recovery, "recovery", "contrast"),
         plain=words(recovery, "recovery", "plain"),
         joke=words(joke, "joke", "words"),
-        not_now=words(not_now, "not_now", "classes"),
+        not_now=words(not_now, "not_now", "words"),
     )
 
 
