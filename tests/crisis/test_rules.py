@@ -53,6 +53,16 @@ def rule_kind(text: str, rules_engine: Engine | None = None) -> Kind | None:
 # (message, expected kind). Grouped by kind; each group mixes plain words, UK
 # slang, misspellings, capitals, punctuation, emoji and longer messages.
 CRISIS_MESSAGES: list[tuple[str, Kind]] = [
+    # -- round 2: warning signs with no method, places, a weapon at the throat, poison --
+    ("been googling ways to do it", Kind.SUICIDE_SELF_HARM),
+    ("wish i had the guts to do it", Kind.SUICIDE_SELF_HARM),
+    ("i wont be a problem for anyone much longer", Kind.SUICIDE_SELF_HARM),
+    ("soon none of you will have to worry about me", Kind.SUICIDE_SELF_HARM),
+    ("i dont see myself being here at christmas", Kind.SUICIDE_SELF_HARM),
+    ("just want to go to sleep for good", Kind.SUICIDE_SELF_HARM),
+    ("im on the bridge now", Kind.SUICIDE_SELF_HARM),
+    ("my dad has a knife to my mums throat", Kind.THREAT),
+    ("i drank a load of bleach", OD),
     # -- overdose: the word, its misspellings and "OD" forms -----------------
     ("I think I've overdosed", OD),
     ("my mate OD'd last night", OD),
@@ -259,6 +269,11 @@ CRISIS_MESSAGES: list[tuple[str, Kind]] = [
 # Messages that must not trigger: idioms that look dangerous, and everyday
 # recovery and job-search talk.
 ORDINARY_MESSAGES: list[str] = [
+    # round 2's new families: the same words, no danger
+    "googling ways to do it cheaper",
+    "on the bridge now, traffic is awful",
+    "i wont be a problem for the neighbours once the fence is fixed",
+    "bleach the sink and the loo every sunday",
     # the traps named in the brief
     "I drink coffee",
     # new kinds' traps, and "help" that is not only "help"
