@@ -128,7 +128,7 @@ async def _im_ok_returns_them_where_they_were(harness: Harness, user_id: int) ->
     mark = harness.emu.bot_messages(user_id)[-1].message_id
     await harness.press(user_id, texts.BTN_CHECKIN_OK)
     replies = [m for m in harness.emu.bot_messages(user_id) if m.message_id > mark]
-    assert replies[0].text == texts.CHECKIN_OK_SEND_AGAIN
+    assert replies[0].text == f"{texts.CHECKIN_OK}\n\n{texts.CHECKIN_SEND_AGAIN}"
     assert (replies[-1].text, replies[-1].button_texts) == prompt, "the same question again"
     assert await _where(harness, user_id) == where
     checkin = next(m for m in harness.emu.bot_messages(user_id) if m.text == texts.CHECKIN)
