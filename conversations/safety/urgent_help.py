@@ -45,8 +45,10 @@ __all__ = [
     "send_crisis_reply",
 ]
 
-#: In `context.user_data` (memory only, never text): "I'm OK" was tapped, so the next text
-#: gets no check-in; and the id of the update whose check-in stood aside.
+#: In PTB's user data (memory only, never text): "I'm OK" was tapped, so the next text
+#: gets no check-in; and the id of the update whose check-in stood aside. Read without
+#: making an entry (`_offer`), and the entry goes as soon as it is empty, so only people
+#: with an open offer have one (the memory test counts PTB's user data).
 _MAY_SEND_AGAIN = "crisis.may_send_again"
 _SENT_AGAIN = "crisis.sent_again"
 
@@ -67,12 +69,27 @@ def allow_sending_again(context: Context) -> None:
         context.user_data[_MAY_SEND_AGAIN] = True
 
 
+def _offer(update: Update, context: Context) -> dict[str, object] | None:
+    """The sender's open offer, if any (never makes an entry)."""
+    user = update.effective_user
+    if user is None:
+        return None
+    data: dict[str, object] | None = context.application.user_data.get(user.id)
+    return data
+
+
+def _tidy(update: Update, context: Context, data: dict[str, object]) -> None:
+    if not data and update.effective_user is not None:
+        context.application.drop_user_data(update.effective_user.id)
+
+
 def _sent_again(update: Update, context: Context, verdict: Verdict | None) -> bool:
     """Whether this update is the text sent again after "I'm OK" and only a check-in
-    would have stood in its way."""
-    if verdict is None or verdict.tier is not Tier.CHECKIN or context.user_data is None:
+    would have stood in its way (the mark goes with the person's next text)."""
+    data = _offer(update, context)
+    if verdict is None or verdict.tier is not Tier.CHECKIN or not data:
         return False
-    return context.user_data.get(_SENT_AGAIN) == update.update_id
+    return data.get(_SENT_AGAIN) == update.update_id
 
 
 def is_crisis_here(update: Update, context: Context) -> bool:
@@ -110,12 +127,15 @@ async def crisis_check(update: Update, context: Context) -> None:
     if message is None or message.text is None:
         return
     verdict = crisis_verdict(message.text)
-    data = context.user_data
-    may_send_again = data is not None and bool(data.pop(_MAY_SEND_AGAIN, False))
-    if data is not None and may_send_again and verdict and verdict.tier is Tier.CHECKIN:
-        data[_SENT_AGAIN] = update.update_id  # the flows keep it (`is_crisis_here`)
-        event("crisis.checkin_waived")
-        return
+    data = _offer(update, context)
+    if data:
+        data.pop(_SENT_AGAIN, None)  # an earlier text's, whether a flow used it or not
+        may_send_again = bool(data.pop(_MAY_SEND_AGAIN, False))
+        if may_send_again and verdict and verdict.tier is Tier.CHECKIN:
+            data[_SENT_AGAIN] = update.update_id  # the flows keep it (`is_crisis_here`)
+            event("crisis.checkin_waived")
+            return
+        _tidy(update, context, data)
     await _send_reply(context, message.chat.id, verdict)
 
 
