@@ -73,6 +73,10 @@ BTN_CHECKIN_OK = "I'm OK"
 CHECKIN_OK = (
     "Thank you for telling me. If that changes, tap 🆘 Urgent help in the menu, or call 999."
 )
+# After "I'm OK", to someone who has started: what they wrote was not kept.
+CHECKIN_SEND_AGAIN = (
+    "I did not keep the message you sent. If you want it kept, send it again and I will keep it."
+)
 
 # ---------------------------------------------------------------------------
 # Start and the privacy notice (nothing is kept until the person taps Continue).

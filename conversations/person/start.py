@@ -22,7 +22,7 @@ from conversations.menu import menu_replies
 from conversations.outcome import DROP_BUTTONS, Outcome, Reply
 from conversations.person.disclosure import own_words_keyboard
 from conversations.registry import Anyone, Flow, prompt_for, registry_of, stale
-from conversations.safety.urgent_help import is_crisis
+from conversations.safety.urgent_help import is_crisis_here
 from conversations.steps import Step
 from storage.directory import office_by_id
 from storage.repositories.people import PersonTransaction
@@ -52,7 +52,7 @@ def welcome(update: Update, context: Context) -> Outcome:
     ask them to send it again.
     """
     message = update.message
-    if message is not None and is_crisis(message.text):
+    if message is not None and is_crisis_here(update, context):
         return Outcome.say(
             _(texts.CRISIS_NOT_SAVED), Reply(notice_text(context), keyboards.notice())
         )
