@@ -84,7 +84,8 @@ NOTICE = (
     "• {work_coach_policy}\n"
     "• This chat runs on Telegram. Telegram is a separate company. Chats with bots are "
     "stored on its servers and are not end-to-end encrypted.\n"
-    "• Anyone who can open your Telegram can read this chat. /clear deletes the messages here.\n"
+    "• Anyone who can open your Telegram can read this chat. /clear deletes up to 500 "
+    "messages here, but only ones from the last 48 hours.\n"
     "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
 )
 NOTICE_MORE = (
@@ -138,7 +139,7 @@ HELP = (
     "/about – who runs this service, and what a peer mentor does\n"
     "/mydata – see what we keep about you\n"
     "/forget – wipe everything we keep\n"
-    "/clear – delete the messages in this chat\n"
+    "/clear – delete messages here from the last 48 hours\n"
     "/cancel – stop what you're doing\n"
     "\n"
     "In danger now? Call 999. Samaritans: 116 123."
@@ -478,13 +479,17 @@ FORGET_DONE = (
     "The backups still hold it, locked, with the code we knew you by, "
     "for up to {main_backup_days} days. "
     "Then the last trace is gone. "
-    "This chat still shows in your Telegram app: you can delete it there, or use /clear."
+    "This chat still shows in your Telegram app: you can delete it there. "
+    "/clear removes only up to 500 messages from the last 48 hours."
 )
 FORGET_NOTHING = "We don't keep anything about you. There is nothing to wipe."
 FORGET_KEPT = "Okay, nothing was wiped."
+# Telegram lets a bot delete only messages under 48 hours old; /clear looks back over
+# at most CLEAR_SPAN (500) messages (conversations/person/privacy.py).
 CLEAR_DONE = (
-    "🧹 I removed the messages I could from this chat. "
-    "Telegram only lets me remove ones from the last 48 hours. "
+    "🧹 I removed what I could from this chat: up to 500 messages, "
+    "and only ones from the last 48 hours. Telegram won't let me remove older ones. "
+    "To remove the rest, delete the whole chat in your Telegram app. "
     "What we keep is not changed: use /forget for that."
 )
 BTN_FORGET = "🗑️ Wipe everything"
@@ -884,6 +889,6 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("about", "About this service"),
     ("mydata", "See what we keep"),
     ("forget", "Wipe everything we keep"),
-    ("clear", "Delete the messages in this chat"),
+    ("clear", "Delete messages from the last 48 hours"),
     ("cancel", "Stop what you're doing"),
 )

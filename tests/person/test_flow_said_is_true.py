@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.sandbox.emulator import DELETE_WINDOW, ChatMessage, ManualClock
 from conversations import texts
+from conversations.person.privacy import CLEAR_SPAN
 from storage.crypto import KeyRing
 from tests.support.harness import Harness
 
@@ -49,3 +51,53 @@ async def test_the_published_notice_says_whose_key_it_is(
     assert "a key only this service has" in published
     assert "yours alone" not in published
     assert not re.search(r"Only you \(with `/mydata`\)", published)
+
+
+# --- item 9: /clear removes only the last 48 hours, and at most 500 messages -----------
+
+BEA = 7_700_014_009
+
+
+def visible(harness: Harness, chat_id: int) -> list[ChatMessage]:
+    return [message for message in harness.emu.chat(chat_id) if not message.deleted]
+
+
+async def test_clear_says_it_reaches_back_only_48_hours_and_500_messages(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    harness = Harness(database_url, ring, tmp_path, rate_limit_messages=10 * CLEAR_SPAN)
+    clock = ManualClock()
+    harness.emu.clock = clock
+    await harness.start()
+    try:
+        await clear_after_many(harness, clock)
+    finally:
+        await harness.stop()
+
+
+async def clear_after_many(harness: Harness, clock: ManualClock) -> None:
+    """An old message, then more than CLEAR_SPAN recent ones, then /clear."""
+    await harness.onboard(BEA)
+    await harness.send(BEA, "an old message")
+    clock.advance(DELETE_WINDOW + 60)
+    for n in range(CLEAR_SPAN):  # more than CLEAR_SPAN messages in 48 hours
+        harness.emu.user_sends(BEA, f"recent {n}")
+    await harness.settle(timeout=120)
+    newest = max(message.message_id for message in harness.emu.chat(BEA))
+    assert newest > CLEAR_SPAN + 20
+    await harness.send(BEA, "/clear")
+    done = harness.last_text(BEA)
+    assert done == texts.CLEAR_DONE
+    left = visible(harness, BEA)
+    # Older than 48 hours: still there, as the person was told.
+    assert any(message.text == "an old message" for message in left)
+    # Recent, but more than 500 back: still there, as the person was told.
+    assert any(message.text == "recent 0" for message in left)
+    assert [message.text for message in left][-1] == done
+    clear_command = newest + 1
+    assert all(message.message_id < clear_command - CLEAR_SPAN for message in left[:-1])
+    # Every text that describes /clear says both limits.
+    for text in (done, texts.NOTICE, texts.FORGET_DONE):
+        assert f"{DELETE_WINDOW // 3600:.0f} hours" in text and f"{CLEAR_SPAN}" in text, text
+    assert "48 hours" in texts.HELP.split("/clear")[1].splitlines()[0]
+    assert "48 hours" in dict(texts.COMMANDS)["clear"]
