@@ -82,6 +82,7 @@ NOTICE = (
     "• We lock what you tell us with a key only this service has. You can wipe it any time "
     "with /forget.\n"
     "• {work_coach_policy}\n"
+    "• {safeguarding_policy}\n"
     "• This chat runs on Telegram. Telegram is a separate company. Chats with bots are "
     "stored on its servers and are not end-to-end encrypted.\n"
     "• Anyone who can open your Telegram can read this chat. /clear deletes up to 500 "

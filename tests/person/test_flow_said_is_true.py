@@ -101,3 +101,32 @@ async def clear_after_many(harness: Harness, clock: ManualClock) -> None:
         assert f"{DELETE_WINDOW // 3600:.0f} hours" in text and f"{CLEAR_SPAN}" in text, text
     assert "48 hours" in texts.HELP.split("/clear")[1].splitlines()[0]
     assert "48 hours" in dict(texts.COMMANDS)["clear"]
+
+
+# --- item 7: when confidentiality would be broken is the operator's setting ------------
+
+CAL = 7_700_014_007
+SAFEGUARDING = (
+    "A mentor tells someone only if your life or someone else's is at risk, "
+    "and tells you first if they can."
+)
+
+
+async def test_the_notice_says_when_confidentiality_would_be_broken(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    harness = Harness(database_url, ring, tmp_path, safeguarding_policy=SAFEGUARDING)
+    await harness.start()
+    try:
+        await harness.send(CAL, "/start")
+        notice = harness.last_text(CAL)
+    finally:
+        await harness.stop()
+    lines = notice.splitlines()
+    work_coach = lines.index(f"• {harness.settings.work_coach_policy}")
+    assert lines[work_coach + 1] == f"• {SAFEGUARDING}", "next to the work-coach line"
+    assert "• " not in [line.strip() for line in lines]
+    # The doc says where the line comes from, and that a real run needs it.
+    doc = (DOCS / "privacy-notice.md").read_text("utf-8")
+    assert "> • {safeguarding_policy}" in doc and "FIRSTSTEP_SAFEGUARDING_POLICY" in doc
+    assert "when confidentiality would be broken (risk to life)" not in doc  # the old gap

@@ -21,6 +21,7 @@ MAX_LABEL_SYLLABLES_PER_WORD = 3.0
 LABEL_WORDS = 4
 SAMPLE_VALUES = {
     "work_coach_policy": "Nothing you tell us goes to your work coach.",
+    "safeguarding_policy": "A mentor tells someone only if your life is at risk.",
     "inactive_days": "30",
     "after_close_days": "90",
     "backup_days": "7",
