@@ -99,7 +99,9 @@ NOTICE_MORE = (
     "or longer if you still write to us.\n"
     "• If you give a phone number for a mentor but don't send the request, "
     "we delete the number after {draft_delay}.\n"
-    "• A mentor gets a reference code, never your name or Telegram details.\n"
+    "• A mentor gets a reference code, never your name or Telegram details. "
+    "What we pass on to a mentor stays in their Telegram, even after /forget. "
+    "If you give them your phone number, anyone with it could look you up in other apps.\n"
     "• /forget wipes everything at once. After {backup_days} days, nobody can read it, "
     "not even from our backups. The last locked copy is gone from them within "
     "{main_backup_days} days.\n"
@@ -480,6 +482,8 @@ FORGET_DONE = (
     "The backups still hold it, locked, with the code we knew you by, "
     "for up to {main_backup_days} days. "
     "Then the last trace is gone. "
+    "What we passed on to a mentor, like your messages, stays in their Telegram. "
+    "We can't wipe that. "
     "This chat still shows in your Telegram app: you can delete it there. "
     "/clear removes only up to 500 messages from the last 48 hours."
 )
@@ -517,7 +521,9 @@ MENTOR_ASK_CONTACT = (
 )
 MENTOR_ASK_PHONE = (
     "Tap the button below to share your number. It goes only to the mentors, with your "
-    "request, and we delete our copy once it is sent. Changed your mind? Tap Talk here instead."
+    "request, and we delete our copy once it is sent. Once they have it, "
+    "/forget can't take it back. Anyone with your number could look you up in other apps. "
+    "Changed your mind? Tap Talk here instead."
 )
 MENTOR_PHONE_USE_BUTTON = (
     "Please use the button below to share your number, or tap Talk here instead. "

@@ -10,6 +10,7 @@ from bot.sandbox.emulator import DELETE_WINDOW, ChatMessage, ManualClock
 from conversations import texts
 from conversations.person.privacy import CLEAR_SPAN
 from storage.crypto import KeyRing
+from tests.support.handoff import drain, join_as_mentor
 from tests.support.harness import Harness
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -130,3 +131,51 @@ async def test_the_notice_says_when_confidentiality_would_be_broken(
     doc = (DOCS / "privacy-notice.md").read_text("utf-8")
     assert "> • {safeguarding_policy}" in doc and "FIRSTSTEP_SAFEGUARDING_POLICY" in doc
     assert "when confidentiality would be broken (risk to life)" not in doc  # the old gap
+
+
+# --- item 6: what a mentor was sent stays with the mentor -----------------------------
+
+DAN, SAM = 7_700_014_006, 8_800_014_006
+OFFICE = "portsmouth-arundel-street"
+PHONE = "+447700900614"
+
+
+async def test_what_a_mentor_was_sent_stays_after_forget_and_people_are_told(
+    harness: Harness,
+) -> None:
+    await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+    await harness.send(DAN, f"/start jc_{OFFICE}")
+    await harness.press(DAN, texts.BTN_CONTINUE)
+    await harness.press(DAN, texts.BTN_MENTOR)
+    await harness.press(DAN, texts.BTN_THIS_OFFICE)
+    before = len(harness.texts(DAN))
+    await harness.press(DAN, texts.BTN_CONTACT_PHONE)
+    phone_step = "\n".join(harness.texts(DAN)[before - 1 :])
+    harness.emu.tap_reply_button(DAN, texts.BTN_SEND_PHONE, phone_number=PHONE)
+    await harness.settle()
+    await harness.press(DAN, texts.MENTOR_TIME_LABELS["any"])
+    await harness.press(DAN, texts.BTN_SEND_REQUEST)
+    await drain(harness)
+    await harness.press(SAM, texts.BTN_ACCEPT)
+    await drain(harness)
+    await harness.send(DAN, "I drink every day and my name is on the card")
+    await drain(harness)
+    await harness.send(DAN, "/forget")
+    await harness.press(DAN, texts.BTN_FORGET_YES)
+    forget_done = harness.last_text(DAN)
+    await drain(harness)
+    assert await harness.record(DAN) is None
+
+    # The number reached the mentor's Telegram (on the card, in its notification), and
+    # the message they were passed is still in their chat: /forget can't reach either.
+    to_mentor = [call.params for call in harness.emu.calls("sendMessage")]
+    assert any(p.get("chat_id") == SAM and PHONE in str(p.get("text")) for p in to_mentor)
+    assert "R-" in harness.all_text(SAM) and "I drink every day" in harness.all_text(SAM)
+
+    # ... and the person was told so: at the phone step, in the notice, after /forget.
+    assert "/forget can't take it back" in phone_step and "look you up" in phone_step
+    assert "stays in their Telegram, even after /forget" in texts.NOTICE_MORE
+    assert "look you up" in texts.NOTICE_MORE
+    assert "stays in their Telegram" in forget_done
+    published = published_notice()
+    assert "stays in the mentor's Telegram" in published and "look you up" in published
