@@ -451,13 +451,37 @@ MYDATA_HEADER = "🔒 This is everything we keep about you. Only you can see it 
 MYDATA_ALWAYS = (
     "• A code made from your Telegram account, so we know you when you come back.\n"
     "• Your chat number, locked, so we can send you a reply later.\n"
-    "• Which step of the chat you are on."
+    "• Which step of the chat you are on.\n"
+    "• When you first came, when you said yes to our notice, and when you last wrote. "
+    "We use these to know when to delete it all. They are the only things we keep "
+    "that we don't show you in full here."
 )
 MYDATA_OFFICE = "We keep the Jobcentre you chose: {office}."
 MYDATA_ANSWERS = "What you told us:\n{summary}"
 MYDATA_NO_ANSWERS = "You haven't told us anything about drink or drugs."
+MYDATA_TICKED = "Choices you ticked but haven't saved yet: {choices}"
+MYDATA_REQUEST = "A request for a peer mentor that you haven't sent yet:\n{lines}"
+MYDATA_REQUEST_SHARE = "• The mentor sees: {share}"
+MYDATA_REQUEST_CONTACT = "• How they get in touch: {contact}"
+MYDATA_REQUEST_PHONE = (
+    "• Your phone number: {phone}. If you don't send the request within {delay}, we delete it."
+)
+MYDATA_REQUEST_TIME = "• Best time: {time}"
 MYDATA_REFERRALS = "Your requests for a peer mentor:\n{lines}"
 MYDATA_REFERRAL_LINE = "• {ref} at {office}: {status}"
+MYDATA_REFERRAL_DETAILS = (
+    "  The mentor sees: {share}. How they get in touch: {contact}. Best time: {time}."
+)
+MYDATA_FEEDBACK = "  How it went, you told us: {answers}"
+MYDATA_FEEDBACK_ANSWER = "{question} {answer}."
+MYDATA_FEEDBACK_QUESTIONS = {"helped": "Did it help?", "next": "What next?"}
+MYDATA_FEEDBACK_KEPT = (
+    "We keep what you told us about how it went, with the office and dates of the request, "
+    "for the pilot's report. After /forget we keep these too, but with no link to you."
+)
+MYDATA_WAITING = (
+    "Messages waiting to be passed on: {count}. We keep each one, locked, until it is sent."
+)
 MYDATA_FOOTER = "To wipe all of this now, tap the button or type /forget."
 REFERRAL_STATUS = {
     "pending": "waiting for a mentor",

@@ -10,7 +10,7 @@ from bot.sandbox.emulator import DELETE_WINDOW, ChatMessage, ManualClock
 from conversations import texts
 from conversations.person.privacy import CLEAR_SPAN
 from storage.crypto import KeyRing
-from tests.support.handoff import drain, join_as_mentor
+from tests.support.handoff import drain, join_as_mentor, request_mentor
 from tests.support.harness import Harness
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -179,3 +179,48 @@ async def test_what_a_mentor_was_sent_stays_after_forget_and_people_are_told(
     assert "stays in their Telegram" in forget_done
     published = published_notice()
     assert "stays in the mentor's Telegram" in published and "look you up" in published
+
+
+# --- item 8: /mydata shows everything kept ---------------------------------------------
+
+EVE, FRED, JO = 7_700_014_081, 7_700_014_082, 8_800_014_008
+
+
+async def test_mydata_shows_an_unsent_number_and_feedback_answers(harness: Harness) -> None:
+    await join_as_mentor(harness, JO, "Jo", office_id=OFFICE)
+    # A request put together up to the time step, with a phone number: not sent.
+    await harness.send(EVE, f"/start jc_{OFFICE}")
+    await harness.press(EVE, texts.BTN_CONTINUE)
+    await harness.press(EVE, texts.BTN_MENTOR)
+    await harness.press(EVE, texts.BTN_THIS_OFFICE)
+    await harness.press(EVE, texts.BTN_CONTACT_PHONE)
+    harness.emu.tap_reply_button(EVE, texts.BTN_SEND_PHONE, phone_number=PHONE)
+    await harness.settle()
+    before = len(harness.texts(EVE))
+    await harness.send(EVE, "/mydata")
+    shown = "\n".join(harness.texts(EVE)[before:])
+    assert PHONE in shown
+    assert texts.MENTOR_CONTACT_LABELS["phone"] in shown
+
+    # A request that ended, and the two answers about how it went.
+    ref = await request_mentor(harness, FRED, OFFICE)
+    await drain(harness)
+    await harness.press(JO, texts.BTN_ACCEPT)
+    before = len(harness.texts(FRED))
+    await harness.send(FRED, "/mydata")  # the news of the mentor is not sent yet
+    waiting = "\n".join(harness.texts(FRED)[before:])
+    assert texts.MYDATA_WAITING.format(count=1) in waiting
+    await drain(harness)
+    await harness.send(JO, f"/close {ref}")
+    await drain(harness)
+    await harness.press(FRED, texts.FEEDBACK_HELPED_LABELS["a_bit"])
+    await harness.press(FRED, texts.FEEDBACK_NEXT_LABELS["training"])
+    before = len(harness.texts(FRED))
+    await harness.send(FRED, "/mydata")
+    shown = "\n".join(harness.texts(FRED)[before:])
+    assert texts.MYDATA_HEADER in shown
+    assert f"{ref} at Portsmouth Jobcentre: {texts.REFERRAL_STATUS['closed']}" in shown
+    assert f"Did it help? {texts.FEEDBACK_HELPED_LABELS['a_bit']}." in shown
+    assert f"What next? {texts.FEEDBACK_NEXT_LABELS['training']}." in shown
+    assert texts.MYDATA_FEEDBACK_KEPT in shown
+    assert texts.MYDATA_WAITING.split(":")[0] not in shown  # nothing waits now
