@@ -224,3 +224,30 @@ async def test_mydata_shows_an_unsent_number_and_feedback_answers(harness: Harne
     assert f"What next? {texts.FEEDBACK_NEXT_LABELS['training']}." in shown
     assert texts.MYDATA_FEEDBACK_KEPT in shown
     assert texts.MYDATA_WAITING.split(":")[0] not in shown  # nothing waits now
+
+
+# --- a mentor is seen by the first name they chose, never their Telegram details -------
+
+GIL, KIM = 7_700_014_131, 8_800_014_131
+MENTOR_TELEGRAM = ("Kimberleyquist", "Zoltanovic", "kim_zq_real_account")
+
+
+async def test_people_see_a_mentors_chosen_name_never_their_telegram_details(
+    harness: Harness,
+) -> None:
+    first, last, username = MENTOR_TELEGRAM
+    harness.person(KIM, first, last_name=last, username=username)
+    await join_as_mentor(harness, KIM, "Kit", office_id=OFFICE)
+    await request_mentor(harness, GIL, OFFICE)
+    await drain(harness)
+    await harness.press(KIM, texts.BTN_ACCEPT)
+    await drain(harness)
+    await harness.send(GIL, "hello")
+    await harness.send(KIM, "Hi, I'm Kit.")
+    assert harness.last_text(GIL) == "Kit: Hi, I'm Kit."
+    to_person = [
+        str(call.params) for call in harness.emu.calls() if call.params.get("chat_id") == GIL
+    ]
+    assert to_person
+    for detail in (*MENTOR_TELEGRAM, str(KIM)):
+        assert not any(detail in params for params in to_person), detail
