@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import ENV_PREFIX, Settings
+from conversations import texts
+from storage.crypto import KeyRing
 from tests.person.test_texts import catalog
+from tests.support.handoff import drain, join_as_mentor
+from tests.support.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[2]
 LEDGER = ROOT / "docs" / "promises.md"
@@ -27,7 +32,7 @@ PROMISE_WORDS = re.compile(
     re.IGNORECASE,
 )
 TEXT_NAME = re.compile(r"`([A-Z][A-Z0-9_]*(?:\[[a-z_]+\])?)`")
-DOC_QUOTE = re.compile(r'`([\w./-]+\.md)`: "([^"]+)"')
+DOC_QUOTE = re.compile(r'`([\w./-]+\.(?:md|csv))`: "([^"]+)"')
 TEST_REF = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
 
 
@@ -102,7 +107,10 @@ def problems(ledger: Ledger, texts: dict[str, str], root: Path = ROOT) -> list[s
         if not promise.texts and not promise.quotes:
             found.append(f"{promise.ident} says where it is made nowhere")
         for name in promise.texts:
-            if name not in texts:
+            if name.startswith(ENV_PREFIX):
+                if name.removeprefix(ENV_PREFIX).lower() not in Settings.model_fields:
+                    found.append(f"{promise.ident} names {name}, which is not a setting")
+            elif name not in texts:
                 found.append(f"{promise.ident} names {name}, which is not in the catalog")
         for document, phrase in promise.quotes:
             path = root / document
@@ -177,3 +185,98 @@ def test_the_check_catches_a_new_text_that_promises() -> None:
     assert problems(ledger, added) == ["NEW_PROMISE uses a promise word but is not in the ledger"]
     marked = {**CATALOG, "PLACEHOLDER_ONLY": "What they told us: {shared}"}
     assert problems(ledger, marked) == []
+
+
+# --- the ledger covers what the running bot really says --------------------------------
+
+ALEX, SAM = 7_700_014_111, 8_800_014_111
+OFFICE = "portsmouth-arundel-street"
+OPERATOR = {
+    "safeguarding_policy": "A mentor tells someone only if your life is at risk.",
+    "voluntary_policy": "Talking to a mentor is your choice.",
+    "mentor_employer": "Mentors are employed by the pilot's providers.",
+}
+
+
+def allowed_segments(ledger: Ledger, settings: Settings) -> list[str]:
+    """The literal words of every text the ledger accounts for, and the operator texts
+    it names, as they may appear in a sent message."""
+    accounted = {name for p in ledger.promises for name in p.texts} | set(ledger.not_promises)
+    segments: list[str] = []
+    for name in accounted & set(CATALOG):
+        for literal, _, _, _ in string.Formatter().parse(CATALOG[name]):
+            segments.extend(part for part in literal.split("\n") if part.strip())
+    for name in (n for p in ledger.promises for n in p.texts if n.startswith(ENV_PREFIX)):
+        segments.append(str(getattr(settings, name.removeprefix(ENV_PREFIX).lower())))
+    segments.extend(phrase for p in ledger.promises for _, phrase in p.quotes)
+    return [s for s in segments if PROMISE_WORDS.search(s)]
+
+
+def uncovered(message: str, segments: list[str]) -> list[str]:
+    """Promise words in a sent message that no accounted text put there."""
+    spans = [
+        (start, start + len(segment))
+        for segment in segments
+        for start in (m.start() for m in re.finditer(re.escape(segment), message))
+    ]
+    return [
+        word.group(0)
+        for word in PROMISE_WORDS.finditer(message)
+        if not any(a <= word.start() and word.end() <= b for a, b in spans)
+    ]
+
+
+async def journey(harness: Harness) -> None:
+    """Most of what a person meets: the notice, telling, support, a request with a phone
+    number, /mydata, a mentor, /clear and /forget."""
+    await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+    await harness.send(ALEX, f"/start jc_{OFFICE}")
+    await harness.press(ALEX, texts.BTN_MORE)
+    await harness.press(ALEX, texts.BTN_CONTINUE)
+    await harness.send(ALEX, "/tell")
+    await harness.press(ALEX, texts.OPTION_LABELS["alcohol"])
+    await harness.press(ALEX, texts.BTN_DONE)
+    for _ in range(3):
+        await harness.press(ALEX, texts.BTN_SKIP)
+    await harness.send(ALEX, "Most nights")
+    await harness.send(ALEX, "/support")
+    await harness.send(ALEX, "/mentor")
+    await harness.press(ALEX, texts.BTN_THIS_OFFICE)
+    await harness.press(ALEX, texts.BTN_SHARE_ANSWERS)
+    await harness.press(ALEX, texts.BTN_CONTACT_PHONE)
+    harness.emu.tap_reply_button(ALEX, texts.BTN_SEND_PHONE, phone_number="+447700900111")
+    await harness.settle()
+    await harness.send(ALEX, "/mydata")
+    await harness.press(ALEX, texts.MENTOR_TIME_LABELS["any"])
+    await harness.press(ALEX, texts.BTN_SEND_REQUEST)
+    await drain(harness)
+    await harness.press(SAM, texts.BTN_ACCEPT)
+    await drain(harness)
+    await harness.send(ALEX, "hello")
+    await harness.send(ALEX, "/clear")
+    await harness.send(ALEX, "/forget")
+    await harness.press(ALEX, texts.BTN_FORGET_YES)
+    await drain(harness)
+
+
+async def test_every_promise_the_running_bot_sends_is_in_the_ledger(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    harness = Harness(database_url, ring, tmp_path, **OPERATOR)
+    await harness.start()
+    try:
+        await journey(harness)
+    finally:
+        await harness.stop()
+    sent = [
+        str(call.params.get("text"))
+        for call in harness.emu.calls()
+        if call.method in ("sendMessage", "editMessageText") and call.params.get("text")
+    ]
+    segments = allowed_segments(parse(LEDGER.read_text("utf-8")), harness.settings)
+    with_words = [message for message in sent if PROMISE_WORDS.search(message)]
+    assert len(with_words) > 15, "the journey met the promises"
+    found = {m: uncovered(m, segments) for m in with_words if uncovered(m, segments)}
+    assert found == {}, "\n\n".join(f"{words}: {m}" for m, words in found.items())
+    # Not vacuous: a promise said from outside the ledger is found.
+    assert uncovered("We keep your postcode for a year.", segments) == ["keep"]
