@@ -531,7 +531,8 @@ BTN_FORGET_NO = "No, keep it"
 MENTOR_ABOUT = (
     "🤝 A peer mentor has been through drink or drug problems too. "
     "They work from a Jobcentre, but they are not your work coach. "
-    "They see a reference code, never your name or Telegram details."
+    "They see a reference code, never your name or Telegram details. "
+    "What you send them stays in their Telegram, even after /forget."
 )
 MENTOR_FIND_OFFICE_FIRST = (
     "First, which Jobcentre do you go to? Peer mentors work from Jobcentres in the pilot."

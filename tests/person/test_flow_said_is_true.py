@@ -147,6 +147,7 @@ async def test_what_a_mentor_was_sent_stays_after_forget_and_people_are_told(
     await harness.send(DAN, f"/start jc_{OFFICE}")
     await harness.press(DAN, texts.BTN_CONTINUE)
     await harness.press(DAN, texts.BTN_MENTOR)
+    asking = harness.all_text(DAN)
     await harness.press(DAN, texts.BTN_THIS_OFFICE)
     before = len(harness.texts(DAN))
     await harness.press(DAN, texts.BTN_CONTACT_PHONE)
@@ -177,6 +178,7 @@ async def test_what_a_mentor_was_sent_stays_after_forget_and_people_are_told(
     assert "stays in their Telegram, even after /forget" in texts.NOTICE_MORE
     assert "look you up" in texts.NOTICE_MORE
     assert "stays in their Telegram" in forget_done
+    assert "stays in their Telegram, even after /forget" in asking  # asking for a mentor
     published = published_notice()
     assert "stays in the mentor's Telegram" in published and "look you up" in published
 
