@@ -16,6 +16,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import Button, Family, Forget, ForgetAction, MenuChoice
 from conversations.common import event
 from conversations.context import Context
+from conversations.i18n import _, join_labels
 from conversations.mentor.notices import describe_delay, time_label
 from conversations.outcome import Outcome, Reply, deliver
 from conversations.person import live_request
@@ -32,8 +33,8 @@ CLEAR_SPAN = 500  # message ids looked back over; Telegram skips what it won't d
 def forget_keyboard() -> InlineKeyboardMarkup:
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_FORGET_YES, Forget(ForgetAction.YES)),
-            keyboards.button(texts.BTN_FORGET_NO, Forget(ForgetAction.NO)),
+            keyboards.button(_(texts.BTN_FORGET_YES), Forget(ForgetAction.YES)),
+            keyboards.button(_(texts.BTN_FORGET_NO), Forget(ForgetAction.NO)),
         ]
     )
 
@@ -47,24 +48,24 @@ def in_progress(draft: Draft, delay: str) -> list[str]:
     """What the draft holds that the person has not saved or sent yet, phone number and all."""
     said: list[str] = []
     if draft.ticked:
-        choices = ", ".join(texts.OPTION_LABELS.get(code, code) for code in draft.ticked)
-        said.append(texts.MYDATA_TICKED.format(choices=choices))
+        choices = join_labels([_(texts.OPTION_LABELS.get(code, code)) for code in draft.ticked])
+        said.append(_(texts.MYDATA_TICKED).format(choices=choices))
     request = draft.request
     if request is None:
         return said
     lines = []
     if request.share:
-        share = texts.MENTOR_SHARE_LABELS.get(request.share, request.share)
-        lines.append(texts.MYDATA_REQUEST_SHARE.format(share=share))
+        share = _(texts.MENTOR_SHARE_LABELS.get(request.share, request.share))
+        lines.append(_(texts.MYDATA_REQUEST_SHARE).format(share=share))
     if request.contact:
-        contact = texts.MENTOR_CONTACT_LABELS.get(request.contact, request.contact)
-        lines.append(texts.MYDATA_REQUEST_CONTACT.format(contact=contact))
+        contact = _(texts.MENTOR_CONTACT_LABELS.get(request.contact, request.contact))
+        lines.append(_(texts.MYDATA_REQUEST_CONTACT).format(contact=contact))
     if request.phone:
-        lines.append(texts.MYDATA_REQUEST_PHONE.format(phone=request.phone, delay=delay))
+        lines.append(_(texts.MYDATA_REQUEST_PHONE).format(phone=request.phone, delay=delay))
     if request.time:
-        lines.append(texts.MYDATA_REQUEST_TIME.format(time=time_label(request.time)))
+        lines.append(_(texts.MYDATA_REQUEST_TIME).format(time=time_label(request.time)))
     if lines:
-        said.append(texts.MYDATA_REQUEST.format(lines="\n".join(lines)))
+        said.append(_(texts.MYDATA_REQUEST).format(lines="\n".join(lines)))
     return said
 
 
@@ -72,8 +73,9 @@ def feedback_answers(referral: PersonReferral) -> str:
     given = {"helped": referral.feedback_helped, "next": referral.feedback_next_step}
     labels = {"helped": texts.FEEDBACK_HELPED_LABELS, "next": texts.FEEDBACK_NEXT_LABELS}
     return " ".join(
-        texts.MYDATA_FEEDBACK_ANSWER.format(
-            question=texts.MYDATA_FEEDBACK_QUESTIONS[name], answer=labels[name].get(code, code)
+        _(texts.MYDATA_FEEDBACK_ANSWER).format(
+            question=_(texts.MYDATA_FEEDBACK_QUESTIONS[name]),
+            answer=_(labels[name].get(code, code)),
         )
         for name, code in given.items()
         if code is not None
@@ -82,20 +84,20 @@ def feedback_answers(referral: PersonReferral) -> str:
 
 def referral_lines(referral: PersonReferral) -> list[str]:
     lines = [
-        texts.MYDATA_REFERRAL_LINE.format(
+        _(texts.MYDATA_REFERRAL_LINE).format(
             ref=referral.public_ref,
             office=office_name(referral.office_id),
-            status=texts.REFERRAL_STATUS[referral.status],
+            status=_(texts.REFERRAL_STATUS[referral.status]),
         ),
-        texts.MYDATA_REFERRAL_DETAILS.format(
-            share=texts.MENTOR_SHARE_LABELS.get(referral.share, referral.share),
-            contact=texts.MENTOR_CONTACT_LABELS.get(referral.contact_by, referral.contact_by),
+        _(texts.MYDATA_REFERRAL_DETAILS).format(
+            share=_(texts.MENTOR_SHARE_LABELS.get(referral.share, referral.share)),
+            contact=_(texts.MENTOR_CONTACT_LABELS.get(referral.contact_by, referral.contact_by)),
             time=time_label(referral.time_window),
         ),
     ]
     answers = feedback_answers(referral)
     if answers:
-        lines.append(texts.MYDATA_FEEDBACK.format(answers=answers))
+        lines.append(_(texts.MYDATA_FEEDBACK).format(answers=answers))
     return lines
 
 
@@ -106,30 +108,30 @@ async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Ou
     answers = await tx.disclosures()
     referrals = await tx.referrals()
     waiting = await tx.messages_waiting()
-    replies = [Reply(texts.MYDATA_HEADER), Reply(texts.MYDATA_ALWAYS)]
+    replies = [Reply(_(texts.MYDATA_HEADER)), Reply(_(texts.MYDATA_ALWAYS))]
     office_id = tx.person.draft.office
     if office_id is not None:
-        replies.append(Reply(texts.MYDATA_OFFICE.format(office=office_name(office_id))))
+        replies.append(Reply(_(texts.MYDATA_OFFICE).format(office=office_name(office_id))))
     delay = describe_delay(context.services.settings.request_draft_max_hours * 60)
     replies.extend(Reply(text) for text in in_progress(tx.person.draft, delay))
     if answers:
-        replies.append(Reply(texts.MYDATA_ANSWERS.format(summary=summary(answers))))
+        replies.append(Reply(_(texts.MYDATA_ANSWERS).format(summary=summary(answers))))
     else:
-        replies.append(Reply(texts.MYDATA_NO_ANSWERS))
+        replies.append(Reply(_(texts.MYDATA_NO_ANSWERS)))
     if referrals:
         lines = "\n".join(line for referral in referrals for line in referral_lines(referral))
-        replies.append(Reply(texts.MYDATA_REFERRALS.format(lines=lines)))
+        replies.append(Reply(_(texts.MYDATA_REFERRALS).format(lines=lines)))
         if any(r.feedback_helped or r.feedback_next_step for r in referrals):
-            replies.append(Reply(texts.MYDATA_FEEDBACK_KEPT))
+            replies.append(Reply(_(texts.MYDATA_FEEDBACK_KEPT)))
     if waiting:
-        replies.append(Reply(texts.MYDATA_WAITING.format(count=waiting)))
+        replies.append(Reply(_(texts.MYDATA_WAITING).format(count=waiting)))
     replies.append(
         Reply(
-            texts.MYDATA_FOOTER,
+            _(texts.MYDATA_FOOTER),
             keyboards.rows(
                 [
-                    keyboards.button(texts.BTN_FORGET, Forget(ForgetAction.ASK)),
-                    keyboards.button(texts.BTN_MENU, keyboards.SHOW_MENU),
+                    keyboards.button(_(texts.BTN_FORGET), Forget(ForgetAction.ASK)),
+                    keyboards.button(_(texts.BTN_MENU), keyboards.SHOW_MENU),
                 ]
             ),
         )
@@ -141,9 +143,9 @@ async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Ou
 async def ask_forget(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """/forget: one confirmation first (nothing is wiped by a single stray tap)."""
     if tx.person is None:
-        return Outcome.say(texts.FORGET_NOTHING)
+        return Outcome.say(_(texts.FORGET_NOTHING))
     await tx.move(Step.FORGET_CONFIRM)
-    return Outcome.say(Reply(texts.FORGET_ASK, forget_keyboard()))
+    return Outcome.say(Reply(_(texts.FORGET_ASK), forget_keyboard()))
 
 
 async def on_forget_button(
@@ -152,7 +154,7 @@ async def on_forget_button(
     """Forget me, yes or no (`callbacks.Forget`)."""
     person = tx.person
     if person is None:
-        return Outcome.say(texts.FORGET_NOTHING)
+        return Outcome.say(_(texts.FORGET_NOTHING))
     action = button.action if isinstance(button, Forget) else None
     if action == ForgetAction.ASK:
         return await ask_forget(update, context, tx)
@@ -160,13 +162,13 @@ async def on_forget_button(
         return stale(context, person)
     if action == ForgetAction.NO:
         await tx.move(Step.MENU)
-        return Outcome.say(Reply(texts.FORGET_KEPT, keyboards.main_menu()))
+        return Outcome.say(Reply(_(texts.FORGET_KEPT), keyboards.main_menu()))
     if action != ForgetAction.YES:
         return stale(context, person)
     erased = await live_request.forget(context, tx)  # also tells a mentor it ended
     event("privacy.forget")
     return Outcome.say(
-        texts.FORGET_DONE.format(
+        _(texts.FORGET_DONE).format(
             disclosures=erased.disclosures,
             referrals=erased.referrals_withdrawn,
             cancelled=erased.notifications_cancelled,
@@ -189,7 +191,7 @@ async def clear_chat(update: Update, context: Context) -> None:
         context,
         Outcome(
             deletes=tuple(range(max(1, newest - CLEAR_SPAN), newest + 1)),
-            replies=(Reply(texts.CLEAR_DONE, keyboards.back_to_menu()),),
+            replies=(Reply(_(texts.CLEAR_DONE), keyboards.back_to_menu()),),
         ),
     )
 
@@ -199,6 +201,6 @@ FLOW = Flow(
     commands={"mydata": my_data, "forget": Anyone(ask_forget)},
     buttons={Family.FORGET: Anyone(on_forget_button)},
     menu={MenuChoice.MYDATA: my_data},
-    prompts={Step.FORGET_CONFIRM: lambda person: [Reply(texts.FORGET_ASK, forget_keyboard())]},
+    prompts={Step.FORGET_CONFIRM: lambda person: [Reply(_(texts.FORGET_ASK), forget_keyboard())]},
     handlers=(CommandHandler("clear", clear_chat, filters=filters.ChatType.PRIVATE),),
 )

@@ -18,8 +18,9 @@ import pytest
 
 from bot.settings import ENV_PREFIX, Settings
 from conversations import texts
+from conversations.catalogs import entries
+from conversations.i18n import Plural
 from storage.crypto import KeyRing
-from tests.person.test_texts import catalog
 from tests.support.handoff import drain, join_as_mentor
 from tests.support.harness import Harness
 
@@ -129,7 +130,16 @@ def problems(ledger: Ledger, texts: dict[str, str], root: Path = ROOT) -> list[s
     return found
 
 
-CATALOG = dict(catalog())
+def catalog() -> dict[str, str]:
+    """Every text by its name in texts.py (`NOTICE`, `SUPPORT_COST[free]`); a text with a
+    count as both its English forms."""
+    return {
+        name.removeprefix("texts."): "\n".join(text) if isinstance(text, Plural) else text
+        for name, text in entries()
+    }
+
+
+CATALOG = catalog()
 
 
 def test_the_ledger_holds() -> None:
