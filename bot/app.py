@@ -10,8 +10,9 @@ from typing import Any
 from babel.core import Locale
 from telegram import BotCommand
 from telegram.ext import Application, ContextTypes, ExtBot, Job
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.acks import AckAfterHandled
 from bot.delivery import FloodGate, PausingRateLimiter, attach_worker, stop_worker
 from bot.handlers import register_handlers
 from bot.keyring import load_keyring
@@ -149,7 +150,11 @@ def build_application(
         limiter = PausingRateLimiter(FloodGate(), max_retries=0)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
+        builder = builder.request(request)
+    # Updates are acknowledged once handled, so a crash mid-update loses none (bot/acks.py).
+    acks = AckAfterHandled(get_updates_request or request or HTTPXRequest(connection_pool_size=1))
+    builder = builder.get_updates_request(acks)
     application: FirstStepApp = builder.build()
+    acks.queue = application.update_queue
     register_handlers(application)
     return application

@@ -236,13 +236,27 @@ def taken_by_flow(update: Update, handlers: Sequence[BaseHandler[Any, Any, Any]]
     return False
 
 
+def routed_input(kind: Input, fn: FlowFn) -> FlowFn:
+    """A location or contact goes to `fn` unless the person's step takes it itself."""
+
+    async def step(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+        assert tx.person is not None
+        route = registry_of(context).input_route(kind, tx.person.state, fn)
+        return await route(update, context, tx)
+
+    return step
+
+
 def handlers_of(flow: Flow) -> list[BaseHandler[Update, Context, None]]:
     """A flow's handlers: its commands, its buttons, what else it takes, then the rest."""
     made: list[BaseHandler[Update, Context, None]] = [
         FlowCommandHandler(name, fn) for name, fn in flow.commands.items()
     ]
     made.extend(FlowButtonHandler(family, fn) for family, fn in flow.buttons.items())
-    made.extend(FlowMessageHandler(INPUT_FILTERS[kind], fn) for kind, fn in flow.inputs.items())
+    made.extend(
+        FlowMessageHandler(INPUT_FILTERS[kind], routed_input(kind, fn))
+        for kind, fn in flow.inputs.items()
+    )
     made.extend(flow.handlers)
     return made
 

@@ -20,7 +20,7 @@ from conversations.context import Context
 from conversations.i18n import _
 from conversations.menu import menu_replies
 from conversations.outcome import Outcome, Relay, Reply
-from conversations.registry import Flow
+from conversations.registry import Flow, Input
 from conversations.steps import Step
 from storage.crypto import KeyRing
 from storage.db import Connection
@@ -120,8 +120,21 @@ async def from_mentor(
     return Outcome(relay=relay)
 
 
+async def location_in_chat(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """A location shared in a live chat: not passed on, not kept, and the chat goes on
+    (the finder, which takes locations elsewhere, would lead away from the mentor)."""
+    person = tx.person
+    assert person is not None
+    live = await referrals.live_for_person(tx.connection, person.id)
+    name = None
+    if live is not None and live.mentor_id is not None:
+        name = await mentors.display_name_of(tx.connection, context.services.ring, live.mentor_id)
+    return Outcome.say(_(texts.RELAY_NO_LOCATION).format(name=name or ""))
+
+
 FLOW = Flow(
     name="relay",
     text_steps={Step.WITH_MENTOR: from_person},
+    step_inputs={Step.WITH_MENTOR: {Input.LOCATION: location_in_chat}},
     crisis_text_goes_on=frozenset({Step.WITH_MENTOR}),
 )

@@ -674,11 +674,19 @@ RELAY_ENDED = (
     "That chat has ended, so I can't pass on messages. You can ask for a mentor again with /mentor."
 )
 RELAY_TOO_LONG = "That message is a bit long to pass on. Please keep it under {limit} characters."
+RELAY_NO_LOCATION = (
+    "I don't pass on locations, so {name} won't see it, and I didn't keep it. "
+    "Type a message here and I'll pass it on to {name}."
+)
 END_CHAT_ASK = (
     "End your chat with {name}? We'll tell {name} it has ended. "
     "You can ask for a mentor again later."
 )
 END_CHAT_DONE = "Okay, your chat with {name} has ended."
+WITHDRAW_TAKEN_ASK = (
+    "{name} has already taken your request {ref}, so stopping it would end your chat. "
+    "End your chat with {name}? We'll tell {name} it has ended."
+)
 LADDER_REMINDED = (
     "An update on {ref}: no mentor has taken it yet, so we've reminded the mentors at "
     "{office}. While you wait, the services under Find support can help now."
@@ -819,6 +827,14 @@ CARD_ANSWER_NAMES = {
 }
 CARD_SHARED_NOTHING = "They chose not to share anything else."
 CARD_TAKEN = "Request {ref} was taken by another mentor. Thank you."
+MENTOR_PHONE_YOURS = (
+    "📞 Request {ref}: please call them on {phone}. Best time: {time}.\n"
+    "\n"
+    "Use this number only for this chat. I'll take it out of this message when the chat ends."
+)
+MENTOR_PHONE_REMOVED = (
+    "Request {ref} has ended, so I've taken the phone number out of this message."
+)
 CARD_YOURS = (
     "✅ Request {ref} is yours. Their messages will show up here. "
     "Reply to one to answer, or type /to {ref} and your message. "
@@ -827,6 +843,7 @@ CARD_YOURS = (
 CARD_REOPENED = "Request {ref} needs a mentor again. Use the newer message about it to take it."
 CARD_REOPENED_ASK = "Request {ref} needs a mentor again. Send /referrals to take it."
 CARD_WITHDRAWN = "Request {ref} was stopped by the person. There's nothing more to do."
+CARD_ENDED = "Request {ref} has ended. There's nothing more to do."
 CARD_EXPIRED = "Request {ref} has closed: it waited too long. There's nothing more to do."
 CARD_DECLINED = "Okay, you passed on {ref}. Another mentor can still take it."
 BTN_ACCEPT = "✅ Accept"

@@ -33,6 +33,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
 from bot.delivery.policy import DeliveryPolicy
+from bot.delivery.relay_failed import tell_relay_sender
 from conversations import texts
 from conversations.context import Clock, utc_now
 from conversations.i18n import _
@@ -408,6 +409,9 @@ class DeliveryWorker:
         log.log(level, "event=delivery_dead kind=%s reason=%s", row.kind, reason)
         if alert:
             await self._alert(connection, row, reason)
+        told = row.kind == Kind.RELAY and reason != Reason.OBSOLETE
+        if told and await tell_relay_sender(connection, self.ring, row, now=self.clock()):
+            self.wake()
 
     async def _alert(self, connection: AsyncConnection, row: Claimed, reason: Reason) -> None:
         """Tell coordinators: the referral's reference and a reason, nothing else."""

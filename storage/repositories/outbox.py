@@ -67,6 +67,8 @@ class Kind(StrEnum):
     MENTOR_NOTICE = "mentor_notice"  # mentor: the person ended the chat or withdrew
     ALERT = "alert"  # coordinator: needs a human (unclaimed, unreachable, dead)
     RELAY = "relay"  # either end of a chat: a message passed on (when relays are queued)
+    CONTACT = "contact"  # mentor: the number to call, for the mentor who took the request
+    RELAY_FAILED = "relay_failed"  # the sender of a relayed message that could not go
 
 
 LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
@@ -77,8 +79,10 @@ LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
     Kind.ACCEPTED: frozenset({ReferralStatus.ACCEPTED}),
     Kind.CLOSED: frozenset({ReferralStatus.CLOSED}),
     Kind.RELAY: frozenset({ReferralStatus.ACCEPTED}),
+    Kind.CONTACT: frozenset({ReferralStatus.ACCEPTED}),
     # None: deliver whatever the referral's status.
     Kind.CARD_UPDATE: None,
+    Kind.RELAY_FAILED: None,
     Kind.MENTOR_NOTICE: None,
     Kind.ALERT: None,
 }

@@ -396,6 +396,10 @@ async def erase_person(
                 version=Referral.version + 1,
             )
         )
+    # A shared phone number goes with the person, whatever their requests' state.
+    await connection.execute(
+        update(Referral).where(Referral.person_id == person_id).values(phone_ct=None)
+    )
     about_person = (OutboxMessage.payload_subject == person_id) | (
         OutboxMessage.recipient_id == person_id
     )

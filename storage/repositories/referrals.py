@@ -365,19 +365,21 @@ def _withdrawn(now: datetime) -> dict[str, Any]:
         "closed_at": now,
         "next_ladder_at": None,
         "version": Referral.version + 1,
+        "phone_ct": None,
     }
 
 
 async def withdraw(
     connection: AsyncConnection, referral: ReferralRow, person_id: str, now: datetime
 ) -> bool:
-    """The person stops a live request; only theirs, only while it is live."""
+    """The person stops a request nobody has taken yet; only theirs. Once a mentor took
+    it, stopping it would end a live chat: that is `close`, after the person said yes."""
     result = await connection.execute(
         update(Referral)
         .where(
             Referral.id == referral.id,
             Referral.person_id == person_id,
-            Referral.status.in_(LIVE),
+            Referral.status == ReferralStatus.PENDING,
         )
         .values(**_withdrawn(now))
     )
@@ -425,9 +427,33 @@ async def close(
             status=ReferralStatus.CLOSED,
             closed_at=now,
             version=Referral.version + 1,
+            phone_ct=None,
         )
     )
     return bool(result.rowcount == 1)
+
+
+async def keep_phone(
+    connection: AsyncConnection, cipher: FieldCipher, referral_id: str, phone: str
+) -> None:
+    """Keep the number the person shared, sealed under their key, while the request is
+    live (for the mentor who takes it, and for a handback)."""
+    sealed = cipher.seal_text(Referral.__tablename__, "phone_ct", referral_id, phone)
+    await connection.execute(
+        update(Referral).where(Referral.id == referral_id).values(phone_ct=sealed)
+    )
+
+
+async def phone_of(
+    connection: AsyncConnection, cipher: FieldCipher, referral_id: str
+) -> str | None:
+    """The number kept for a live request (None: none shared, or the request ended)."""
+    sealed = (
+        await connection.execute(select(Referral.phone_ct).where(Referral.id == referral_id))
+    ).scalar_one_or_none()
+    if sealed is None:
+        return None
+    return cipher.open_text(Referral.__tablename__, "phone_ct", referral_id, sealed)
 
 
 async def reopen(connection: AsyncConnection, referral: ReferralRow) -> bool:

@@ -129,10 +129,12 @@ async def test_mentors_and_coordinators_at_work_get_no_crisis_reply(harness: Har
     await drain(harness)
 
     await harness.send(SAM, f"/to {ref} {ADVICE}")
+    await drain(harness)
     assert harness.last_text(ALEX) == f"Sam: {ADVICE}"
     assert texts.CRISIS not in harness.texts(SAM)  # the check in group -1
     sent = harness.emu.user_sends(SAM, ADVICE)  # plain text: to the one chat Sam holds
     await harness.settle()
+    await drain(harness)
     assert harness.last_text(ALEX) == f"Sam: {ADVICE}"
     assert sent.message_id is not None
     harness.emu.user_edits(SAM, sent.message_id, "I want to kill myself, he said")  # guard
@@ -181,6 +183,7 @@ async def test_a_mentors_own_words_of_danger_get_help_when_they_reach_no_one(
     await drain(harness)
     passed = harness.emu.user_sends(SAM, ADVICE)
     await harness.settle()
+    await drain(harness)
     assert passed.message_id is not None
     assert harness.last_text(ALEX) == f"Sam: {ADVICE}"
     assert texts.CRISIS not in replies_after(harness, SAM, passed.message_id)

@@ -161,3 +161,21 @@ async def run_job(harness: Harness) -> None:
     assert harness.app is not None and harness.app.job_queue is not None
     (job,) = harness.app.job_queue.get_jobs_by_name("ladder")
     await job.run(harness.app)
+
+
+async def request_phone_call(harness: Harness, user_id: int, office_id: str, phone: str) -> str:
+    """A new person asks for a mentor to phone them, sharing their own number with
+    Telegram's contact button; returns the reference."""
+    harness.person(user_id)
+    await harness.send(user_id, f"/start jc_{office_id}")
+    await harness.press(user_id, texts.BTN_CONTINUE)
+    await harness.press(user_id, texts.BTN_MENTOR)
+    await harness.press(user_id, texts.BTN_THIS_OFFICE)
+    await harness.press(user_id, texts.BTN_CONTACT_PHONE)
+    harness.emu.tap_reply_button(user_id, texts.BTN_SEND_PHONE, phone_number=phone)
+    await harness.settle()
+    await harness.press(user_id, texts.MENTOR_TIME_LABELS["afternoon"])
+    await harness.press(user_id, texts.BTN_SEND_REQUEST)
+    found = re.search(REF_PATTERN, harness.last_text(user_id))
+    assert found is not None, harness.last_text(user_id)
+    return found.group(0)
