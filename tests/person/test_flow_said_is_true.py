@@ -246,6 +246,7 @@ async def test_people_see_a_mentors_chosen_name_never_their_telegram_details(
     await drain(harness)
     await harness.send(GIL, "hello")
     await harness.send(KIM, "Hi, I'm Kit.")
+    await drain(harness)  # relays go through the outbox
     assert harness.last_text(GIL) == "Kit: Hi, I'm Kit."
     to_person = [
         str(call.params) for call in harness.emu.calls() if call.params.get("chat_id") == GIL
