@@ -95,9 +95,11 @@ NOTICE = (
     "• We lock what you tell us with a key only this service has. You can wipe it any time "
     "with /forget.\n"
     "• {work_coach_policy}\n"
+    "• {safeguarding_policy}\n"
     "• This chat runs on Telegram. Telegram is a separate company. Chats with bots are "
     "stored on its servers and are not end-to-end encrypted.\n"
-    "• Anyone who can open your Telegram can read this chat. /clear deletes the messages here.\n"
+    "• Anyone who can open your Telegram can read this chat. /clear deletes up to 500 "
+    "messages here, but only ones from the last 48 hours.\n"
     "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
 )
 NOTICE_MORE = (
@@ -110,7 +112,9 @@ NOTICE_MORE = (
     "or longer if you still write to us.\n"
     "• If you give a phone number for a mentor but don't send the request, "
     "we delete the number after {draft_delay}.\n"
-    "• A mentor gets a reference code, never your name or Telegram details.\n"
+    "• A mentor gets a reference code, never your name or Telegram details. "
+    "What we pass on to a mentor stays in their Telegram, even after /forget. "
+    "If you give them your phone number, anyone with it could look you up in other apps.\n"
     "• /forget wipes everything at once. After {backup_days} days, nobody can read it, "
     "not even from our backups. The last locked copy is gone from them within "
     "{main_backup_days} days.\n"
@@ -151,7 +155,7 @@ HELP = (
     "/about – who runs this service, and what a peer mentor does\n"
     "/mydata – see what we keep about you\n"
     "/forget – wipe everything we keep\n"
-    "/clear – delete the messages in this chat\n"
+    "/clear – delete messages here from the last 48 hours\n"
     "/cancel – stop what you're doing\n"
     "\n"
     "In danger now? Call 999. Samaritans: 116 123."
@@ -462,13 +466,37 @@ MYDATA_HEADER = "🔒 This is everything we keep about you. Only you can see it 
 MYDATA_ALWAYS = (
     "• A code made from your Telegram account, so we know you when you come back.\n"
     "• Your chat number, locked, so we can send you a reply later.\n"
-    "• Which step of the chat you are on."
+    "• Which step of the chat you are on.\n"
+    "• When you first came, when you said yes to our notice, and when you last wrote. "
+    "We use these to know when to delete it all. They are the only things we keep "
+    "that we don't show you in full here."
 )
 MYDATA_OFFICE = "We keep the Jobcentre you chose: {office}."
 MYDATA_ANSWERS = "What you told us:\n{summary}"
 MYDATA_NO_ANSWERS = "You haven't told us anything about drink or drugs."
+MYDATA_TICKED = "Choices you ticked but haven't saved yet: {choices}"
+MYDATA_REQUEST = "A request for a peer mentor that you haven't sent yet:\n{lines}"
+MYDATA_REQUEST_SHARE = "• The mentor sees: {share}"
+MYDATA_REQUEST_CONTACT = "• How they get in touch: {contact}"
+MYDATA_REQUEST_PHONE = (
+    "• Your phone number: {phone}. If you don't send the request within {delay}, we delete it."
+)
+MYDATA_REQUEST_TIME = "• Best time: {time}"
 MYDATA_REFERRALS = "Your requests for a peer mentor:\n{lines}"
 MYDATA_REFERRAL_LINE = "• {ref} at {office}: {status}"
+MYDATA_REFERRAL_DETAILS = (
+    "  The mentor sees: {share}. How they get in touch: {contact}. Best time: {time}."
+)
+MYDATA_FEEDBACK = "  How it went, you told us: {answers}"
+MYDATA_FEEDBACK_ANSWER = "{question} {answer}."
+MYDATA_FEEDBACK_QUESTIONS = {"helped": "Did it help?", "next": "What next?"}
+MYDATA_FEEDBACK_KEPT = (
+    "We keep what you told us about how it went, with the office and dates of the request, "
+    "for the pilot's report. After /forget we keep these too, but with no link to you."
+)
+MYDATA_WAITING = (
+    "Messages waiting to be passed on: {count}. We keep each one, locked, until it is sent."
+)
 MYDATA_FOOTER = "To wipe all of this now, tap the button or type /forget."
 REFERRAL_STATUS = {
     "pending": "waiting for a mentor",
@@ -493,13 +521,19 @@ FORGET_DONE = (
     "The backups still hold it, locked, with the code we knew you by, "
     "for up to {main_backup_days} days. "
     "Then the last trace is gone. "
-    "This chat still shows in your Telegram app: you can delete it there, or use /clear."
+    "What we passed on to a mentor, like your messages, stays in their Telegram. "
+    "We can't wipe that. "
+    "This chat still shows in your Telegram app: you can delete it there. "
+    "/clear removes only up to 500 messages from the last 48 hours."
 )
 FORGET_NOTHING = "We don't keep anything about you. There is nothing to wipe."
 FORGET_KEPT = "Okay, nothing was wiped."
+# Telegram lets a bot delete only messages under 48 hours old; /clear looks back over
+# at most CLEAR_SPAN (500) messages (conversations/person/privacy.py).
 CLEAR_DONE = (
-    "🧹 I removed the messages I could from this chat. "
-    "Telegram only lets me remove ones from the last 48 hours. "
+    "🧹 I removed what I could from this chat: up to 500 messages, "
+    "and only ones from the last 48 hours. Telegram won't let me remove older ones. "
+    "To remove the rest, delete the whole chat in your Telegram app. "
     "What we keep is not changed: use /forget for that."
 )
 BTN_FORGET = "🗑️ Wipe everything"
@@ -512,7 +546,8 @@ BTN_FORGET_NO = "No, keep it"
 MENTOR_ABOUT = (
     "🤝 A peer mentor has been through drink or drug problems too. "
     "They work from a Jobcentre, but they are not your work coach. "
-    "They see a reference code, never your name or Telegram details."
+    "They see a reference code, never your name or Telegram details. "
+    "What you send them stays in their Telegram, even after /forget."
 )
 MENTOR_FIND_OFFICE_FIRST = (
     "First, which Jobcentre do you go to? Peer mentors work from Jobcentres in the pilot."
@@ -526,7 +561,9 @@ MENTOR_ASK_CONTACT = (
 )
 MENTOR_ASK_PHONE = (
     "Tap the button below to share your number. It goes only to the mentors, with your "
-    "request, and we delete our copy once it is sent. Changed your mind? Tap Talk here instead."
+    "request, and we delete our copy once it is sent. Once they have it, "
+    "/forget can't take it back. Anyone with your number could look you up in other apps. "
+    "Changed your mind? Tap Talk here instead."
 )
 MENTOR_PHONE_USE_BUTTON = (
     "Please use the button below to share your number, or tap Talk here instead. "
@@ -912,6 +949,6 @@ COMMANDS = {
     "about": "About this service",
     "mydata": "See what we keep",
     "forget": "Wipe everything we keep",
-    "clear": "Delete the messages in this chat",
+    "clear": "Delete messages from the last 48 hours",
     "cancel": "Stop what you're doing",
 }

@@ -42,7 +42,14 @@ def office_from_payload(payload: str) -> str | None:
 
 
 def notice_text(context: Context) -> str:
-    return _(texts.NOTICE).format(work_coach_policy=context.services.settings.work_coach_policy)
+    """The notice with the operator's two policy lines; a line left empty (tests, never a
+    real run: `firststep run` refuses it) is left out, not shown as a bare bullet."""
+    settings = context.services.settings
+    text = _(texts.NOTICE).format(
+        work_coach_policy=settings.work_coach_policy.strip(),
+        safeguarding_policy=settings.safeguarding_policy.strip(),
+    )
+    return "\n".join(line for line in text.splitlines() if line.strip() != "•")
 
 
 def welcome(update: Update, context: Context) -> Outcome:

@@ -56,11 +56,17 @@ class PersonRecord:
 
 
 class PersonReferral(NamedTuple):
-    """One of the person's referrals as `/mydata` shows it."""
+    """One of the person's referrals as `/mydata` shows it: every column that says
+    something about them (the ladder's bookkeeping and the mentor's id do not)."""
 
     public_ref: str
     office_id: str
     status: ReferralStatus
+    share: str
+    contact_by: str
+    time_window: str
+    feedback_helped: str | None
+    feedback_next_step: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +116,16 @@ _MOVE = update(Person).where(
 _TOUCH = update(Person).where(Person.id == bindparam("person_id"))
 _REGISTER = insert(Person)  # the values come as parameters
 _REFERRALS = (
-    select(Referral.public_ref, Referral.office_id, Referral.status)
+    select(
+        Referral.public_ref,
+        Referral.office_id,
+        Referral.status,
+        Referral.share,
+        Referral.contact_by,
+        Referral.time_window,
+        Referral.feedback_helped,
+        Referral.feedback_next_step,
+    )
     .where(Referral.person_id == bindparam("person_id"))
     .order_by(Referral.created_at.desc())
 )
@@ -305,6 +320,16 @@ class PersonTransaction:
         person = self._require()
         rows = await self._connection.execute(_REFERRALS, {"person_id": person.id})
         return [PersonReferral(*row) for row in rows]
+
+    async def messages_waiting(self) -> int:
+        """Messages about the person still to be sent (to them or to their mentor): each
+        holds its text, locked, until it goes (`/mydata` counts them)."""
+        person = self._require()
+        waiting = (OutboxMessage.payload_subject == person.id) & OutboxMessage.status.in_(
+            [OutboxStatus.PENDING, OutboxStatus.INFLIGHT]
+        )
+        count = select(func.count()).select_from(OutboxMessage).where(waiting)
+        return int((await self._connection.execute(count)).scalar_one())
 
     async def erase(self) -> ErasureSummary:
         """Crypto-shred the person: rows gone, key gone, pending notices cancelled, journaled."""

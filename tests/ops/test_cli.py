@@ -32,7 +32,10 @@ def firststep(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
     )
 
 
-@pytest.mark.parametrize("missing", ["FIRSTSTEP_VOLUNTARY_POLICY", "FIRSTSTEP_MENTOR_EMPLOYER"])
+@pytest.mark.parametrize(
+    "missing",
+    ["FIRSTSTEP_VOLUNTARY_POLICY", "FIRSTSTEP_MENTOR_EMPLOYER", "FIRSTSTEP_SAFEGUARDING_POLICY"],
+)
 def test_run_without_an_operator_text_says_which_in_one_line(tmp_path: Path, missing: str) -> None:
     """What only the operator can confirm (About this service) must be set to run for real."""
     texts = {name: value for name, value in OPERATOR_TEXTS.items() if name != missing}

@@ -162,6 +162,9 @@ class Ran:
 OPERATOR_TEXTS = {
     "FIRSTSTEP_VOLUNTARY_POLICY": "Talking to a mentor is your choice. It does not change a claim.",
     "FIRSTSTEP_MENTOR_EMPLOYER": "Mentors are employed by the pilot's providers.",
+    "FIRSTSTEP_SAFEGUARDING_POLICY": (
+        "A mentor tells someone only if your life or someone else's is at risk."
+    ),
 }
 
 
