@@ -27,6 +27,7 @@ from storage.directory import (
     pilot_authorities,
 )
 from tests.person.test_texts import MIN_READING_EASE, prose
+from tests.support.ops import OperatorTexts
 
 POSTCODES = Path(__file__).parents[1] / "directory" / "pilot_postcodes.csv"
 # Answers to the disclosure questions that bring the most services into the list.
@@ -35,7 +36,7 @@ EVERYTHING = {
     "needs": "peer_mentor,treatment,work,information",
     "support": "treatment_service,gp,mutual_aid",
 }
-OPERATOR = {
+OPERATOR: OperatorTexts = {
     "voluntary_policy": "Talking to a mentor is your choice. It does not change your claim.",
     "mentor_employer": "Mentors are employed by the pilot's providers.",
     "pilot_end": "The pilot ends in March 2026.",
@@ -80,7 +81,7 @@ def support_messages() -> Iterator[tuple[str, str]]:
 
 def messages() -> list[tuple[str, str]]:
     """Every distinct message, with where it came from."""
-    settings = Settings(_env_file=None, **OPERATOR)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **OPERATOR)
     found: dict[str, str] = {}
     for name, text in [
         *finder_messages(),
