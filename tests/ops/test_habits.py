@@ -87,3 +87,18 @@ def test_pre_commit_runs_make_lint_with_nothing_fetched() -> None:
     subprocess.run(
         [str(VENV_BIN / "pre-commit"), "validate-config", str(path)], cwd=ROOT, check=True
     )
+
+
+def test_tests_live_in_area_folders_with_helpers_in_support() -> None:
+    tests = ROOT / "tests"
+    loose = sorted(
+        p.name for p in tests.glob("*.py") if p.name not in ("__init__.py", "conftest.py")
+    )
+    assert loose == []
+    helpers = sorted(
+        path.relative_to(tests).as_posix()
+        for path in tests.glob("*/*.py")
+        if path.parent.name != "support" and not path.name.startswith(("test_", "__init__"))
+    )
+    assert helpers == []  # a module two tests share belongs in tests/support/
+    assert (tests / "support" / "__init__.py").exists()
