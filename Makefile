@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck bench sandbox clean crisis-model crisis-eval
+.PHONY: run test test-fast lint typecheck bench sandbox clean crisis-model crisis-eval texts
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "First Step needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -38,6 +38,11 @@ test: lint typecheck
 FAST := not slow and not browser and not sandbox
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "$(FAST)"
+
+# After adding or changing a text in conversations/texts.py: rewrite every language's
+# catalog (conversations/locales/*/LC_MESSAGES/firststep.po) to match it.
+texts: $(STAMP)
+	$(BIN)/python -m conversations.catalogs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
