@@ -130,9 +130,3 @@ def configure_logging(level: str = "INFO") -> None:
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     install_log_privacy()
-
-
-def install_redaction(handler: logging.Handler) -> None:
-    """Add the token filter to a handler someone else created (tests, embedding apps)."""
-    if not any(isinstance(f, RedactTokens) for f in handler.filters):
-        handler.addFilter(RedactTokens())

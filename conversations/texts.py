@@ -240,9 +240,6 @@ BTN_MENU = "↩️ Menu"
 BTN_SKIP = "Skip"
 BTN_PREFER_NOT = "Prefer not to say"
 BTN_DONE = "Done ➡️"
-BTN_YES = "Yes"
-BTN_NO = "No"
-BTN_BACK = "⬅️ Back"
 
 # ---------------------------------------------------------------------------
 # Disclosure (every question skippable; "prefer not to say" everywhere)
@@ -263,7 +260,6 @@ DISCLOSE_SAVED = "✅ Saved. Here is what you told us:\n\n{summary}"
 DISCLOSE_NOTHING = "✅ Done. You didn't share anything, and that's fine."
 DISCLOSE_NEXT = "What next? You can change your answers any time with /tell."
 SUMMARY_LINE = "• {question}: {answer}"
-SUMMARY_SKIPPED = "skipped"
 SUMMARY_PREFER_NOT = "prefer not to say"
 SUMMARY_OWN_WORDS = "Your own words"
 PICK_ONE_FIRST = "Tap at least one, or Skip."

@@ -4,10 +4,12 @@ the check-in and the other replies: test_flow_checkin.py.)"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.sandbox import Injected
 from conversations import texts
 from conversations.safety.check import assess
 from conversations.steps import Step
@@ -87,7 +89,7 @@ async def test_crisis_in_what_the_guards_refuse_still_gets_urgent_help(
 ) -> None:
     await reach(harness, ALEX, Step.DISCLOSE_OWN_WORDS)
     too_long = WORDS + " " + "and I can't stop shaking " * 100
-    cases = [
+    cases: list[tuple[str, Callable[[], Injected]]] = [
         ("too long", lambda: harness.emu.user_sends(ALEX, too_long)),
         ("caption", lambda: harness.emu.user_sends_media(ALEX, "photo", caption=WORDS)),
     ]

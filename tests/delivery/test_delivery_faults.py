@@ -49,7 +49,7 @@ class NoBackoff(DeliveryWorker):
 
 
 class FixedDelay(DeliveryPolicy):
-    def backoff(self, attempt: int, rng: object) -> timedelta:  # type: ignore[override]
+    def backoff(self, attempt: int, rng: object) -> timedelta:
         return timedelta(seconds=1)
 
 

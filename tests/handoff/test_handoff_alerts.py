@@ -5,13 +5,11 @@ under that coordinator's own key, never the person's."""
 
 from __future__ import annotations
 
-from typing import cast
-
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from conversations import texts
 from conversations.mentor.ladder import run_ladder
-from storage.models import MentorRole, OutboxMessage
+from storage.models import MentorRole
 from storage.repositories.outbox import Kind
 from tests.support.handoff import (
     drain,
@@ -22,8 +20,8 @@ from tests.support.handoff import (
     services_of,
 )
 from tests.support.harness import Harness
+from tests.support.tables import OUTBOX
 
-OUTBOX = cast(Table, OutboxMessage.__table__)
 DUKE_STREET, WEST_DERBY = "liverpool-duke-street", "west-derby-eaton-road"
 DUKE_NAME = "Liverpool Duke Street Jobcentre (city centre)"
 CORA, ALL, HUGH, SAM, JO, KIM = (8_800_900_000 + n for n in range(1, 7))

@@ -12,19 +12,16 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import cast
 
 import pytest
-from sqlalchemy import Table
 
 from conversations import texts
-from storage.models import MentorRole, OutboxMessage
+from storage.models import MentorRole
 from storage.repositories.referrals import REF_ALPHABET
 from tests.support.handoff import drain, join_as_mentor, request_mentor, snapshot
 from tests.support.harness import Harness
-from tests.support.tables import INVITES, JOIN_ATTEMPTS, MENTORS, REFERRALS
+from tests.support.tables import INVITES, JOIN_ATTEMPTS, MENTORS, OUTBOX, REFERRALS
 
-OUTBOX = cast(Table, OutboxMessage.__table__)
 TABLES = (REFERRALS, MENTORS, INVITES, JOIN_ATTEMPTS, OUTBOX)
 PRESSES = 1000
 

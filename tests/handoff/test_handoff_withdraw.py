@@ -7,20 +7,16 @@ not kept.
 
 from __future__ import annotations
 
-from typing import cast
-
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 
 from conversations import texts
 from conversations.steps import Step
-from storage.models import OutboxMessage
 from storage.repositories.outbox import Kind
 from storage.repositories.people import person_transaction
 from tests.support.handoff import drain, join_as_mentor, request_mentor, services_of
 from tests.support.harness import Harness
-from tests.support.tables import REFERRALS
+from tests.support.tables import OUTBOX, REFERRALS
 
-OUTBOX = cast(Table, OutboxMessage.__table__)
 OFFICE = "portsmouth-arundel-street"
 SAM, JO = 8_800_300_001, 8_800_300_002
 ALEX, BEA, CAL, DAN, ZOE = (7_700_300_000 + n for n in range(1, 6))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -260,8 +261,11 @@ async def broken_redeem(
     return JoinResult.JOINED
 
 
+Redeem = Callable[[Database, KeyRing, int, str], Awaitable[JoinResult]]
+
+
 async def two_accounts_at_once(
-    database: Database, ring: KeyRing, redeem_fn: object, trials: int
+    database: Database, ring: KeyRing, redeem_fn: Redeem, trials: int
 ) -> list[int]:
     winners: list[int] = []
     for trial in range(trials):
@@ -273,7 +277,7 @@ async def two_accounts_at_once(
             telegram_id: int, code: str = code, barrier: asyncio.Barrier = barrier
         ) -> JoinResult:
             await barrier.wait()
-            return await redeem_fn(database, ring, telegram_id, code)  # type: ignore[operator]
+            return await redeem_fn(database, ring, telegram_id, code)
 
         results = await asyncio.gather(*(one(a) for a in accounts))
         winners.append(results.count(JoinResult.JOINED))

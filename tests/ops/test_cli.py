@@ -199,6 +199,7 @@ def test_world_readable_ring_is_refused_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_rotation_through_the_cli(tmp_path: Path) -> None:
     env = {"FIRSTSTEP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"}
     assert firststep(tmp_path, "keys", "init", **env).returncode == 0

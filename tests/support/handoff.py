@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Row, Table, select
 
 from conversations import texts
 from conversations.context import SERVICES_KEY, Services
 from conversations.mentor.accounts import revoke_mentor
 from storage.directory import office_by_id
-from storage.models import MentorRole, OutboxMessage, OutboxStatus
+from storage.models import MentorRole, OutboxStatus
 from storage.repositories import mentors
 from storage.repositories.people import chat_id_of
 from storage.repositories.referrals import REF_PATTERN
 from tests.support.harness import Harness
-
-OUTBOX = cast(Table, OutboxMessage.__table__)
+from tests.support.tables import OUTBOX
 
 
 def services_of(harness: Harness) -> Services:
@@ -126,7 +126,7 @@ async def _chat_of(connection: Any, services: Services, row: Any) -> int:
     return found[0] if found is not None else 0
 
 
-def table_digest(rows: list[Any]) -> str:
+def table_digest(rows: Sequence[Row[Any]]) -> str:
     return hashlib.sha256(repr(sorted(map(tuple, rows))).encode()).hexdigest()
 
 

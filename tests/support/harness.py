@@ -58,7 +58,7 @@ class Harness:
         self.ring = ring
         self.clock = MovableClock()
         self.settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             telegram_token=self.emu.token,
             database_url=database_url,
             keyring=tmp_path / "unused-keyring.json",
