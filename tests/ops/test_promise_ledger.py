@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -201,7 +202,7 @@ def test_the_check_catches_a_new_text_that_promises() -> None:
 
 ALEX, SAM = 7_700_014_111, 8_800_014_111
 OFFICE = "portsmouth-arundel-street"
-OPERATOR = {
+OPERATOR: dict[str, Any] = {
     "safeguarding_policy": "A mentor tells someone only if your life is at risk.",
     "voluntary_policy": "Talking to a mentor is your choice.",
     "mentor_employer": "Mentors are employed by the pilot's providers.",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.sandbox.emulator import DELETE_WINDOW, ChatMessage, ManualClock
+from bot.sandbox.emulator import ChatMessage, ManualClock
+from bot.sandbox.emulator.rules import DELETE_WINDOW
 from conversations import texts
 from conversations.person.privacy import CLEAR_SPAN
 from storage.crypto import KeyRing
