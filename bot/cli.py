@@ -225,21 +225,28 @@ def keys_retire(
     version: int,
     pepper: Annotated[bool, typer.Option("--pepper", help="Retire a pepper.")] = False,
 ) -> None:
-    """Remove an old version; refused while any data key is still wrapped by it."""
+    """Remove an old version; refused while any data key (or, for a pepper, any person or
+    mentor) still uses it."""
     settings = settings_or_fail()
-    if not pepper:
-        from storage.repositories.subjects import kek_usage
+    from storage.repositories.subjects import kek_usage, pepper_usage
 
-        async def usage() -> dict[int, int]:
-            database = Database.from_url(settings.database_url)
-            try:
-                return await kek_usage(database)
-            finally:
-                await database.dispose()
+    counter = pepper_usage if pepper else kek_usage
 
-        in_use = run_async(usage()).get(version, 0)
-        if in_use:
-            fail(f"KEK version {version} still wraps {in_use} keys: run `firststep keys rewrap`")
+    async def usage() -> dict[int, int]:
+        database = Database.from_url(settings.database_url)
+        try:
+            return await counter(database)
+        finally:
+            await database.dispose()
+
+    in_use = run_async(usage()).get(version, 0)
+    if in_use and pepper:
+        fail(
+            f"pepper version {version} still keys {in_use} people or mentors: keep it until "
+            "they have written since the new pepper became primary (each is re-keyed then)"
+        )
+    if in_use:
+        fail(f"KEK version {version} still wraps {in_use} keys: run `firststep keys rewrap`")
 
     def change(ring: KeyRing) -> tuple[KeyRing, str]:
         if pepper:
@@ -277,22 +284,22 @@ def keys_status() -> None:
     """Versions in the ring and how many data keys each KEK wraps; never the keys."""
     settings = settings_or_fail()
     ring = _load_ring(settings)
-    from storage.repositories.subjects import kek_usage
+    from storage.repositories.subjects import kek_usage, pepper_usage
 
-    async def usage() -> dict[int, int]:
+    async def usage() -> tuple[dict[int, int], dict[int, int]]:
         database = Database.from_url(settings.database_url)
         try:
-            return await kek_usage(database)
+            return await kek_usage(database), await pepper_usage(database)
         finally:
             await database.dispose()
 
-    counts = run_async(usage())
+    counts, keyed = run_async(usage())
     for version in ring.kek_versions:
         primary = " (primary)" if version == ring.primary_kek_version else ""
         typer.echo(f"KEK v{version}{primary}: wraps {counts.get(version, 0)} keys")
     for version in ring.pepper_versions:
         primary = " (primary)" if version == ring.primary_pepper_version else ""
-        typer.echo(f"pepper v{version}{primary}")
+        typer.echo(f"pepper v{version}{primary}: keys {keyed.get(version, 0)} people or mentors")
 
 
 # --------------------------------------------------------------------- mentors
