@@ -58,3 +58,41 @@ async def test_a_card_whose_recipient_was_rewritten_is_not_sent(harness: Harness
     assert drained.dead == [("card", "undecryptable")]
     assert harness.texts(victim_chat)[before:] == []
     assert not any(ref in text for text in harness.texts(victim_chat))
+
+
+async def test_swapped_pseudonyms_show_nobody_the_other_persons_answers(
+    harness: Harness,
+) -> None:
+    """people.pseudonym swapped between two rows: each person's next update finds the
+    other's row, which fails its check; neither sees the other's answers."""
+    from conversations import texts
+    from tests.support.ops import PEOPLE, make_person
+
+    services = services_of(harness)
+    database, ring = services.database, services.ring
+    alex = await make_person(database, ring, ALEX, disclosures={"own_words": "alex-canary-4471"})
+    bea = await make_person(database, ring, BEA, disclosures={"own_words": "bea-canary-8812"})
+    for user in (ALEX, BEA):
+        await harness.send(user, "/mydata")
+    assert "alex-canary-4471" in harness.all_text(ALEX)  # the control: each sees their own
+
+    async with database.transaction() as connection:
+        rows = dict(
+            (await connection.execute(select(PEOPLE.c.id, PEOPLE.c.pseudonym))).tuples().all()
+        )
+        await connection.execute(
+            update(PEOPLE).where(PEOPLE.c.id == alex).values(pseudonym=b"\0" * 32)
+        )
+        await connection.execute(
+            update(PEOPLE).where(PEOPLE.c.id == bea).values(pseudonym=rows[alex])
+        )
+        await connection.execute(
+            update(PEOPLE).where(PEOPLE.c.id == alex).values(pseudonym=rows[bea])
+        )
+    for user in (ALEX, BEA):
+        before = len(harness.texts(user))
+        await harness.send(user, "/mydata")
+        shown = "\n".join(harness.texts(user)[before:])
+        assert texts.SOMETHING_WENT_WRONG in shown, shown
+    assert "bea-canary-8812" not in harness.all_text(ALEX)
+    assert "alex-canary-4471" not in harness.all_text(BEA)
