@@ -78,7 +78,7 @@ async def test_swapped_pseudonyms_show_nobody_the_other_persons_answers(
 
     async with database.transaction() as connection:
         rows = dict(
-            (await connection.execute(select(PEOPLE.c.id, PEOPLE.c.pseudonym))).tuples().all()
+            (await connection.execute(select(PEOPLE.c.id, PEOPLE.c.pseudonym))).all()
         )
         await connection.execute(
             update(PEOPLE).where(PEOPLE.c.id == alex).values(pseudonym=b"\0" * 32)
