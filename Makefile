@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench sandbox clean crisis-model crisis-eval
+.PHONY: run test lint typecheck bench sandbox clean crisis-model crisis-eval texts
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "First Step needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -31,6 +31,11 @@ typecheck: $(STAMP)
 # FIRSTSTEP_TEST_DATABASE_URL is set).
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# After adding or changing a text in conversations/texts.py: rewrite every language's
+# catalog (conversations/locales/*/LC_MESSAGES/firststep.po) to match it.
+texts: $(STAMP)
+	$(BIN)/python -m conversations.catalogs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

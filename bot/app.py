@@ -7,6 +7,7 @@ import logging
 from functools import partial
 from typing import Any
 
+from babel.core import Locale
 from telegram import BotCommand
 from telegram.ext import Application, ContextTypes, ExtBot, Job
 from telegram.request import BaseRequest
@@ -16,7 +17,7 @@ from bot.handlers import register_handlers
 from bot.keyring import load_keyring
 from bot.logs import install_log_privacy
 from bot.settings import Settings
-from conversations import texts
+from conversations import i18n, texts
 from conversations.context import (
     SERVICES_KEY,
     BotData,
@@ -26,6 +27,7 @@ from conversations.context import (
     Services,
     utc_now,
 )
+from conversations.i18n import _
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.directory import preload
@@ -79,9 +81,7 @@ async def _setup(
         clock=clock,
     )
     application.bot_data[SERVICES_KEY] = services
-    await application.bot.set_my_commands(
-        [BotCommand(name, description) for name, description in texts.COMMANDS]
-    )
+    await set_commands(application)
     attach_worker(application, services, settings, start=delivery)
     preload()
     # Everything loaded so far lives as long as the process: take it out of the garbage
@@ -89,6 +89,16 @@ async def _setup(
     # every thousand or so updates; see bench/). Undone at shutdown.
     gc.freeze()
     log.info("event=app_ready")
+
+
+async def set_commands(application: FirstStepApp) -> None:
+    """The command list in Telegram's menu: in the source language for everyone, and in
+    each other shipped language for people whose Telegram uses it."""
+    for locale in i18n.shipped():
+        with i18n.using(locale):
+            commands = [BotCommand(name, _(text)) for name, text in texts.COMMANDS.items()]
+        code = None if locale == i18n.SOURCE else Locale.parse(locale).language
+        await application.bot.set_my_commands(commands, language_code=code)
 
 
 async def _stop(application: FirstStepApp) -> None:

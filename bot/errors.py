@@ -11,6 +11,7 @@ from telegram.error import Forbidden, TelegramError
 from conversations import keyboards, texts
 from conversations.common import answer
 from conversations.context import Context
+from conversations.i18n import _
 
 log = logging.getLogger("firststep.errors")
 
@@ -35,7 +36,7 @@ async def on_error(update: object, context: Context) -> None:
             # Stop the button's spinner; a second answer is refused and that is fine.
             await answer(update.callback_query)
         await context.bot.send_message(
-            chat.id, texts.SOMETHING_WENT_WRONG, reply_markup=keyboards.back_to_menu()
+            chat.id, _(texts.SOMETHING_WENT_WRONG), reply_markup=keyboards.back_to_menu()
         )
     except TelegramError:
         log.warning("event=error_reply_failed rid=%s", incident)

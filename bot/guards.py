@@ -30,6 +30,7 @@ from conversations import texts
 from conversations.common import answer, event
 from conversations.context import Context
 from conversations.flow import PERSON_GROUP, defer_claim, taken_by_flow
+from conversations.i18n import _
 from conversations.safety.urgent_help import is_crisis, send_crisis_reply
 from storage.repositories.updates import claim_update_from
 
@@ -219,9 +220,9 @@ async def _over_limit(update: Update, context: Context, verdict: Verdict, user_i
         await send_crisis_reply(context, chat_id, words)
     if verdict == "warn":
         event("guard.rate_limited")
-        await context.bot.send_message(chat_id, texts.SLOW_DOWN)
+        await context.bot.send_message(chat_id, _(texts.SLOW_DOWN))
     if update.callback_query is not None:
-        await answer(update.callback_query, texts.SLOW_DOWN_TOAST)
+        await answer(update.callback_query, _(texts.SLOW_DOWN_TOAST))
 
 
 async def _is_duplicate(update: Update, context: Context, user_id: int) -> bool:
@@ -266,7 +267,7 @@ async def guard(update: Update, context: Context) -> None:
         # An edit never changes what we keep or where the person is.
         event("guard.edit_ignored")
         if not await send_crisis_reply(context, chat.id, _words(edited)):
-            await context.bot.send_message(chat.id, texts.EDITS_IGNORED)
+            await context.bot.send_message(chat.id, _(texts.EDITS_IGNORED))
         raise ApplicationHandlerStop
     if message is None:
         return
@@ -277,20 +278,20 @@ async def guard(update: Update, context: Context) -> None:
     if any(getattr(message, name, None) for name in MEDIA_ATTRIBUTES):
         event("guard.media_refused")
         await send_crisis_reply(context, chat.id, message.caption)
-        await context.bot.send_message(chat.id, texts.ONLY_TEXT)
+        await context.bot.send_message(chat.id, _(texts.ONLY_TEXT))
         raise ApplicationHandlerStop
     if message.location is not None:
         return
     if message.text is None:
         event("guard.unsupported_message")
-        await context.bot.send_message(chat.id, texts.ONLY_TEXT)
+        await context.bot.send_message(chat.id, _(texts.ONLY_TEXT))
         raise ApplicationHandlerStop
     limit = context.services.settings.max_text_length
     if len(message.text) > limit:
         event("guard.too_long")
         await send_crisis_reply(context, chat.id, message.text)
         await context.bot.send_message(
-            chat.id, texts.TOO_LONG.format(length=len(message.text), limit=limit)
+            chat.id, _(texts.TOO_LONG).format(length=len(message.text), limit=limit)
         )
         raise ApplicationHandlerStop
 

@@ -1,5 +1,7 @@
 """Every handler, registered in one readable place. Order matters.
 
+Group -3: the language the update is answered in (bot/language.py), from the sender's
+          Telegram language; every text said from then on is in it.
 Group -2: the guards, for every update (private chats only, dedupe, rate limit, media,
           length). A refused update stops there.
 Group -1: the crisis check on any free text. It replies (urgent help or a check-in) and
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import on_error
 from bot.guards import build_guard_handler
+from bot.language import build_language_handler
 from conversations import relay
 from conversations.flow import (
     PERSON_GROUP,
@@ -80,6 +83,7 @@ def register_handlers(application: FirstStepApp) -> None:
     registry = Registry(FLOWS)
     install(application.bot_data, registry)
 
+    application.add_handler(build_language_handler(), group=-3)
     application.add_handler(build_guard_handler(), group=-2)
     application.add_handlers(checkin.build_safety_handlers(), group=-1)
 

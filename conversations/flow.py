@@ -35,6 +35,7 @@ from telegram.ext.filters import BaseFilter
 from conversations import callbacks, texts
 from conversations.common import answer, event, person_tx
 from conversations.context import Context
+from conversations.i18n import _
 from conversations.outcome import Outcome, deliver, queue_relay
 from conversations.registry import (
     Anyone,
@@ -152,7 +153,7 @@ async def route_text(update: Update, context: Context, tx: PersonTransaction) ->
     step_fn, goes_on = registry_of(context).text_route(tx.person.state)
     if not goes_on and is_crisis(text):
         # The urgent reply went first (group -1). Keep nothing, and carry on gently.
-        return Outcome.say(texts.CRISIS_NOT_SAVED, *prompt_for(context, tx.person))
+        return Outcome.say(_(texts.CRISIS_NOT_SAVED), *prompt_for(context, tx.person))
     return await step_fn(update, context, tx)
 
 
@@ -260,7 +261,7 @@ async def unknown_button(update: Update, context: Context) -> None:
     """Any button no flow claims (forged, or from an older version): answer, change nothing."""
     query = update.callback_query
     if query is not None:
-        await answer(query, texts.UNKNOWN_BUTTON)
+        await answer(query, _(texts.UNKNOWN_BUTTON))
 
 
 def unknown_buttons() -> CallbackQueryHandler[Context, None]:

@@ -8,7 +8,6 @@ step (and, for mentors, their rights) before acting on it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -22,6 +21,7 @@ from conversations.callbacks import (
     Safety,
     SafetyAction,
 )
+from conversations.i18n import _, by_language
 
 SHOW_MENU = Menu(MenuChoice.SHOW)
 
@@ -39,7 +39,7 @@ def rows(buttons: Iterable[InlineKeyboardButton], per_row: int = 1) -> InlineKey
 
 def with_menu(markup_rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     """Every step keeps a way back to the menu."""
-    return InlineKeyboardMarkup([*markup_rows, [button(texts.BTN_MENU, SHOW_MENU)]])
+    return InlineKeyboardMarkup([*markup_rows, [button(_(texts.BTN_MENU), SHOW_MENU)]])
 
 
 def notice(office_id: str | None = None, *, resend: bool = False) -> InlineKeyboardMarkup:
@@ -47,24 +47,25 @@ def notice(office_id: str | None = None, *, resend: bool = False) -> InlineKeybo
     when the person wrote before reading the notice (so Continue asks them to resend)."""
     return rows(
         [
-            button(texts.BTN_CONTINUE, Notice(NoticeAction.YES, office_id, resend)),
-            button(texts.BTN_MORE, Notice(NoticeAction.MORE, office_id, resend)),
-            button(texts.BTN_NOT_NOW, Notice(NoticeAction.NO)),
+            button(_(texts.BTN_CONTINUE), Notice(NoticeAction.YES, office_id, resend)),
+            button(_(texts.BTN_MORE), Notice(NoticeAction.MORE, office_id, resend)),
+            button(_(texts.BTN_NOT_NOW), Notice(NoticeAction.NO)),
         ]
     )
 
 
-@cache
+@by_language()
 def main_menu() -> InlineKeyboardMarkup:
-    """Built once: it goes with most steps, and PTB's markups cannot be changed."""
+    """Built once per language: it goes with most steps, and PTB's markups cannot be
+    changed."""
     return rows(
         [
-            button(texts.BTN_TELL, Menu(MenuChoice.TELL)),
-            button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT)),
-            button(texts.BTN_MENTOR, Menu(MenuChoice.MENTOR)),
-            button(texts.BTN_JOBCENTRE, Menu(MenuChoice.JOBCENTRE)),
-            button(texts.BTN_MYDATA, Menu(MenuChoice.MYDATA)),
-            button(texts.BTN_ABOUT, Menu(MenuChoice.ABOUT)),
+            button(_(texts.BTN_TELL), Menu(MenuChoice.TELL)),
+            button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT)),
+            button(_(texts.BTN_MENTOR), Menu(MenuChoice.MENTOR)),
+            button(_(texts.BTN_JOBCENTRE), Menu(MenuChoice.JOBCENTRE)),
+            button(_(texts.BTN_MYDATA), Menu(MenuChoice.MYDATA)),
+            button(_(texts.BTN_ABOUT), Menu(MenuChoice.ABOUT)),
             urgent_help_button(),
         ]
     )
@@ -72,20 +73,20 @@ def main_menu() -> InlineKeyboardMarkup:
 
 def urgent_help_button() -> InlineKeyboardButton:
     """🆘 Urgent help, for anyone at any step (answered in `conversations.safety.checkin`)."""
-    return button(texts.BTN_URGENT_HELP, Safety(SafetyAction.URGENT))
+    return button(_(texts.BTN_URGENT_HELP), Safety(SafetyAction.URGENT))
 
 
-@cache
+@by_language()
 def help_keyboard() -> InlineKeyboardMarkup:
     """Under /help: urgent help first, about this service, then the way back to the menu."""
     return rows(
         [
             urgent_help_button(),
-            button(texts.BTN_ABOUT, Menu(MenuChoice.ABOUT)),
-            button(texts.BTN_MENU, SHOW_MENU),
+            button(_(texts.BTN_ABOUT), Menu(MenuChoice.ABOUT)),
+            button(_(texts.BTN_MENU), SHOW_MENU),
         ]
     )
 
 
 def back_to_menu() -> InlineKeyboardMarkup:
-    return rows([button(texts.BTN_MENU, SHOW_MENU)])
+    return rows([button(_(texts.BTN_MENU), SHOW_MENU)])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from conversations import keyboards, texts
+from conversations.i18n import _
 from conversations.outcome import Reply
 
 
 def menu_replies() -> tuple[Reply, ...]:
-    return (Reply(texts.MENU, keyboards.main_menu()),)
+    return (Reply(_(texts.MENU), keyboards.main_menu()),)

@@ -27,6 +27,7 @@ from telegram.ext import BaseHandler
 from conversations import texts
 from conversations.callbacks import Button, Family, MenuChoice
 from conversations.context import Context
+from conversations.i18n import _
 from conversations.outcome import DROP_BUTTONS, Outcome, Reply
 from conversations.steps import Step, step_of
 from storage.repositories.people import PersonRecord, PersonTransaction
@@ -186,4 +187,4 @@ def prompt_for(context: Context, person: PersonRecord) -> tuple[Reply, ...]:
 
 def stale(context: Context, person: PersonRecord) -> Outcome:
     """A button from an earlier step: say so, and show where they are now."""
-    return Outcome.say(texts.STALE_BUTTON, *prompt_for(context, person), pressed=DROP_BUTTONS)
+    return Outcome.say(_(texts.STALE_BUTTON), *prompt_for(context, person), pressed=DROP_BUTTONS)

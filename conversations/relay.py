@@ -17,6 +17,7 @@ from telegram import Update
 
 from conversations import texts
 from conversations.context import Context
+from conversations.i18n import _
 from conversations.menu import menu_replies
 from conversations.outcome import Outcome, Relay, Reply
 from conversations.registry import Flow
@@ -45,22 +46,22 @@ async def from_person(update: Update, context: Context, tx: PersonTransaction) -
     assert person is not None
     message = update.message
     if message is None or message.text is None:
-        return Outcome.say(texts.ONLY_TEXT)
+        return Outcome.say(_(texts.ONLY_TEXT))
     text = message.text
     connection, ring = tx.connection, context.services.ring
     live = await referrals.live_for_person(connection, person.id)
     if live is None or live.status != ReferralStatus.ACCEPTED or live.mentor_id is None:
         await tx.move(Step.MENU, draft=person.draft.settled())
-        return Outcome.say(texts.RELAY_ENDED, *menu_replies())
+        return Outcome.say(_(texts.RELAY_ENDED), *menu_replies())
     if await mentors.status_of(connection, live.mentor_id) != MentorStatus.ACTIVE:
-        return Outcome.say(texts.RELAY_ENDED)
+        return Outcome.say(_(texts.RELAY_ENDED))
     target = await mentors.mentor_chat_id(connection, ring, live.mentor_id)
     name = await mentors.display_name_of(connection, ring, live.mentor_id) or ""
-    labelled = texts.MENTOR_RELAY.format(ref=live.public_ref, text=text)
+    labelled = _(texts.MENTOR_RELAY).format(ref=live.public_ref, text=text)
     if len(labelled) > MAX_MESSAGE:
         limit = MAX_MESSAGE - len(labelled) + len(text)
-        return Outcome.say(texts.RELAY_TOO_LONG.format(limit=limit))
-    failed = Reply(texts.RELAY_FAILED.format(name=name))
+        return Outcome.say(_(texts.RELAY_TOO_LONG).format(limit=limit))
+    failed = Reply(_(texts.RELAY_FAILED).format(name=name))
     if target is None:
         return Outcome.say(failed)
     sent: tuple[Reply, ...] = ()
@@ -68,7 +69,7 @@ async def from_person(update: Update, context: Context, tx: PersonTransaction) -
         await tx.move(
             Step.WITH_MENTOR, draft=person.draft.settled(ref=live.public_ref, relayed=True)
         )
-        sent = (Reply(texts.RELAY_SENT_FIRST.format(name=name)),)
+        sent = (Reply(_(texts.RELAY_SENT_FIRST).format(name=name)),)
     relay = Relay(
         chat_id=target[0],
         text=labelled,
@@ -95,23 +96,23 @@ async def from_mentor(
     """A mentor's reply: only on a referral they accepted and that is still open."""
     referral = await referrals.by_ref(connection, public_ref)
     if referral is None or referral.mentor_id != mentor.id:
-        return Outcome.say(texts.MENTOR_NO_CHAT.format(ref=public_ref))
-    ended = Outcome.say(texts.MENTOR_CHAT_ENDED.format(ref=public_ref))
+        return Outcome.say(_(texts.MENTOR_NO_CHAT).format(ref=public_ref))
+    ended = Outcome.say(_(texts.MENTOR_CHAT_ENDED).format(ref=public_ref))
     if referral.status != ReferralStatus.ACCEPTED or referral.person_id is None:
         return ended
     target = await person_chat_id(connection, ring, referral.person_id)
     if target is None:
         return ended
-    labelled = texts.RELAY_FROM_MENTOR.format(name=mentor.display_name or "", text=text)
+    labelled = _(texts.RELAY_FROM_MENTOR).format(name=mentor.display_name or "", text=text)
     if len(labelled) > MAX_MESSAGE:
         limit = MAX_MESSAGE - len(labelled) + len(text)
-        return Outcome.say(texts.RELAY_TOO_LONG.format(limit=limit))
+        return Outcome.say(_(texts.RELAY_TOO_LONG).format(limit=limit))
     chat_id, cipher = target
     relay = Relay(
         chat_id=chat_id,
         text=labelled,
         protect=False,
-        failed=Reply(texts.MENTOR_RELAY_FAILED.format(ref=public_ref)),
+        failed=Reply(_(texts.MENTOR_RELAY_FAILED).format(ref=public_ref)),
         recipient=("person", referral.person_id),
         referral_id=referral.id,
         sealed_by=cipher,

@@ -1,12 +1,21 @@
-"""Every sentence the bot says, in one place (rules-bot's const.py style).
+"""Every sentence the bot says, in one place (rules-bot's const.py style), in British English.
+
+Each text is its own gettext msgid: code says it through `_()` from conversations/i18n.py
+when it is sent (`_(texts.MENU)`, `_(texts.NOTICE).format(…)`), so it comes out in the
+person's language; a text with a count is a `Plural`, said with `_n(texts.X, n)`.
+Every language's catalog (conversations/locales/<locale>/LC_MESSAGES/firststep.po) lists
+these texts as msgids: after changing or adding one here, run `make texts`.
 
 Plain text only (no parse mode), so nothing a person types can be read as markup.
-Short sentences and everyday words: tests/person/test_texts.py checks each text scores at least
-60 on the Flesch reading-ease scale. Values are filled in with str.format; a newcomer
-looking for a sentence the bot said finds it here with one search.
+Short sentences and everyday words: tests/person/test_texts.py checks each text scores at
+least 60 on the Flesch reading-ease scale. Values are filled in with str.format; a
+whole sentence is one text (code never joins pieces of a sentence). A newcomer looking
+for a sentence the bot said finds it here, and in each catalog, with one search.
 """
 
 from __future__ import annotations
+
+from conversations.i18n import Plural
 
 # ---------------------------------------------------------------------------
 # Crisis: shown first whenever free text signals danger, then the chat goes on.
@@ -250,6 +259,7 @@ SUMMARY_SKIPPED = "skipped"
 SUMMARY_PREFER_NOT = "prefer not to say"
 SUMMARY_OWN_WORDS = "Your own words"
 PICK_ONE_FIRST = "Tap at least one, or Skip."
+OPTION_TICKED = "✓ {label}"
 
 OPTION_LABELS = {
     # substances
@@ -377,8 +387,9 @@ FINDER_ROUTE_AREA = (
 )
 FINDER_OFFICE = "{number}. {name}\n{address}\nMap: {map_url}"
 FINDER_OFFICE_MEASURED = "{number}. {name}\n{address}\n{distance}\nMap: {map_url}"
-FINDER_MILES = "About {miles} miles away, as the crow flies"
-FINDER_ONE_MILE = "About 1 mile away, as the crow flies"
+FINDER_MILES = Plural(
+    "About {miles} mile away, as the crow flies", "About {miles} miles away, as the crow flies"
+)
 FINDER_CORRECTED = "I took that to mean {place}, in {authority}. If that's wrong, type it again."
 FINDER_CHECK = (
     "Please check the office before you go. Our list is from DWP data and may be out of date."
@@ -652,14 +663,10 @@ LADDER_MENTOR_LEFT = (
     "An update on {ref}: your mentor can't carry on. I'm sorry. "
     "We've asked other mentors in {area}, and we'll tell you here when one takes it."
 )
-DELAY_UNITS = {
-    "minute": "1 minute",
-    "minutes": "{n} minutes",
-    "hour": "1 hour",
-    "hours": "{n} hours",
-    "day": "1 day",
-    "days": "{n} days",
-}
+# A settings delay in plain words ("40 minutes", "4 hours", "2 days").
+DELAY_MINUTES = Plural("{n} minute", "{n} minutes")
+DELAY_HOURS = Plural("{n} hour", "{n} hours")
+DELAY_DAYS = Plural("{n} day", "{n} days")
 BTN_THIS_OFFICE = "Yes, this one"
 BTN_OTHER_OFFICE = "🔎 Pick another"
 BTN_SHARE_NOTHING = "Just the code"
@@ -873,17 +880,17 @@ FEEDBACK_NEXT_LABELS = {
 # ---------------------------------------------------------------------------
 # Command list shown in Telegram's menu (setMyCommands)
 # ---------------------------------------------------------------------------
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Start or restart"),
-    ("menu", "Main choices"),
-    ("help", "What I can do"),
-    ("tell", "Tell us what's going on"),
-    ("support", "Find support"),
-    ("jobcentre", "Is your Jobcentre in the pilot?"),
-    ("mentor", "Talk to a peer mentor"),
-    ("about", "About this service"),
-    ("mydata", "See what we keep"),
-    ("forget", "Wipe everything we keep"),
-    ("clear", "Delete the messages in this chat"),
-    ("cancel", "Stop what you're doing"),
-)
+COMMANDS = {
+    "start": "Start or restart",
+    "menu": "Main choices",
+    "help": "What I can do",
+    "tell": "Tell us what's going on",
+    "support": "Find support",
+    "jobcentre": "Is your Jobcentre in the pilot?",
+    "mentor": "Talk to a peer mentor",
+    "about": "About this service",
+    "mydata": "See what we keep",
+    "forget": "Wipe everything we keep",
+    "clear": "Delete the messages in this chat",
+    "cancel": "Stop what you're doing",
+}

@@ -35,6 +35,7 @@ from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
 from bot.delivery.policy import DeliveryPolicy
 from conversations import texts
 from conversations.context import Clock, utc_now
+from conversations.i18n import _
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.repositories.outbox import (
@@ -163,7 +164,7 @@ class DeliveryWorker:
     async def drain(self, rounds: int = 1000) -> int:
         """Run batches until nothing is due now; how many rows were handled (tests)."""
         total = 0
-        for _ in range(rounds):
+        for _round in range(rounds):
             claimed = await self.run_once()
             total += claimed
             if not claimed:
@@ -414,11 +415,11 @@ class DeliveryWorker:
             log.error("event=delivery_alert_failed reason=%s", reason)
             return
         ref = await referral_reference(connection, row.referral_id)
-        because = texts.ALERT_REASONS[reason]
+        because = _(texts.ALERT_REASONS[reason])
         text = (
-            texts.ALERT_DELIVERY.format(ref=ref, reason=because)
+            _(texts.ALERT_DELIVERY).format(ref=ref, reason=because)
             if ref is not None
-            else texts.ALERT_DELIVERY_NO_REF.format(reason=because)
+            else _(texts.ALERT_DELIVERY_NO_REF).format(reason=because)
         )
         queued = await alert_coordinators(
             connection,

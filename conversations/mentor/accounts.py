@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from conversations import texts
+from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.steps import Step
 from storage.crypto import FieldCipher, KeyRing
@@ -34,7 +35,7 @@ async def approve_mentor(
             kind=Kind.MENTOR_NOTICE,
             recipient_kind="mentor",
             recipient_id=mentor_id,
-            payload=Send(text=texts.MENTOR_APPROVED),
+            payload=Send(text=_(texts.MENTOR_APPROVED)),
             sealed_by=cipher,
             now=now,
         )
@@ -53,8 +54,8 @@ async def reopen_cards(
     """A handed-back request's old cards stop saying someone has it: they point to the
     new card (or to /referrals for a mentor who gets none, e.g. away). The mentor who
     left keeps theirs: nothing reaches a revoked mentor."""
-    fresh = texts.CARD_REOPENED.format(ref=reopened.public_ref)
-    ask = texts.CARD_REOPENED_ASK.format(ref=reopened.public_ref)
+    fresh = _(texts.CARD_REOPENED).format(ref=reopened.public_ref)
+    ask = _(texts.CARD_REOPENED_ASK).format(ref=reopened.public_ref)
 
     def text_for(mentor_id: str) -> str | None:
         if mentor_id == left:
@@ -97,7 +98,7 @@ async def revoke_mentor(
             connection,
             ring,
             about=f"mentor_left:{mentor_id}:{reopened.id}",
-            text=texts.ALERT_MENTOR_LEFT.format(
+            text=_(texts.ALERT_MENTOR_LEFT).format(
                 ref=reopened.public_ref,
                 office=notices.office_name(reopened.office_id),
                 area=reopened.pilot_area,
@@ -110,7 +111,9 @@ async def revoke_mentor(
             reopened,
             kind=Kind.LADDER_UPDATE,
             dedupe=f"ladder:left:{reopened.id}:{handback}",
-            text=texts.LADDER_MENTOR_LEFT.format(ref=reopened.public_ref, area=reopened.pilot_area),
+            text=_(texts.LADDER_MENTOR_LEFT).format(
+                ref=reopened.public_ref, area=reopened.pilot_area
+            ),
             markup=notices.support_and_withdraw(reopened.public_ref),
             cipher=cipher,
             now=now,

@@ -24,6 +24,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import Button, Card, CardAction
 from conversations.common import event
 from conversations.context import Services
+from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.outcome import Outcome, Reply, Rewrite, shows_button
 from conversations.person.live_request import with_mentor_keyboard
@@ -86,9 +87,9 @@ async def after_claim(
     name = mentor.display_name or ""
     if cipher is not None:
         template = (
-            texts.MENTOR_ACCEPTED_PHONE
+            _(texts.MENTOR_ACCEPTED_PHONE)
             if referral.contact_by == ContactBy.PHONE
-            else texts.MENTOR_ACCEPTED
+            else _(texts.MENTOR_ACCEPTED)
         )
         text = template.format(
             name=name, office=notices.office_name(referral.office_id), ref=referral.public_ref
@@ -116,8 +117,8 @@ async def after_claim(
         for card in await referrals.cards_of(connection, referral.id, notices.CARD_KINDS)
         if card.recipient_id == mentor.id and card.sent_message_id == pressed_message_id
     )
-    yours = texts.CARD_YOURS.format(ref=referral.public_ref)
-    taken = texts.CARD_TAKEN.format(ref=referral.public_ref)
+    yours = _(texts.CARD_YOURS).format(ref=referral.public_ref)
+    taken = _(texts.CARD_TAKEN).format(ref=referral.public_ref)
     await notices.update_cards(
         connection,
         referral,
@@ -145,9 +146,9 @@ async def on_card(
     query = update.callback_query
     assert query is not None
     if mentor is None or mentor.status == MentorStatus.REVOKED:
-        return Outcome.toast_only(texts.TOAST_MENTORS_ONLY)
+        return Outcome.toast_only(_(texts.TOAST_MENTORS_ONLY))
     if not isinstance(button, Card):
-        return Outcome.toast_only(texts.UNKNOWN_BUTTON)
+        return Outcome.toast_only(_(texts.UNKNOWN_BUTTON))
     public_ref = button.ref
     if button.action == CardAction.DECLINE:
         referral = await referrals.by_ref(connection, public_ref)
@@ -156,9 +157,9 @@ async def on_card(
             or not mentor.active
             or not referral.may_be_taken_by(mentor.office_id, mentor.pilot_area)
         ):
-            return Outcome.toast_only(texts.TOAST_NOT_YOURS)
+            return Outcome.toast_only(_(texts.TOAST_NOT_YOURS))
         event("mentor.declined")
-        return Outcome(pressed=Rewrite(texts.CARD_DECLINED.format(ref=public_ref)))
+        return Outcome(pressed=Rewrite(_(texts.CARD_DECLINED).format(ref=public_ref)))
     if button.action == CardAction.TAKE or is_old_list(query.message, public_ref):
         return await take_from_list(connection, services, mentor, public_ref)
     pressed = query.message.message_id if isinstance(query.message, Message) else None
@@ -170,17 +171,17 @@ async def on_card(
         services.clock(),
         pressed_message_id=pressed,
     )
-    yours = Rewrite(texts.CARD_YOURS.format(ref=public_ref))
+    yours = Rewrite(_(texts.CARD_YOURS).format(ref=public_ref))
     if result == AcceptResult.WON:
-        return Outcome(toast=texts.TOAST_ACCEPTED, pressed=yours)
+        return Outcome(toast=_(texts.TOAST_ACCEPTED), pressed=yours)
     if result == AcceptResult.YOURS:
-        return Outcome(toast=texts.TOAST_YOURS_ALREADY, pressed=yours)
+        return Outcome(toast=_(texts.TOAST_YOURS_ALREADY), pressed=yours)
     if result == AcceptResult.TAKEN:
-        taken = Rewrite(texts.CARD_TAKEN.format(ref=public_ref))
-        return Outcome(toast=texts.TOAST_TAKEN, pressed=taken)
+        taken = Rewrite(_(texts.CARD_TAKEN).format(ref=public_ref))
+        return Outcome(toast=_(texts.TOAST_TAKEN), pressed=taken)
     if result == AcceptResult.ENDED:
-        return Outcome.toast_only(texts.TOAST_ENDED)
-    return Outcome.toast_only(texts.TOAST_NOT_YOURS)
+        return Outcome.toast_only(_(texts.TOAST_ENDED))
+    return Outcome.toast_only(_(texts.TOAST_NOT_YOURS))
 
 
 def is_old_list(message: object, public_ref: str) -> bool:
@@ -200,20 +201,20 @@ async def take_from_list(
     rather than replaced, and a request taken is confirmed in a message of its own."""
     result = await accept(connection, services.ring, mentor, public_ref, services.clock())
     if result == AcceptResult.NOT_ALLOWED:
-        return Outcome.toast_only(texts.TOAST_NOT_YOURS)
+        return Outcome.toast_only(_(texts.TOAST_NOT_YOURS))
     listed = await waiting_list(connection, mentor)
     markup = listed.markup if isinstance(listed.markup, InlineKeyboardMarkup) else None
     outcome = Outcome(
         toast={
-            AcceptResult.WON: texts.TOAST_ACCEPTED,
-            AcceptResult.YOURS: texts.TOAST_YOURS_ALREADY,
-            AcceptResult.TAKEN: texts.TOAST_TAKEN,
-            AcceptResult.ENDED: texts.TOAST_ENDED,
+            AcceptResult.WON: _(texts.TOAST_ACCEPTED),
+            AcceptResult.YOURS: _(texts.TOAST_YOURS_ALREADY),
+            AcceptResult.TAKEN: _(texts.TOAST_TAKEN),
+            AcceptResult.ENDED: _(texts.TOAST_ENDED),
         }[result],
         pressed=Rewrite(listed.text, markup, if_pressed_shown=True),
     )
     if result == AcceptResult.WON:
-        return outcome.then(texts.CARD_YOURS.format(ref=public_ref))
+        return outcome.then(_(texts.CARD_YOURS).format(ref=public_ref))
     return outcome
 
 
@@ -221,7 +222,7 @@ async def take_from_list(
 
 
 def referral_line(referral: ReferralRow) -> str:
-    return texts.MENTOR_REFERRAL_LINE.format(
+    return _(texts.MENTOR_REFERRAL_LINE).format(
         ref=referral.public_ref,
         office=notices.office_name(referral.office_id),
         time=notices.time_label(referral.time_window),
@@ -234,15 +235,15 @@ async def waiting_list(connection: Connection, mentor: MentorRecord) -> Reply:
         connection, office_id=mentor.office_id, pilot_area=mentor.pilot_area
     )
     if not waiting:
-        return Reply(texts.MENTOR_NONE_WAITING)
+        return Reply(_(texts.MENTOR_NONE_WAITING))
     lines = "\n".join(referral_line(r) for r in waiting)
     markup = keyboards.rows(
         keyboards.button(
-            texts.BTN_ACCEPT_REF.format(ref=r.public_ref), Card(CardAction.TAKE, r.public_ref)
+            _(texts.BTN_ACCEPT_REF).format(ref=r.public_ref), Card(CardAction.TAKE, r.public_ref)
         )
         for r in waiting[:MAX_LIST_BUTTONS]
     )
-    return Reply(texts.MENTOR_WAITING_LIST.format(lines=lines), markup)
+    return Reply(_(texts.MENTOR_WAITING_LIST).format(lines=lines), markup)
 
 
 async def list_referrals(connection: Connection, mentor: MentorRecord) -> Outcome:
@@ -250,18 +251,18 @@ async def list_referrals(connection: Connection, mentor: MentorRecord) -> Outcom
     if mentor.is_coordinator:
         waiting = await referrals.waiting_in_area(connection, mentor.pilot_area)
         if not waiting:
-            return Outcome.say(texts.MENTOR_NONE_WAITING)
+            return Outcome.say(_(texts.MENTOR_NONE_WAITING))
         lines = "\n".join(referral_line(r) for r in waiting)
-        return Outcome.say(texts.MENTOR_WAITING_LIST.format(lines=lines))
+        return Outcome.say(_(texts.MENTOR_WAITING_LIST).format(lines=lines))
     held = await referrals.held_by(connection, mentor.id)
     replies = [
         Reply(
-            texts.MENTOR_CHATS.format(lines="\n".join(referral_line(r) for r in held))
+            _(texts.MENTOR_CHATS).format(lines="\n".join(referral_line(r) for r in held))
             if held
-            else texts.MENTOR_NO_CHATS
+            else _(texts.MENTOR_NO_CHATS)
         ),
         await waiting_list(connection, mentor),
     ]
     if not mentor.available:
-        replies.append(Reply(texts.MENTOR_STATUS_AWAY))
+        replies.append(Reply(_(texts.MENTOR_STATUS_AWAY)))
     return Outcome.say(*replies)

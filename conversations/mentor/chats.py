@@ -15,6 +15,7 @@ from telegram import Message
 from conversations import texts
 from conversations.common import event
 from conversations.context import Services
+from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.outcome import Outcome
 from conversations.person import feedback
@@ -40,15 +41,15 @@ async def close_referral(
     """/close REF: the mentor ends the chat; the person is asked for feedback."""
     referral = await referrals.by_ref(connection, public_ref)
     if referral is None or referral.mentor_id != mentor.id:
-        return Outcome.say(texts.MENTOR_NO_CHAT.format(ref=public_ref))
+        return Outcome.say(_(texts.MENTOR_NO_CHAT).format(ref=public_ref))
     now = services.clock()
     await referrals.lock_person(connection, referral.person_id)
     if not await referrals.close(connection, referral, now, mentor_id=mentor.id):
-        return Outcome.say(texts.MENTOR_CHAT_ENDED.format(ref=public_ref))
+        return Outcome.say(_(texts.MENTOR_CHAT_ENDED).format(ref=public_ref))
     await referrals.drop_unsent(connection, referral.id, (Kind.ACCEPTED,))
     cipher = await notices.person_cipher(connection, services.ring, referral)
     if cipher is not None and referral.person_id is not None:
-        closed = texts.MENTOR_CLOSED_BY_MENTOR.format(
+        closed = _(texts.MENTOR_CLOSED_BY_MENTOR).format(
             name=mentor.display_name or "", ref=referral.public_ref
         )
         await notices.tell_person(
@@ -56,7 +57,7 @@ async def close_referral(
             referral,
             kind=Kind.CLOSED,
             dedupe=f"closed:{referral.id}",
-            text=f"{closed}\n\n{texts.FEEDBACK_HELPED}",
+            text=f"{closed}\n\n{_(texts.FEEDBACK_HELPED)}",
             markup=feedback.helped_keyboard(),
             cipher=cipher,
             now=now,
@@ -69,7 +70,7 @@ async def close_referral(
         )
     await record_event(connection, "referral_closed", now, referral.office_id)
     event("mentor.closed")
-    return Outcome.say(texts.MENTOR_CLOSED.format(ref=public_ref))
+    return Outcome.say(_(texts.MENTOR_CLOSED).format(ref=public_ref))
 
 
 async def relay_to(

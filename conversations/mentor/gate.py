@@ -23,6 +23,7 @@ from conversations import callbacks, texts
 from conversations.common import event
 from conversations.context import Context, Services
 from conversations.flow import DuplicateUpdate, claim_deferred, release_claim
+from conversations.i18n import _
 from conversations.mentor.cards import list_referrals, on_card
 from conversations.mentor.chats import REF_IN_TEXT, TO_ARGS, close_referral, relay_to, replied_ref
 from conversations.mentor.join import join_code, on_join, on_name
@@ -45,7 +46,7 @@ async def on_command(
     name: str,
     args: str,
 ) -> Outcome:
-    help_text = texts.COORDINATOR_HELP if mentor.is_coordinator else texts.MENTOR_HELP
+    help_text = _(texts.COORDINATOR_HELP) if mentor.is_coordinator else _(texts.MENTOR_HELP)
     if name == "referrals":
         return await list_referrals(connection, mentor)
     if mentor.is_coordinator:
@@ -53,16 +54,18 @@ async def on_command(
     if name in ("available", "away"):
         await mentors.set_available(connection, mentor.id, name == "available")
         event("mentor.availability", available=int(name == "available"))
-        return Outcome.say(texts.MENTOR_AVAILABLE if name == "available" else texts.MENTOR_AWAY)
+        return Outcome.say(
+            _(texts.MENTOR_AVAILABLE) if name == "available" else _(texts.MENTOR_AWAY)
+        )
     if name == "close":
         found = REF_IN_TEXT.fullmatch(args.strip().upper())
         if found is None:
-            return Outcome.say(texts.MENTOR_CLOSE_USAGE)
+            return Outcome.say(_(texts.MENTOR_CLOSE_USAGE))
         return await close_referral(connection, services, mentor, found.group(0))
     if name == "to":
         to = TO_ARGS.match(args.strip())
         if to is None:
-            return Outcome.say(texts.MENTOR_TO_USAGE)
+            return Outcome.say(_(texts.MENTOR_TO_USAGE))
         return await relay_to(connection, services, mentor, to.group(1), to.group(2))
     return Outcome.say(help_text)
 
@@ -93,11 +96,11 @@ async def on_message(
     """Any message from a mentor or coordinator who is not revoked."""
     text = message.text
     if text is None:
-        return Outcome.say(texts.ONLY_TEXT)
+        return Outcome.say(_(texts.ONLY_TEXT))
     if mentor.status == MentorStatus.PENDING_NAME:
         return await on_name(connection, services, mentor, text)
     if mentor.status == MentorStatus.PENDING_APPROVAL:
-        return Outcome.say(texts.MENTOR_WAIT_APPROVAL)
+        return Outcome.say(_(texts.MENTOR_WAIT_APPROVAL))
     if mentor.unreachable:
         await mentors.mark_reachable(connection, mentor.id)
     command = COMMAND.match(text)
@@ -106,12 +109,12 @@ async def on_message(
             connection, services, mentor, command.group(1).lower(), command.group(2) or ""
         )
     if mentor.is_coordinator:
-        return Outcome.say(texts.COORDINATOR_HELP)
+        return Outcome.say(_(texts.COORDINATOR_HELP))
     public_ref = replied_ref(message, bot_id)
     if public_ref is None:
         held = await referrals.held_by(connection, mentor.id)
         if len(held) != 1:
-            return Outcome.say(texts.MENTOR_RELAY_HOW)
+            return Outcome.say(_(texts.MENTOR_RELAY_HOW))
         public_ref = held[0].public_ref
     return await relay_to(connection, services, mentor, public_ref, text)
 
@@ -178,7 +181,7 @@ async def _decide(
         if callbacks.family_of(query.data or "") == callbacks.Family.CARD:
             return await on_card(connection, services, mentor, update, callbacks.parse(query.data))
         if mentor is not None and mentor.status != MentorStatus.REVOKED:
-            return Outcome.toast_only(texts.TOAST_NOT_IN_MENTOR_MODE)
+            return Outcome.toast_only(_(texts.TOAST_NOT_IN_MENTOR_MODE))
         return None  # a person's button
     if code is not None:
         return await on_join(connection, services, mentor, update, code)
@@ -187,7 +190,7 @@ async def _decide(
     if mentor.status == MentorStatus.REVOKED:
         if not is_mentor_business(message, bot_id):
             return None  # they may still use First Step for themselves
-        return Outcome.say(texts.MENTOR_REVOKED)
+        return Outcome.say(_(texts.MENTOR_REVOKED))
     outcome = await on_message(connection, services, mentor, message, bot_id)
     if mentor.status == MentorStatus.ACTIVE and outcome.relay is None:
         outcome = urgent_help_first(message.text, outcome)

@@ -15,6 +15,7 @@ from telegram import Update
 from conversations import texts
 from conversations.common import chat_id_of, event
 from conversations.context import Services
+from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.outcome import Outcome, Reply
 from storage.db import Connection
@@ -49,9 +50,9 @@ def clean_name(text: str) -> str | None:
 
 def ask_name(mentor: MentorRecord) -> Reply:
     if mentor.is_coordinator:
-        area = mentor.pilot_area or texts.COORDINATOR_ALL_AREAS
-        return Reply(texts.JOIN_ASK_NAME_COORDINATOR.format(area=area))
-    return Reply(texts.JOIN_ASK_NAME.format(office=notices.office_name(mentor.office_id or "")))
+        area = mentor.pilot_area or _(texts.COORDINATOR_ALL_AREAS)
+        return Reply(_(texts.JOIN_ASK_NAME_COORDINATOR).format(area=area))
+    return Reply(_(texts.JOIN_ASK_NAME).format(office=notices.office_name(mentor.office_id or "")))
 
 
 async def on_join(
@@ -62,9 +63,9 @@ async def on_join(
     code: str,
 ) -> Outcome:
     if mentor is not None and mentor.status != MentorStatus.REVOKED:
-        return Outcome.say(texts.JOIN_ALREADY)
+        return Outcome.say(_(texts.JOIN_ALREADY))
     if not code:
-        return Outcome.say(texts.JOIN_HOW)
+        return Outcome.say(_(texts.JOIN_HOW))
     user = update.effective_user
     assert user is not None
     now = services.clock()
@@ -85,9 +86,9 @@ async def on_join(
         return Outcome.say(ask_name(joined.mentor))
     return Outcome.say(
         {
-            JoinResult.INVALID: texts.JOIN_INVALID,
-            JoinResult.THROTTLED: texts.JOIN_THROTTLED,
-            JoinResult.ALREADY: texts.JOIN_ALREADY,
+            JoinResult.INVALID: _(texts.JOIN_INVALID),
+            JoinResult.THROTTLED: _(texts.JOIN_THROTTLED),
+            JoinResult.ALREADY: _(texts.JOIN_ALREADY),
         }[joined.result]
     )
 
@@ -98,13 +99,13 @@ async def on_name(
     """The first name a new mentor or coordinator chose (people see it, nothing else)."""
     name = clean_name(text) if not text.startswith("/") else None
     if name is None:
-        return Outcome.say(texts.NAME_BAD, ask_name(mentor))
+        return Outcome.say(_(texts.NAME_BAD), ask_name(mentor))
     status = await mentors.set_display_name(
         connection, mentor, name, needs_approval=services.settings.mentor_approval
     )
     if status == MentorStatus.PENDING_APPROVAL:
-        return Outcome.say(texts.NAME_PENDING.format(name=name))
+        return Outcome.say(_(texts.NAME_PENDING).format(name=name))
     if mentor.is_coordinator:
-        return Outcome.say(texts.NAME_ACTIVE_COORDINATOR.format(name=name))
+        return Outcome.say(_(texts.NAME_ACTIVE_COORDINATOR).format(name=name))
     office = notices.office_name(mentor.office_id or "")
-    return Outcome.say(texts.NAME_ACTIVE.format(name=name, office=office))
+    return Outcome.say(_(texts.NAME_ACTIVE).format(name=name, office=office))

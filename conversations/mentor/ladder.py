@@ -27,6 +27,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import Menu, MenuChoice
 from conversations.common import event
 from conversations.context import Context, FirstStepApp, FlowSettings
+from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.steps import Step
 from storage.crypto import KeyRing
@@ -92,7 +93,7 @@ async def climb(
             connection,
             ring,
             about=f"unclaimed:{moved.id}",
-            text=texts.ALERT_UNCLAIMED.format(
+            text=_(texts.ALERT_UNCLAIMED).format(
                 ref=moved.public_ref,
                 office=notices.office_name(moved.office_id),
                 area=moved.pilot_area,
@@ -109,7 +110,7 @@ async def climb(
             moved,
             kind=Kind.LADDER_UPDATE,
             dedupe=f"ladder:{moved.id}:{int(rung)}",
-            text=UPDATES[rung].format(
+            text=_(UPDATES[rung]).format(
                 ref=moved.public_ref,
                 office=notices.office_name(moved.office_id),
                 area=moved.pilot_area,
@@ -147,7 +148,7 @@ async def expire(
     await notices.update_cards(
         connection,
         referral,
-        text_for=notices.to_all(texts.CARD_EXPIRED.format(ref=referral.public_ref)),
+        text_for=notices.to_all(_(texts.CARD_EXPIRED).format(ref=referral.public_ref)),
         cipher=cipher,
         ring=ring,
         now=now,
@@ -160,7 +161,7 @@ async def expire(
         connection,
         ring,
         about=f"expired:{referral.id}",
-        text=texts.ALERT_EXPIRED.format(
+        text=_(texts.ALERT_EXPIRED).format(
             ref=referral.public_ref, office=notices.office_name(referral.office_id)
         ),
         now=now,
@@ -173,10 +174,12 @@ async def expire(
             referral,
             kind=Kind.EXPIRED,
             dedupe=f"expired:{referral.id}",
-            text=texts.LADDER_EXPIRED.format(
+            text=_(texts.LADDER_EXPIRED).format(
                 ref=referral.public_ref, waited=notices.describe_delay(waited)
             ),
-            markup=keyboards.rows([keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT))]),
+            markup=keyboards.rows(
+                [keyboards.button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT))]
+            ),
             cipher=cipher,
             now=now,
         )

@@ -21,6 +21,7 @@ from telegram import InlineKeyboardMarkup
 
 from conversations import keyboards, texts
 from conversations.callbacks import Card, CardAction, Menu, MenuChoice, Withdraw
+from conversations.i18n import _, _n, join_labels
 from conversations.person.disclosure import PREFER_NOT, QUESTIONS
 from storage.crypto import FieldCipher, KeyRing
 from storage.db import Connection
@@ -42,27 +43,26 @@ def office_name(office_id: str) -> str:
 
 def describe_delay(minutes: float) -> str:
     """Plain words for a settings delay: "40 minutes", "4 hours", "2 days"."""
-    units = texts.DELAY_UNITS
     if minutes < 90:
         n = max(1, round(minutes))
-        return units["minute"] if n == 1 else units["minutes"].format(n=n)
+        return _n(texts.DELAY_MINUTES, n).format(n=n)
     hours = minutes / 60
     if hours < 48:
         n = round(hours)
-        return units["hour"] if n == 1 else units["hours"].format(n=n)
+        return _n(texts.DELAY_HOURS, n).format(n=n)
     n = round(hours / 24)
-    return units["day"] if n == 1 else units["days"].format(n=n)
+    return _n(texts.DELAY_DAYS, n).format(n=n)
 
 
 def time_label(code: str) -> str:
-    return texts.MENTOR_TIME_LABELS.get(code, texts.MENTOR_TIME_LABELS["any"])
+    return _(texts.MENTOR_TIME_LABELS.get(code, texts.MENTOR_TIME_LABELS["any"]))
 
 
 def card_keyboard(public_ref: str) -> InlineKeyboardMarkup:
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_ACCEPT, Card(CardAction.ACCEPT, public_ref)),
-            keyboards.button(texts.BTN_DECLINE, Card(CardAction.DECLINE, public_ref)),
+            keyboards.button(_(texts.BTN_ACCEPT), Card(CardAction.ACCEPT, public_ref)),
+            keyboards.button(_(texts.BTN_DECLINE), Card(CardAction.DECLINE, public_ref)),
         ],
         per_row=2,
     )
@@ -88,22 +88,22 @@ async def person_cipher(
 
 async def shared_lines(connection: Connection, cipher: FieldCipher, referral: ReferralRow) -> str:
     if referral.share != Share.CATEGORIES or referral.person_id is None:
-        return texts.CARD_SHARED_NOTHING
+        return _(texts.CARD_SHARED_NOTHING)
     answers = category_answers(
         await referrals.shared_answers(connection, cipher, referral.person_id, CATEGORY_FIELDS)
     )
     if not answers:
-        return texts.CARD_SHARED_NOTHING
-    return texts.CARD_SHARED.format(summary=card_summary(answers))
+        return _(texts.CARD_SHARED_NOTHING)
+    return _(texts.CARD_SHARED).format(summary=card_summary(answers))
 
 
 def card_summary(answers: dict[str, str]) -> str:
     """The person's button answers, worded for a mentor (never their own words)."""
     return "\n".join(
-        texts.SUMMARY_LINE.format(
-            question=texts.CARD_ANSWER_NAMES[field],
-            answer=", ".join(
-                texts.OPTION_LABELS.get(code, code) for code in answers[field].split(",")
+        _(texts.SUMMARY_LINE).format(
+            question=_(texts.CARD_ANSWER_NAMES[field]),
+            answer=join_labels(
+                [_(texts.OPTION_LABELS.get(code, code)) for code in answers[field].split(",")]
             ),
         )
         for field in CATEGORY_FIELDS
@@ -113,10 +113,10 @@ def card_summary(answers: dict[str, str]) -> str:
 
 def contact_line(referral: ReferralRow, phone: str | None) -> str:
     if referral.contact_by != ContactBy.PHONE:
-        return texts.CARD_CONTACT_BOT
+        return _(texts.CARD_CONTACT_BOT)
     if phone:
-        return texts.CARD_CONTACT_PHONE.format(phone=phone)
-    return texts.CARD_CONTACT_PHONE_ASK
+        return _(texts.CARD_CONTACT_PHONE).format(phone=phone)
+    return _(texts.CARD_CONTACT_PHONE_ASK)
 
 
 async def offer(
@@ -135,7 +135,7 @@ async def offer(
     The phone number, if the person shared one, exists only inside these sealed
     payloads: the worker drops a payload once it is sent.
     """
-    template = texts.CARD if kind == Kind.CARD else texts.REMINDER
+    template = _(texts.CARD) if kind == Kind.CARD else _(texts.REMINDER)
     text = template.format(
         ref=referral.public_ref,
         office=office_name(referral.office_id),
@@ -281,7 +281,7 @@ def support_and_withdraw(public_ref: str) -> InlineKeyboardMarkup:
     """Under every honest "still looking" update: services now, or stop the request."""
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT)),
-            keyboards.button(texts.BTN_WITHDRAW, Withdraw(public_ref)),
+            keyboards.button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT)),
+            keyboards.button(_(texts.BTN_WITHDRAW), Withdraw(public_ref)),
         ]
     )

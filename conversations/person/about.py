@@ -15,6 +15,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import MenuChoice
 from conversations.common import event
 from conversations.context import Context, FlowSettings
+from conversations.i18n import _
 from conversations.outcome import Outcome, Reply
 from conversations.registry import Anyone, Flow
 from storage.repositories.people import PersonTransaction
@@ -25,13 +26,13 @@ OPERATOR_TEXTS = ("voluntary_policy", "mentor_employer", "pilot_end", "operator_
 
 def about_text(settings: FlowSettings) -> str:
     """The paragraphs in catalog order; an operator text left empty is left out."""
-    said = dict(texts.ABOUT_FACTS)
+    said = {fact_id: _(fact) for fact_id, fact in texts.ABOUT_FACTS.items()}
     for name in OPERATOR_TEXTS:
         said[name] = str(getattr(settings, name)).strip()
     paragraphs = [
         " ".join(said[part] for part in parts if said[part]) for parts in texts.ABOUT_PARAGRAPHS
     ]
-    return "\n\n".join([texts.ABOUT_HEADING, *filter(None, paragraphs)])
+    return "\n\n".join([_(texts.ABOUT_HEADING), *filter(None, paragraphs)])
 
 
 async def show_about(update: Update, context: Context, tx: PersonTransaction) -> Outcome:

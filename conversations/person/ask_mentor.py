@@ -54,6 +54,7 @@ from conversations.callbacks import (
 )
 from conversations.common import event, user_id_of
 from conversations.context import Context, FlowSettings
+from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.menu import menu_replies
 from conversations.outcome import Outcome, Reply
@@ -89,8 +90,8 @@ REQUEST_STEPS = frozenset(
 def office_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.BTN_THIS_OFFICE, RequestOffice(OfficeChoice.THIS))],
-            [keyboards.button(texts.BTN_OTHER_OFFICE, RequestOffice(OfficeChoice.OTHER))],
+            [keyboards.button(_(texts.BTN_THIS_OFFICE), RequestOffice(OfficeChoice.THIS))],
+            [keyboards.button(_(texts.BTN_OTHER_OFFICE), RequestOffice(OfficeChoice.OTHER))],
         ]
     )
 
@@ -98,8 +99,8 @@ def office_keyboard() -> InlineKeyboardMarkup:
 def share_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.BTN_SHARE_NOTHING, RequestShare(ShareChoice.NOTHING))],
-            [keyboards.button(texts.BTN_SHARE_ANSWERS, RequestShare(ShareChoice.ANSWERS))],
+            [keyboards.button(_(texts.BTN_SHARE_NOTHING), RequestShare(ShareChoice.NOTHING))],
+            [keyboards.button(_(texts.BTN_SHARE_ANSWERS), RequestShare(ShareChoice.ANSWERS))],
         ]
     )
 
@@ -107,8 +108,8 @@ def share_keyboard() -> InlineKeyboardMarkup:
 def contact_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.BTN_CONTACT_BOT, RequestContact(ContactChoice.BOT))],
-            [keyboards.button(texts.BTN_CONTACT_PHONE, RequestContact(ContactChoice.PHONE))],
+            [keyboards.button(_(texts.BTN_CONTACT_BOT), RequestContact(ContactChoice.BOT))],
+            [keyboards.button(_(texts.BTN_CONTACT_PHONE), RequestContact(ContactChoice.PHONE))],
         ]
     )
 
@@ -116,7 +117,7 @@ def contact_keyboard() -> InlineKeyboardMarkup:
 def phone_keyboard() -> ReplyKeyboardMarkup:
     """Telegram's own button: it sends the person's number only when they tap it."""
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(texts.BTN_SEND_PHONE, request_contact=True)]],
+        [[KeyboardButton(_(texts.BTN_SEND_PHONE), request_contact=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
@@ -124,20 +125,20 @@ def phone_keyboard() -> ReplyKeyboardMarkup:
 
 def lapsed_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu(
-        [[keyboards.button(texts.BTN_CARRY_ON, RequestStep(RequestAction.RESUME))]]
+        [[keyboards.button(_(texts.BTN_CARRY_ON), RequestStep(RequestAction.RESUME))]]
     )
 
 
 def talk_here_keyboard() -> InlineKeyboardMarkup:
     return keyboards.rows(
-        [keyboards.button(texts.BTN_CONTACT_BOT, RequestContact(ContactChoice.BOT))]
+        [keyboards.button(_(texts.BTN_CONTACT_BOT), RequestContact(ContactChoice.BOT))]
     )
 
 
 def time_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.MENTOR_TIME_LABELS[code], RequestTime(code))]
+            [keyboards.button(_(texts.MENTOR_TIME_LABELS[code]), RequestTime(code))]
             for code in TIME_CODES
         ]
     )
@@ -146,8 +147,8 @@ def time_keyboard() -> InlineKeyboardMarkup:
 def confirm_keyboard() -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.BTN_SEND_REQUEST, RequestStep(RequestAction.SEND))],
-            [keyboards.button(texts.BTN_CHANGE, RequestStep(RequestAction.CHANGE))],
+            [keyboards.button(_(texts.BTN_SEND_REQUEST), RequestStep(RequestAction.SEND))],
+            [keyboards.button(_(texts.BTN_CHANGE), RequestStep(RequestAction.CHANGE))],
         ]
     )
 
@@ -177,10 +178,10 @@ async def drop_if_abandoned(tx: PersonTransaction, outcome: Outcome) -> Outcome:
 def confirm_text(person: PersonRecord) -> str:
     request = person.draft.request
     office = office_of(person)
-    return texts.MENTOR_CONFIRM.format(
+    return _(texts.MENTOR_CONFIRM).format(
         office=office.name if office is not None else "",
-        share=texts.MENTOR_SHARE_LABELS[(request and request.share) or Share.NONE],
-        contact=texts.MENTOR_CONTACT_LABELS[(request and request.contact) or ContactBy.BOT],
+        share=_(texts.MENTOR_SHARE_LABELS[(request and request.share) or Share.NONE]),
+        contact=_(texts.MENTOR_CONTACT_LABELS[(request and request.contact) or ContactBy.BOT]),
         time=notices.time_label((request and request.time) or "any"),
     )
 
@@ -189,11 +190,11 @@ def prompt_office(person: PersonRecord) -> tuple[Reply, ...]:
     office = office_of(person)
     if office is None:
         return menu_replies()
-    return (Reply(texts.MENTOR_ASK_OFFICE.format(office=office.name), office_keyboard()),)
+    return (Reply(_(texts.MENTOR_ASK_OFFICE).format(office=office.name), office_keyboard()),)
 
 
 def prompt_share(person: PersonRecord) -> tuple[Reply, ...]:
-    return (Reply(texts.MENTOR_ASK_SHARE, share_keyboard()),)
+    return (Reply(_(texts.MENTOR_ASK_SHARE), share_keyboard()),)
 
 
 def wants_phone(person: PersonRecord) -> bool:
@@ -204,14 +205,14 @@ def wants_phone(person: PersonRecord) -> bool:
 def prompt_contact(person: PersonRecord) -> tuple[Reply, ...]:
     if wants_phone(person):
         return (
-            Reply(texts.MENTOR_ASK_PHONE, phone_keyboard()),
-            Reply(texts.MENTOR_ASK_CONTACT, contact_keyboard()),
+            Reply(_(texts.MENTOR_ASK_PHONE), phone_keyboard()),
+            Reply(_(texts.MENTOR_ASK_CONTACT), contact_keyboard()),
         )
-    return (Reply(texts.MENTOR_ASK_CONTACT, contact_keyboard()),)
+    return (Reply(_(texts.MENTOR_ASK_CONTACT), contact_keyboard()),)
 
 
 def prompt_time(person: PersonRecord) -> tuple[Reply, ...]:
-    return (Reply(texts.MENTOR_ASK_TIME, time_keyboard()),)
+    return (Reply(_(texts.MENTOR_ASK_TIME), time_keyboard()),)
 
 
 def prompt_confirm(person: PersonRecord) -> tuple[Reply, ...]:
@@ -219,7 +220,7 @@ def prompt_confirm(person: PersonRecord) -> tuple[Reply, ...]:
 
 
 def prompt_lapsed(person: PersonRecord) -> tuple[Reply, ...]:
-    return (Reply(texts.MENTOR_LAPSED_ASK, lapsed_keyboard()),)
+    return (Reply(_(texts.MENTOR_LAPSED_ASK), lapsed_keyboard()),)
 
 
 # ------------------------------------------------------------------------------- steps
@@ -239,18 +240,18 @@ async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outc
     if office is None:
         return await find_office_first(update, context, tx)
     await tx.move(Step.MENTOR_OFFICE, draft=person.draft.fresh_request(office.office_id))
-    return Outcome.say(texts.MENTOR_ABOUT, *prompt_office(person))
+    return Outcome.say(_(texts.MENTOR_ABOUT), *prompt_office(person))
 
 
 async def find_office_first(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     found = await jobcentre.begin(update, context, tx)
-    return found.first(texts.MENTOR_FIND_OFFICE_FIRST)
+    return found.first(_(texts.MENTOR_FIND_OFFICE_FIRST))
 
 
 async def office_gone(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """The office is not offered (any more): the finder, with a word on why."""
     found = await jobcentre.begin(update, context, tx)
-    return found.first(texts.MENTOR_OFFICE_GONE)
+    return found.first(_(texts.MENTOR_OFFICE_GONE))
 
 
 async def at_office(
@@ -268,7 +269,7 @@ async def at_office(
     await tx.move(Step.MENTOR_OFFICE, draft=person.draft.fresh_request(office.office_id))
     event("mentor_request.begin", office_known=1)
     replies = await ask_share(tx)
-    return Outcome.say(texts.MENTOR_ABOUT, *replies)
+    return Outcome.say(_(texts.MENTOR_ABOUT), *replies)
 
 
 async def ask_share(tx: PersonTransaction) -> tuple[Reply, ...]:
@@ -281,7 +282,7 @@ async def ask_share(tx: PersonTransaction) -> tuple[Reply, ...]:
         return prompt_contact(person)
     await tx.move(Step.MENTOR_SHARE, draft=person.draft.with_request())
     return (
-        Reply(texts.MENTOR_SHARE_PREVIEW.format(summary=notices.card_summary(answers))),
+        Reply(_(texts.MENTOR_SHARE_PREVIEW).format(summary=notices.card_summary(answers))),
         *prompt_share(person),
     )
 
@@ -297,14 +298,14 @@ async def on_contact(update: Update, context: Context, tx: PersonTransaction) ->
     if person.state == Step.MENTOR_LAPSED:
         return await resume_lapsed(update, context, tx)  # what they sent is not kept
     if person.state != Step.MENTOR_CONTACT or not own or not PHONE_SHAPE.match(number):
-        return Outcome.say(texts.ONLY_TEXT)
+        return Outcome.say(_(texts.ONLY_TEXT))
     if not number.startswith("+"):
         number = f"+{number}"
     await tx.move(
         Step.MENTOR_TIME, draft=person.draft.with_request(contact=ContactBy.PHONE, phone=number)
     )
     event("mentor_request.phone_shared")
-    thanks = texts.MENTOR_PHONE_THANKS.format(delay=lapse_delay(context))
+    thanks = _(texts.MENTOR_PHONE_THANKS).format(delay=lapse_delay(context))
     return Outcome.say(Reply(thanks, ReplyKeyboardRemove()), *prompt_time(person))
 
 
@@ -324,9 +325,9 @@ async def resume_lapsed(update: Update, context: Context, tx: PersonTransaction)
     event("mentor_request.lapsed_resumed", office_known=int(office is not None))
     if office is None or person.draft.request is None:
         found = await find_office_first(update, context, tx)
-        return found.first(texts.MENTOR_LAPSED_RESTART.format(delay=delay))
+        return found.first(_(texts.MENTOR_LAPSED_RESTART).format(delay=delay))
     await tx.move(Step.MENTOR_CONTACT, draft=person.draft.with_request())
-    return Outcome.say(texts.MENTOR_LAPSED.format(delay=delay), *prompt_contact(person))
+    return Outcome.say(_(texts.MENTOR_LAPSED).format(delay=delay), *prompt_contact(person))
 
 
 async def on_contact_text(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -335,10 +336,10 @@ async def on_contact_text(update: Update, context: Context, tx: PersonTransactio
     assert person is not None
     if wants_phone(person):
         return Outcome.say(
-            Reply(texts.MENTOR_PHONE_USE_BUTTON, phone_keyboard()),
-            Reply(texts.MENTOR_ASK_CONTACT, contact_keyboard()),
+            Reply(_(texts.MENTOR_PHONE_USE_BUTTON), phone_keyboard()),
+            Reply(_(texts.MENTOR_ASK_CONTACT), contact_keyboard()),
         )
-    return Outcome.say(texts.NOT_UNDERSTOOD, *prompt_contact(person))
+    return Outcome.say(_(texts.NOT_UNDERSTOOD), *prompt_contact(person))
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +400,7 @@ async def open_referral(
             connection,
             tx.ring,
             about=f"new:{referral.id}",
-            text=texts.ALERT_NO_MENTORS.format(
+            text=_(texts.ALERT_NO_MENTORS).format(
                 ref=referral.public_ref, office=office.name, area=office.pilot_area
             ),
             now=now,
@@ -427,10 +428,10 @@ def sent_replies(opened: Opened, office: Office, settings: FlowSettings) -> tupl
         ),
     }
     template = {
-        "office": texts.MENTOR_SENT,
-        "area": texts.MENTOR_SENT_AREA,
-        "team": texts.MENTOR_SENT_TEAM,
-        "nobody": texts.MENTOR_SENT_NOBODY,
+        "office": _(texts.MENTOR_SENT),
+        "area": _(texts.MENTOR_SENT_AREA),
+        "team": _(texts.MENTOR_SENT_TEAM),
+        "nobody": _(texts.MENTOR_SENT_NOBODY),
     }[opened.scope]
     return (Reply(template.format(**values), waiting_keyboard(referral.public_ref)),)
 
@@ -487,12 +488,12 @@ async def on_button(
                 Step.MENTOR_CONTACT, draft=person.draft.with_request(contact=ContactBy.PHONE)
             )
             return Outcome.say(
-                Reply(texts.MENTOR_ASK_PHONE, phone_keyboard()),
-                Reply(texts.MENTOR_ASK_CONTACT, talk_here_keyboard()),
+                Reply(_(texts.MENTOR_ASK_PHONE), phone_keyboard()),
+                Reply(_(texts.MENTOR_ASK_CONTACT), talk_here_keyboard()),
             )
         draft = person.draft.with_request(contact=ContactBy.BOT, phone=None)
         await tx.move(Step.MENTOR_TIME, draft=draft)
-        return Outcome.say(Reply(texts.MENTOR_ASK_TIME, time_keyboard()))
+        return Outcome.say(Reply(_(texts.MENTOR_ASK_TIME), time_keyboard()))
     if isinstance(button, RequestTime) and state == Step.MENTOR_TIME and button.code in TIME_CODES:
         await tx.move(Step.MENTOR_CONFIRM, draft=person.draft.with_request(time=button.code))
         return Outcome.say(*prompt_confirm(person))

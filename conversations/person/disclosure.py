@@ -9,7 +9,6 @@ urgent help and is not stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -25,6 +24,7 @@ from conversations.callbacks import (
 )
 from conversations.common import event
 from conversations.context import Context
+from conversations.i18n import _, by_language, join_labels
 from conversations.outcome import NewButtons, Outcome, Reply
 from conversations.registry import Flow, stale
 from conversations.safety.urgent_help import is_crisis
@@ -40,7 +40,7 @@ class Question:
     key: str  # short, goes in the buttons' data
     field: str  # disclosure field name
     step: Step
-    prompt: str
+    prompt: str  # a msgid of texts.py, said through _() when asked
     options: tuple[str, ...]
     multi: bool
     next_step: Step
@@ -89,7 +89,7 @@ BY_STEP = {question.step: question for question in QUESTIONS}
 OWN_WORDS = "own_words"
 
 
-@lru_cache(maxsize=128)
+@by_language(maxsize=128)
 def question_keyboard(question: Question, ticked: frozenset[str]) -> InlineKeyboardMarkup:
     """Options (ticked ones marked ✓ for multi-choice), then Done/Skip/Prefer not to say.
 
@@ -100,7 +100,9 @@ def question_keyboard(question: Question, ticked: frozenset[str]) -> InlineKeybo
     option_rows = [
         [
             keyboards.button(
-                ("✓ " if code in ticked else "") + texts.OPTION_LABELS[code],
+                _(texts.OPTION_TICKED).format(label=_(texts.OPTION_LABELS[code]))
+                if code in ticked
+                else _(texts.OPTION_LABELS[code]),
                 Answer(question.key, choose, code),
             )
         ]
@@ -108,46 +110,48 @@ def question_keyboard(question: Question, ticked: frozenset[str]) -> InlineKeybo
     ]
     tail: list[InlineKeyboardButton] = []
     if question.multi:
-        tail.append(keyboards.button(texts.BTN_DONE, Answer(question.key, AnswerAction.DONE)))
-    tail.append(keyboards.button(texts.BTN_SKIP, Answer(question.key, AnswerAction.SKIP)))
+        tail.append(keyboards.button(_(texts.BTN_DONE), Answer(question.key, AnswerAction.DONE)))
+    tail.append(keyboards.button(_(texts.BTN_SKIP), Answer(question.key, AnswerAction.SKIP)))
     prefer_not = Answer(question.key, AnswerAction.PREFER_NOT)
     return keyboards.with_menu(
-        [*option_rows, tail, [keyboards.button(texts.BTN_PREFER_NOT, prefer_not)]]
+        [*option_rows, tail, [keyboards.button(_(texts.BTN_PREFER_NOT), prefer_not)]]
     )
 
 
 def own_words_keyboard() -> InlineKeyboardMarkup:
-    return keyboards.with_menu([[keyboards.button(texts.BTN_SKIP, SkipOwnWords())]])
+    return keyboards.with_menu([[keyboards.button(_(texts.BTN_SKIP), SkipOwnWords())]])
 
 
 def ask(question: Question, ticked: frozenset[str] = frozenset()) -> Reply:
-    return Reply(question.prompt, question_keyboard(question, ticked))
+    return Reply(_(question.prompt), question_keyboard(question, ticked))
 
 
 def prompt_for_step(person: PersonRecord) -> list[Reply]:
     if person.state == Step.DISCLOSE_OWN_WORDS:
-        return [Reply(texts.Q_OWN_WORDS, own_words_keyboard())]
+        return [Reply(_(texts.Q_OWN_WORDS), own_words_keyboard())]
     question = BY_STEP[Step(person.state)]
     return [ask(question, frozenset(person.draft.ticked))]
 
 
 def _label(value: str) -> str:
     if value == PREFER_NOT:
-        return texts.SUMMARY_PREFER_NOT
-    return ", ".join(texts.OPTION_LABELS.get(code, code) for code in value.split(","))
+        return _(texts.SUMMARY_PREFER_NOT)
+    return join_labels([_(texts.OPTION_LABELS.get(code, code)) for code in value.split(",")])
 
 
 def summary(answers: dict[str, str]) -> str:
     lines = [
-        texts.SUMMARY_LINE.format(
-            question=texts.QUESTION_NAMES[q.field], answer=_label(answers[q.field])
+        _(texts.SUMMARY_LINE).format(
+            question=_(texts.QUESTION_NAMES[q.field]), answer=_label(answers[q.field])
         )
         for q in QUESTIONS
         if q.field in answers
     ]
     if OWN_WORDS in answers:
         lines.append(
-            texts.SUMMARY_LINE.format(question=texts.SUMMARY_OWN_WORDS, answer=answers[OWN_WORDS])
+            _(texts.SUMMARY_LINE).format(
+                question=_(texts.SUMMARY_OWN_WORDS), answer=answers[OWN_WORDS]
+            )
         )
     return "\n".join(lines)
 
@@ -158,7 +162,7 @@ async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outc
     assert person is not None
     await tx.move(QUESTIONS[0].step, draft=person.draft.office_only())
     event("disclose.begin")
-    return Outcome.say(texts.DISCLOSE_INTRO, ask(QUESTIONS[0]))
+    return Outcome.say(_(texts.DISCLOSE_INTRO), ask(QUESTIONS[0]))
 
 
 async def _advance(tx: PersonTransaction, question: Question, answer: str | None) -> Outcome:
@@ -171,7 +175,7 @@ async def _advance(tx: PersonTransaction, question: Question, answer: str | None
         disclosures={question.field: answer} if answer is not None else None,
     )
     if question.next_step == Step.DISCLOSE_OWN_WORDS:
-        return Outcome.say(Reply(texts.Q_OWN_WORDS, own_words_keyboard()))
+        return Outcome.say(Reply(_(texts.Q_OWN_WORDS), own_words_keyboard()))
     return Outcome.say(ask(BY_STEP[question.next_step]))
 
 
@@ -188,16 +192,16 @@ async def _finish(tx: PersonTransaction, own_words: str | None) -> Outcome:
     event("disclose.saved")
     next_buttons = keyboards.rows(
         [
-            keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT)),
-            keyboards.button(texts.BTN_MENTOR, Menu(MenuChoice.MENTOR)),
-            keyboards.button(texts.BTN_MENU, keyboards.SHOW_MENU),
+            keyboards.button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT)),
+            keyboards.button(_(texts.BTN_MENTOR), Menu(MenuChoice.MENTOR)),
+            keyboards.button(_(texts.BTN_MENU), keyboards.SHOW_MENU),
         ]
     )
     if not answers:
-        return Outcome.say(texts.DISCLOSE_NOTHING, Reply(texts.DISCLOSE_NEXT, next_buttons))
+        return Outcome.say(_(texts.DISCLOSE_NOTHING), Reply(_(texts.DISCLOSE_NEXT), next_buttons))
     return Outcome.say(
-        Reply(texts.DISCLOSE_SAVED.format(summary=summary(answers))),
-        Reply(texts.DISCLOSE_NEXT, next_buttons),
+        Reply(_(texts.DISCLOSE_SAVED).format(summary=summary(answers))),
+        Reply(_(texts.DISCLOSE_NEXT), next_buttons),
     )
 
 
@@ -230,7 +234,8 @@ async def on_button(
     if button.action == AnswerAction.DONE and question.multi:
         if not ticked:
             return Outcome(
-                toast=texts.PICK_ONE_FIRST, pressed=NewButtons(question_keyboard(question, ticked))
+                toast=_(texts.PICK_ONE_FIRST),
+                pressed=NewButtons(question_keyboard(question, ticked)),
             )
         ordered = [code for code in question.options if code in ticked]
         return await _advance(tx, question, ",".join(ordered))
@@ -242,7 +247,9 @@ async def on_own_words(update: Update, context: Context, tx: PersonTransaction) 
     message = update.message
     assert message is not None and message.text is not None
     if is_crisis(message.text):
-        return Outcome.say(texts.CRISIS_NOT_SAVED, Reply(texts.Q_OWN_WORDS, own_words_keyboard()))
+        return Outcome.say(
+            _(texts.CRISIS_NOT_SAVED), Reply(_(texts.Q_OWN_WORDS), own_words_keyboard())
+        )
     # Kept exactly as sent: it is theirs, and /mydata shows it back unchanged.
     return await _finish(tx, message.text)
 
@@ -251,7 +258,7 @@ async def on_text_at_question(update: Update, context: Context, tx: PersonTransa
     """Free text while a button question is open: point back to the buttons."""
     person = tx.person
     assert person is not None
-    return Outcome.say(texts.USE_BUTTONS, *prompt_for_step(person))
+    return Outcome.say(_(texts.USE_BUTTONS), *prompt_for_step(person))
 
 
 FLOW = Flow(

@@ -14,6 +14,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import Button, Family, Feedback, FeedbackQuestion
 from conversations.common import event
 from conversations.context import Context
+from conversations.i18n import _
 from conversations.menu import menu_replies
 from conversations.outcome import Outcome, Reply
 from conversations.registry import Flow
@@ -34,11 +35,11 @@ def helped_keyboard() -> InlineKeyboardMarkup:
         [
             [
                 keyboards.button(
-                    texts.FEEDBACK_HELPED_LABELS[code], Feedback(FeedbackQuestion.HELPED, code)
+                    _(texts.FEEDBACK_HELPED_LABELS[code]), Feedback(FeedbackQuestion.HELPED, code)
                 )
                 for code in HELPED
             ],
-            [keyboards.button(texts.BTN_SKIP, Feedback(FeedbackQuestion.HELPED, SKIP))],
+            [keyboards.button(_(texts.BTN_SKIP), Feedback(FeedbackQuestion.HELPED, SKIP))],
         ]
     )
 
@@ -49,22 +50,22 @@ def next_keyboard() -> InlineKeyboardMarkup:
             *[
                 [
                     keyboards.button(
-                        texts.FEEDBACK_NEXT_LABELS[code], Feedback(FeedbackQuestion.NEXT, code)
+                        _(texts.FEEDBACK_NEXT_LABELS[code]), Feedback(FeedbackQuestion.NEXT, code)
                     )
                 ]
                 for code in NEXT
             ],
-            [keyboards.button(texts.BTN_SKIP, Feedback(FeedbackQuestion.NEXT, SKIP))],
+            [keyboards.button(_(texts.BTN_SKIP), Feedback(FeedbackQuestion.NEXT, SKIP))],
         ]
     )
 
 
 def helped_question() -> Reply:
-    return Reply(texts.FEEDBACK_HELPED, helped_keyboard())
+    return Reply(_(texts.FEEDBACK_HELPED), helped_keyboard())
 
 
 def next_question() -> Reply:
-    return Reply(texts.FEEDBACK_NEXT, next_keyboard())
+    return Reply(_(texts.FEEDBACK_NEXT), next_keyboard())
 
 
 async def on_button(
@@ -75,26 +76,26 @@ async def on_button(
     person = tx.person
     assert person is not None
     if not isinstance(button, Feedback):
-        return Outcome(toast=texts.UNKNOWN_BUTTON)
+        return Outcome(toast=_(texts.UNKNOWN_BUTTON))
     code = button.code
     allowed = HELPED if button.question == FeedbackQuestion.HELPED else NEXT
     if code != SKIP and code not in allowed:
-        return Outcome(toast=texts.UNKNOWN_BUTTON)
+        return Outcome(toast=_(texts.UNKNOWN_BUTTON))
     question = STORED_AS[button.question]
     referral = await referrals.latest_closed_for_person(tx.connection, person.id)
     if referral is None:
-        return Outcome.say(texts.FEEDBACK_ALREADY, *menu_replies())
+        return Outcome.say(_(texts.FEEDBACK_ALREADY), *menu_replies())
     if code != SKIP:
         saved = await referrals.save_feedback(tx.connection, referral, person.id, question, code)
         if not saved:
-            return Outcome.say(texts.FEEDBACK_ALREADY, *menu_replies())
+            return Outcome.say(_(texts.FEEDBACK_ALREADY), *menu_replies())
         await record_event(tx.connection, f"feedback_{question}_{code}", tx.now, referral.office_id)
         event("feedback.saved", question=question)
     if button.question == FeedbackQuestion.HELPED:
         await tx.move(Step.FEEDBACK_NEXT)
         return Outcome.say(next_question())
     await tx.move(Step.MENU)
-    return Outcome.say(texts.FEEDBACK_THANKS, *menu_replies())
+    return Outcome.say(_(texts.FEEDBACK_THANKS), *menu_replies())
 
 
 FLOW = Flow(

@@ -49,6 +49,7 @@ from conversations.callbacks import (
 )
 from conversations.common import event
 from conversations.context import Context
+from conversations.i18n import _, _n
 from conversations.outcome import Outcome, Reply
 from conversations.person.support import show_support_in, show_support_near
 from conversations.registry import Flow, Input, OnLeave, stale
@@ -86,19 +87,19 @@ KEPT_REASONS = frozenset({"empty", "too_long", "unknown_postcode", "too_broad"})
 
 def location_keyboard() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(texts.BTN_SHARE_LOCATION, request_location=True)]],
+        [[KeyboardButton(_(texts.BTN_SHARE_LOCATION), request_location=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
 
 
 def browse_keyboard() -> InlineKeyboardMarkup:
-    return keyboards.with_menu([[keyboards.button(texts.BTN_REGIONS, FinderAreas())]])
+    return keyboards.with_menu([[keyboards.button(_(texts.BTN_REGIONS), FinderAreas())]])
 
 
 def office_button(office: Office) -> InlineKeyboardButton:
     return keyboards.button(
-        texts.BTN_OFFICE.format(name=office.name), FinderOffice(office.office_id)
+        _(texts.BTN_OFFICE).format(name=office.name), FinderOffice(office.office_id)
     )
 
 
@@ -110,7 +111,7 @@ def areas_keyboard(poster_office: Office | None = None) -> InlineKeyboardMarkup:
         [
             *first,
             *(areas[i : i + 2] for i in range(0, len(areas), 2)),
-            [keyboards.button(texts.BTN_DONT_KNOW, FinderWhere())],
+            [keyboards.button(_(texts.BTN_DONT_KNOW), FinderWhere())],
         ]
     )
 
@@ -120,7 +121,7 @@ def offices_keyboard(offices: tuple[Office, ...]) -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
             *([office_button(office)] for office in offices),
-            [keyboards.button(texts.BTN_DONT_KNOW, FinderWhere())],
+            [keyboards.button(_(texts.BTN_DONT_KNOW), FinderWhere())],
         ]
     )
 
@@ -129,7 +130,7 @@ def place_label(place: Place) -> str:
     """ "Walton, Liverpool"; just "Westminster" for the place an authority is named after."""
     if place.name.casefold() == place.authority.name.casefold():
         return place.authority.name
-    return texts.BTN_PLACE_IN.format(place=place.name, authority=place.authority.name)
+    return _(texts.BTN_PLACE_IN).format(place=place.name, authority=place.authority.name)
 
 
 def places_keyboard(places: tuple[Place, ...]) -> InlineKeyboardMarkup:
@@ -144,7 +145,7 @@ def places_keyboard(places: tuple[Place, ...]) -> InlineKeyboardMarkup:
                 ]
                 for place in places
             ),
-            [keyboards.button(texts.BTN_TRY_AGAIN, FinderAgain())],
+            [keyboards.button(_(texts.BTN_TRY_AGAIN), FinderAgain())],
         ]
     )
 
@@ -156,7 +157,7 @@ def authorities_keyboard(lookup: AreaLookup) -> InlineKeyboardMarkup:
                 [keyboards.button(found.name, FinderAuthority(found.code))]
                 for found in lookup.authorities
             ),
-            [keyboards.button(texts.BTN_TRY_AGAIN, FinderAgain())],
+            [keyboards.button(_(texts.BTN_TRY_AGAIN), FinderAgain())],
         ]
     )
 
@@ -166,7 +167,7 @@ def mentor_keyboard(
 ) -> InlineKeyboardMarkup:
     """A mentor at each office, support near the first one, and a new search."""
     near = (
-        [[keyboards.button(texts.BTN_SUPPORT_NEAR, SupportNear(support_near))]]
+        [[keyboards.button(_(texts.BTN_SUPPORT_NEAR), SupportNear(support_near))]]
         if support_near
         else []
     )
@@ -175,13 +176,13 @@ def mentor_keyboard(
             *[
                 [
                     keyboards.button(
-                        texts.BTN_MENTOR_AT.format(name=names[office_id]), MentorAt(office_id)
+                        _(texts.BTN_MENTOR_AT).format(name=names[office_id]), MentorAt(office_id)
                     )
                 ]
                 for office_id in offices
             ],
             *near,
-            [keyboards.button(texts.BTN_TRY_AGAIN, FinderAgain())],
+            [keyboards.button(_(texts.BTN_TRY_AGAIN), FinderAgain())],
         ]
     )
 
@@ -191,9 +192,9 @@ def outside_keyboard(authority_code: str) -> InlineKeyboardMarkup:
     who signs on at one), a new search. Never a mentor."""
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.BTN_SUPPORT_WHERE_I_LIVE, SupportIn(authority_code))],
-            [keyboards.button(texts.BTN_REGIONS, FinderAreas())],
-            [keyboards.button(texts.BTN_TRY_AGAIN, FinderAgain())],
+            [keyboards.button(_(texts.BTN_SUPPORT_WHERE_I_LIVE), SupportIn(authority_code))],
+            [keyboards.button(_(texts.BTN_REGIONS), FinderAreas())],
+            [keyboards.button(_(texts.BTN_TRY_AGAIN), FinderAgain())],
         ]
     )
 
@@ -205,13 +206,13 @@ def ask_office(person: PersonRecord | None = None) -> tuple[Reply, ...]:
     """The first question; a poster's office (a `/start jc_…` link) is the first button."""
     office_id = person.draft.office if person is not None else None
     poster = office_by_id(office_id) if office_id is not None else None
-    return (Reply(texts.FINDER_ASK_OFFICE, areas_keyboard(poster)),)
+    return (Reply(_(texts.FINDER_ASK_OFFICE), areas_keyboard(poster)),)
 
 
 def ask_place() -> tuple[Reply, ...]:
     return (
-        Reply(texts.FINDER_ASK, location_keyboard()),
-        Reply(texts.FINDER_BROWSE, browse_keyboard()),
+        Reply(_(texts.FINDER_ASK), location_keyboard()),
+        Reply(_(texts.FINDER_BROWSE), browse_keyboard()),
     )
 
 
@@ -222,9 +223,8 @@ def distance(match: OfficeMatch) -> str | None:
     """ "About 3 miles away, as the crow flies", only where the bot measured it."""
     if match.miles is None:
         return None
-    if match.miles == 1:
-        return texts.FINDER_ONE_MILE
-    return texts.FINDER_MILES.format(miles=int(match.miles))
+    miles = int(match.miles)
+    return _n(texts.FINDER_MILES, miles).format(miles=miles)
 
 
 def describe(matches: tuple[OfficeMatch, ...]) -> str:
@@ -233,10 +233,10 @@ def describe(matches: tuple[OfficeMatch, ...]) -> str:
         office, measured = match.office, distance(match)
         values = {"number": number, "name": office.name, "address": office.address}
         if measured is None:
-            parts.append(texts.FINDER_OFFICE.format(map_url=match.map_url, **values))
+            parts.append(_(texts.FINDER_OFFICE).format(map_url=match.map_url, **values))
         else:
             parts.append(
-                texts.FINDER_OFFICE_MEASURED.format(
+                _(texts.FINDER_OFFICE_MEASURED).format(
                     map_url=match.map_url, distance=measured, **values
                 )
             )
@@ -247,18 +247,18 @@ def outside_replies(answer: PilotAnswer) -> list[Reply]:
     """Plainly first, then what they can still do; the nearest pilot office only as
     information (never when far), and never a mentor."""
     found = answer.authority
-    replies = [Reply(texts.FINDER_OUTSIDE.format(authority=found.name), ReplyKeyboardRemove())]
+    replies = [Reply(_(texts.FINDER_OUTSIDE).format(authority=found.name), ReplyKeyboardRemove())]
     nearest = answer.nearest_pilot_office
     if nearest is not None:
         office, measured = nearest.office, distance(nearest)
         if measured is None:
-            note = texts.FINDER_OUTSIDE_NEAREST.format(name=office.name, address=office.address)
+            note = _(texts.FINDER_OUTSIDE_NEAREST).format(name=office.name, address=office.address)
         else:
-            note = texts.FINDER_OUTSIDE_NEAREST_MEASURED.format(
+            note = _(texts.FINDER_OUTSIDE_NEAREST_MEASURED).format(
                 name=office.name, address=office.address, distance=measured
             )
-        replies.append(Reply(f"{note}\n\n{texts.FINDER_OUTSIDE_SIGN_ON}"))
-    replies.append(Reply(texts.FINDER_OUTSIDE_NEXT, outside_keyboard(found.code)))
+        replies.append(Reply(f"{note}\n\n{_(texts.FINDER_OUTSIDE_SIGN_ON)}"))
+    replies.append(Reply(_(texts.FINDER_OUTSIDE_NEXT), outside_keyboard(found.code)))
     return replies
 
 
@@ -266,20 +266,21 @@ def answer_replies(answer: PilotAnswer, *, corrected: Place | None = None) -> li
     """The answer for an authority: its pilot Jobcentres, or plainly that it is outside."""
     if not answer.in_pilot:
         return outside_replies(answer)
-    heading = texts.FINDER_IN_PILOT.format(authority=answer.authority.name)
+    heading = _(texts.FINDER_IN_PILOT).format(authority=answer.authority.name)
     replies = [Reply(f"{heading}\n\n{describe(answer.offices)}", ReplyKeyboardRemove())]
-    notes = [texts.FINDER_ROUTE_AREA, texts.FINDER_CHECK]
+    notes = [_(texts.FINDER_ROUTE_AREA), _(texts.FINDER_CHECK)]
     if answer.area_office_unverified:
-        notes.insert(0, texts.FINDER_UNVERIFIED_AREA.format(authority=answer.authority.name))
+        notes.insert(0, _(texts.FINDER_UNVERIFIED_AREA).format(authority=answer.authority.name))
     if corrected is not None:
         notes.insert(
-            0, texts.FINDER_CORRECTED.format(place=corrected.name, authority=answer.authority.name)
+            0,
+            _(texts.FINDER_CORRECTED).format(place=corrected.name, authority=answer.authority.name),
         )
     replies.append(Reply("\n\n".join(notes)))
     names = {match.office.office_id: match.office.name for match in answer.offices}
     first = answer.offices[0].office.office_id
     replies.append(
-        Reply(texts.FINDER_NEXT, mentor_keyboard(list(names), names, support_near=first))
+        Reply(_(texts.FINDER_NEXT), mentor_keyboard(list(names), names, support_near=first))
     )
     return replies
 
@@ -287,20 +288,20 @@ def answer_replies(answer: PilotAnswer, *, corrected: Place | None = None) -> li
 def office_replies(office: Office, answer: PilotAnswer) -> list[Reply]:
     """The person's own Jobcentre: no distance (they know where it is), the pilot route."""
     match = answer.offices[0]
-    card = texts.FINDER_YOUR_OFFICE.format(
+    card = _(texts.FINDER_YOUR_OFFICE).format(
         name=office.name, address=office.address, map_url=match.map_url
     )
     notes = [
-        texts.FINDER_OFFICE_IN_PILOT.format(authority=answer.authority.name),
-        texts.FINDER_ROUTE_OFFICE,
-        texts.FINDER_CHECK,
+        _(texts.FINDER_OFFICE_IN_PILOT).format(authority=answer.authority.name),
+        _(texts.FINDER_ROUTE_OFFICE),
+        _(texts.FINDER_CHECK),
     ]
     names = {office.office_id: office.name}
     return [
         Reply(card, ReplyKeyboardRemove()),
         Reply("\n\n".join(notes)),
         Reply(
-            texts.FINDER_NEXT_OFFICE,
+            _(texts.FINDER_NEXT_OFFICE),
             mentor_keyboard([office.office_id], names, support_near=office.office_id),
         ),
     ]
@@ -322,7 +323,7 @@ async def show_office(tx: PersonTransaction, office_id: str) -> Outcome:
     if office is None or answer is None:
         person = tx.person
         assert person is not None
-        return Outcome.say(texts.MENTOR_OFFICE_GONE, *ask_office(person))
+        return Outcome.say(_(texts.MENTOR_OFFICE_GONE), *ask_office(person))
     return await answered(tx, office_replies(office, answer), in_pilot=1, by_office=1)
 
 
@@ -340,7 +341,7 @@ async def show_offices(
     if len(offices) == 1:
         return await show_office(tx, offices[0].office_id)
     event("finder.offices_to_pick", offices=len(offices))
-    return Outcome.say(Reply(texts.FINDER_WHICH_OFFICE, offices_keyboard(offices)))
+    return Outcome.say(Reply(_(texts.FINDER_WHICH_OFFICE), offices_keyboard(offices)))
 
 
 async def show_lookup(tx: PersonTransaction, lookup: AreaLookup) -> Outcome:
@@ -357,19 +358,19 @@ async def show_lookup(tx: PersonTransaction, lookup: AreaLookup) -> Outcome:
     if lookup.authorities and lookup.kind is PlaceKind.NAMED:
         event("finder.asked", why="name_in_several_areas")
         place = lookup.places[0].name if lookup.places else ""
-        question = texts.FINDER_WHICH_PLACE.format(place=place)
+        question = _(texts.FINDER_WHICH_PLACE).format(place=place)
         return Outcome.say(Reply(question, places_keyboard(lookup.places)))
     if lookup.authorities:
         event("finder.asked", why="across_a_boundary")
         question = (
-            texts.FINDER_WHICH_AREA_HERE
+            _(texts.FINDER_WHICH_AREA_HERE)
             if lookup.kind is PlaceKind.LOCATION
-            else texts.FINDER_WHICH_AREA
+            else _(texts.FINDER_WHICH_AREA)
         )
         return Outcome.say(Reply(question, authorities_keyboard(lookup)))
     event("finder.asked", why="did_you_mean")
     suggestions = lookup.suggestions[:MAX_SUGGESTIONS]
-    return Outcome.say(Reply(texts.FINDER_DID_YOU_MEAN, places_keyboard(suggestions)))
+    return Outcome.say(Reply(_(texts.FINDER_DID_YOU_MEAN), places_keyboard(suggestions)))
 
 
 def visible(text: str) -> str:
@@ -411,12 +412,12 @@ async def on_office_text(update: Update, context: Context, tx: PersonTransaction
         rows = [[office_button(office)] for office in office_guesses]
         places = places_keyboard(place_guesses[: max(0, MAX_SUGGESTIONS - len(rows))])
         markup = InlineKeyboardMarkup([*rows, *places.inline_keyboard])
-        return Outcome.say(Reply(texts.FINDER_DID_YOU_MEAN, markup))
+        return Outcome.say(Reply(_(texts.FINDER_DID_YOU_MEAN), markup))
     reason = "no_office"
     if isinstance(found, PlaceError) and found.reason.value in KEPT_REASONS:
         reason = found.reason.value
     event("finder.not_found", reason=reason)
-    return Outcome.say(Reply(texts.FINDER_ERROR[reason], areas_keyboard()))
+    return Outcome.say(Reply(_(texts.FINDER_ERROR[reason]), areas_keyboard()))
 
 
 async def on_place_text(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -426,7 +427,7 @@ async def on_place_text(update: Update, context: Context, tx: PersonTransaction)
     found = locate_text(visible(message.text))
     if isinstance(found, PlaceError):
         event("finder.not_found", reason=found.reason.value)
-        return Outcome.say(Reply(texts.FINDER_ERROR[found.reason.value], browse_keyboard()))
+        return Outcome.say(Reply(_(texts.FINDER_ERROR[found.reason.value]), browse_keyboard()))
     return await show_lookup(tx, found)
 
 
@@ -462,14 +463,14 @@ async def on_button(
         return await ask_where(tx)
     if isinstance(button, FinderAreas | FinderRegions | FinderRegion):
         await tx.move(Step.FINDER_OFFICE)
-        return Outcome.say(Reply(texts.FINDER_REGIONS, areas_keyboard()))
+        return Outcome.say(Reply(_(texts.FINDER_REGIONS), areas_keyboard()))
     if isinstance(button, FinderArea):
         offices = offices_by_area().get(button.area)
         if offices:
             if len(offices) == 1:
                 return await show_office(tx, offices[0].office_id)
             await tx.move(Step.FINDER_OFFICE)
-            lead = texts.FINDER_AREA_OFFICES.format(area=button.area)
+            lead = _(texts.FINDER_AREA_OFFICES).format(area=button.area)
             return Outcome.say(Reply(lead, offices_keyboard(offices)))
     if isinstance(button, FinderOffice):
         return await show_office(tx, button.office)
@@ -500,7 +501,7 @@ async def close_reply_keyboard(tx: PersonTransaction, outcome: Outcome) -> Outco
         if reply.markup is None:
             replies[index] = Reply(reply.text, ReplyKeyboardRemove())
             return replace(outcome, replies=tuple(replies))
-    return outcome.first(Reply(texts.FINDER_CLOSED, ReplyKeyboardRemove()))
+    return outcome.first(Reply(_(texts.FINDER_CLOSED), ReplyKeyboardRemove()))
 
 
 def prompt_place(person: PersonRecord) -> tuple[Reply, ...]:

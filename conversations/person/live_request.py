@@ -25,6 +25,7 @@ from conversations.callbacks import (
 )
 from conversations.common import event
 from conversations.context import Context
+from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.menu import menu_replies
 from conversations.outcome import Outcome, Reply
@@ -50,8 +51,8 @@ LiveButton = Withdraw | EndChat | ChatButton
 def waiting_keyboard(public_ref: str) -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT))],
-            [keyboards.button(texts.BTN_WITHDRAW, Withdraw(public_ref))],
+            [keyboards.button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT))],
+            [keyboards.button(_(texts.BTN_WITHDRAW), Withdraw(public_ref))],
         ]
     )
 
@@ -59,8 +60,12 @@ def waiting_keyboard(public_ref: str) -> InlineKeyboardMarkup:
 def with_mentor_keyboard(name: str) -> InlineKeyboardMarkup:
     return keyboards.with_menu(
         [
-            [keyboards.button(texts.BTN_WRITE_TO.format(name=name), ChatButton(ChatAction.WRITE))],
-            [keyboards.button(texts.BTN_END_CHAT, ChatButton(ChatAction.END))],
+            [
+                keyboards.button(
+                    _(texts.BTN_WRITE_TO).format(name=name), ChatButton(ChatAction.WRITE)
+                )
+            ],
+            [keyboards.button(_(texts.BTN_END_CHAT), ChatButton(ChatAction.END))],
         ]
     )
 
@@ -68,8 +73,8 @@ def with_mentor_keyboard(name: str) -> InlineKeyboardMarkup:
 def end_keyboard(public_ref: str) -> InlineKeyboardMarkup:
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_END_YES, EndChat(public_ref)),
-            keyboards.button(texts.BTN_END_NO, ChatButton(ChatAction.KEEP)),
+            keyboards.button(_(texts.BTN_END_YES), EndChat(public_ref)),
+            keyboards.button(_(texts.BTN_END_NO), ChatButton(ChatAction.KEEP)),
         ]
     )
 
@@ -79,12 +84,12 @@ def prompt_waiting(person: PersonRecord) -> tuple[Reply, ...]:
     ref = person.draft.ref or ""
     if not REF_SHAPE.match(ref):
         return menu_replies()
-    text = texts.MENTOR_WAITING.format(ref=ref, office=office.name if office else "")
+    text = _(texts.MENTOR_WAITING).format(ref=ref, office=office.name if office else "")
     return (Reply(text, waiting_keyboard(ref)),)
 
 
 def prompt_with_mentor(person: PersonRecord) -> list[Reply]:
-    return [Reply(texts.MENTOR_WITH_PROMPT, keyboards.back_to_menu())]
+    return [Reply(_(texts.MENTOR_WITH_PROMPT), keyboards.back_to_menu())]
 
 
 async def mentor_name(context: Context, tx: PersonTransaction, referral: ReferralRow) -> str:
@@ -103,14 +108,14 @@ async def show_live(context: Context, tx: PersonTransaction, referral: ReferralR
             await tx.move(
                 Step.WAITING_FOR_MENTOR, draft=person.draft.settled(ref=referral.public_ref)
             )
-        text = texts.MENTOR_WAITING.format(
+        text = _(texts.MENTOR_WAITING).format(
             ref=referral.public_ref, office=notices.office_name(referral.office_id)
         )
         return Outcome.say(Reply(text, waiting_keyboard(referral.public_ref)))
     name = await mentor_name(context, tx, referral)
     if person.state != Step.WITH_MENTOR:
         await tx.move(Step.WITH_MENTOR, draft=person.draft.settled(ref=referral.public_ref))
-    text = texts.MENTOR_WITH.format(name=name, ref=referral.public_ref)
+    text = _(texts.MENTOR_WITH).format(name=name, ref=referral.public_ref)
     return Outcome.say(Reply(text, with_mentor_keyboard(name)))
 
 
@@ -120,7 +125,7 @@ async def on_waiting_text(update: Update, context: Context, tx: PersonTransactio
     live = await referrals.live_for_person(tx.connection, person.id)
     if live is None:
         await tx.move(Step.MENU, draft=person.draft.settled())
-        return Outcome.say(texts.MENTOR_ALREADY_ENDED, *menu_replies())
+        return Outcome.say(_(texts.MENTOR_ALREADY_ENDED), *menu_replies())
     return await show_live(context, tx, live)
 
 
@@ -130,16 +135,16 @@ async def withdraw(ring: KeyRing, tx: PersonTransaction, referral: ReferralRow |
     assert person is not None
     connection, now = tx.connection, tx.now
     if referral is None or referral.person_id != person.id:
-        return Outcome.say(texts.MENTOR_ALREADY_ENDED)
+        return Outcome.say(_(texts.MENTOR_ALREADY_ENDED))
     if not await referrals.withdraw(connection, referral, person.id, now):
-        return Outcome.say(texts.MENTOR_ALREADY_ENDED)
+        return Outcome.say(_(texts.MENTOR_ALREADY_ENDED))
     # Read back what was withdrawn: a mentor may have accepted it since we first read it.
     referral = await referrals.by_id(connection, referral.id) or referral
     if referral.mentor_id is None:
         await notices.update_cards(
             connection,
             referral,
-            text_for=notices.to_all(texts.CARD_WITHDRAWN.format(ref=referral.public_ref)),
+            text_for=notices.to_all(_(texts.CARD_WITHDRAWN).format(ref=referral.public_ref)),
             cipher=person.cipher,
             now=now,
             tag="withdrawn",
@@ -151,14 +156,14 @@ async def withdraw(ring: KeyRing, tx: PersonTransaction, referral: ReferralRow |
             ring,
             referral,
             referral.mentor_id,
-            text=texts.MENTOR_NOTICE_ENDED.format(ref=referral.public_ref),
+            text=_(texts.MENTOR_NOTICE_ENDED).format(ref=referral.public_ref),
             dedupe=f"notice:ended:{referral.id}",
             now=now,
         )
     await tx.move(Step.MENU, draft=person.draft.settled())
     await record_event(connection, "referral_withdrawn", now, referral.office_id)
     event("mentor_request.withdrawn")
-    text = texts.MENTOR_WITHDRAWN.format(ref=referral.public_ref)
+    text = _(texts.MENTOR_WITHDRAWN).format(ref=referral.public_ref)
     return Outcome.say(text, *menu_replies())
 
 
@@ -169,7 +174,7 @@ async def end_chat(context: Context, tx: PersonTransaction, referral: ReferralRo
     connection, now = tx.connection, tx.now
     name = await mentor_name(context, tx, referral)
     if not await referrals.close(connection, referral, now, person_id=person.id):
-        return Outcome.say(texts.MENTOR_ALREADY_ENDED)
+        return Outcome.say(_(texts.MENTOR_ALREADY_ENDED))
     await referrals.drop_unsent(connection, referral.id, PERSON_KINDS)
     if referral.mentor_id is not None:
         await notices.tell_mentor(
@@ -177,14 +182,14 @@ async def end_chat(context: Context, tx: PersonTransaction, referral: ReferralRo
             context.services.ring,
             referral,
             referral.mentor_id,
-            text=texts.MENTOR_NOTICE_ENDED.format(ref=referral.public_ref),
+            text=_(texts.MENTOR_NOTICE_ENDED).format(ref=referral.public_ref),
             dedupe=f"notice:ended:{referral.id}",
             now=now,
         )
     await tx.move(Step.FEEDBACK_HELPED, draft=person.draft.settled())
     await record_event(connection, "referral_closed_by_person", now, referral.office_id)
     event("mentor_request.chat_ended")
-    return Outcome.say(texts.END_CHAT_DONE.format(name=name), feedback.helped_question())
+    return Outcome.say(_(texts.END_CHAT_DONE).format(name=name), feedback.helped_question())
 
 
 async def on_button(
@@ -199,17 +204,17 @@ async def on_button(
     if isinstance(button, EndChat):
         referral = await referrals.by_ref(tx.connection, button.ref)
         if referral is None or referral.person_id != person.id:
-            return Outcome.say(texts.MENTOR_ALREADY_ENDED)
+            return Outcome.say(_(texts.MENTOR_ALREADY_ENDED))
         if referral.status != ReferralStatus.ACCEPTED:
-            return Outcome.say(texts.MENTOR_ALREADY_ENDED)
+            return Outcome.say(_(texts.MENTOR_ALREADY_ENDED))
         return await end_chat(context, tx, referral)
     live = await referrals.live_for_person(tx.connection, person.id)
     if live is None or live.status != ReferralStatus.ACCEPTED:
-        return Outcome.say(texts.RELAY_ENDED, *menu_replies())
+        return Outcome.say(_(texts.RELAY_ENDED), *menu_replies())
     if button.action == ChatAction.END:
         name = await mentor_name(context, tx, live)
         return Outcome.say(
-            Reply(texts.END_CHAT_ASK.format(name=name), end_keyboard(live.public_ref))
+            Reply(_(texts.END_CHAT_ASK).format(name=name), end_keyboard(live.public_ref))
         )
     return await show_live(context, tx, live)
 
@@ -228,7 +233,7 @@ async def forget(context: Context, tx: PersonTransaction) -> ErasureSummary:
             await notices.update_cards(
                 connection,
                 referral,
-                text_for=notices.to_all(texts.CARD_WITHDRAWN.format(ref=referral.public_ref)),
+                text_for=notices.to_all(_(texts.CARD_WITHDRAWN).format(ref=referral.public_ref)),
                 cipher=None,
                 ring=ring,
                 now=now,
@@ -240,7 +245,7 @@ async def forget(context: Context, tx: PersonTransaction) -> ErasureSummary:
                 ring,
                 referral,
                 referral.mentor_id,
-                text=texts.MENTOR_NOTICE_LEFT.format(ref=referral.public_ref),
+                text=_(texts.MENTOR_NOTICE_LEFT).format(ref=referral.public_ref),
                 dedupe=f"notice:left:{referral.id}",
                 now=now,
             )

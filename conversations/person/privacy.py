@@ -16,6 +16,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import Button, Family, Forget, ForgetAction, MenuChoice
 from conversations.common import event
 from conversations.context import Context
+from conversations.i18n import _
 from conversations.outcome import Outcome, Reply, deliver
 from conversations.person import live_request
 from conversations.person.disclosure import summary
@@ -30,8 +31,8 @@ CLEAR_SPAN = 500  # message ids looked back over; Telegram skips what it won't d
 def forget_keyboard() -> InlineKeyboardMarkup:
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_FORGET_YES, Forget(ForgetAction.YES)),
-            keyboards.button(texts.BTN_FORGET_NO, Forget(ForgetAction.NO)),
+            keyboards.button(_(texts.BTN_FORGET_YES), Forget(ForgetAction.YES)),
+            keyboards.button(_(texts.BTN_FORGET_NO), Forget(ForgetAction.NO)),
         ]
     )
 
@@ -45,29 +46,29 @@ async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Ou
     assert tx.person is not None
     answers = await tx.disclosures()
     referrals = await tx.referrals()
-    replies = [Reply(texts.MYDATA_HEADER), Reply(texts.MYDATA_ALWAYS)]
+    replies = [Reply(_(texts.MYDATA_HEADER)), Reply(_(texts.MYDATA_ALWAYS))]
     office_id = tx.person.draft.office
     if office_id is not None:
-        replies.append(Reply(texts.MYDATA_OFFICE.format(office=office_name(office_id))))
+        replies.append(Reply(_(texts.MYDATA_OFFICE).format(office=office_name(office_id))))
     if answers:
-        replies.append(Reply(texts.MYDATA_ANSWERS.format(summary=summary(answers))))
+        replies.append(Reply(_(texts.MYDATA_ANSWERS).format(summary=summary(answers))))
     else:
-        replies.append(Reply(texts.MYDATA_NO_ANSWERS))
+        replies.append(Reply(_(texts.MYDATA_NO_ANSWERS)))
     if referrals:
         lines = "\n".join(
-            texts.MYDATA_REFERRAL_LINE.format(
-                ref=ref, office=office_name(office_id), status=texts.REFERRAL_STATUS[status]
+            _(texts.MYDATA_REFERRAL_LINE).format(
+                ref=ref, office=office_name(office_id), status=_(texts.REFERRAL_STATUS[status])
             )
             for ref, office_id, status in referrals
         )
-        replies.append(Reply(texts.MYDATA_REFERRALS.format(lines=lines)))
+        replies.append(Reply(_(texts.MYDATA_REFERRALS).format(lines=lines)))
     replies.append(
         Reply(
-            texts.MYDATA_FOOTER,
+            _(texts.MYDATA_FOOTER),
             keyboards.rows(
                 [
-                    keyboards.button(texts.BTN_FORGET, Forget(ForgetAction.ASK)),
-                    keyboards.button(texts.BTN_MENU, keyboards.SHOW_MENU),
+                    keyboards.button(_(texts.BTN_FORGET), Forget(ForgetAction.ASK)),
+                    keyboards.button(_(texts.BTN_MENU), keyboards.SHOW_MENU),
                 ]
             ),
         )
@@ -79,9 +80,9 @@ async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Ou
 async def ask_forget(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """/forget: one confirmation first (nothing is wiped by a single stray tap)."""
     if tx.person is None:
-        return Outcome.say(texts.FORGET_NOTHING)
+        return Outcome.say(_(texts.FORGET_NOTHING))
     await tx.move(Step.FORGET_CONFIRM)
-    return Outcome.say(Reply(texts.FORGET_ASK, forget_keyboard()))
+    return Outcome.say(Reply(_(texts.FORGET_ASK), forget_keyboard()))
 
 
 async def on_forget_button(
@@ -90,7 +91,7 @@ async def on_forget_button(
     """Forget me, yes or no (`callbacks.Forget`)."""
     person = tx.person
     if person is None:
-        return Outcome.say(texts.FORGET_NOTHING)
+        return Outcome.say(_(texts.FORGET_NOTHING))
     action = button.action if isinstance(button, Forget) else None
     if action == ForgetAction.ASK:
         return await ask_forget(update, context, tx)
@@ -98,13 +99,13 @@ async def on_forget_button(
         return stale(context, person)
     if action == ForgetAction.NO:
         await tx.move(Step.MENU)
-        return Outcome.say(Reply(texts.FORGET_KEPT, keyboards.main_menu()))
+        return Outcome.say(Reply(_(texts.FORGET_KEPT), keyboards.main_menu()))
     if action != ForgetAction.YES:
         return stale(context, person)
     erased = await live_request.forget(context, tx)  # also tells a mentor it ended
     event("privacy.forget")
     return Outcome.say(
-        texts.FORGET_DONE.format(
+        _(texts.FORGET_DONE).format(
             disclosures=erased.disclosures,
             referrals=erased.referrals_withdrawn,
             cancelled=erased.notifications_cancelled,
@@ -127,7 +128,7 @@ async def clear_chat(update: Update, context: Context) -> None:
         context,
         Outcome(
             deletes=tuple(range(max(1, newest - CLEAR_SPAN), newest + 1)),
-            replies=(Reply(texts.CLEAR_DONE, keyboards.back_to_menu()),),
+            replies=(Reply(_(texts.CLEAR_DONE), keyboards.back_to_menu()),),
         ),
     )
 
@@ -137,6 +138,6 @@ FLOW = Flow(
     commands={"mydata": my_data, "forget": Anyone(ask_forget)},
     buttons={Family.FORGET: Anyone(on_forget_button)},
     menu={MenuChoice.MYDATA: my_data},
-    prompts={Step.FORGET_CONFIRM: lambda person: [Reply(texts.FORGET_ASK, forget_keyboard())]},
+    prompts={Step.FORGET_CONFIRM: lambda person: [Reply(_(texts.FORGET_ASK), forget_keyboard())]},
     handlers=(CommandHandler("clear", clear_chat, filters=filters.ChatType.PRIVATE),),
 )

@@ -16,6 +16,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import Button, Family, Menu, MenuChoice, Notice, NoticeAction
 from conversations.common import chat_id_of, event
 from conversations.context import Context
+from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.menu import menu_replies
 from conversations.outcome import DROP_BUTTONS, Outcome, Reply
@@ -41,7 +42,7 @@ def office_from_payload(payload: str) -> str | None:
 
 
 def notice_text(context: Context) -> str:
-    return texts.NOTICE.format(work_coach_policy=context.services.settings.work_coach_policy)
+    return _(texts.NOTICE).format(work_coach_policy=context.services.settings.work_coach_policy)
 
 
 def welcome(update: Update, context: Context) -> Outcome:
@@ -52,12 +53,14 @@ def welcome(update: Update, context: Context) -> Outcome:
     """
     message = update.message
     if message is not None and is_crisis(message.text):
-        return Outcome.say(texts.CRISIS_NOT_SAVED, Reply(notice_text(context), keyboards.notice()))
+        return Outcome.say(
+            _(texts.CRISIS_NOT_SAVED), Reply(notice_text(context), keyboards.notice())
+        )
     if message is not None and message.text is not None and not message.text.startswith("/"):
         return Outcome.say(
-            texts.NOTICE_FIRST, Reply(notice_text(context), keyboards.notice(resend=True))
+            _(texts.NOTICE_FIRST), Reply(notice_text(context), keyboards.notice(resend=True))
         )
-    return Outcome.say(texts.WELCOME, Reply(notice_text(context), keyboards.notice()))
+    return Outcome.say(_(texts.WELCOME), Reply(notice_text(context), keyboards.notice()))
 
 
 async def start(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -69,12 +72,14 @@ async def start(update: Update, context: Context, tx: PersonTransaction) -> Outc
     person = tx.person
     if person is None:
         event("start.new")
-        return Outcome.say(texts.WELCOME, Reply(notice_text(context), keyboards.notice(office_id)))
+        return Outcome.say(
+            _(texts.WELCOME), Reply(notice_text(context), keyboards.notice(office_id))
+        )
     draft = person.draft
-    replies = [Reply(texts.WELCOME_BACK)]
+    replies = [Reply(_(texts.WELCOME_BACK))]
     if office_id is not None:
         draft = draft.with_office(office_id)
-        replies.append(Reply(texts.OFFICE_PRESELECTED.format(office=office_name(office_id))))
+        replies.append(Reply(_(texts.OFFICE_PRESELECTED).format(office=office_name(office_id))))
     await tx.move(Step.MENU, draft=draft)
     event("start.returning")
     return Outcome.say(*replies, *menu_replies())
@@ -90,12 +95,12 @@ async def on_notice_button(
 ) -> Outcome:
     """Continue / Tell me more / Not now (`callbacks.Notice`)."""
     if not isinstance(button, Notice):
-        return Outcome.toast_only(texts.UNKNOWN_BUTTON)
+        return Outcome.toast_only(_(texts.UNKNOWN_BUTTON))
     office = office_by_id(button.office) if button.office else None
     office_id = office.office_id if office is not None else None
     settings = context.services.settings
     if button.action == NoticeAction.MORE:
-        more = texts.NOTICE_MORE.format(
+        more = _(texts.NOTICE_MORE).format(
             inactive_days=settings.retention_inactive_days,
             after_close_days=settings.retention_after_close_days,
             backup_days=settings.backup_erasure_days,
@@ -108,18 +113,18 @@ async def on_notice_button(
         return stale(context, tx.person)
     if button.action == NoticeAction.NO:
         event("notice.declined")
-        return Outcome.say(texts.NOTICE_DECLINED)
+        return Outcome.say(_(texts.NOTICE_DECLINED))
     step = Step.DISCLOSE_OWN_WORDS if button.resend else Step.MENU
     await tx.register(state=step, chat_id=chat_id_of(update), draft=Draft(office=office_id))
     # Recorded with the registration, so a redelivered Continue is seen as handled.
     await mark_processed(tx.connection, update.update_id, tx.now)
     await record_event(tx.connection, "notice_accepted", tx.now)
     event("notice.accepted")
-    replies = [Reply(texts.NOTICE_ACCEPTED)]
+    replies = [Reply(_(texts.NOTICE_ACCEPTED))]
     if office is not None:
-        replies.append(Reply(texts.OFFICE_PRESELECTED.format(office=office.name)))
+        replies.append(Reply(_(texts.OFFICE_PRESELECTED).format(office=office.name)))
     if button.resend:
-        return Outcome.say(*replies, Reply(texts.RESEND_NOW, own_words_keyboard()))
+        return Outcome.say(*replies, Reply(_(texts.RESEND_NOW), own_words_keyboard()))
     return Outcome.say(*replies, *menu_replies())
 
 
@@ -132,18 +137,18 @@ async def show_menu(update: Update, context: Context, tx: PersonTransaction) -> 
 
 
 async def show_help(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    return Outcome.say(Reply(texts.HELP, keyboards.help_keyboard()))
+    return Outcome.say(Reply(_(texts.HELP), keyboards.help_keyboard()))
 
 
 async def help_now(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    return Outcome.say(Reply(texts.CRISIS, keyboards.back_to_menu()))
+    return Outcome.say(Reply(_(texts.CRISIS), keyboards.back_to_menu()))
 
 
 async def cancel(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """Stop the current step, drop its unsaved answers, and go back to the menu."""
     assert tx.person is not None
     await tx.move(Step.MENU, draft=tx.person.draft.office_only())
-    return Outcome.say(texts.CANCELLED, *menu_replies())
+    return Outcome.say(_(texts.CANCELLED), *menu_replies())
 
 
 async def not_understood(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -151,13 +156,13 @@ async def not_understood(update: Update, context: Context, tx: PersonTransaction
     assert tx.person is not None
     if tx.person.state == Step.MENU:
         # Most likely they want to tell us something: show them where that goes.
-        return Outcome.say(texts.MENU_TYPED, *menu_replies())
-    return Outcome.say(texts.NOT_UNDERSTOOD, *prompt_for(context, tx.person))
+        return Outcome.say(_(texts.MENU_TYPED), *menu_replies())
+    return Outcome.say(_(texts.NOT_UNDERSTOOD), *prompt_for(context, tx.person))
 
 
 async def unknown_command(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """A /command no flow knows (a typo, or an old one)."""
-    return Outcome.say(texts.UNKNOWN_COMMAND, *menu_replies())
+    return Outcome.say(_(texts.UNKNOWN_COMMAND), *menu_replies())
 
 
 async def on_menu_button(
@@ -165,7 +170,7 @@ async def on_menu_button(
 ) -> Outcome:
     """A main-menu button (`callbacks.Menu`): the same entry as its command."""
     if not isinstance(button, Menu):
-        return Outcome.toast_only(texts.UNKNOWN_BUTTON)
+        return Outcome.toast_only(_(texts.UNKNOWN_BUTTON))
     if button.choice == MenuChoice.SHOW:
         outcome = await show_menu(update, context, tx)
     elif button.choice == MenuChoice.HELP_NOW:
@@ -173,7 +178,7 @@ async def on_menu_button(
     else:
         entry = registry_of(context).entry(button.choice)
         if entry is None:
-            return Outcome.toast_only(texts.UNKNOWN_BUTTON)
+            return Outcome.toast_only(_(texts.UNKNOWN_BUTTON))
         outcome = await entry(update, context, tx)
     return outcome.with_pressed(DROP_BUTTONS)
 

@@ -22,6 +22,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import Button, Family, Menu, MenuChoice, SupportTopic
 from conversations.common import event
 from conversations.context import Context
+from conversations.i18n import _
 from conversations.outcome import Outcome, Reply
 from conversations.registry import Flow, stale
 from storage.directory import (
@@ -70,7 +71,7 @@ def listed(service: Service) -> bool:
 
 
 def cost(service: Service) -> str:
-    return texts.SUPPORT_COST[service.charges.value]
+    return _(texts.SUPPORT_COST[service.charges.value])
 
 
 def ways_to_reach(service: Service) -> list[str]:
@@ -79,20 +80,20 @@ def ways_to_reach(service: Service) -> list[str]:
     ways: list[str] = []
     if service.dial:
         template = (
-            texts.SUPPORT_CALL_OFFICE
+            _(texts.SUPPORT_CALL_OFFICE)
             if service.phone_role is PhoneRole.OFFICE
-            else texts.SUPPORT_CALL
+            else _(texts.SUPPORT_CALL)
         )
         ways.append(template.format(phone=service.dial, cost=cost(service)))
     if service.sms_number and service.sms_keyword:
         keyword, number = service.sms_keyword, service.sms_number
-        ways.append(texts.SUPPORT_TEXT_KEYWORD.format(keyword=keyword, number=number))
+        ways.append(_(texts.SUPPORT_TEXT_KEYWORD).format(keyword=keyword, number=number))
     elif service.sms_number:
-        ways.append(texts.SUPPORT_TEXT_NUMBER.format(number=service.sms_number))
+        ways.append(_(texts.SUPPORT_TEXT_NUMBER).format(number=service.sms_number))
     if service.url:
         ways.append(service.url)
     if not ways and service.fallback is Fallback.GP_OR_FRANK:
-        ways.append(texts.SUPPORT_ASK_GP_OR_FRANK.format(phone=frank().dial, cost=cost(frank())))
+        ways.append(_(texts.SUPPORT_ASK_GP_OR_FRANK).format(phone=frank().dial, cost=cost(frank())))
     return ways
 
 
@@ -101,32 +102,36 @@ def describe(service: Service) -> str:
     under it, an office line said as such and a number from secondary sources flagged."""
     ways = WAYS_BETWEEN.join(ways_to_reach(service))
     if service.opening_hours:
-        line = texts.SUPPORT_SERVICE_HOURS.format(
+        line = _(texts.SUPPORT_SERVICE_HOURS).format(
             name=service.name, ways=ways, hours=service.opening_hours
         )
     else:
-        line = texts.SUPPORT_SERVICE.format(name=service.name, ways=ways)
+        line = _(texts.SUPPORT_SERVICE).format(name=service.name, ways=ways)
     notes = []
     if service.dial and service.phone_role is PhoneRole.OFFICE:
-        notes.append(texts.SUPPORT_OFFICE_LINE)
+        notes.append(_(texts.SUPPORT_OFFICE_LINE))
     if service.verification is Verification.SECONDARY and (service.dial or service.sms_number):
-        notes.append(texts.SUPPORT_SECONDARY)
+        notes.append(_(texts.SUPPORT_SECONDARY))
     return "\n".join([line, *(NOTE_INDENT + note for note in notes)])
 
 
 def local_lines(area: str, local: tuple[Service, ...]) -> list[str]:
     """The local treatment service(s) of a council area, or where to ask when we know none."""
     if not local:
-        return [texts.SUPPORT_LOCAL_NONE.format(area=area, phone=frank().dial, cost=cost(frank()))]
-    lines = [texts.SUPPORT_LOCAL.format(area=area), *map(describe, local)]
+        return [
+            _(texts.SUPPORT_LOCAL_NONE).format(area=area, phone=frank().dial, cost=cost(frank()))
+        ]
+    lines = [_(texts.SUPPORT_LOCAL).format(area=area), *map(describe, local)]
     if any(service.check_before_use for service in local):
-        lines.append(texts.SUPPORT_LOCAL_UNCHECKED)
+        lines.append(_(texts.SUPPORT_LOCAL_UNCHECKED))
     return lines
 
 
 def topics_keyboard() -> InlineKeyboardMarkup:
     labels = texts.SUPPORT_TOPIC_LABELS
-    buttons = [keyboards.button(labels[topic.value], SupportTopic(topic.value)) for topic in TOPICS]
+    buttons = [
+        keyboards.button(_(labels[topic.value]), SupportTopic(topic.value)) for topic in TOPICS
+    ]
     return keyboards.rows(buttons, per_row=2)
 
 
@@ -137,28 +142,28 @@ def support_replies(answers: dict[str, str], area: str | None) -> list[Reply]:
     in_treatment = "treatment_service" in _codes(answers.get("support"))
     found = services_for(substances, needs, area, in_treatment=in_treatment)
 
-    intro = texts.SUPPORT_INTRO_MATCHED if substances or needs else texts.SUPPORT_INTRO
+    intro = _(texts.SUPPORT_INTRO_MATCHED) if substances or needs else _(texts.SUPPORT_INTRO)
     safety_net = [describe(s) for s in found.safety_net if listed(s)]
     national = [describe(s) for s in found.national if listed(s)]
-    replies = [Reply("\n".join([intro, texts.SUPPORT_SAFETY_NET, *safety_net]))]
-    replies.append(Reply("\n".join([texts.SUPPORT_NATIONAL, *national])))
+    replies = [Reply("\n".join([intro, _(texts.SUPPORT_SAFETY_NET), *safety_net]))]
+    replies.append(Reply("\n".join([_(texts.SUPPORT_NATIONAL), *national])))
     if area is not None:
         replies.append(Reply("\n".join(local_lines(area, found.local))))
     if in_treatment and "work" in needs:
-        replies.append(Reply(texts.SUPPORT_IPS))
-    replies.append(Reply(texts.SUPPORT_MORE_TOPICS, topics_keyboard()))
+        replies.append(Reply(_(texts.SUPPORT_IPS)))
+    replies.append(Reply(_(texts.SUPPORT_MORE_TOPICS), topics_keyboard()))
     follow_up = []
     if not answers:
-        follow_up.append([keyboards.button(texts.BTN_TELL, Menu(MenuChoice.TELL))])
+        follow_up.append([keyboards.button(_(texts.BTN_TELL), Menu(MenuChoice.TELL))])
     if area is None:
-        follow_up.append([keyboards.button(texts.BTN_JOBCENTRE, Menu(MenuChoice.JOBCENTRE))])
-    follow_up.append([keyboards.button(texts.BTN_MENTOR, Menu(MenuChoice.MENTOR))])
+        follow_up.append([keyboards.button(_(texts.BTN_JOBCENTRE), Menu(MenuChoice.JOBCENTRE))])
+    follow_up.append([keyboards.button(_(texts.BTN_MENTOR), Menu(MenuChoice.MENTOR))])
     if not answers:
-        closing = texts.SUPPORT_TELL_MORE
+        closing = _(texts.SUPPORT_TELL_MORE)
     elif area is None:
-        closing = texts.SUPPORT_NO_AREA
+        closing = _(texts.SUPPORT_NO_AREA)
     else:
-        closing = texts.MENU
+        closing = _(texts.MENU)
     replies.append(Reply(closing, keyboards.with_menu(follow_up)))
     event("support.shown", matched=int(bool(substances or needs)), local=int(bool(found.local)))
     return replies
@@ -166,8 +171,8 @@ def support_replies(answers: dict[str, str], area: str | None) -> list[Reply]:
 
 def topic_replies(topic: Topic) -> list[Reply]:
     """Help on one topic: what it is for, then each service."""
-    lines = [texts.SUPPORT_TOPIC_INTRO[topic.value], *map(describe, services_on(topic))]
-    back = keyboards.with_menu([[keyboards.button(texts.BTN_SUPPORT, Menu(MenuChoice.SUPPORT))]])
+    lines = [_(texts.SUPPORT_TOPIC_INTRO[topic.value]), *map(describe, services_on(topic))]
+    back = keyboards.with_menu([[keyboards.button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT))]])
     return [Reply("\n".join(lines), back)]
 
 

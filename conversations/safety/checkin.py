@@ -22,6 +22,7 @@ from conversations.callbacks import Family, Safety, SafetyAction
 from conversations.common import event, user_id_of
 from conversations.context import Context
 from conversations.flow import run_flow
+from conversations.i18n import _
 from conversations.outcome import KEEP, Outcome, Reply
 from conversations.registry import prompt_for, registry_of
 from conversations.safety.replies import kind_of, urgent_text
@@ -38,14 +39,14 @@ async def answer_checkin(update: Update, context: Context, tx: PersonTransaction
     query = update.callback_query
     button = callbacks.parse(query.data if query is not None else None)
     if not isinstance(button, Safety):
-        return Outcome.toast_only(texts.UNKNOWN_BUTTON)
+        return Outcome.toast_only(_(texts.UNKNOWN_BUTTON))
     if button.action is SafetyAction.URGENT:
         event("crisis.urgent_button")
         return Outcome.say(Reply(urgent_text(None), keyboards.back_to_menu()), pressed=KEEP)
     event("crisis.checkin_answered")
     if button.action is SafetyAction.NOW:
         return Outcome.say(urgent_text(kind_of(button)))
-    thanks = Reply(texts.CHECKIN_OK)
+    thanks = Reply(_(texts.CHECKIN_OK))
     if tx.person is not None:
         return Outcome.say(thanks, *prompt_for(context, tx.person))
     if await load_mentor(tx.connection, context.services.ring, user_id_of(update)) is not None:

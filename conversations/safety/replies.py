@@ -14,6 +14,7 @@ from telegram import InlineKeyboardMarkup
 
 from conversations import keyboards, texts
 from conversations.callbacks import Safety, SafetyAction
+from conversations.i18n import _
 from conversations.safety.kinds import Kind, Tier
 
 __all__ = ["checkin_keyboard", "kind_of", "reply_for", "urgent_text"]
@@ -25,14 +26,14 @@ _URGENT_BY_KIND: Final[dict[Kind, str]] = {
 
 
 def urgent_text(kind: Kind | None) -> str:
-    return _URGENT_BY_KIND.get(kind, texts.CRISIS) if kind is not None else texts.CRISIS
+    return _(_URGENT_BY_KIND.get(kind, texts.CRISIS) if kind is not None else texts.CRISIS)
 
 
 def checkin_keyboard(kind: Kind) -> InlineKeyboardMarkup:
     return keyboards.rows(
         [
-            keyboards.button(texts.BTN_CHECKIN_HELP, Safety(SafetyAction.NOW, kind.value)),
-            keyboards.button(texts.BTN_CHECKIN_OK, Safety(SafetyAction.OK)),
+            keyboards.button(_(texts.BTN_CHECKIN_HELP), Safety(SafetyAction.NOW, kind.value)),
+            keyboards.button(_(texts.BTN_CHECKIN_OK), Safety(SafetyAction.OK)),
         ],
         per_row=2,
     )
@@ -42,7 +43,7 @@ def reply_for(tier: Tier, kind: Kind) -> tuple[str, InlineKeyboardMarkup | None]
     """The message (and its buttons) for a verdict."""
     if tier is Tier.URGENT:
         return urgent_text(kind), None
-    return texts.CHECKIN, checkin_keyboard(kind)
+    return _(texts.CHECKIN), checkin_keyboard(kind)
 
 
 def kind_of(button: Safety) -> Kind | None:

@@ -1,24 +1,33 @@
-"""Plain English: every text in the catalog reads easily.
+"""Plain language: every text in every shipped language's catalog reads easily.
 
-Messages (five words or more) need a Flesch reading ease of at least 60. The formula
-means nothing for a one-to-four-word button label ("Continue" scores -48), so labels
-instead must average no more than three syllables a word.
+Each text of conversations/texts.py is said through the catalog of each shipped language
+(its fields filled with sample values, each form of a plural), then scored with that
+language's Flesch formula (tests/support/reading.py). Messages (five words or more) need
+a reading ease of at least 60. The formula means nothing for a one-to-four-word button
+label ("Continue" scores -48), so labels instead must average no more than three
+syllables a word.
 """
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Iterator
 
 import pytest
-import textstat
 
-from conversations import texts
+from conversations import i18n
+from conversations.catalogs import entries
+from conversations.i18n import Plural, _, _n
+from tests.support.reading import (
+    LABEL_WORDS,
+    MAX_LABEL_SYLLABLES_PER_WORD,
+    MIN_READING_EASE,
+    SHIPPED,
+    prose,
+    reading_ease,
+    syllables_per_word,
+)
 
-MIN_READING_EASE = 60.0
-MAX_LABEL_SYLLABLES_PER_WORD = 3.0
-LABEL_WORDS = 4
 SAMPLE_VALUES = {
     "work_coach_policy": "Nothing you tell us goes to your work coach.",
     "inactive_days": "30",
@@ -32,20 +41,16 @@ SAMPLE_VALUES = {
     "question": "How long",
     "answer": "1 to 5 years",
 }
+# Counts that reach every plural form of the languages CLDR knows (0, 1, 2, few, many, other).
+COUNTS = (0, 1, 2, 3, 5, 11, 21, 100, 101, 102)
 
 
-def catalog() -> Iterator[tuple[str, str]]:
-    for name, value in vars(texts).items():
-        if name.startswith("_") or name == "COMMANDS":
-            continue
-        if isinstance(value, str):
-            yield name, value
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(item, str):
-                    yield f"{name}[{key}]", item
-    for command, description in texts.COMMANDS:
-        yield f"COMMANDS[{command}]", description
+def said(text: str | Plural) -> Iterator[str]:
+    """Every way the current language says `text`: one, or one per plural form."""
+    if isinstance(text, Plural):
+        yield from dict.fromkeys(_n(text, n).replace("{n}", str(n)) for n in COUNTS)
+    else:
+        yield _(text)
 
 
 def filled(text: str) -> str:
@@ -54,32 +59,29 @@ def filled(text: str) -> str:
     return text.format(**values)
 
 
-def prose(text: str) -> str:
-    """What a reader reads: commands, emoji and bullets dropped, lines as sentences."""
-    text = re.sub(r"/\w+", "", text)
-    text = re.sub(r"[^\w\s.,!?'’;:()-]", " ", text)
-    lines = [line.strip(" -–•") for line in text.splitlines()]
-    return " ".join(
-        line if line.endswith((".", "?", "!", ":")) else f"{line}." for line in lines if line
-    )
+def rendered(locale: str) -> list[tuple[str, str]]:
+    with i18n.using(locale):
+        return [(name, filled(form)) for name, text in entries() for form in said(text)]
 
 
-ENTRIES = list(catalog())
+ENTRIES = [(locale, name, text) for locale in SHIPPED for name, text in rendered(locale)]
 
 
 def test_catalog_is_not_empty() -> None:
-    assert len(ENTRIES) > 40
+    assert len(ENTRIES) > 40 * len(SHIPPED)
 
 
-@pytest.mark.parametrize(("name", "text"), ENTRIES, ids=[name for name, _ in ENTRIES])
-def test_reading_ease(name: str, text: str) -> None:
-    readable = prose(filled(text))
+@pytest.mark.parametrize(
+    ("locale", "name", "text"), ENTRIES, ids=[f"{loc}-{name}" for loc, name, _ in ENTRIES]
+)
+def test_reading_ease(locale: str, name: str, text: str) -> None:
+    readable = prose(text)
     if not readable.strip(" ."):
         pytest.skip("only symbols")
     words = readable.split()
     if len(words) <= LABEL_WORDS:
-        per_word = textstat.syllable_count(readable) / len(words)
+        per_word = syllables_per_word(readable, locale)
         assert per_word <= MAX_LABEL_SYLLABLES_PER_WORD, f"{name}: {readable!r}"
         return
-    score = textstat.flesch_reading_ease(readable)
-    assert score >= MIN_READING_EASE, f"{name} scores {score}: {readable!r}"
+    score = reading_ease(readable, locale)
+    assert score >= MIN_READING_EASE, f"{locale} {name} scores {score}: {readable!r}"

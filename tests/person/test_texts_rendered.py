@@ -1,8 +1,9 @@
-"""Plain English as people see it: the finder's and support's answers rendered with real
-values (every offered office, every pilot authority, every kept postcode, every service
-in every pilot area and one outside, every topic) and About this service, each message
-scored as a whole (Flesch reading ease at least 60, as tests/person/test_texts.py asks
-of the catalog's templates).
+"""Plain language as people see it, in every shipped language: the finder's and support's
+answers rendered with real values (every offered office, every pilot authority, every
+kept postcode, every service in every pilot area and one outside, every topic) and About
+this service, each message said through the language's catalog and scored as a whole
+with its Flesch formula (reading ease at least 60, as tests/person/test_texts.py asks of
+the catalog's templates).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import textstat
 
 from bot.settings import Settings
+from conversations import i18n
 from conversations.person import about, jobcentre, support
 from storage.directory import (
     AreaLookup,
@@ -26,7 +27,7 @@ from storage.directory import (
     pilot_answer,
     pilot_authorities,
 )
-from tests.person.test_texts import MIN_READING_EASE, prose
+from tests.support.reading import MIN_READING_EASE, SHIPPED, prose, reading_ease
 
 POSTCODES = Path(__file__).parents[1] / "directory" / "pilot_postcodes.csv"
 # Answers to the disclosure questions that bring the most services into the list.
@@ -78,37 +79,42 @@ def support_messages() -> Iterator[tuple[str, str]]:
             yield f"topic {topic.value}", reply.text
 
 
-def messages() -> list[tuple[str, str]]:
-    """Every distinct message, with where it came from."""
+def messages(locale: str) -> list[tuple[str, str]]:
+    """Every distinct message in `locale`, with where it came from."""
     settings = Settings(_env_file=None, **OPERATOR)  # type: ignore[call-arg]
     found: dict[str, str] = {}
-    for name, text in [
-        *finder_messages(),
-        *support_messages(),
-        ("about", about.about_text(settings)),
-    ]:
-        found.setdefault(text, name)
+    with i18n.using(locale):
+        for name, text in [
+            *finder_messages(),
+            *support_messages(),
+            ("about", about.about_text(settings)),
+        ]:
+            found.setdefault(text, name)
     return [(name, text) for text, name in found.items()]
 
 
-MESSAGES = messages()
+BY_LANGUAGE = {locale: messages(locale) for locale in SHIPPED}
+MESSAGES = [(locale, name, text) for locale in SHIPPED for name, text in BY_LANGUAGE[locale]]
 
 
-def test_every_service_and_office_is_in_what_was_scored() -> None:
-    said = "\n".join(text for _, text in MESSAGES)
+@pytest.mark.parametrize("locale", SHIPPED)
+def test_every_service_and_office_is_in_what_was_scored(locale: str) -> None:
+    said = "\n".join(text for _, text in BY_LANGUAGE[locale])
     for service in all_services():
         if support.listed(service):
             assert service.name in said, service.service_id
     for office in all_offices():
         if office.offered:
             assert office.address in said, office.office_id
-    assert len(MESSAGES) > 150
+    assert len(BY_LANGUAGE[locale]) > 150
 
 
-@pytest.mark.parametrize(("name", "text"), MESSAGES, ids=[name for name, _ in MESSAGES])
-def test_rendered_messages_read_easily(name: str, text: str) -> None:
+@pytest.mark.parametrize(
+    ("locale", "name", "text"), MESSAGES, ids=[f"{loc}-{name}" for loc, name, _ in MESSAGES]
+)
+def test_rendered_messages_read_easily(locale: str, name: str, text: str) -> None:
     readable = prose(text)
     if len(readable.split()) <= 4:
         pytest.skip("a label, scored by syllables in test_texts.py")
-    score = textstat.flesch_reading_ease(readable)
-    assert score >= MIN_READING_EASE, f"{name} scores {score}: {text!r}"
+    score = reading_ease(readable, locale)
+    assert score >= MIN_READING_EASE, f"{locale} {name} scores {score}: {text!r}"

@@ -1,0 +1,19 @@
+"""The language each update is answered in, chosen before anything else reads it."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import TypeHandler
+
+from conversations.context import Context
+from conversations.i18n import set_language
+
+
+async def choose_language(update: Update, _context: Context) -> None:
+    """Telegram's `language_code` for the sender, matched to a catalog (else en-GB)."""
+    user = update.effective_user
+    set_language(user.language_code if user is not None else None)
+
+
+def build_language_handler() -> TypeHandler[Update, Context, None]:
+    return TypeHandler(Update, choose_language)
