@@ -77,9 +77,7 @@ async def test_swapped_pseudonyms_show_nobody_the_other_persons_answers(
     assert "alex-canary-4471" in harness.all_text(ALEX)  # the control: each sees their own
 
     async with database.transaction() as connection:
-        rows = dict(
-            (await connection.execute(select(PEOPLE.c.id, PEOPLE.c.pseudonym))).all()
-        )
+        rows = dict((await connection.execute(select(PEOPLE.c.id, PEOPLE.c.pseudonym))).all())
         await connection.execute(
             update(PEOPLE).where(PEOPLE.c.id == alex).values(pseudonym=b"\0" * 32)
         )
