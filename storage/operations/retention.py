@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.models import (
+    KEYSTORE_SCHEMA,
     Disclosure,
     JoinAttempt,
     Mentor,
@@ -62,9 +63,12 @@ from storage.repositories.updates import record_event
 LAST_PURGE = "last_purge"
 # Where erasure deletes a person's or a mentor's bytes (sealed values, pseudonyms, wrapped
 # data keys, payloads): rewritten on PostgreSQL after every purge.
-ERASURE_TABLES = tuple(
-    model.__table__.fullname  # type: ignore[attr-defined]
-    for model in (SubjectKey, Person, Disclosure, Referral, OutboxMessage, Mentor, JoinAttempt)
+ERASURE_TABLES = (
+    f"{KEYSTORE_SCHEMA}.{SubjectKey.__tablename__}",
+    *(
+        model.__tablename__
+        for model in (Person, Disclosure, Referral, OutboxMessage, Mentor, JoinAttempt)
+    ),
 )
 
 LIVE = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)

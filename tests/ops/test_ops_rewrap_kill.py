@@ -15,6 +15,7 @@ between batches. Marked xfail on SQLite until that is understood; PostgreSQL mus
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import signal
 import sys
@@ -49,6 +50,7 @@ async def test_rewrap_killed_mid_run_with_readers_loses_and_breaks_nothing(
         )
     bot = FileRingHarness(database_url, ring, tmp_path)
     stop = asyncio.Event()
+    running: list[asyncio.Task[None]] = []
     await bot.start()
     try:
         assert bot.app is not None
@@ -79,6 +81,7 @@ async def test_rewrap_killed_mid_run_with_readers_loses_and_breaks_nothing(
                     failures.append(shown)
 
         reading = asyncio.create_task(reader())
+        running.append(reading)
         env = cli_env(bot.settings.database_url, bot.keyring)
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "keys", "rewrap", "--batch", "1",
@@ -117,4 +120,8 @@ async def test_rewrap_killed_mid_run_with_readers_loses_and_breaks_nothing(
             assert len(unwrap_dek(current, wrapped, subject_id)) == 32
     finally:
         stop.set()
+        for task in running:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await bot.stop()
