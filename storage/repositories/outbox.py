@@ -30,7 +30,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import ColumnElement, Select, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.crypto import CryptoError, FieldCipher, KeyRing
+from storage.crypto import FORMAT_V1, CryptoError, FieldCipher, KeyRing
 from storage.models import (
     Mentor,
     MentorRole,
@@ -116,15 +116,34 @@ def payload_from_json(data: dict[str, Any]) -> Send | Edit:
     )
 
 
-def seal_payload(cipher: FieldCipher, row_id: str, payload: Send | Edit) -> bytes:
+def _payload_place(row_id: str, recipient_kind: str, recipient_id: str) -> str:
+    """The row id bound into a payload's AAD, with its recipient: a pending card whose
+    recipient_kind or recipient_id someone rewrote in the database no longer opens, so
+    it goes nowhere rather than to the wrong person."""
+    return f"{row_id}:{recipient_kind}:{recipient_id}"
+
+
+def seal_payload(
+    cipher: FieldCipher, row_id: str, recipient_kind: str, recipient_id: str, payload: Send | Edit
+) -> bytes:
     return cipher.seal(
-        OutboxMessage.__tablename__, "payload_ct", row_id, json.dumps(payload.to_json()).encode()
+        OutboxMessage.__tablename__,
+        "payload_ct",
+        _payload_place(row_id, recipient_kind, recipient_id),
+        json.dumps(payload.to_json()).encode(),
     )
 
 
-def open_payload(cipher: FieldCipher, row_id: str, blob: bytes) -> Send | Edit:
+def open_payload(
+    cipher: FieldCipher, row_id: str, recipient_kind: str, recipient_id: str, blob: bytes
+) -> Send | Edit:
+    """Format 1 payloads were sealed before the recipient was bound (row id only); they
+    are short-lived (sent or dead within the delivery window), so they are still read."""
+    place = row_id
+    if blob[:1] != bytes([FORMAT_V1]):
+        place = _payload_place(row_id, recipient_kind, recipient_id)
     return payload_from_json(
-        json.loads(cipher.open(OutboxMessage.__tablename__, "payload_ct", row_id, blob))
+        json.loads(cipher.open(OutboxMessage.__tablename__, "payload_ct", place, blob))
     )
 
 
@@ -158,7 +177,7 @@ async def enqueue(
             "recipient_kind": recipient_kind,
             "recipient_id": recipient_id,
             "payload_subject": sealed_by.subject_id,
-            "payload_ct": seal_payload(sealed_by, row_id, payload),
+            "payload_ct": seal_payload(sealed_by, row_id, recipient_kind, recipient_id, payload),
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now + delay,
@@ -427,7 +446,9 @@ class _Facts:
                     recipient.table, "chat_ref_ct", row.recipient_id, recipient.chat_ref_ct
                 )
             )
-            payload = open_payload(payload_cipher, row.id, row.payload_ct)
+            payload = open_payload(
+                payload_cipher, row.id, row.recipient_kind, row.recipient_id, row.payload_ct
+            )
         except CryptoError:
             return Skip(Reason.UNDECRYPTABLE)
         if isinstance(payload, Edit):

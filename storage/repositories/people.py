@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
+from storage.crypto import CryptoError, FieldCipher, KeyRing, Role, pseudonym_candidates
 from storage.db import Database
 from storage.models import (
     Disclosure,
@@ -94,6 +94,7 @@ _LOAD = (
         Person.notice_accepted_at,
         Person.draft_ct,
         Person.unreachable,
+        Person.chat_ref_ct,
         # None when the key was shredded but the row was left behind (outer join).
         SubjectKey.wrapped_dek,
     )
@@ -166,6 +167,7 @@ class PersonTransaction:
             await self._connection.execute(delete(Person).where(Person.id == row.id))
             return None
         cipher = FieldCipher.from_wrapped(self._ring, row.wrapped_dek, row.id)
+        self._check_owner(cipher, row.id, row.chat_ref_ct)
         primary_version, primary_value = candidates[0]
         if row.pseudonym != primary_value:
             await self._connection.execute(
@@ -189,6 +191,21 @@ class PersonTransaction:
             unreachable=bool(row.unreachable) and not self._seen_written,
         )
         return self.person
+
+    def _check_owner(self, cipher: FieldCipher, person_id: str, chat_ref_ct: bytes | None) -> None:
+        """Refuse a row that is not this Telegram account's, though its pseudonym says so.
+
+        The pseudonym column is not sealed: someone who can write the database could swap
+        two people's pseudonyms, and each would be shown the other's answers. A person's
+        private chat id is their Telegram user id, and it is sealed in their row under
+        their own key (bound to the row), so it says whose row this is: a swapped row
+        fails here, as if it had failed its integrity check, and nothing is shown.
+        """
+        if chat_ref_ct is None:
+            return
+        sealed_for = cipher.open_text(Person.__tablename__, "chat_ref_ct", person_id, chat_ref_ct)
+        if sealed_for != str(self._telegram_id):
+            raise CryptoError("stored data failed its integrity check")
 
     def _seen(self, unreachable: bool) -> dict[str, Any]:
         """The columns an update from the person refreshes: when we last heard from them,
