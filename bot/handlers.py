@@ -92,7 +92,7 @@ def register_handlers(application: FirstStepApp) -> None:
     # Free text, routed by the step the person is on (read from the database).
     application.add_handler(text_handler(), group=PERSON)
 
-    # Unclaimed requests climb the ladder (every minute, once the Application starts).
+    # Unclaimed requests climb the ladder (each pass sleeps until the next step is due).
     ladder.schedule_ladder(application)
 
     # Keep these two last: a command or a button no flow above claims still gets an answer

@@ -11,11 +11,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher
@@ -216,6 +216,25 @@ async def due_on_ladder(connection: AsyncConnection, now: datetime, limit: int) 
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+async def next_on_ladder(database: Database, pending_max_days: float) -> datetime | None:
+    """When the unclaimed ladder next has something to do: the earliest next rung of a
+    pending referral, or the moment the oldest one is withdrawn unclaimed, whichever
+    comes first; None when nothing is pending."""
+    async with database.transaction() as connection:
+        step, oldest = (
+            await connection.execute(
+                select(
+                    func.min(Referral.next_ladder_at),
+                    func.min(Referral.created_at),
+                ).where(Referral.status == ReferralStatus.PENDING)
+            )
+        ).one()
+    candidates = [step] if step is not None else []
+    if oldest is not None:
+        candidates.append(oldest + timedelta(days=pending_max_days))
+    return min(candidates, default=None)
 
 
 async def pending_since(

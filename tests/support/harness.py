@@ -38,6 +38,20 @@ class MovableClock:
         self.now += timedelta(**delta)
 
 
+@dataclass
+class WallClock(MovableClock):
+    """The real time, moved on by whatever a test advanced: for jobs the JobQueue runs by
+    itself (the unclaimed ladder), whose timing is what the test measures."""
+
+    offset: timedelta = field(default_factory=timedelta)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
 class Harness:
     """One emulator, one running Application, and the helpers to talk to it."""
 
@@ -49,6 +63,7 @@ class Harness:
         *,
         token: str = TEST_TOKEN,
         delivery: bool = False,
+        wall_clock: bool = False,
         **setting_overrides: Any,
     ) -> None:
         self.emu = TelegramEmulator(token)
@@ -56,7 +71,7 @@ class Harness:
         # chat shows never races a background task; `delivery=True` runs it as in prod.
         self.delivery = delivery
         self.ring = ring
-        self.clock = MovableClock()
+        self.clock = WallClock() if wall_clock else MovableClock()
         self.settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             telegram_token=self.emu.token,
