@@ -712,11 +712,21 @@ NAME_PENDING = (
     "Thanks, {name}. Your coordinator needs to approve you first. "
     "We'll tell you here when they have."
 )
+NAME_PENDING_COORDINATOR = (
+    "Thanks, {name}. The pilot team needs to approve you first. We'll tell you here when they have."
+)
 MENTOR_APPROVED = (
     "Good news: you're approved. New requests will show up here. Type /help to see what you can do."
 )
+COORDINATOR_APPROVED = (
+    "Good news: the pilot team has approved you. You'll get a message here when a request "
+    "needs a person to step in. Type /help to see what you can do."
+)
 MENTOR_WAIT_APPROVAL = (
     "Your coordinator hasn't approved you yet. We'll tell you here when they have."
+)
+COORDINATOR_WAIT_APPROVAL = (
+    "The pilot team hasn't approved you yet. We'll tell you here when they have."
 )
 MENTOR_REVOKED = (
     "Your mentor access has ended. If you think this is a mistake, please talk to your coordinator."
@@ -844,13 +854,31 @@ ALERT_EXPIRED = (
 # ---------------------------------------------------------------------------
 # Delivery: alerts to coordinators (a reference and a reason, never the person)
 # ---------------------------------------------------------------------------
-ALERT_DELIVERY = "⚠️ Referral {ref}: a message did not get through. {reason} Please look into it."
+ALERT_DELIVERY = (
+    "⚠️ Request {ref} at {office}: a message did not get through. {reason} Please look into it."
+)
 ALERT_DELIVERY_NO_REF = "⚠️ A message did not get through. {reason} Please look into it."
+# A message to a mentor or coordinator: {who} is ALERT_WHO_MENTOR or ALERT_WHO_COORDINATOR.
+ALERT_DELIVERY_TO = (
+    "⚠️ Request {ref} at {office}: a message to {who} did not get through. {reason} "
+    "Please get in touch with {name}."
+)
+ALERT_DELIVERY_TO_NO_REF = (
+    "⚠️ A message to {who} did not get through. {reason} Please get in touch with {name}."
+)
+ALERT_WHO_MENTOR = "{name}, a mentor at {office}"
+ALERT_WHO_COORDINATOR = "{name}, a coordinator for {area}"
+ALERT_NAME_UNKNOWN = "a mentor with no name yet"
 ALERT_REASONS = {
     "unreachable": "A mentor has blocked the bot, so they can't get our messages.",
     "gave_up": "Telegram kept failing, so we stopped trying.",
     "bad_request": "Telegram turned the message down.",
     "undecryptable": "The stored message could not be opened.",
+}
+# The same, when the alert has just named the mentor.
+ALERT_REASONS_NAMED = {
+    **ALERT_REASONS,
+    "unreachable": "They have blocked the bot, so they can't get our messages.",
 }
 
 # ---------------------------------------------------------------------------

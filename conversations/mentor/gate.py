@@ -97,7 +97,9 @@ async def on_message(
     if mentor.status == MentorStatus.PENDING_NAME:
         return await on_name(connection, services, mentor, text)
     if mentor.status == MentorStatus.PENDING_APPROVAL:
-        return Outcome.say(texts.MENTOR_WAIT_APPROVAL)
+        return Outcome.say(
+            texts.COORDINATOR_WAIT_APPROVAL if mentor.is_coordinator else texts.MENTOR_WAIT_APPROVAL
+        )
     if mentor.unreachable:
         await mentors.mark_reachable(connection, mentor.id)
     command = COMMAND.match(text)

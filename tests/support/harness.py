@@ -64,12 +64,14 @@ class Harness:
         token: str = TEST_TOKEN,
         delivery: bool = False,
         wall_clock: bool = False,
+        rate_limit: bool = False,
         **setting_overrides: Any,
     ) -> None:
         self.emu = TelegramEmulator(token)
         # The outbox worker is attached but driven by the test (`deliver()`), so what a
         # chat shows never races a background task; `delivery=True` runs it as in prod.
         self.delivery = delivery
+        self.rate_limit = rate_limit  # PTB's limiter with the FloodGate, as in production
         self.ring = ring
         self.clock = WallClock() if wall_clock else MovableClock()
         self.settings = Settings(
@@ -88,7 +90,7 @@ class Harness:
             get_updates_request=EmulatorRequest(self.emu, read_timeout=5.0),
             clock=self.clock,
             ring=self.ring,
-            rate_limit=False,
+            rate_limit=self.rate_limit,
             delivery=self.delivery,
         )
 
