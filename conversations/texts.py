@@ -94,7 +94,8 @@ NOTICE_MORE = (
     "Nobody can turn the code back into your account without our secret key.\n"
     "• We keep your answers for {inactive_days} days after your last message. "
     "If you ask for a mentor, we keep them until {after_close_days} days after that ends, "
-    "or longer if you still write to us.\n"
+    "or longer if you still write to us. A chat with a mentor that has no messages "
+    "for {idle_days} days ends then.\n"
     "• If you give a phone number for a mentor but don't send the request, "
     "we delete the number after {draft_delay}.\n"
     "• A mentor gets a reference code, never your name or Telegram details.\n"
@@ -830,6 +831,10 @@ MENTOR_NONE_WAITING = "No requests are waiting right now."
 MENTOR_REFERRAL_LINE = "• {ref} at {office}, best time: {time}"
 MENTOR_STATUS_AWAY = "You're away, so new requests won't come to you. Type /available to change it."
 MENTOR_NOTICE_ENDED = "Request {ref}: they have ended the chat, so it is now closed. Thank you."
+MENTOR_NOTICE_IDLE = (
+    "Request {ref}: nobody has written in this chat for {days} days, so it is now closed. "
+    "Thank you."
+)
 MENTOR_NOTICE_LEFT = (
     "Request {ref}: they have left the service and their data is wiped. "
     "The chat is closed. Thank you."
@@ -885,6 +890,10 @@ ALERT_REASONS_NAMED = {
 # Feedback after a referral closes
 # ---------------------------------------------------------------------------
 MENTOR_CLOSED_BY_MENTOR = "{name} has closed your chat ({ref}). Thank you for reaching out."
+CHAT_CLOSED_IDLE = (
+    "Your chat with {name} ({ref}) has ended, because nobody has written in it for {days} "
+    "days. Thank you for reaching out. You can ask for a mentor again at any time."
+)
 FEEDBACK_HELPED = "Two quick questions, if you like. Did talking to a mentor help?"
 FEEDBACK_NEXT = "What would you like to do next?"
 FEEDBACK_THANKS = "Thank you. That helps us make this better for others."

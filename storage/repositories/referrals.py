@@ -310,6 +310,31 @@ async def each_pending_since(
     return await _each(database, due, still_due, work)
 
 
+def _quiet_since() -> Any:
+    """When an accepted chat last had a message either way (its acceptance, if none)."""
+    return func.coalesce(Referral.last_message_at, Referral.accepted_at)
+
+
+async def each_idle(
+    database: Database, quiet_before: datetime, limit: int, work: ReferralWork
+) -> int:
+    """`work` on up to `limit` accepted referrals with no message either way since
+    `quiet_before`, quietest first, each in its own transaction; how many it changed."""
+    async with database.transaction() as connection:
+        rows = await connection.execute(
+            select(Referral.id)
+            .where(Referral.status == ReferralStatus.ACCEPTED, _quiet_since() <= quiet_before)
+            .order_by(_quiet_since())
+            .limit(limit)
+        )
+        due = list(rows.scalars())
+
+    def still_due(referral: ReferralRow) -> bool:
+        return referral.status == ReferralStatus.ACCEPTED
+
+    return await _each(database, due, still_due, work)
+
+
 # ----------------------------------------------------------------------------- writes
 
 
@@ -370,6 +395,7 @@ async def claim(
             status=ReferralStatus.ACCEPTED,
             mentor_id=mentor_id,
             accepted_at=now,
+            last_message_at=None,  # a new chat: quiet since now
             next_ladder_at=None,
             version=Referral.version + 1,
         )
@@ -449,6 +475,30 @@ async def close(
     return bool(result.rowcount == 1)
 
 
+async def close_idle(
+    connection: AsyncConnection, referral: ReferralRow, quiet_before: datetime, now: datetime
+) -> bool:
+    """End an accepted chat nobody wrote in since `quiet_before`; False when it closed
+    meanwhile or a message came (the condition is checked in the UPDATE itself)."""
+    result = await connection.execute(
+        update(Referral)
+        .where(
+            Referral.id == referral.id,
+            Referral.status == ReferralStatus.ACCEPTED,
+            _quiet_since() <= quiet_before,
+        )
+        .values(status=ReferralStatus.CLOSED, closed_at=now, version=Referral.version + 1)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def touch(connection: AsyncConnection, referral_id: str, now: datetime) -> None:
+    """A message was passed on in this chat (either way): its quiet clock starts again."""
+    await connection.execute(
+        update(Referral).where(Referral.id == referral_id).values(last_message_at=now)
+    )
+
+
 async def reopen(connection: AsyncConnection, referral: ReferralRow) -> bool:
     """Give an accepted referral back (its mentor left the service): open to the whole
     pilot area at once, with the coordinators already told, so no timer is needed."""
@@ -463,6 +513,7 @@ async def reopen(connection: AsyncConnection, referral: ReferralRow) -> bool:
             status=ReferralStatus.PENDING,
             mentor_id=None,
             accepted_at=None,
+            last_message_at=None,
             ladder_step=int(Ladder.COORDINATOR),
             next_ladder_at=None,
             version=Referral.version + 1,
