@@ -245,6 +245,10 @@ def wake_at(queue: JobQueue[Any] | None, due: datetime | None, now: datetime) ->
     just made a request calls this with its first rung's time."""
     if queue is None:  # pragma: no cover - the job-queue extra is a dependency
         return
+    if not queue.scheduler.running:
+        # Not started (an Application driven update by update, as the benchmark does):
+        # the first pass `schedule_ladder` planned runs when it starts, and plans on.
+        return
     seconds = POLL_SECONDS if due is None else (due - now).total_seconds()
     seconds = min(max(seconds, 0.0), POLL_SECONDS)
     target = datetime.now(UTC) + timedelta(seconds=seconds)
