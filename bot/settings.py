@@ -107,6 +107,15 @@ class Settings(BaseSettings):
         ),
     )
 
+    chat_idle_close_days: int = Field(
+        default=28,
+        ge=1,
+        description=(
+            "Close an accepted chat with no message either way for this long; "
+            "the after-close retention clock starts then."
+        ),
+    )
+
     # Delivery (outbox worker)
     delivery_max_attempts: int = Field(
         default=8, ge=1, description="Attempts before a notification is dead and alerted."

@@ -13,6 +13,8 @@ out like any other reply after the commit.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import Update
 
 from conversations import texts
@@ -64,6 +66,7 @@ async def from_person(update: Update, context: Context, tx: PersonTransaction) -
     failed = Reply(_(texts.RELAY_FAILED).format(name=name))
     if target is None:
         return Outcome.say(failed)
+    await referrals.touch(connection, live.id, tx.now)  # the chat is not quiet
     sent: tuple[Reply, ...] = ()
     if not person.draft.relayed:
         await tx.move(
@@ -92,6 +95,7 @@ async def from_mentor(
     mentor: MentorRecord,
     public_ref: str,
     text: str,
+    now: datetime,
 ) -> Outcome:
     """A mentor's reply: only on a referral they accepted and that is still open."""
     referral = await referrals.by_ref(connection, public_ref)
@@ -108,6 +112,7 @@ async def from_mentor(
         limit = MAX_MESSAGE - len(labelled) + len(text)
         return Outcome.say(_(texts.RELAY_TOO_LONG).format(limit=limit))
     chat_id, cipher = target
+    await referrals.touch(connection, referral.id, now)  # the chat is not quiet
     relay = Relay(
         chat_id=chat_id,
         text=labelled,

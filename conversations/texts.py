@@ -109,7 +109,8 @@ NOTICE_MORE = (
     "Nobody can turn the code back into your account without our secret key.\n"
     "• We keep your answers for {inactive_days} days after your last message. "
     "If you ask for a mentor, we keep them until {after_close_days} days after that ends, "
-    "or longer if you still write to us.\n"
+    "or longer if you still write to us. A chat with a mentor that has no messages "
+    "for {idle_days} days ends then.\n"
     "• If you give a phone number for a mentor but don't send the request, "
     "we delete the number after {draft_delay}.\n"
     "• A mentor gets a reference code, never your name or Telegram details. "
@@ -764,11 +765,21 @@ NAME_PENDING = (
     "Thanks, {name}. Your coordinator needs to approve you first. "
     "We'll tell you here when they have."
 )
+NAME_PENDING_COORDINATOR = (
+    "Thanks, {name}. The pilot team needs to approve you first. We'll tell you here when they have."
+)
 MENTOR_APPROVED = (
     "Good news: you're approved. New requests will show up here. Type /help to see what you can do."
 )
+COORDINATOR_APPROVED = (
+    "Good news: the pilot team has approved you. You'll get a message here when a request "
+    "needs a person to step in. Type /help to see what you can do."
+)
 MENTOR_WAIT_APPROVAL = (
     "Your coordinator hasn't approved you yet. We'll tell you here when they have."
+)
+COORDINATOR_WAIT_APPROVAL = (
+    "The pilot team hasn't approved you yet. We'll tell you here when they have."
 )
 MENTOR_REVOKED = (
     "Your mentor access has ended. If you think this is a mistake, please talk to your coordinator."
@@ -881,6 +892,10 @@ MENTOR_NONE_WAITING = "No requests are waiting right now."
 MENTOR_REFERRAL_LINE = "• {ref} at {office}, best time: {time}"
 MENTOR_STATUS_AWAY = "You're away, so new requests won't come to you. Type /available to change it."
 MENTOR_NOTICE_ENDED = "Request {ref}: they have ended the chat, so it is now closed. Thank you."
+MENTOR_NOTICE_IDLE = (
+    "Request {ref}: nobody has written in this chat for {days} days, so it is now closed. "
+    "Thank you."
+)
 MENTOR_NOTICE_LEFT = (
     "Request {ref}: they have left the service and their data is wiped. "
     "The chat is closed. Thank you."
@@ -905,19 +920,41 @@ ALERT_EXPIRED = (
 # ---------------------------------------------------------------------------
 # Delivery: alerts to coordinators (a reference and a reason, never the person)
 # ---------------------------------------------------------------------------
-ALERT_DELIVERY = "⚠️ Referral {ref}: a message did not get through. {reason} Please look into it."
+ALERT_DELIVERY = (
+    "⚠️ Request {ref} at {office}: a message did not get through. {reason} Please look into it."
+)
 ALERT_DELIVERY_NO_REF = "⚠️ A message did not get through. {reason} Please look into it."
+# A message to a mentor or coordinator: {who} is ALERT_WHO_MENTOR or ALERT_WHO_COORDINATOR.
+ALERT_DELIVERY_TO = (
+    "⚠️ Request {ref} at {office}: a message to {who} did not get through. {reason} "
+    "Please get in touch with {name}."
+)
+ALERT_DELIVERY_TO_NO_REF = (
+    "⚠️ A message to {who} did not get through. {reason} Please get in touch with {name}."
+)
+ALERT_WHO_MENTOR = "{name}, a mentor at {office}"
+ALERT_WHO_COORDINATOR = "{name}, a coordinator for {area}"
+ALERT_NAME_UNKNOWN = "a mentor with no name yet"
 ALERT_REASONS = {
     "unreachable": "A mentor has blocked the bot, so they can't get our messages.",
     "gave_up": "Telegram kept failing, so we stopped trying.",
     "bad_request": "Telegram turned the message down.",
     "undecryptable": "The stored message could not be opened.",
 }
+# The same, when the alert has just named the mentor.
+ALERT_REASONS_NAMED = {
+    **ALERT_REASONS,
+    "unreachable": "They have blocked the bot, so they can't get our messages.",
+}
 
 # ---------------------------------------------------------------------------
 # Feedback after a referral closes
 # ---------------------------------------------------------------------------
 MENTOR_CLOSED_BY_MENTOR = "{name} has closed your chat ({ref}). Thank you for reaching out."
+CHAT_CLOSED_IDLE = (
+    "Your chat with {name} ({ref}) has ended, because nobody has written in it for {days} "
+    "days. Thank you for reaching out. You can ask for a mentor again at any time."
+)
 FEEDBACK_HELPED = "Two quick questions, if you like. Did talking to a mentor help?"
 FEEDBACK_NEXT = "What would you like to do next?"
 FEEDBACK_THANKS = "Thank you. That helps us make this better for others."

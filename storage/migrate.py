@@ -6,12 +6,16 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
 from storage.models import KEYSTORE_SCHEMA
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The PostgreSQL advisory lock every process takes to migrate (an arbitrary, fixed key:
+# the bytes of "1stStep!" as a signed 64-bit number).
+MIGRATION_LOCK = int.from_bytes(b"1stStep!", "big", signed=True)
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
@@ -51,6 +55,14 @@ async def upgrade(
         command.upgrade(alembic_config(connection, migrations=migrations), revision)
 
     async with database.engine.begin() as connection:
+        if not database.is_sqlite:
+            # Any number of processes may start at once (several `firststep run` behind
+            # one proxy): each waits here for the one migrating, then finds the schema
+            # current. Held until this transaction ends, so a killed process frees it.
+            # On SQLite, BEGIN IMMEDIATE (above) is that lock: the write lock.
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         await connection.run_sync(_upgrade)
 
 

@@ -281,6 +281,9 @@ class Referral(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The last message passed on in an accepted chat, either way (when it was, never what):
+    # a chat quiet for chat_idle_close_days is closed (conversations/mentor/idle.py).
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     feedback_helped: Mapped[str | None] = mapped_column(String(16), nullable=True)
     feedback_next_step: Mapped[str | None] = mapped_column(String(16), nullable=True)
 

@@ -11,6 +11,7 @@ rate limiter (tests, or a deployment that turned it off).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -18,6 +19,8 @@ from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
+
+log = logging.getLogger("firststep.flood")
 
 Monotonic = Callable[[], float]
 # Held a little past Telegram's retry_after (as PTB's AIORateLimiter does), so a row
@@ -76,6 +79,20 @@ class Pacer:
             self._next = max(self._monotonic(), self._next) + self._interval
 
 
+# PTB's limiter logs every 429 it does not retry as an ERROR with a traceback. With
+# max_retries=0 that is every 429, and a 429 is expected: the FloodGate handles it, and
+# PausingRateLimiter logs it as a warning with the wait instead.
+PTB_LIMITER_LOGGER = "telegram.ext.AIORateLimiter"
+PTB_GAVE_UP = "Rate limit hit after maximum"
+
+
+class ExpectedFloodControl(logging.Filter):
+    """Drops PTB's ERROR for a 429 it passed on (ours, a warning, says the same)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(PTB_GAVE_UP))
+
+
 class PausingRateLimiter(AIORateLimiter):
     """PTB's AIORateLimiter (30/s overall, 20/min per group) that also honours the
     shared FloodGate: a 429 anywhere pauses every chat-bound request in the process,
@@ -84,6 +101,10 @@ class PausingRateLimiter(AIORateLimiter):
     def __init__(self, gate: FloodGate, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.gate = gate
+        ptb_log = logging.getLogger(PTB_LIMITER_LOGGER)
+        if not any(isinstance(f, ExpectedFloodControl) for f in ptb_log.filters):
+            # First, so the record is dropped before any other filter formats it.
+            ptb_log.filters.insert(0, ExpectedFloodControl())
 
     async def process_request(
         self,
@@ -102,5 +123,7 @@ class PausingRateLimiter(AIORateLimiter):
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )
         except RetryAfter as error:
-            self.gate.hold(retry_after_seconds(error))
+            seconds = retry_after_seconds(error)
+            self.gate.hold(seconds)
+            log.warning("event=flood_control method=%s retry_seconds=%.1f", endpoint, seconds)
             raise

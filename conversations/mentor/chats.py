@@ -81,7 +81,7 @@ async def relay_to(
     public_ref: str,
     text: str,
 ) -> Outcome:
-    return await from_mentor(connection, services.ring, mentor, public_ref, text)
+    return await from_mentor(connection, services.ring, mentor, public_ref, text, services.clock())
 
 
 def replied_ref(message: Message, bot_id: int) -> str | None:

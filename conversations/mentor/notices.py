@@ -28,6 +28,7 @@ from storage.db import Connection
 from storage.directory import office_by_id
 from storage.models import OutboxStatus
 from storage.repositories import referrals
+from storage.repositories.mentors import MentorLabel
 from storage.repositories.outbox import Edit, Kind, Send, enqueue
 from storage.repositories.referrals import ContactBy, ReferralRow, Share
 from storage.repositories.subjects import open_subject_key
@@ -39,6 +40,31 @@ CARD_KINDS = (Kind.CARD, Kind.REMINDER)
 def office_name(office_id: str) -> str:
     office = office_by_id(office_id, include_unoffered=True)
     return office.name if office is not None else office_id
+
+
+def delivery_alert(reason: str, place: tuple[str, str] | None, mentor: MentorLabel | None) -> str:
+    """A coordinator's alert about a message that did not get through: which request and
+    where, and, when it was meant for a mentor, who (first name and office, never a
+    person's details), so the coordinator knows whom to call."""
+    if mentor is None:
+        because = texts.ALERT_REASONS[reason]
+        if place is None:
+            return texts.ALERT_DELIVERY_NO_REF.format(reason=because)
+        ref, office_id = place
+        return texts.ALERT_DELIVERY.format(ref=ref, office=office_name(office_id), reason=because)
+    name = mentor.name or texts.ALERT_NAME_UNKNOWN
+    if mentor.office_id is not None:
+        who = texts.ALERT_WHO_MENTOR.format(name=name, office=office_name(mentor.office_id))
+    else:
+        area = mentor.pilot_area or texts.COORDINATOR_ALL_AREAS
+        who = texts.ALERT_WHO_COORDINATOR.format(name=name, area=area)
+    because = texts.ALERT_REASONS_NAMED[reason]
+    if place is None:
+        return texts.ALERT_DELIVERY_TO_NO_REF.format(who=who, reason=because, name=name)
+    ref, office_id = place
+    return texts.ALERT_DELIVERY_TO.format(
+        ref=ref, office=office_name(office_id), who=who, reason=because, name=name
+    )
 
 
 def describe_delay(minutes: float) -> str:

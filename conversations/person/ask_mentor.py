@@ -56,7 +56,7 @@ from conversations.callbacks import (
 from conversations.common import event, user_id_of
 from conversations.context import Context, FlowSettings
 from conversations.i18n import _
-from conversations.mentor import notices
+from conversations.mentor import ladder, notices
 from conversations.menu import menu_replies
 from conversations.outcome import Outcome, Reply
 from conversations.person import jobcentre, live_request
@@ -457,6 +457,8 @@ async def submit(update: Update, context: Context, tx: PersonTransaction) -> Out
         phone=request.phone if request is not None else None,
         time_window=(request.time if request is not None else None) or "any",
     )
+    # Its first rung is minutes away (the delays are > 0), well after this commits.
+    ladder.wake_at(context.job_queue, opened.referral.next_ladder_at, tx.now)
     return Outcome.say(*sent_replies(opened, office, settings))
 
 

@@ -110,6 +110,7 @@ async def on_notice_button(
         more = _(texts.NOTICE_MORE).format(
             inactive_days=settings.retention_inactive_days,
             after_close_days=settings.retention_after_close_days,
+            idle_days=settings.chat_idle_close_days,
             backup_days=settings.backup_erasure_days,
             main_backup_days=settings.backup_main_days,
             draft_delay=notices.describe_delay(settings.request_draft_max_hours * 60),

@@ -495,14 +495,19 @@ def _edit_verdict(
     return Ready(chat_id=chat_id, payload=edit, edit_message_id=int(target.sent_message_id))
 
 
-async def referral_reference(connection: AsyncConnection, referral_id: str | None) -> str | None:
-    """The referral's public reference (e.g. R-7KQ3XW), for a coordinator alert."""
+async def referral_place(
+    connection: AsyncConnection, referral_id: str | None
+) -> tuple[str, str] | None:
+    """The referral's public reference (e.g. R-7KQ3XW) and office id, for a coordinator
+    alert: which request, and where."""
     if referral_id is None:
         return None
-    ref = (
-        await connection.execute(select(Referral.public_ref).where(Referral.id == referral_id))
-    ).scalar_one_or_none()
-    return None if ref is None else str(ref)
+    row = (
+        await connection.execute(
+            select(Referral.public_ref, Referral.office_id).where(Referral.id == referral_id)
+        )
+    ).first()
+    return None if row is None else (str(row.public_ref), str(row.office_id))
 
 
 def _held(row: Claimed) -> ColumnElement[bool]:

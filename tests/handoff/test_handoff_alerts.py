@@ -65,9 +65,17 @@ async def test_every_alert_reaches_each_coordinator_once_and_is_readable(
     harness.emu.block_bot(SAM)
     await harness.settle()
     assert (Kind.CARD, "unreachable") in (await drain(harness)).dead
+    # The coordinator learns who to call (Sam, at Duke Street) and about which request.
     expected.append(
-        texts.ALERT_DELIVERY.format(ref=alex, reason=texts.ALERT_REASONS["unreachable"])
+        texts.ALERT_DELIVERY_TO.format(
+            ref=alex,
+            office=DUKE_NAME,
+            who=texts.ALERT_WHO_MENTOR.format(name="Sam", office=DUKE_NAME),
+            reason=texts.ALERT_REASONS_NAMED["unreachable"],
+            name="Sam",
+        )
     )
+    assert "Sam, a mentor at Liverpool Duke Street" in expected[-1]
 
     # 3. The ladder finds nobody left and goes to the coordinators.
     harness.clock.advance(minutes=241)
@@ -97,6 +105,8 @@ async def test_every_alert_reaches_each_coordinator_once_and_is_readable(
 
     for coordinator in COORDINATORS:
         assert alerts_seen(harness, coordinator) == expected, coordinator
+        for alert in alerts_seen(harness, coordinator):
+            assert "Alex" not in alert  # never the person's details
     assert alerts_seen(harness, HUGH) == []  # another area's coordinator is not bothered
 
     async with services.database.transaction() as connection:

@@ -155,6 +155,29 @@ async def test_a_mentor_waiting_for_approval_gets_no_requests(
         await harness.stop()
 
 
+async def test_a_coordinator_waiting_for_approval_is_told_the_pilot_team_approves(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    harness = Harness(database_url, ring, tmp_path, mentor_approval=True)
+    await harness.start()
+    try:
+        await join_as_mentor(harness, EVE, "Eve", area="Portsmouth", role=MentorRole.COORDINATOR)
+        assert harness.last_text(EVE) == texts.NAME_PENDING_COORDINATOR.format(name="Eve")
+        await harness.send(EVE, "/referrals")
+        assert harness.last_text(EVE) == texts.COORDINATOR_WAIT_APPROVAL
+        # A coordinator has no coordinator above them: nothing tells them to ask one.
+        assert not any("your coordinator" in t.lower() for t in harness.texts(EVE))
+
+        services = services_of(harness)
+        async with services.database.transaction() as connection:
+            (mentor_id,) = (await connection.execute(select(MENTORS.c.id))).one()
+            assert await approve_mentor(connection, services.ring, mentor_id, services.clock())
+        await drain(harness)
+        assert harness.last_text(EVE) == texts.COORDINATOR_APPROVED
+    finally:
+        await harness.stop()
+
+
 async def test_a_revoked_mentor_is_refused_everything_and_their_person_is_not_left_alone(
     harness: Harness,
 ) -> None:

@@ -157,7 +157,7 @@ async def snapshot(harness: Harness, *tables: Table) -> dict[str, str]:
 
 
 async def run_job(harness: Harness) -> None:
-    """What the JobQueue does every minute (expiry, then the ladder): run once now."""
+    """One pass of what the JobQueue runs when a step falls due (expiry, then the ladder)."""
     assert harness.app is not None and harness.app.job_queue is not None
     (job,) = harness.app.job_queue.get_jobs_by_name("ladder")
     await job.run(harness.app)
