@@ -5,7 +5,7 @@ Without this, a chat its mentor never closed would stop every retention clock: t
 person, their answers and the referral would be kept for ever. Closing it tells both
 sides, asks the person the feedback questions, and starts the after-close clock
 (`retention_after_close_days`, storage/operations/retention.py), which is what the
-privacy notice promises (texts.NOTICE_MORE, docs/privacy-notice.md).
+privacy notice promises (_(texts.NOTICE_MORE), docs/privacy-notice.md).
 
 `close_idle_chats` is one pass, each chat in its own transaction, closed by a
 conditional UPDATE that checks the chat is still quiet, so a message arriving meanwhile
@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from conversations import texts
 from conversations.common import event
 from conversations.context import Context, FirstStepApp, FlowSettings
+from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.person import feedback
 from conversations.steps import Step
@@ -58,19 +59,19 @@ async def close_quiet(
             ring,
             referral,
             referral.mentor_id,
-            text=texts.MENTOR_NOTICE_IDLE.format(ref=referral.public_ref, days=days),
+            text=_(texts.MENTOR_NOTICE_IDLE).format(ref=referral.public_ref, days=days),
             dedupe=f"idle:{referral.id}:mentor",
             now=now,
         )
     cipher = await notices.person_cipher(connection, ring, referral)
     if cipher is not None and referral.person_id is not None:
-        closed = texts.CHAT_CLOSED_IDLE.format(name=name, ref=referral.public_ref, days=days)
+        closed = _(texts.CHAT_CLOSED_IDLE).format(name=name, ref=referral.public_ref, days=days)
         await notices.tell_person(
             connection,
             referral,
             kind=Kind.CLOSED,
             dedupe=f"closed:{referral.id}",
-            text=f"{closed}\n\n{texts.FEEDBACK_HELPED}",
+            text=f"{closed}\n\n{_(texts.FEEDBACK_HELPED)}",
             markup=feedback.helped_keyboard(),
             cipher=cipher,
             now=now,

@@ -47,22 +47,24 @@ def delivery_alert(reason: str, place: tuple[str, str] | None, mentor: MentorLab
     where, and, when it was meant for a mentor, who (first name and office, never a
     person's details), so the coordinator knows whom to call."""
     if mentor is None:
-        because = texts.ALERT_REASONS[reason]
+        because = _(texts.ALERT_REASONS[reason])
         if place is None:
-            return texts.ALERT_DELIVERY_NO_REF.format(reason=because)
+            return _(texts.ALERT_DELIVERY_NO_REF).format(reason=because)
         ref, office_id = place
-        return texts.ALERT_DELIVERY.format(ref=ref, office=office_name(office_id), reason=because)
-    name = mentor.name or texts.ALERT_NAME_UNKNOWN
+        return _(texts.ALERT_DELIVERY).format(
+            ref=ref, office=office_name(office_id), reason=because
+        )
+    name = mentor.name or _(texts.ALERT_NAME_UNKNOWN)
     if mentor.office_id is not None:
-        who = texts.ALERT_WHO_MENTOR.format(name=name, office=office_name(mentor.office_id))
+        who = _(texts.ALERT_WHO_MENTOR).format(name=name, office=office_name(mentor.office_id))
     else:
-        area = mentor.pilot_area or texts.COORDINATOR_ALL_AREAS
-        who = texts.ALERT_WHO_COORDINATOR.format(name=name, area=area)
-    because = texts.ALERT_REASONS_NAMED[reason]
+        area = mentor.pilot_area or _(texts.COORDINATOR_ALL_AREAS)
+        who = _(texts.ALERT_WHO_COORDINATOR).format(name=name, area=area)
+    because = _(texts.ALERT_REASONS_NAMED[reason])
     if place is None:
-        return texts.ALERT_DELIVERY_TO_NO_REF.format(who=who, reason=because, name=name)
+        return _(texts.ALERT_DELIVERY_TO_NO_REF).format(who=who, reason=because, name=name)
     ref, office_id = place
-    return texts.ALERT_DELIVERY_TO.format(
+    return _(texts.ALERT_DELIVERY_TO).format(
         ref=ref, office=office_name(office_id), who=who, reason=because, name=name
     )
 
