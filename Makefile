@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench sandbox clean crisis-model crisis-eval texts
+.PHONY: run test test-fast lint typecheck bench sandbox clean crisis-model crisis-eval texts
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "First Step needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -28,9 +28,16 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # The whole suite: lint, types, then every test (SQLite always; PostgreSQL too when
-# FIRSTSTEP_TEST_DATABASE_URL is set).
+# FIRSTSTEP_TEST_DATABASE_URL is set), with line and branch coverage summed up at the end.
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=
+	@echo "Coverage of bot/, conversations/ and storage/: $$($(BIN)/coverage report --format=total)% (lines and branches; per file: .venv/bin/coverage report)"
+
+# The inner loop: every test but the slow ones (crash recovery, races, fuzzing, whole CLI
+# runs), the browser and the sandbox. `make test` still runs them all.
+FAST := not slow and not browser and not sandbox
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "$(FAST)"
 
 # After adding or changing a text in conversations/texts.py: rewrite every language's
 # catalog (conversations/locales/*/LC_MESSAGES/firststep.po) to match it.
@@ -51,4 +58,4 @@ crisis-eval: $(STAMP)
 	$(BIN)/firststep crisis eval
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

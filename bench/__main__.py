@@ -93,7 +93,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=os.environ.get(
             "FIRSTSTEP_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
         ),
-        help="PostgreSQL server to create the firststep_bench database on",
+        help="PostgreSQL server to create (and drop) the bench's own uniquely named database on",
     )
     parser.add_argument("--only", action="append", choices=SECTIONS, default=[])
     parser.add_argument("--skip", action="append", choices=SECTIONS, default=[])
@@ -218,10 +218,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             if not await postgres.reachable(args.pg_server):
                 results["skipped"]["postgres"] = "PostgreSQL is not answering"
                 continue
-            url = await postgres.fresh_database(args.pg_server)
-            measured = await throughput.measure(
-                url, workdir, people=sizes.pg_people, rounds=sizes.rounds
-            )
+            async with postgres.bench_database(args.pg_server) as url:
+                measured = await throughput.measure(
+                    url, workdir, people=sizes.pg_people, rounds=sizes.rounds
+                )
             results["postgres"] = measured.summary()
         elif section == "outbox":
             url = f"sqlite+aiosqlite:///{workdir / 'outbox.db'}"

@@ -13,6 +13,7 @@ from telegram import BotCommand
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, ExtBot, Job
 from telegram.request import BaseRequest
 
+from bot.acks import AckAfterHandled
 from bot.aiohttp_request import AiohttpRequest
 from bot.delivery import TelegramLimiter, attach_worker, stop_worker
 from bot.handlers import register_handlers
@@ -180,9 +181,11 @@ def build_application(
         builder = builder.rate_limiter(TelegramLimiter())  # type: ignore[arg-type]
     # aiohttp, not PTB's default httpx: the same calls for about half the CPU (issue 16;
     # `python -m bench --only clients` measures the three side by side).
-    builder = builder.request(request or AiohttpRequest()).get_updates_request(
-        get_updates_request or request or AiohttpRequest(connection_pool_size=1)
-    )
+    builder = builder.request(request or AiohttpRequest())
+    # Updates are acknowledged once handled, so a crash mid-update loses none (bot/acks.py).
+    acks = AckAfterHandled(get_updates_request or request or AiohttpRequest(connection_pool_size=1))
+    builder = builder.get_updates_request(acks)
     application: FirstStepApp = builder.build()
+    acks.queue = application.update_queue
     register_handlers(application)
     return application

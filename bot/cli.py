@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import crisis_cli
 from bot.settings import Settings, describe_settings_error, load_settings
@@ -52,11 +53,61 @@ def settings_or_fail() -> Settings:
         fail(describe_settings_error(error))
 
 
+NOT_UPGRADED = (
+    "the database has no First Step tables yet: run `firststep db upgrade` "
+    "(or `firststep run`) first"
+)
+
+
+def unreachable_database(error: BaseException) -> DatabaseError:
+    """One line for a database the command cannot reach; never the URL (it may hold a
+    password), only the operating system's reason."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else None
+    return DatabaseError(
+        f"cannot reach the database ({reason or type(error).__name__}): check "
+        "FIRSTSTEP_DATABASE_URL and that the server is running"
+    )
+
+
+def refused_by_database(error: SQLAlchemyError) -> DatabaseError:
+    """One line for a database that answered with an error; the driver's class name only,
+    because its message can quote statements and connection details."""
+    cause = getattr(error, "orig", None) or error
+    return DatabaseError(
+        f"the database refused the request ({type(cause).__name__}): check "
+        "FIRSTSTEP_DATABASE_URL, and run `firststep db upgrade` if the schema is old"
+    )
+
+
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coroutine)
     except (KeyRingError, DatabaseError) as error:
         fail(str(error))
+    except SQLAlchemyError as error:
+        fail(str(refused_by_database(error)))
+
+
+async def open_ready(settings: Settings) -> Database:
+    """The database, reachable, durable and upgraded, or a DatabaseError saying what to fix.
+    For commands that work on an existing schema (keys, purge, the journal replay)."""
+    from storage.migrate import current_revision
+
+    database = Database.from_url(settings.database_url)
+    try:
+        await database.verify()
+        if await current_revision(database) is None:
+            raise DatabaseError(NOT_UPGRADED)
+    except OSError as error:
+        await database.dispose()
+        raise unreachable_database(error) from None
+    except SQLAlchemyError as error:
+        await database.dispose()
+        raise refused_by_database(error) from None
+    except BaseException:
+        await database.dispose()
+        raise
+    return database
 
 
 def _load_ring(settings: Settings) -> KeyRing:
@@ -100,14 +151,37 @@ def run(
             fail(problem)
     _load_ring(settings)
     run_async(_check_database(settings))
-    if webhook:
-        from bot.webhook import run_webhook
+    from telegram.error import InvalidToken, NetworkError
 
-        run_webhook(settings)
-        return
-    from bot.runner import run_polling
+    try:
+        if webhook:
+            from bot.webhook import run_webhook
 
-    run_polling(settings)
+            run_webhook(settings)
+            return
+        from bot.runner import run_polling
+
+        run_polling(settings)
+    except InvalidToken:
+        # PTB's own message quotes the whole token: never print it.
+        fail(TOKEN_REFUSED)
+    except NetworkError as error:
+        fail(telegram_unreachable(error))
+
+
+TOKEN_REFUSED = (
+    "Telegram refused the bot token (getMe answered 401 or 404): check "  # noqa: S105
+    "FIRSTSTEP_TELEGRAM_TOKEN, and FIRSTSTEP_TELEGRAM_API_URL if you changed it"
+)
+
+
+def telegram_unreachable(error: Exception) -> str:
+    """One line for a Telegram the bot cannot reach; the error's class, never its text
+    (a request error can carry the URL, and the URL carries the token)."""
+    return (
+        f"cannot reach Telegram ({type(error).__name__}): check the network and "
+        "FIRSTSTEP_TELEGRAM_API_URL, then start again"
+    )
 
 
 async def _check_database(settings: Settings) -> None:
@@ -119,7 +193,7 @@ async def _check_database(settings: Settings) -> None:
         await upgrade_if_behind(database)
         await _replay_journal(database)
     except OSError as error:
-        raise DatabaseError(f"cannot open the database: {error.strerror or error}") from None
+        raise unreachable_database(error) from None
     finally:
         await database.dispose()
 
@@ -225,21 +299,28 @@ def keys_retire(
     version: int,
     pepper: Annotated[bool, typer.Option("--pepper", help="Retire a pepper.")] = False,
 ) -> None:
-    """Remove an old version; refused while any data key is still wrapped by it."""
+    """Remove an old version; refused while any data key (or, for a pepper, any person or
+    mentor) still uses it."""
     settings = settings_or_fail()
-    if not pepper:
-        from storage.repositories.subjects import kek_usage
+    from storage.repositories.subjects import kek_usage, pepper_usage
 
-        async def usage() -> dict[int, int]:
-            database = Database.from_url(settings.database_url)
-            try:
-                return await kek_usage(database)
-            finally:
-                await database.dispose()
+    counter = pepper_usage if pepper else kek_usage
 
-        in_use = run_async(usage()).get(version, 0)
-        if in_use:
-            fail(f"KEK version {version} still wraps {in_use} keys: run `firststep keys rewrap`")
+    async def usage() -> dict[int, int]:
+        database = await open_ready(settings)
+        try:
+            return await counter(database)
+        finally:
+            await database.dispose()
+
+    in_use = run_async(usage()).get(version, 0)
+    if in_use and pepper:
+        fail(
+            f"pepper version {version} still keys {in_use} people or mentors: keep it until "
+            "they have written since the new pepper became primary (each is re-keyed then)"
+        )
+    if in_use:
+        fail(f"KEK version {version} still wraps {in_use} keys: run `firststep keys rewrap`")
 
     def change(ring: KeyRing) -> tuple[KeyRing, str]:
         if pepper:
@@ -259,7 +340,7 @@ def keys_rewrap(
     from storage.repositories.subjects import rewrap_batch
 
     async def rewrap_all() -> int:
-        database = Database.from_url(settings.database_url)
+        database = await open_ready(settings)
         total = 0
         try:
             while moved := await rewrap_batch(database, ring, limit=batch):
@@ -277,22 +358,22 @@ def keys_status() -> None:
     """Versions in the ring and how many data keys each KEK wraps; never the keys."""
     settings = settings_or_fail()
     ring = _load_ring(settings)
-    from storage.repositories.subjects import kek_usage
+    from storage.repositories.subjects import kek_usage, pepper_usage
 
-    async def usage() -> dict[int, int]:
-        database = Database.from_url(settings.database_url)
+    async def usage() -> tuple[dict[int, int], dict[int, int]]:
+        database = await open_ready(settings)
         try:
-            return await kek_usage(database)
+            return await kek_usage(database), await pepper_usage(database)
         finally:
             await database.dispose()
 
-    counts = run_async(usage())
+    counts, keyed = run_async(usage())
     for version in ring.kek_versions:
         primary = " (primary)" if version == ring.primary_kek_version else ""
         typer.echo(f"KEK v{version}{primary}: wraps {counts.get(version, 0)} keys")
     for version in ring.pepper_versions:
         primary = " (primary)" if version == ring.primary_pepper_version else ""
-        typer.echo(f"pepper v{version}{primary}")
+        typer.echo(f"pepper v{version}{primary}: keys {keyed.get(version, 0)} people or mentors")
 
 
 # --------------------------------------------------------------------- mentors
@@ -310,7 +391,7 @@ async def _with_database(
         await upgrade(database)
         return await work(database)
     except OSError as error:
-        raise DatabaseError(f"cannot open the database: {error.strerror or error}") from None
+        raise unreachable_database(error) from None
     finally:
         await database.dispose()
 
@@ -516,7 +597,7 @@ def purge(
         )
 
     async def go() -> dict[str, int]:
-        database = Database.from_url(settings.database_url)
+        database = await open_ready(settings)
         try:
             now = _utc_now()
             policy = RetentionPolicy.from_settings(settings)
@@ -614,7 +695,7 @@ def restore(
     if replay_journal:
 
         async def replay() -> str:
-            database = Database.from_url(settings.database_url)
+            database = await open_ready(settings)
             try:
                 done = await replay_erasure_journal(database, _utc_now())
             finally:
@@ -670,7 +751,7 @@ def report(
         fail("--since and --until take a date like 2026-01-31")
 
     async def make() -> list[Path]:
-        database = Database.from_url(settings.database_url)
+        database = await open_ready(settings)
         try:
             built = await build_report(database, _utc_now(), since=first, until=last)
         finally:

@@ -6,8 +6,9 @@ import logging
 import secrets
 
 from telegram import Chat, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
+from bot.delivery.pacing import retry_after_seconds
 from conversations import keyboards, texts
 from conversations.common import answer
 from conversations.context import Context
@@ -20,12 +21,21 @@ async def on_error(update: object, context: Context) -> None:
     """Exceptions may carry message text in their args, so only the type name is logged."""
     error = context.error
     incident = secrets.token_hex(4)
-    log.error(
-        "event=handler_error rid=%s type=%s.%s",
-        incident,
-        type(error).__module__,
-        type(error).__qualname__,
-    )
+    if isinstance(error, RetryAfter):
+        # Expected: Telegram's flood control. Everything waits (the FloodGate); a warning
+        # with the wait says so, not an ERROR.
+        log.warning(
+            "event=handler_flood_control rid=%s retry_seconds=%.1f",
+            incident,
+            retry_after_seconds(error),
+        )
+    else:
+        log.error(
+            "event=handler_error rid=%s type=%s.%s",
+            incident,
+            type(error).__module__,
+            type(error).__qualname__,
+        )
     if not isinstance(update, Update):
         return
     chat = update.effective_chat

@@ -32,7 +32,7 @@ from conversations.flow import (
     unknown_buttons,
     unknown_commands,
 )
-from conversations.mentor import gate, ladder
+from conversations.mentor import gate, idle, ladder
 from conversations.person import (
     about,
     ask_mentor,
@@ -96,8 +96,10 @@ def register_handlers(application: FirstStepApp) -> None:
     # Free text, routed by the step the person is on (read from the database).
     application.add_handler(text_handler(), group=PERSON)
 
-    # Unclaimed requests climb the ladder (every minute, once the Application starts).
+    # Unclaimed requests climb the ladder (each pass sleeps until the next step is due).
     ladder.schedule_ladder(application)
+    # Chats nobody wrote in for chat_idle_close_days are closed (checked every 10 minutes).
+    idle.schedule_idle_close(application)
 
     # Keep these two last: a command or a button no flow above claims still gets an answer
     # (answered, so the spinner stops; nothing changes).

@@ -17,6 +17,7 @@ from typing import Any
 from telegram.ext import Job
 
 from bot.health import Check, Health, HealthServer, check_health, start_health_server
+from bot.logs import quiet_start_up_aborts
 from bot.settings import Settings
 from conversations.context import SERVICES_KEY, Context, FirstStepApp, Services
 from storage.operations.retention import RetentionPolicy, last_purge_at, purge, record_purge
@@ -76,8 +77,10 @@ def install_operations(application: FirstStepApp, settings: Settings) -> None:
     """Wrap post_init / post_shutdown: schedule the purge, start and stop /healthz."""
     setup = application.post_init
     teardown = application.post_shutdown
+    quiet = quiet_start_up_aborts()
 
     async def post_init(app: FirstStepApp) -> None:
+        quiet.disarm()  # getMe answered: from now on PTB's own abort records are the notice
         if setup is not None:
             await setup(app)
         await schedule_purge(app, settings)

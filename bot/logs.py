@@ -140,7 +140,28 @@ def configure_logging(level: str = "INFO") -> None:
     install_log_privacy()
 
 
-def install_redaction(handler: logging.Handler) -> None:
-    """Add the token filter to a handler someone else created (tests, embedding apps)."""
-    if not any(isinstance(f, RedactTokens) for f in handler.filters):
-        handler.addFilter(RedactTokens())
+class StartUpAborts(logging.Filter):
+    """Drops PTB's "retry loop aborted" records while the bot starts, until `disarm()`.
+
+    When getMe fails at start-up (a refused token, a mistyped API URL, Telegram out of
+    reach), PTB logs the failure with a 50-line traceback and then raises the same error to
+    `firststep run`, which says in one line what to fix. Once the bot is up the records
+    pass again: then they are the only notice of, say, a token revoked while running.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = True
+
+    def disarm(self) -> None:
+        self.armed = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (self.armed and "Aborting" in str(record.msg))
+
+
+def quiet_start_up_aborts() -> StartUpAborts:
+    """Put a StartUpAborts on PTB's retry-loop logger; disarm it once the bot has started."""
+    quiet = StartUpAborts()
+    logging.getLogger("telegram.ext").addFilter(quiet)
+    return quiet

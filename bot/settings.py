@@ -23,6 +23,9 @@ REQUIRED_OPERATOR_TEXTS = {
         "the sentence that talking to a peer mentor is voluntary and does not affect a claim"
     ),
     "mentor_employer": "the sentence that says who employs the peer mentors",
+    "safeguarding_policy": (
+        "the sentence that says when a peer mentor would break confidentiality"
+    ),
 }
 
 
@@ -112,6 +115,15 @@ class Settings(BaseSettings):
         description=(
             "Unclaimed referral: withdrawn after this; the person may ask again, "
             "the coordinators are told."
+        ),
+    )
+
+    chat_idle_close_days: int = Field(
+        default=28,
+        ge=1,
+        description=(
+            "Close an accepted chat with no message either way for this long; "
+            "the after-close retention clock starts then."
         ),
     )
 
@@ -208,6 +220,16 @@ class Settings(BaseSettings):
             "or used for decisions about your benefits."
         ),
         description="The operator's policy line on what work coaches see.",
+    )
+    # The exception to confidentiality (the providers' safeguarding policy), said next to
+    # the work-coach line in the privacy notice (texts.NOTICE).
+    safeguarding_policy: str = Field(
+        default="",
+        description=(
+            "The operator's policy line on when a peer mentor would break confidentiality "
+            "(for example a risk to someone's life), shown in the privacy notice next to the "
+            "work-coach line. Required outside the sandbox."
+        ),
     )
 
     # "About this service": what the operator must confirm (storage/directory/about.csv

@@ -3,8 +3,9 @@
 PTB's own webhook server (tornado) receives updates. Telegram sends the secret token we
 registered with setWebhook in the `X-Telegram-Bot-Api-Secret-Token` header; PTB answers
 403 to any request without it, or with another one, before the update is parsed or
-queued. The secret is therefore required here: without it anyone who learns the URL
-could post fake updates.
+queued. bot.webhook_limits bounds header and body time, body size and open connections,
+and compares the secret in constant time. The secret is therefore required here:
+without it anyone who learns the URL could post fake updates.
 
 PTB logs a request's body when it cannot parse it (at CRITICAL, and at DEBUG for every
 request); bot.logs' library filter (installed by build_application) keeps those records'
@@ -16,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot import webhook_limits
 from bot.app import build_application
 from bot.housekeeping import install_operations
 from bot.logs import configure_logging
@@ -72,6 +74,7 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 def run_webhook(settings: Settings) -> None:
     """Production webhook mode: PTB owns the loop and the signals, as in run_polling."""
     configure_logging(settings.log_level)
+    webhook_limits.install()
     application = build_application(settings)
     install_operations(application, settings)
     application.run_webhook(**webhook_options(settings))
@@ -79,6 +82,7 @@ def run_webhook(settings: Settings) -> None:
 
 async def start_webhook_application(application: FirstStepApp, settings: Settings) -> None:
     """What run_webhook does, without owning the loop (tests, embedding)."""
+    webhook_limits.install()
     await application.initialize()
     if application.post_init is not None:
         await application.post_init(application)

@@ -48,7 +48,7 @@ from conversations.registry import (
     registry_of,
     stale,
 )
-from conversations.safety.urgent_help import is_crisis
+from conversations.safety.urgent_help import is_crisis_here
 from storage.db import Connection
 from storage.repositories.people import PersonTransaction, StaleStep
 from storage.repositories.updates import claim_in
@@ -148,10 +148,8 @@ async def run_flow(
 async def route_text(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """Free text: to the step the person is on, as the registry says."""
     assert tx.person is not None
-    message = update.message
-    text = message.text if message is not None else None
     step_fn, goes_on = registry_of(context).text_route(tx.person.state)
-    if not goes_on and is_crisis(text):
+    if not goes_on and is_crisis_here(update, context):
         # The urgent reply went first (group -1). Keep nothing, and carry on gently.
         return Outcome.say(_(texts.CRISIS_NOT_SAVED), *prompt_for(context, tx.person))
     return await step_fn(update, context, tx)
@@ -236,13 +234,27 @@ def taken_by_flow(update: Update, handlers: Sequence[BaseHandler[Any, Any, Any]]
     return False
 
 
+def routed_input(kind: Input, fn: FlowFn) -> FlowFn:
+    """A location or contact goes to `fn` unless the person's step takes it itself."""
+
+    async def step(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+        assert tx.person is not None
+        route = registry_of(context).input_route(kind, tx.person.state, fn)
+        return await route(update, context, tx)
+
+    return step
+
+
 def handlers_of(flow: Flow) -> list[BaseHandler[Update, Context, None]]:
     """A flow's handlers: its commands, its buttons, what else it takes, then the rest."""
     made: list[BaseHandler[Update, Context, None]] = [
         FlowCommandHandler(name, fn) for name, fn in flow.commands.items()
     ]
     made.extend(FlowButtonHandler(family, fn) for family, fn in flow.buttons.items())
-    made.extend(FlowMessageHandler(INPUT_FILTERS[kind], fn) for kind, fn in flow.inputs.items())
+    made.extend(
+        FlowMessageHandler(INPUT_FILTERS[kind], routed_input(kind, fn))
+        for kind, fn in flow.inputs.items()
+    )
     made.extend(flow.handlers)
     return made
 

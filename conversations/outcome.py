@@ -15,9 +15,12 @@ later work are one line each here:
 
 - `EDIT_IN_PLACE`: a press whose message would only lose its buttons is instead edited
   into the first reply (one call instead of two; issue 16).
-- `RELAY_ROUTE`: relayed messages are sent here, after the commit (`Route.DIRECT`), or
-  queued in the step's own transaction to go through the outbox (`Route.OUTBOX`; issue
-  13). The runner and the mentor gate call `queue_relay` inside their transaction.
+- `RELAY_ROUTE`: relayed messages are queued in the step's own transaction to go through
+  the outbox (`Route.OUTBOX`, the default since issue 13: sealed, retried, deduplicated
+  by update id, and a crash delays one but never loses it), or sent here after the
+  commit (`Route.DIRECT`, kept for comparison: a crash after the commit loses the
+  message). The runner and the mentor gate call `queue_relay` inside their transaction;
+  `deliver` then wakes the worker.
 
 This is not `bot/delivery/`: that worker sends what the outbox holds for other people,
 later and with retries. Nothing here is kept.
@@ -52,6 +55,8 @@ log = logging.getLogger("firststep.flow")
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 DELETE_BATCH = 100  # Telegram deletes at most 100 messages a call
+# Services.extras: the delivery worker's wake-up, set by bot/delivery when it is attached.
+WAKE_KEY = "delivery.wake"
 
 
 class Route(StrEnum):
@@ -61,7 +66,7 @@ class Route(StrEnum):
 
 # The two choices (module constants, read at call time).
 EDIT_IN_PLACE: bool = False
-RELAY_ROUTE: Route = Route.DIRECT
+RELAY_ROUTE: Route = Route.OUTBOX
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -146,6 +151,7 @@ class Outcome:
     toast: str | None = None
     deletes: tuple[int, ...] = ()  # message ids in the sender's chat (`/clear`)
     relay: Relay | None = None
+    queued: bool = False  # the step queued outbox rows: wake the worker after the commit
 
     def __repr__(self) -> str:
         return (
@@ -326,6 +332,10 @@ async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
     """Carry the outcome out, after the transaction that decided it committed."""
     for call in plan(update, outcome):
         await _call(update, context, call)
+    if outcome.queued:
+        wake = context.services.extras.get(WAKE_KEY)
+        if callable(wake):
+            wake()
 
 
 # -- relays through the outbox (Route.OUTBOX) ----------------------------------------------
@@ -352,4 +362,4 @@ async def queue_relay(
         now=now,
         referral_id=relay.referral_id,
     )
-    return replace(outcome, relay=None).then(*relay.sent)
+    return replace(outcome, relay=None, queued=True).then(*relay.sent)

@@ -74,6 +74,9 @@ class Flow:
     commands: Mapping[str, FlowFn | Anyone[FlowFn]] = field(default_factory=dict)
     buttons: Mapping[Family, ButtonFn | Anyone[ButtonFn]] = field(default_factory=dict)
     inputs: Mapping[Input, FlowFn] = field(default_factory=dict)
+    # Steps that take a location or contact themselves, whichever flow takes it elsewhere
+    # (a location shared in a live chat is answered there, not by the finder).
+    step_inputs: Mapping[Step, Mapping[Input, FlowFn]] = field(default_factory=dict)
     menu: Mapping[MenuChoice, FlowFn] = field(default_factory=dict)
     prompts: Mapping[Step, PromptFn] = field(default_factory=dict)
     text_steps: Mapping[Step, FlowFn] = field(default_factory=dict)
@@ -123,6 +126,9 @@ class Registry:
         self._menu: dict[MenuChoice, FlowFn] = _merge("menu choice", (f.menu for f in flows))
         self._prompts: dict[Step, PromptFn] = _merge("prompt of", (f.prompts for f in flows))
         self._text: dict[Step, FlowFn] = _merge("text step", (f.text_steps for f in flows))
+        self._step_inputs: dict[Step, Mapping[Input, FlowFn]] = _merge(
+            "inputs of step", (f.step_inputs for f in flows)
+        )
         self._goes_on = frozenset().union(*(flow.crisis_text_goes_on for flow in flows))
         self._leaving = tuple(flow.on_leave for flow in flows if flow.on_leave is not None)
         self.welcome: WelcomeFn = _the_one("welcome", (f.welcome for f in flows))
@@ -150,6 +156,13 @@ class Registry:
         if step is None:
             return self.not_understood, False
         return self._text.get(step, self.not_understood), step in self._goes_on
+
+    def input_route(self, kind: Input, state: str, default: FlowFn) -> FlowFn:
+        """Who takes a location or contact at this step: the step's own flow when it
+        declares one (`Flow.step_inputs`), else the flow that takes that kind."""
+        step = step_of(state)
+        own = self._step_inputs.get(step, {}) if step is not None else {}
+        return own.get(kind, default)
 
     def entry(self, choice: MenuChoice) -> FlowFn | None:
         """Where a main-menu choice leads (None: no flow takes it)."""

@@ -13,6 +13,8 @@ out like any other reply after the commit.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import Update
 
 from conversations import texts
@@ -20,7 +22,7 @@ from conversations.context import Context
 from conversations.i18n import _
 from conversations.menu import menu_replies
 from conversations.outcome import Outcome, Relay, Reply
-from conversations.registry import Flow
+from conversations.registry import Flow, Input
 from conversations.steps import Step
 from storage.crypto import KeyRing
 from storage.db import Connection
@@ -64,6 +66,7 @@ async def from_person(update: Update, context: Context, tx: PersonTransaction) -
     failed = Reply(_(texts.RELAY_FAILED).format(name=name))
     if target is None:
         return Outcome.say(failed)
+    await referrals.touch(connection, live.id, tx.now)  # the chat is not quiet
     sent: tuple[Reply, ...] = ()
     if not person.draft.relayed:
         await tx.move(
@@ -92,6 +95,7 @@ async def from_mentor(
     mentor: MentorRecord,
     public_ref: str,
     text: str,
+    now: datetime,
 ) -> Outcome:
     """A mentor's reply: only on a referral they accepted and that is still open."""
     referral = await referrals.by_ref(connection, public_ref)
@@ -108,6 +112,7 @@ async def from_mentor(
         limit = MAX_MESSAGE - len(labelled) + len(text)
         return Outcome.say(_(texts.RELAY_TOO_LONG).format(limit=limit))
     chat_id, cipher = target
+    await referrals.touch(connection, referral.id, now)  # the chat is not quiet
     relay = Relay(
         chat_id=chat_id,
         text=labelled,
@@ -120,8 +125,21 @@ async def from_mentor(
     return Outcome(relay=relay)
 
 
+async def location_in_chat(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """A location shared in a live chat: not passed on, not kept, and the chat goes on
+    (the finder, which takes locations elsewhere, would lead away from the mentor)."""
+    person = tx.person
+    assert person is not None
+    live = await referrals.live_for_person(tx.connection, person.id)
+    name = None
+    if live is not None and live.mentor_id is not None:
+        name = await mentors.display_name_of(tx.connection, context.services.ring, live.mentor_id)
+    return Outcome.say(_(texts.RELAY_NO_LOCATION).format(name=name or ""))
+
+
 FLOW = Flow(
     name="relay",
     text_steps={Step.WITH_MENTOR: from_person},
+    step_inputs={Step.WITH_MENTOR: {Input.LOCATION: location_in_chat}},
     crisis_text_goes_on=frozenset({Step.WITH_MENTOR}),
 )

@@ -73,6 +73,10 @@ BTN_CHECKIN_OK = "I'm OK"
 CHECKIN_OK = (
     "Thank you for telling me. If that changes, tap 🆘 Urgent help in the menu, or call 999."
 )
+# After "I'm OK", to someone who has started: what they wrote was not kept.
+CHECKIN_SEND_AGAIN = (
+    "I did not keep the message you sent. If you want it kept, send it again and I will keep it."
+)
 
 # ---------------------------------------------------------------------------
 # Start and the privacy notice (nothing is kept until the person taps Continue).
@@ -91,9 +95,11 @@ NOTICE = (
     "• We lock what you tell us with a key only this service has. You can wipe it any time "
     "with /forget.\n"
     "• {work_coach_policy}\n"
+    "• {safeguarding_policy}\n"
     "• This chat runs on Telegram. Telegram is a separate company. Chats with bots are "
     "stored on its servers and are not end-to-end encrypted.\n"
-    "• Anyone who can open your Telegram can read this chat. /clear deletes the messages here.\n"
+    "• Anyone who can open your Telegram can read this chat. /clear deletes up to 500 "
+    "messages here, but only ones from the last 48 hours.\n"
     "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
 )
 NOTICE_MORE = (
@@ -103,10 +109,13 @@ NOTICE_MORE = (
     "Nobody can turn the code back into your account without our secret key.\n"
     "• We keep your answers for {inactive_days} days after your last message. "
     "If you ask for a mentor, we keep them until {after_close_days} days after that ends, "
-    "or longer if you still write to us.\n"
+    "or longer if you still write to us. A chat with a mentor that has no messages "
+    "for {idle_days} days ends then.\n"
     "• If you give a phone number for a mentor but don't send the request, "
     "we delete the number after {draft_delay}.\n"
-    "• A mentor gets a reference code, never your name or Telegram details.\n"
+    "• A mentor gets a reference code, never your name or Telegram details. "
+    "What we pass on to a mentor stays in their Telegram, even after /forget. "
+    "If you give them your phone number, anyone with it could look you up in other apps.\n"
     "• /forget wipes everything at once. After {backup_days} days, nobody can read it, "
     "not even from our backups. The last locked copy is gone from them within "
     "{main_backup_days} days.\n"
@@ -147,7 +156,7 @@ HELP = (
     "/about – who runs this service, and what a peer mentor does\n"
     "/mydata – see what we keep about you\n"
     "/forget – wipe everything we keep\n"
-    "/clear – delete the messages in this chat\n"
+    "/clear – delete messages here from the last 48 hours\n"
     "/cancel – stop what you're doing\n"
     "\n"
     "In danger now? Call 999. Samaritans: 116 123."
@@ -232,9 +241,6 @@ BTN_MENU = "↩️ Menu"
 BTN_SKIP = "Skip"
 BTN_PREFER_NOT = "Prefer not to say"
 BTN_DONE = "Done ➡️"
-BTN_YES = "Yes"
-BTN_NO = "No"
-BTN_BACK = "⬅️ Back"
 
 # ---------------------------------------------------------------------------
 # Disclosure (every question skippable; "prefer not to say" everywhere)
@@ -255,7 +261,6 @@ DISCLOSE_SAVED = "✅ Saved. Here is what you told us:\n\n{summary}"
 DISCLOSE_NOTHING = "✅ Done. You didn't share anything, and that's fine."
 DISCLOSE_NEXT = "What next? You can change your answers any time with /tell."
 SUMMARY_LINE = "• {question}: {answer}"
-SUMMARY_SKIPPED = "skipped"
 SUMMARY_PREFER_NOT = "prefer not to say"
 SUMMARY_OWN_WORDS = "Your own words"
 PICK_ONE_FIRST = "Tap at least one, or Skip."
@@ -458,13 +463,37 @@ MYDATA_HEADER = "🔒 This is everything we keep about you. Only you can see it 
 MYDATA_ALWAYS = (
     "• A code made from your Telegram account, so we know you when you come back.\n"
     "• Your chat number, locked, so we can send you a reply later.\n"
-    "• Which step of the chat you are on."
+    "• Which step of the chat you are on.\n"
+    "• When you first came, when you said yes to our notice, and when you last wrote. "
+    "We use these to know when to delete it all. They are the only things we keep "
+    "that we don't show you in full here."
 )
 MYDATA_OFFICE = "We keep the Jobcentre you chose: {office}."
 MYDATA_ANSWERS = "What you told us:\n{summary}"
 MYDATA_NO_ANSWERS = "You haven't told us anything about drink or drugs."
+MYDATA_TICKED = "Choices you ticked but haven't saved yet: {choices}"
+MYDATA_REQUEST = "A request for a peer mentor that you haven't sent yet:\n{lines}"
+MYDATA_REQUEST_SHARE = "• The mentor sees: {share}"
+MYDATA_REQUEST_CONTACT = "• How they get in touch: {contact}"
+MYDATA_REQUEST_PHONE = (
+    "• Your phone number: {phone}. If you don't send the request within {delay}, we delete it."
+)
+MYDATA_REQUEST_TIME = "• Best time: {time}"
 MYDATA_REFERRALS = "Your requests for a peer mentor:\n{lines}"
 MYDATA_REFERRAL_LINE = "• {ref} at {office}: {status}"
+MYDATA_REFERRAL_DETAILS = (
+    "  The mentor sees: {share}. How they get in touch: {contact}. Best time: {time}."
+)
+MYDATA_FEEDBACK = "  How it went, you told us: {answers}"
+MYDATA_FEEDBACK_ANSWER = "{question} {answer}."
+MYDATA_FEEDBACK_QUESTIONS = {"helped": "Did it help?", "next": "What next?"}
+MYDATA_FEEDBACK_KEPT = (
+    "We keep what you told us about how it went, with the office and dates of the request, "
+    "for the pilot's report. After /forget we keep these too, but with no link to you."
+)
+MYDATA_WAITING = (
+    "Messages waiting to be passed on: {count}. We keep each one, locked, until it is sent."
+)
 MYDATA_FOOTER = "To wipe all of this now, tap the button or type /forget."
 REFERRAL_STATUS = {
     "pending": "waiting for a mentor",
@@ -489,13 +518,19 @@ FORGET_DONE = (
     "The backups still hold it, locked, with the code we knew you by, "
     "for up to {main_backup_days} days. "
     "Then the last trace is gone. "
-    "This chat still shows in your Telegram app: you can delete it there, or use /clear."
+    "What we passed on to a mentor, like your messages, stays in their Telegram. "
+    "We can't wipe that. "
+    "This chat still shows in your Telegram app: you can delete it there. "
+    "/clear removes only up to 500 messages from the last 48 hours."
 )
 FORGET_NOTHING = "We don't keep anything about you. There is nothing to wipe."
 FORGET_KEPT = "Okay, nothing was wiped."
+# Telegram lets a bot delete only messages under 48 hours old; /clear looks back over
+# at most CLEAR_SPAN (500) messages (conversations/person/privacy.py).
 CLEAR_DONE = (
-    "🧹 I removed the messages I could from this chat. "
-    "Telegram only lets me remove ones from the last 48 hours. "
+    "🧹 I removed what I could from this chat: up to 500 messages, "
+    "and only ones from the last 48 hours. Telegram won't let me remove older ones. "
+    "To remove the rest, delete the whole chat in your Telegram app. "
     "What we keep is not changed: use /forget for that."
 )
 BTN_FORGET = "🗑️ Wipe everything"
@@ -508,7 +543,8 @@ BTN_FORGET_NO = "No, keep it"
 MENTOR_ABOUT = (
     "🤝 A peer mentor has been through drink or drug problems too. "
     "They work from a Jobcentre, but they are not your work coach. "
-    "They see a reference code, never your name or Telegram details."
+    "They see a reference code, never your name or Telegram details. "
+    "What you send them stays in their Telegram, even after /forget."
 )
 MENTOR_FIND_OFFICE_FIRST = (
     "First, which Jobcentre do you go to? Peer mentors work from Jobcentres in the pilot."
@@ -522,7 +558,9 @@ MENTOR_ASK_CONTACT = (
 )
 MENTOR_ASK_PHONE = (
     "Tap the button below to share your number. It goes only to the mentors, with your "
-    "request, and we delete our copy once it is sent. Changed your mind? Tap Talk here instead."
+    "request, and we delete our copy once it is sent. Once they have it, "
+    "/forget can't take it back. Anyone with your number could look you up in other apps. "
+    "Changed your mind? Tap Talk here instead."
 )
 MENTOR_PHONE_USE_BUTTON = (
     "Please use the button below to share your number, or tap Talk here instead. "
@@ -637,11 +675,19 @@ RELAY_ENDED = (
     "That chat has ended, so I can't pass on messages. You can ask for a mentor again with /mentor."
 )
 RELAY_TOO_LONG = "That message is a bit long to pass on. Please keep it under {limit} characters."
+RELAY_NO_LOCATION = (
+    "I don't pass on locations, so {name} won't see it, and I didn't keep it. "
+    "Type a message here and I'll pass it on to {name}."
+)
 END_CHAT_ASK = (
     "End your chat with {name}? We'll tell {name} it has ended. "
     "You can ask for a mentor again later."
 )
 END_CHAT_DONE = "Okay, your chat with {name} has ended."
+WITHDRAW_TAKEN_ASK = (
+    "{name} has already taken your request {ref}, so stopping it would end your chat. "
+    "End your chat with {name}? We'll tell {name} it has ended."
+)
 LADDER_REMINDED = (
     "An update on {ref}: no mentor has taken it yet, so we've reminded the mentors at "
     "{office}. While you wait, the services under Find support can help now."
@@ -719,11 +765,21 @@ NAME_PENDING = (
     "Thanks, {name}. Your coordinator needs to approve you first. "
     "We'll tell you here when they have."
 )
+NAME_PENDING_COORDINATOR = (
+    "Thanks, {name}. The pilot team needs to approve you first. We'll tell you here when they have."
+)
 MENTOR_APPROVED = (
     "Good news: you're approved. New requests will show up here. Type /help to see what you can do."
 )
+COORDINATOR_APPROVED = (
+    "Good news: the pilot team has approved you. You'll get a message here when a request "
+    "needs a person to step in. Type /help to see what you can do."
+)
 MENTOR_WAIT_APPROVAL = (
     "Your coordinator hasn't approved you yet. We'll tell you here when they have."
+)
+COORDINATOR_WAIT_APPROVAL = (
+    "The pilot team hasn't approved you yet. We'll tell you here when they have."
 )
 MENTOR_REVOKED = (
     "Your mentor access has ended. If you think this is a mistake, please talk to your coordinator."
@@ -782,6 +838,14 @@ CARD_ANSWER_NAMES = {
 }
 CARD_SHARED_NOTHING = "They chose not to share anything else."
 CARD_TAKEN = "Request {ref} was taken by another mentor. Thank you."
+MENTOR_PHONE_YOURS = (
+    "📞 Request {ref}: please call them on {phone}. Best time: {time}.\n"
+    "\n"
+    "Use this number only for this chat. I'll take it out of this message when the chat ends."
+)
+MENTOR_PHONE_REMOVED = (
+    "Request {ref} has ended, so I've taken the phone number out of this message."
+)
 CARD_YOURS = (
     "✅ Request {ref} is yours. Their messages will show up here. "
     "Reply to one to answer, or type /to {ref} and your message. "
@@ -790,6 +854,7 @@ CARD_YOURS = (
 CARD_REOPENED = "Request {ref} needs a mentor again. Use the newer message about it to take it."
 CARD_REOPENED_ASK = "Request {ref} needs a mentor again. Send /referrals to take it."
 CARD_WITHDRAWN = "Request {ref} was stopped by the person. There's nothing more to do."
+CARD_ENDED = "Request {ref} has ended. There's nothing more to do."
 CARD_EXPIRED = "Request {ref} has closed: it waited too long. There's nothing more to do."
 CARD_DECLINED = "Okay, you passed on {ref}. Another mentor can still take it."
 BTN_ACCEPT = "✅ Accept"
@@ -827,6 +892,10 @@ MENTOR_NONE_WAITING = "No requests are waiting right now."
 MENTOR_REFERRAL_LINE = "• {ref} at {office}, best time: {time}"
 MENTOR_STATUS_AWAY = "You're away, so new requests won't come to you. Type /available to change it."
 MENTOR_NOTICE_ENDED = "Request {ref}: they have ended the chat, so it is now closed. Thank you."
+MENTOR_NOTICE_IDLE = (
+    "Request {ref}: nobody has written in this chat for {days} days, so it is now closed. "
+    "Thank you."
+)
 MENTOR_NOTICE_LEFT = (
     "Request {ref}: they have left the service and their data is wiped. "
     "The chat is closed. Thank you."
@@ -851,19 +920,41 @@ ALERT_EXPIRED = (
 # ---------------------------------------------------------------------------
 # Delivery: alerts to coordinators (a reference and a reason, never the person)
 # ---------------------------------------------------------------------------
-ALERT_DELIVERY = "⚠️ Referral {ref}: a message did not get through. {reason} Please look into it."
+ALERT_DELIVERY = (
+    "⚠️ Request {ref} at {office}: a message did not get through. {reason} Please look into it."
+)
 ALERT_DELIVERY_NO_REF = "⚠️ A message did not get through. {reason} Please look into it."
+# A message to a mentor or coordinator: {who} is ALERT_WHO_MENTOR or ALERT_WHO_COORDINATOR.
+ALERT_DELIVERY_TO = (
+    "⚠️ Request {ref} at {office}: a message to {who} did not get through. {reason} "
+    "Please get in touch with {name}."
+)
+ALERT_DELIVERY_TO_NO_REF = (
+    "⚠️ A message to {who} did not get through. {reason} Please get in touch with {name}."
+)
+ALERT_WHO_MENTOR = "{name}, a mentor at {office}"
+ALERT_WHO_COORDINATOR = "{name}, a coordinator for {area}"
+ALERT_NAME_UNKNOWN = "a mentor with no name yet"
 ALERT_REASONS = {
     "unreachable": "A mentor has blocked the bot, so they can't get our messages.",
     "gave_up": "Telegram kept failing, so we stopped trying.",
     "bad_request": "Telegram turned the message down.",
     "undecryptable": "The stored message could not be opened.",
 }
+# The same, when the alert has just named the mentor.
+ALERT_REASONS_NAMED = {
+    **ALERT_REASONS,
+    "unreachable": "They have blocked the bot, so they can't get our messages.",
+}
 
 # ---------------------------------------------------------------------------
 # Feedback after a referral closes
 # ---------------------------------------------------------------------------
 MENTOR_CLOSED_BY_MENTOR = "{name} has closed your chat ({ref}). Thank you for reaching out."
+CHAT_CLOSED_IDLE = (
+    "Your chat with {name} ({ref}) has ended, because nobody has written in it for {days} "
+    "days. Thank you for reaching out. You can ask for a mentor again at any time."
+)
 FEEDBACK_HELPED = "Two quick questions, if you like. Did talking to a mentor help?"
 FEEDBACK_NEXT = "What would you like to do next?"
 FEEDBACK_THANKS = "Thank you. That helps us make this better for others."
@@ -891,6 +982,6 @@ COMMANDS = {
     "about": "About this service",
     "mydata": "See what we keep",
     "forget": "Wipe everything we keep",
-    "clear": "Delete the messages in this chat",
+    "clear": "Delete messages from the last 48 hours",
     "cancel": "Stop what you're doing",
 }

@@ -1,4 +1,6 @@
-"""Write tests/vectors/envelope_v1.json: frozen known-answer vectors for storage.crypto.
+"""Write frozen known-answer vectors for storage.crypto: tests/storage/vectors/
+envelope_v1.json (every format 1), and field_v2.json (padded field format 2, with
+--field-v2).
 
 Run once when a format is introduced and commit the output; never regenerate to
 make a failing test pass.  If ``tests/storage/test_crypto_vectors.py`` fails, the
@@ -8,7 +10,7 @@ restore the old behaviour or introduce a new format byte and a new vectors file.
 Keys and nonces are derived from public labels (SHA-256), so they are test-only
 and the output is reproducible byte for byte.
 
-    .venv/bin/python scripts/make_crypto_vectors.py [--check]
+    .venv/bin/python scripts/make_crypto_vectors.py [--check] [--field-v2]
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from storage.crypto import (
     pseudonym,
 )
 
-OUT = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "envelope_v1.json"
+VECTORS = Path(__file__).resolve().parent.parent / "tests" / "storage" / "vectors"
+OUT = VECTORS / "envelope_v1.json"
+FIELD_V2_OUT = VECTORS / "field_v2.json"
 
 
 def fixed(label: str, size: int = 32) -> bytes:
@@ -82,7 +86,8 @@ def build() -> dict[str, object]:
         table, column = str(case["table"]), str(case["column"])
         plaintext = case["plaintext"]
         assert isinstance(plaintext, bytes)
-        blob = FieldCipher(dek, subject)._seal_with_nonce(table, column, row_id, plaintext, nonce)
+        cipher = FieldCipher(dek, subject)
+        blob = cipher._seal_v1_with_nonce(table, column, row_id, plaintext, nonce)
         field_vectors.append(
             {
                 "dek": dek.hex(),
@@ -154,18 +159,65 @@ def build() -> dict[str, object]:
     }
 
 
+# Format 2 pads to 64-byte buckets: the cases sit on both sides of each bucket's edge.
+FIELD_V2_LENGTHS = [0, 1, 17, 59, 60, 61, 124, 125, 300]
+
+
+def build_field_v2() -> dict[str, object]:
+    vectors = []
+    for i, length in enumerate(FIELD_V2_LENGTHS):
+        dek = fixed(f"v2 dek {i % 2}")
+        subject = f"subject-{i % 3}"
+        row_id = f"00000000-0000-4000-8000-{i:012d}"
+        nonce = fixed(f"v2 field nonce {i}", 12)
+        plaintext = (fixed(f"v2 plaintext {i}", 32) * 10)[:length]
+        blob = FieldCipher(dek, subject)._seal_with_nonce(
+            "disclosures", "value", row_id, plaintext, nonce
+        )
+        vectors.append(
+            {
+                "dek": dek.hex(),
+                "subject_id": subject,
+                "table": "disclosures",
+                "column": "value",
+                "row_id": row_id,
+                "nonce": nonce.hex(),
+                "aad": aad("firststep/field/v2", "disclosures", "value", row_id, subject).hex(),
+                "plaintext": plaintext.hex(),
+                "blob": blob.hex(),
+            }
+        )
+    return {
+        "description": (
+            "Frozen First Step field vectors, format 2 (padded). Test-only keys derived "
+            "from public labels. Generated once by scripts/make_crypto_vectors.py "
+            "--field-v2; never edit."
+        ),
+        "format": "0x02 || nonce(12) || AESGCM(dek).encrypt(nonce, u32be(len(pt)) || pt || "
+        "zeros to a multiple of 64, aad('firststep/field/v2', table, column, row_id, "
+        "subject_id))",
+        "field": vectors,
+    }
+
+
 def main(argv: list[str]) -> int:
-    text = json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+    if "--field-v2" in argv:
+        return write(FIELD_V2_OUT, build_field_v2(), argv)
+    return write(OUT, build(), argv)
+
+
+def write(out: Path, built: dict[str, object], argv: list[str]) -> int:
+    text = json.dumps(built, indent=2, ensure_ascii=False) + "\n"
     if "--check" in argv:
-        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
+        same = out.exists() and out.read_text(encoding="utf-8") == text
         print("vectors match" if same else "vectors DIFFER from current code")
         return 0 if same else 1
-    if OUT.exists() and "--force" not in argv:
-        print(f"{OUT} exists; frozen vectors are not regenerated (use --check)")
+    if out.exists() and "--force" not in argv:
+        print(f"{out} exists; frozen vectors are not regenerated (use --check)")
         return 1
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}")
     return 0
 
 

@@ -23,9 +23,19 @@ version, so a future format can be introduced without guessing)::
       = 0x01 || kek_version (u32) || nonce (12) || AESGCM(KEK_v).encrypt(nonce, DEK, A)
       A = aad("firststep/dek/v1", subject_id, str(kek_version))
 
-    field blob (29 + len(plaintext) bytes)
-      = 0x01 || nonce (12) || AESGCM(DEK).encrypt(nonce, plaintext, A)   # ct || 16-byte tag
+    field blob, format 2 (written today; 29 + a multiple of 64 bytes)
+      = 0x02 || nonce (12) || AESGCM(DEK).encrypt(nonce, P, A)           # ct || 16-byte tag
+      P = u32(len(plaintext)) || plaintext || zero bytes up to the next multiple of 64
+      A = aad("firststep/field/v2", table, column, row_id, subject_id)
+
+    field blob, format 1 (still read; 29 + len(plaintext) bytes)
+      = 0x01 || nonce (12) || AESGCM(DEK).encrypt(nonce, plaintext, A)
       A = aad("firststep/field/v1", table, column, row_id, subject_id)
+
+Why format 2 pads: the length of a sealed answer must not say which answer it is
+(alcohol and crack/cocaine differed by 6 bytes in format 1). Every value up to 60 bytes
+seals to 93 bytes, up to 124 to 157, and so on; the true length is inside the AEAD, so
+it is authenticated and hidden alike.
 
     pseudonym = HMAC-SHA256(pepper_v, "tg-<role>:<telegram_id>")          # 32 bytes
 
@@ -92,7 +102,12 @@ FORMAT_V1: Final = 0x01
 KEYRING_FORMAT: Final = 1
 MAX_VERSION: Final = 0xFFFF_FFFF  # versions travel as u32 in wrapped DEKs
 
+FORMAT_V2: Final = 0x02
+PAD_BUCKET: Final = 64
+"""Sealed fields are padded (with their 4-byte length) to a multiple of this many bytes."""
+
 _FORMAT_V1_BYTE: Final = bytes([FORMAT_V1])
+_FORMAT_V2_BYTE: Final = bytes([FORMAT_V2])
 _FIELD_DOMAIN: Final = "firststep/field/v1"
 _DEK_DOMAIN: Final = "firststep/dek/v1"
 _FIELD_HEADER: Final = 1 + NONCE_SIZE
@@ -105,6 +120,7 @@ _pack_u32: Final = _U32.pack
 _SAFE_NAME: Final = re.compile(r"[a-z_]{1,30}|[0-9]{1,10}")
 
 _FIELD_AAD_PREFIX: Final = b"\x00\x00\x00\x12firststep/field/v1"  # == aad(_FIELD_DOMAIN)
+_FIELD_V2_AAD_PREFIX: Final = b"\x00\x00\x00\x12firststep/field/v2"  # aad("firststep/field/v2")
 _INTEGRITY_MSG: Final = "stored data failed its integrity check"
 _FORMAT_MSG: Final = "stored data has an unknown format version"
 
@@ -783,6 +799,26 @@ def rewrap_dek(ring: KeyRing, blob: bytes, subject_id: str) -> bytes:
 # ------------------------------------------------------------------ field cipher
 
 
+def _padded(plaintext: bytes) -> bytes:
+    """u32(len) || plaintext || zeros, to the next multiple of PAD_BUCKET (never empty)."""
+    if not isinstance(plaintext, bytes):
+        raise TypeError(f"plaintext must be bytes, not {type(plaintext).__name__}")
+    body = _pack_u32(len(plaintext)) + plaintext
+    return body + bytes(-len(body) % PAD_BUCKET)
+
+
+def _unpadded(padded: bytes) -> bytes:
+    """The plaintext inside a format-2 body; a wrong length or non-zero padding is refused
+    (only our own code could have sealed it, so anything else is corruption)."""
+    if len(padded) < 4 or len(padded) % PAD_BUCKET:
+        raise CryptoError(_INTEGRITY_MSG)
+    length: int = _U32.unpack_from(padded)[0]
+    end = 4 + length
+    if end > len(padded) or any(padded[end:]):
+        raise CryptoError(_INTEGRITY_MSG)
+    return padded[4:end]
+
+
 class FieldCipher:
     """Seals and opens one subject's fields under that subject's DEK.
 
@@ -832,8 +868,10 @@ class FieldCipher:
 
     __str__ = __repr__
 
-    def _aad(self, table: str, column: str, row_id: str) -> bytes:
-        """aad(_FIELD_DOMAIN, table, column, row_id, subject_id), inlined for speed."""
+    def _aad(
+        self, table: str, column: str, row_id: str, prefix: bytes = _FIELD_AAD_PREFIX
+    ) -> bytes:
+        """aad(domain, table, column, row_id, subject_id), inlined for speed."""
         try:
             t = table.encode("utf-8")
             c = column.encode("utf-8")
@@ -843,9 +881,16 @@ class FieldCipher:
         if not (t and c and r):
             raise ValueError("table, column and row_id must be non-empty")
         pack = _pack_u32
-        return b"".join(
-            (_FIELD_AAD_PREFIX, pack(len(t)), t, pack(len(c)), c, pack(len(r)), r, self._aad_tail)
-        )
+        return b"".join((prefix, pack(len(t)), t, pack(len(c)), c, pack(len(r)), r, self._aad_tail))
+
+    def _seal_v1_with_nonce(
+        self, table: str, column: str, row_id: str, plaintext: bytes, nonce: bytes
+    ) -> bytes:
+        """Format 1, unpadded: only to check the frozen v1 vectors (nothing writes it)."""
+        if len(nonce) != NONCE_SIZE:
+            raise ValueError(f"nonce must be {NONCE_SIZE} bytes")
+        ct = self._aead.encrypt(nonce, plaintext, self._aad(table, column, row_id))
+        return _FORMAT_V1_BYTE + nonce + ct
 
     def _seal_with_nonce(
         self, table: str, column: str, row_id: str, plaintext: bytes, nonce: bytes
@@ -853,25 +898,26 @@ class FieldCipher:
         """Deterministic seal for frozen test vectors only; real code calls :meth:`seal`."""
         if len(nonce) != NONCE_SIZE:
             raise ValueError(f"nonce must be {NONCE_SIZE} bytes")
-        ct = self._aead.encrypt(nonce, plaintext, self._aad(table, column, row_id))
-        return _FORMAT_V1_BYTE + nonce + ct
+        ad = self._aad(table, column, row_id, _FIELD_V2_AAD_PREFIX)
+        return _FORMAT_V2_BYTE + nonce + self._aead.encrypt(nonce, _padded(plaintext), ad)
 
     def seal(self, table: str, column: str, row_id: str, plaintext: bytes) -> bytes:
-        """Encrypt one field value with a fresh random nonce.
+        """Encrypt one field value, padded to a 64-byte bucket, with a fresh random nonce.
 
         The nonce comes from ``os.urandom(12)`` on every call: a repeated GCM
         nonce under one key would expose the plaintexts and the auth key.
         """
-        ad = self._aad(table, column, row_id)
-        nonce = os.urandom(NONCE_SIZE)
-        return _FORMAT_V1_BYTE + nonce + self._aead.encrypt(nonce, plaintext, ad)
+        return self._seal_with_nonce(table, column, row_id, plaintext, os.urandom(NONCE_SIZE))
 
     def open(self, table: str, column: str, row_id: str, blob: bytes) -> bytes:
         """Decrypt one field value; :class:`CryptoError` if it is not exactly this row's."""
-        ad = self._aad(table, column, row_id)
         if len(blob) < _FIELD_MIN_LEN:
             raise CryptoError(_INTEGRITY_MSG)
-        if blob[0] != FORMAT_V1:
+        if blob[0] == FORMAT_V2:
+            ad = self._aad(table, column, row_id, _FIELD_V2_AAD_PREFIX)
+        elif blob[0] == FORMAT_V1:
+            ad = self._aad(table, column, row_id)
+        else:
             raise CryptoError(_FORMAT_MSG)
         plaintext: bytes | None
         try:
@@ -881,6 +927,8 @@ class FieldCipher:
         # Raised outside the except block so the traceback carries no context.
         if plaintext is None:
             raise CryptoError(_INTEGRITY_MSG)
+        if blob[0] == FORMAT_V2:
+            return _unpadded(plaintext)
         return plaintext
 
     def seal_text(self, table: str, column: str, row_id: str, text: str) -> bytes:

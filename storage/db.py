@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVarTuple
@@ -253,6 +253,23 @@ class Database:
                 await standalone.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 await standalone.commit()
         return complete
+
+    async def vacuum_full(self, tables: Sequence[str]) -> None:
+        """PostgreSQL: rewrite each table (and its indexes) into new files.
+
+        Why: a deleted row stays in its heap page until vacuumed, and a plain VACUUM only
+        compacts the page, so a deleted row at the edge of the free space keeps its bytes
+        (a wrapped key, a pseudonym) in the file. VACUUM FULL writes the live rows into a
+        new file and drops the old one. It locks each table for the moment it takes (the
+        tables are small); run after the erasing transactions committed. SQLite: nothing
+        to do (secure_delete overwrites in place; see scrub_wal).
+        """
+        if self.is_sqlite:
+            return
+        async with self.engine.connect() as connection:
+            standalone = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            for table in tables:
+                await standalone.exec_driver_sql(f"VACUUM FULL {table}")
 
     async def verify(self) -> None:
         """Refuse to run on an SQLite file without the durability settings we rely on."""

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration script's revision. A new script moves it on; a test compares it
 # with Alembic's own head (tests/storage/test_storage_migrate.py), so it cannot drift.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0004"
+
+# The PostgreSQL advisory lock every process takes to migrate (an arbitrary, fixed key:
+# the bytes of "1stStep!" as a signed 64-bit number).
+MIGRATION_LOCK = int.from_bytes(b"1stStep!", "big", signed=True)
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
@@ -65,6 +69,14 @@ async def upgrade(
         command.upgrade(alembic_config(connection, migrations=migrations), revision)
 
     async with database.engine.begin() as connection:
+        if not database.is_sqlite:
+            # Any number of processes may start at once (several `firststep run` behind
+            # one proxy): each waits here for the one migrating, then finds the schema
+            # current. Held until this transaction ends, so a killed process frees it.
+            # On SQLite, BEGIN IMMEDIATE (above) is that lock: the write lock.
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         await connection.run_sync(_upgrade)
 
 

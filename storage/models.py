@@ -272,11 +272,18 @@ class Referral(Base):
         stored_as_value(Share, 16), server_default=Share.NONE.value
     )
     time_window: Mapped[str] = mapped_column(String(32))
+    # The number a person shared for a phone call, sealed under their key (bound to this
+    # row), while the request is live: the mentor who takes it is sent it, a handback
+    # offers it again; it is deleted when the request ends (closed, stopped, erased).
+    phone_ct: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     ladder_step: Mapped[int] = mapped_column(Integer, default=0)
     next_ladder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The last message passed on in an accepted chat, either way (when it was, never what):
+    # a chat quiet for chat_idle_close_days is closed (conversations/mentor/idle.py).
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     feedback_helped: Mapped[str | None] = mapped_column(String(16), nullable=True)
     feedback_next_step: Mapped[str | None] = mapped_column(String(16), nullable=True)
 

@@ -7,9 +7,9 @@ from bot.delivery.policy import DeliveryPolicy
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import Settings
 from conversations.context import FirstStepApp, Services
+from conversations.outcome import WAKE_KEY as WAKE_KEY  # the worker's wake-up in extras
 
 WORKER_KEY = "firststep.delivery"
-WAKE_KEY = "delivery.wake"  # Services.extras: call after committing outbox rows
 
 
 def attach_worker(

@@ -10,11 +10,14 @@ rate limiter (tests, or a deployment that turned it off).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from telegram.error import RetryAfter
+
+log = logging.getLogger("firststep.flood")
 
 Monotonic = Callable[[], float]
 # Held a little past Telegram's retry_after (as PTB's AIORateLimiter does), so a row

@@ -36,11 +36,12 @@ from telegram.ext import ExtBot
 from bot.delivery.limiter import BULK
 from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
 from bot.delivery.policy import DeliveryPolicy
-from conversations import texts
+from bot.delivery.relay_failed import tell_relay_sender
 from conversations.context import Clock, utc_now
-from conversations.i18n import _
+from conversations.mentor import notices
 from storage.crypto import KeyRing
 from storage.db import Database
+from storage.repositories import mentors
 from storage.repositories.outbox import (
     Claimed,
     Edit,
@@ -57,7 +58,7 @@ from storage.repositories.outbox import (
     mark_unreachable,
     prepare,
     recorded_message,
-    referral_reference,
+    referral_place,
     release,
     retry_later,
 )
@@ -420,19 +421,23 @@ class DeliveryWorker:
         log.log(level, "event=delivery_dead kind=%s reason=%s", row.kind, reason)
         if alert:
             await self._alert(connection, row, reason)
+        told = row.kind == Kind.RELAY and reason != Reason.OBSOLETE
+        if told and await tell_relay_sender(connection, self.ring, row, now=self.clock()):
+            self.wake()
 
     async def _alert(self, connection: AsyncConnection, row: Claimed, reason: Reason) -> None:
-        """Tell coordinators: the referral's reference and a reason, nothing else."""
+        """Tell coordinators: the referral's reference and office, the mentor it was for
+        (first name and office), and a reason; nothing about the person."""
         if row.kind == Kind.ALERT:
             log.error("event=delivery_alert_failed reason=%s", reason)
             return
-        ref = await referral_reference(connection, row.referral_id)
-        because = _(texts.ALERT_REASONS[reason])
-        text = (
-            _(texts.ALERT_DELIVERY).format(ref=ref, reason=because)
-            if ref is not None
-            else _(texts.ALERT_DELIVERY_NO_REF).format(reason=because)
+        place = await referral_place(connection, row.referral_id)
+        mentor = (
+            await mentors.label_of(connection, self.ring, row.recipient_id)
+            if row.recipient_kind == "mentor"
+            else None
         )
+        text = notices.delivery_alert(reason, place, mentor)
         queued = await alert_coordinators(
             connection,
             self.ring,

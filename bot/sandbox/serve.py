@@ -121,6 +121,10 @@ SANDBOX_SAMPLE_TEXTS = {
         "and it does not change your benefit claim."
     ),
     "mentor_employer": "Sandbox sample: peer mentors are employed by the pilot's providers.",
+    "safeguarding_policy": (
+        "Sandbox sample: a mentor keeps what you say private, unless your life or someone "
+        "else's is at risk. Then they may tell someone who can help, and tell you first."
+    ),
 }
 
 

@@ -15,6 +15,7 @@ from conversations.mentor import notices
 from conversations.steps import Step
 from storage.crypto import FieldCipher, KeyRing
 from storage.db import Connection
+from storage.models import MentorRole
 from storage.repositories import mentors, referrals
 from storage.repositories.outbox import Kind, Send, alert_coordinators, enqueue
 from storage.repositories.referrals import ReferralRow
@@ -28,6 +29,12 @@ async def approve_mentor(
     if not await mentors.approve(connection, mentor_id):
         return False
     cipher = await open_subject_key(connection, ring, mentor_id)
+    label = await mentors.label_of(connection, ring, mentor_id)
+    approved = (
+        _(texts.COORDINATOR_APPROVED)
+        if label is not None and label.role == MentorRole.COORDINATOR
+        else _(texts.MENTOR_APPROVED)
+    )
     if cipher is not None:
         await enqueue(
             connection,
@@ -35,7 +42,7 @@ async def approve_mentor(
             kind=Kind.MENTOR_NOTICE,
             recipient_kind="mentor",
             recipient_id=mentor_id,
-            payload=Send(text=_(texts.MENTOR_APPROVED)),
+            payload=Send(text=approved),
             sealed_by=cipher,
             now=now,
         )

@@ -91,9 +91,9 @@ async def after_claim(
             if referral.contact_by == ContactBy.PHONE
             else _(texts.MENTOR_ACCEPTED)
         )
-        text = template.format(
-            name=name, office=notices.office_name(referral.office_id), ref=referral.public_ref
-        )
+        # The mentor's own office: a request widened to the area is taken elsewhere.
+        office = notices.office_name(mentor.office_id or referral.office_id)
+        text = template.format(name=name, office=office, ref=referral.public_ref)
         await notices.tell_person(
             connection,
             referral,
@@ -105,6 +105,7 @@ async def after_claim(
             cipher=cipher,
             now=now,
         )
+        await notices.give_number(connection, referral, mentor.id, cipher=cipher, now=now)
     if referral.person_id is not None:
         await referrals.move_person(
             connection,
@@ -158,6 +159,10 @@ async def on_card(
             or not referral.may_be_taken_by(mentor.office_id, mentor.pilot_area)
         ):
             return Outcome.toast_only(_(texts.TOAST_NOT_YOURS))
+        if referral.status != ReferralStatus.PENDING:
+            # A copy the state change could not reach (sent twice, the first never
+            # recorded): it says where the request is now.
+            return Outcome(toast=_(texts.TOAST_ENDED), pressed=Rewrite(moved_on(referral, mentor)))
         event("mentor.declined")
         return Outcome(pressed=Rewrite(_(texts.CARD_DECLINED).format(ref=public_ref)))
     if button.action == CardAction.TAKE or is_old_list(query.message, public_ref):
@@ -180,8 +185,19 @@ async def on_card(
         taken = Rewrite(_(texts.CARD_TAKEN).format(ref=public_ref))
         return Outcome(toast=_(texts.TOAST_TAKEN), pressed=taken)
     if result == AcceptResult.ENDED:
-        return Outcome.toast_only(_(texts.TOAST_ENDED))
+        # Never left showing Accept: this may be a copy no state change could reach.
+        ended = Rewrite(_(texts.CARD_ENDED).format(ref=public_ref))
+        return Outcome(toast=_(texts.TOAST_ENDED), pressed=ended)
     return Outcome.toast_only(_(texts.TOAST_NOT_YOURS))
+
+
+def moved_on(referral: ReferralRow, mentor: MentorRecord) -> str:
+    """What a card of a request no longer waiting says now, for this mentor."""
+    if referral.status in (ReferralStatus.ACCEPTED, ReferralStatus.CLOSED):
+        if referral.mentor_id == mentor.id:
+            return _(texts.CARD_YOURS).format(ref=referral.public_ref)
+        return _(texts.CARD_TAKEN).format(ref=referral.public_ref)
+    return _(texts.CARD_ENDED).format(ref=referral.public_ref)
 
 
 def is_old_list(message: object, public_ref: str) -> bool:

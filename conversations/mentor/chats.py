@@ -47,6 +47,7 @@ async def close_referral(
     if not await referrals.close(connection, referral, now, mentor_id=mentor.id):
         return Outcome.say(_(texts.MENTOR_CHAT_ENDED).format(ref=public_ref))
     await referrals.drop_unsent(connection, referral.id, (Kind.ACCEPTED,))
+    await notices.take_number_back(connection, services.ring, referral, now)
     cipher = await notices.person_cipher(connection, services.ring, referral)
     if cipher is not None and referral.person_id is not None:
         closed = _(texts.MENTOR_CLOSED_BY_MENTOR).format(
@@ -80,7 +81,7 @@ async def relay_to(
     public_ref: str,
     text: str,
 ) -> Outcome:
-    return await from_mentor(connection, services.ring, mentor, public_ref, text)
+    return await from_mentor(connection, services.ring, mentor, public_ref, text, services.clock())
 
 
 def replied_ref(message: Message, bot_id: int) -> str | None:

@@ -100,7 +100,11 @@ async def on_message(
     if mentor.status == MentorStatus.PENDING_NAME:
         return await on_name(connection, services, mentor, text)
     if mentor.status == MentorStatus.PENDING_APPROVAL:
-        return Outcome.say(_(texts.MENTOR_WAIT_APPROVAL))
+        return Outcome.say(
+            _(texts.COORDINATOR_WAIT_APPROVAL)
+            if mentor.is_coordinator
+            else _(texts.MENTOR_WAIT_APPROVAL)
+        )
     if mentor.unreachable:
         await mentors.mark_reachable(connection, mentor.id)
     command = COMMAND.match(text)

@@ -104,7 +104,11 @@ async def on_name(
         connection, mentor, name, needs_approval=services.settings.mentor_approval
     )
     if status == MentorStatus.PENDING_APPROVAL:
-        return Outcome.say(_(texts.NAME_PENDING).format(name=name))
+        # Mentors are approved by their coordinator; coordinators by the pilot team.
+        pending = (
+            _(texts.NAME_PENDING_COORDINATOR) if mentor.is_coordinator else _(texts.NAME_PENDING)
+        )
+        return Outcome.say(pending.format(name=name))
     if mentor.is_coordinator:
         return Outcome.say(_(texts.NAME_ACTIVE_COORDINATOR).format(name=name))
     office = notices.office_name(mentor.office_id or "")

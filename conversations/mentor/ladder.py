@@ -15,13 +15,19 @@ for ever.
 `run_ladder` is one pass over what is due, each referral in its own transaction (opened
 by `storage.repositories.referrals.each_due_on_ladder`) and moved by a conditional UPDATE
 on its current rung, so two passes at once (or a pass racing an Accept) do each step
-once. The JobQueue runs it every minute; tests call it directly with the harness clock.
+once. The JobQueue runs a pass when the next step falls due (`ladder_job` asks the
+database when that is and sleeps until then, at most `POLL_SECONDS`; a new request wakes
+it for its first step), so "remind after N minutes" is kept to the second. Tests call
+`run_ladder` directly with the harness clock, or let the job run on a wall clock.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram.ext import JobQueue
 
 from conversations import keyboards, texts
 from conversations.callbacks import Menu, MenuChoice
@@ -39,7 +45,11 @@ from storage.repositories.updates import record_event
 
 log = logging.getLogger("firststep.ladder")
 
-INTERVAL_SECONDS = 60.0
+JOB_NAME = "ladder"
+# The longest the ladder sleeps: a request another process made (which wakes only that
+# process's ladder) is seen within this, then its steps are kept to the second.
+POLL_SECONDS = 60.0
+FIRST_PASS_SECONDS = 1.0
 BATCH = 100
 
 UPDATES = {
@@ -208,17 +218,55 @@ async def expire_unclaimed(
 
 
 async def ladder_job(context: Context) -> None:
+    """One pass (withdraw what waited too long, climb what is due), then sleep until the
+    next due step. The next pass is planned even when this one failed (a database that
+    is briefly away), so the ladder never stops for good."""
     services = context.services
     now = services.clock()
-    await expire_unclaimed(services.database, services.ring, services.settings, now)
-    await run_ladder(services.database, services.ring, services.settings, now)
+    try:
+        await expire_unclaimed(services.database, services.ring, services.settings, now)
+        await run_ladder(services.database, services.ring, services.settings, now)
+    finally:
+        await plan_next(context)
 
 
-def schedule_ladder(application: FirstStepApp, interval: float = INTERVAL_SECONDS) -> None:
-    """Run the ladder every `interval` seconds once the Application starts."""
+async def plan_next(context: Context) -> None:
+    services = context.services
+    try:
+        due = await referrals.next_on_ladder(
+            services.database, services.settings.referral_pending_max_days
+        )
+    except Exception:  # the pass's own error is what gets reported; try again later
+        log.warning("event=ladder_plan_failed retry_seconds=%d", POLL_SECONDS)
+        due = None
+    wake_at(context.job_queue, due, services.clock())
+
+
+def wake_at(queue: JobQueue[Any] | None, due: datetime | None, now: datetime) -> None:
+    """Make sure a pass runs by `due` (or within POLL_SECONDS when nothing is due):
+    a pass already planned sooner stays, one planned later is moved forward. A flow that
+    just made a request calls this with its first rung's time."""
+    if queue is None:  # pragma: no cover - the job-queue extra is a dependency
+        return
+    if not queue.scheduler.running:
+        # Not started (an Application driven update by update, as the benchmark does):
+        # the first pass `schedule_ladder` planned runs when it starts, and plans on.
+        return
+    seconds = POLL_SECONDS if due is None else (due - now).total_seconds()
+    seconds = min(max(seconds, 0.0), POLL_SECONDS)
+    target = datetime.now(UTC) + timedelta(seconds=seconds)
+    planned = queue.get_jobs_by_name(JOB_NAME)
+    if any(job.next_t is not None and job.next_t <= target for job in planned):
+        return
+    for job in planned:
+        job.schedule_removal()
+    queue.run_once(ladder_job, when=seconds, name=JOB_NAME)
+
+
+def schedule_ladder(application: FirstStepApp, first: float = FIRST_PASS_SECONDS) -> None:
+    """The first pass shortly after the Application starts (steps that fell due while it
+    was down are taken then); each pass plans the next."""
     if application.job_queue is None:  # pragma: no cover - the job-queue extra is a dependency
         log.warning("event=ladder_not_scheduled reason=no_job_queue")
         return
-    application.job_queue.run_repeating(
-        ladder_job, interval=interval, first=interval, name="ladder"
-    )
+    application.job_queue.run_once(ladder_job, when=first, name=JOB_NAME)

@@ -28,6 +28,7 @@ from storage.db import Connection
 from storage.directory import office_by_id
 from storage.models import OutboxStatus
 from storage.repositories import referrals
+from storage.repositories.mentors import MentorLabel
 from storage.repositories.outbox import Edit, Kind, Send, enqueue
 from storage.repositories.referrals import ContactBy, ReferralRow, Share
 from storage.repositories.subjects import open_subject_key
@@ -39,6 +40,33 @@ CARD_KINDS = (Kind.CARD, Kind.REMINDER)
 def office_name(office_id: str) -> str:
     office = office_by_id(office_id, include_unoffered=True)
     return office.name if office is not None else office_id
+
+
+def delivery_alert(reason: str, place: tuple[str, str] | None, mentor: MentorLabel | None) -> str:
+    """A coordinator's alert about a message that did not get through: which request and
+    where, and, when it was meant for a mentor, who (first name and office, never a
+    person's details), so the coordinator knows whom to call."""
+    if mentor is None:
+        because = _(texts.ALERT_REASONS[reason])
+        if place is None:
+            return _(texts.ALERT_DELIVERY_NO_REF).format(reason=because)
+        ref, office_id = place
+        return _(texts.ALERT_DELIVERY).format(
+            ref=ref, office=office_name(office_id), reason=because
+        )
+    name = mentor.name or _(texts.ALERT_NAME_UNKNOWN)
+    if mentor.office_id is not None:
+        who = _(texts.ALERT_WHO_MENTOR).format(name=name, office=office_name(mentor.office_id))
+    else:
+        area = mentor.pilot_area or _(texts.COORDINATOR_ALL_AREAS)
+        who = _(texts.ALERT_WHO_COORDINATOR).format(name=name, area=area)
+    because = _(texts.ALERT_REASONS_NAMED[reason])
+    if place is None:
+        return _(texts.ALERT_DELIVERY_TO_NO_REF).format(who=who, reason=because, name=name)
+    ref, office_id = place
+    return _(texts.ALERT_DELIVERY_TO).format(
+        ref=ref, office=office_name(office_id), who=who, reason=because, name=name
+    )
 
 
 def describe_delay(minutes: float) -> str:
@@ -127,14 +155,16 @@ async def offer(
     cipher: FieldCipher,
     now: datetime,
     kind: Kind = Kind.CARD,
-    phone: str | None = None,
     tag: str = "",
 ) -> int:
     """Queue a card (or a reminder) with Accept buttons for each mentor; returns how many.
 
-    The phone number, if the person shared one, exists only inside these sealed
-    payloads: the worker drops a payload once it is sent.
+    The phone number, if the person shared one, is read from the referral (sealed, kept
+    while it is live) into these sealed payloads: the worker drops a payload once sent.
     """
+    phone = None
+    if referral.contact_by == ContactBy.PHONE:
+        phone = await referrals.phone_of(connection, cipher, referral.id)
     template = _(texts.CARD) if kind == Kind.CARD else _(texts.REMINDER)
     text = template.format(
         ref=referral.public_ref,
@@ -214,6 +244,72 @@ async def update_cards(
             recipient_id=card.recipient_id,
             payload=Edit(of=card.outbox_id, text=text),
             sealed_by=sealed_by,
+            now=now,
+            referral_id=referral.id,
+        )
+        edited += row is not None
+    return edited
+
+
+async def give_number(
+    connection: Connection,
+    referral: ReferralRow,
+    mentor_id: str,
+    *,
+    cipher: FieldCipher,
+    now: datetime,
+) -> bool:
+    """The mentor who took a phone-call request is sent the number, protected (no
+    forwarding or saving), sealed under the person's key until sent. The referral keeps
+    it, sealed, until the chat ends, for a handback."""
+    if referral.contact_by != ContactBy.PHONE:
+        return False
+    phone = await referrals.phone_of(connection, cipher, referral.id)
+    if phone is None:
+        return False
+    text = _(texts.MENTOR_PHONE_YOURS).format(
+        ref=referral.public_ref, phone=phone, time=time_label(referral.time_window)
+    )
+    row = await enqueue(
+        connection,
+        dedupe_key=f"{Kind.CONTACT}:{referral.id}:{referral.version}",
+        kind=Kind.CONTACT,
+        recipient_kind="mentor",
+        recipient_id=mentor_id,
+        payload=Send(text=text, protect=True),
+        sealed_by=cipher,
+        now=now,
+        referral_id=referral.id,
+    )
+    return row is not None
+
+
+async def take_number_back(
+    connection: Connection, ring: KeyRing, referral: ReferralRow, now: datetime
+) -> int:
+    """The chat ended: a number not yet sent never goes, and each message that carried
+    it is edited to say it was taken out (sealed under the mentor's own key: the person
+    may be gone). The referral's own copy went with the status change."""
+    await referrals.drop_unsent(connection, referral.id, (Kind.CONTACT,))
+    edited = 0
+    out = (OutboxStatus.SENT.value, OutboxStatus.INFLIGHT.value)
+    for message in await referrals.cards_of(connection, referral.id, (Kind.CONTACT,)):
+        if message.status not in out:
+            continue
+        cipher = await open_subject_key(connection, ring, message.recipient_id)
+        if cipher is None:
+            continue
+        row = await enqueue(
+            connection,
+            dedupe_key=f"number_removed:{message.outbox_id}",
+            kind=Kind.CARD_UPDATE,
+            recipient_kind="mentor",
+            recipient_id=message.recipient_id,
+            payload=Edit(
+                of=message.outbox_id,
+                text=_(texts.MENTOR_PHONE_REMOVED).format(ref=referral.public_ref),
+            ),
+            sealed_by=cipher,
             now=now,
             referral_id=referral.id,
         )

@@ -9,8 +9,9 @@ pilot area; else an alert to the coordinators), and the person's next step. The 
 gets their reference and honest timing, and can stop the request at any time
 (conversations/person/live_request.py: waiting, withdrawing, the chat, ending it).
 
-A shared phone number lives only in the sealed step draft until confirm, then only in
-the sealed card payloads, which the delivery worker drops once sent. A request left
+A shared phone number lives only in the sealed step draft until confirm, then sealed
+on the referral while it is live (the cards carry it; the mentor who takes the request
+is sent it; a handback offers it again) and is deleted when the request ends. A request left
 unsent (Menu, /start, another flow) loses its draft, number and all, in the same
 transaction (`drop_if_abandoned`, this flow's on-leave hook). A request the person simply
 stops answering loses its number to the retention purge after `request_draft_max_hours`
@@ -55,7 +56,7 @@ from conversations.callbacks import (
 from conversations.common import event, user_id_of
 from conversations.context import Context, FlowSettings
 from conversations.i18n import _
-from conversations.mentor import notices
+from conversations.mentor import ladder, notices
 from conversations.menu import menu_replies
 from conversations.outcome import Outcome, Reply
 from conversations.person import jobcentre, live_request
@@ -387,13 +388,10 @@ async def open_referral(
         next_ladder_at=now + timedelta(minutes=delay) if delay is not None else None,
         now=now,
     )
+    if phone is not None and contact_by == ContactBy.PHONE:
+        await referrals.keep_phone(connection, person.cipher, referral.id, phone)
     cards = await notices.offer(
-        connection,
-        referral,
-        office_mentors or area_mentors,
-        cipher=person.cipher,
-        now=now,
-        phone=phone if contact_by == ContactBy.PHONE else None,
+        connection, referral, office_mentors or area_mentors, cipher=person.cipher, now=now
     )
     if scope == "team":
         alerted = await alert_coordinators(
@@ -459,6 +457,8 @@ async def submit(update: Update, context: Context, tx: PersonTransaction) -> Out
         phone=request.phone if request is not None else None,
         time_window=(request.time if request is not None else None) or "any",
     )
+    # Its first rung is minutes away (the delays are > 0), well after this commits.
+    ladder.wake_at(context.job_queue, opened.referral.next_ladder_at, tx.now)
     return Outcome.say(*sent_replies(opened, office, settings))
 
 

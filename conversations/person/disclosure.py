@@ -27,7 +27,7 @@ from conversations.context import Context
 from conversations.i18n import _, by_language, join_labels
 from conversations.outcome import NewButtons, Outcome, Reply
 from conversations.registry import Flow, stale
-from conversations.safety.urgent_help import is_crisis
+from conversations.safety.urgent_help import is_crisis_here
 from conversations.steps import Step
 from storage.repositories.people import PersonRecord, PersonTransaction
 from storage.repositories.updates import record_event
@@ -246,7 +246,7 @@ async def on_own_words(update: Update, context: Context, tx: PersonTransaction) 
     """The optional message. A crisis message got urgent help already and is not stored."""
     message = update.message
     assert message is not None and message.text is not None
-    if is_crisis(message.text):
+    if is_crisis_here(update, context):
         return Outcome.say(
             _(texts.CRISIS_NOT_SAVED), Reply(_(texts.Q_OWN_WORDS), own_words_keyboard())
         )

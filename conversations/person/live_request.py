@@ -130,36 +130,33 @@ async def on_waiting_text(update: Update, context: Context, tx: PersonTransactio
 
 
 async def withdraw(ring: KeyRing, tx: PersonTransaction, referral: ReferralRow | None) -> Outcome:
-    """Stop a request: cards not yet sent never go, cards already out are edited."""
+    """Stop a request nobody has taken: cards not yet sent never go, cards already out
+    are edited. A request a mentor has taken (perhaps a moment ago) is a live chat:
+    ending it is asked first, as "End the chat" does."""
     person = tx.person
     assert person is not None
     connection, now = tx.connection, tx.now
     if referral is None or referral.person_id != person.id:
         return Outcome.say(_(texts.MENTOR_ALREADY_ENDED))
     if not await referrals.withdraw(connection, referral, person.id, now):
+        current = await referrals.by_id(connection, referral.id)
+        if current is not None and current.status == ReferralStatus.ACCEPTED:
+            name = ""
+            if current.mentor_id is not None:
+                name = await mentors.display_name_of(connection, ring, current.mentor_id) or ""
+            ask = _(texts.WITHDRAW_TAKEN_ASK).format(name=name, ref=current.public_ref)
+            return Outcome.say(Reply(ask, end_keyboard(current.public_ref)))
         return Outcome.say(_(texts.MENTOR_ALREADY_ENDED))
-    # Read back what was withdrawn: a mentor may have accepted it since we first read it.
-    referral = await referrals.by_id(connection, referral.id) or referral
-    if referral.mentor_id is None:
-        await notices.update_cards(
-            connection,
-            referral,
-            text_for=notices.to_all(_(texts.CARD_WITHDRAWN).format(ref=referral.public_ref)),
-            cipher=person.cipher,
-            now=now,
-            tag="withdrawn",
-        )
+    referral = await referrals.by_id(connection, referral.id) or referral  # its new version
+    await notices.update_cards(
+        connection,
+        referral,
+        text_for=notices.to_all(_(texts.CARD_WITHDRAWN).format(ref=referral.public_ref)),
+        cipher=person.cipher,
+        now=now,
+        tag="withdrawn",
+    )
     await referrals.drop_unsent(connection, referral.id, PERSON_KINDS)
-    if referral.mentor_id is not None:
-        await notices.tell_mentor(
-            connection,
-            ring,
-            referral,
-            referral.mentor_id,
-            text=_(texts.MENTOR_NOTICE_ENDED).format(ref=referral.public_ref),
-            dedupe=f"notice:ended:{referral.id}",
-            now=now,
-        )
     await tx.move(Step.MENU, draft=person.draft.settled())
     await record_event(connection, "referral_withdrawn", now, referral.office_id)
     event("mentor_request.withdrawn")
@@ -176,6 +173,7 @@ async def end_chat(context: Context, tx: PersonTransaction, referral: ReferralRo
     if not await referrals.close(connection, referral, now, person_id=person.id):
         return Outcome.say(_(texts.MENTOR_ALREADY_ENDED))
     await referrals.drop_unsent(connection, referral.id, PERSON_KINDS)
+    await notices.take_number_back(connection, context.services.ring, referral, now)
     if referral.mentor_id is not None:
         await notices.tell_mentor(
             connection,
@@ -240,6 +238,7 @@ async def forget(context: Context, tx: PersonTransaction) -> ErasureSummary:
                 tag="withdrawn",
             )
         if referral.mentor_id is not None and referral.status == ReferralStatus.ACCEPTED:
+            await notices.take_number_back(connection, ring, referral, now)
             await notices.tell_mentor(
                 connection,
                 ring,

@@ -16,14 +16,16 @@ from conversations import keyboards, texts
 from conversations.callbacks import Button, Family, Forget, ForgetAction, MenuChoice
 from conversations.common import event
 from conversations.context import Context
-from conversations.i18n import _
+from conversations.i18n import _, join_labels
+from conversations.mentor.notices import describe_delay, time_label
 from conversations.outcome import Outcome, Reply, deliver
 from conversations.person import live_request
 from conversations.person.disclosure import summary
 from conversations.registry import Anyone, Flow, stale
 from conversations.steps import Step
 from storage.directory import office_by_id
-from storage.repositories.people import PersonTransaction
+from storage.repositories.people import PersonReferral, PersonTransaction
+from storage.repositories.person_draft import Draft
 
 CLEAR_SPAN = 500  # message ids looked back over; Telegram skips what it won't delete
 
@@ -42,26 +44,87 @@ def office_name(office_id: str) -> str:
     return office.name if office is not None else office_id
 
 
+def in_progress(draft: Draft, delay: str) -> list[str]:
+    """What the draft holds that the person has not saved or sent yet, phone number and all."""
+    said: list[str] = []
+    if draft.ticked:
+        choices = join_labels([_(texts.OPTION_LABELS.get(code, code)) for code in draft.ticked])
+        said.append(_(texts.MYDATA_TICKED).format(choices=choices))
+    request = draft.request
+    if request is None:
+        return said
+    lines = []
+    if request.share:
+        share = _(texts.MENTOR_SHARE_LABELS.get(request.share, request.share))
+        lines.append(_(texts.MYDATA_REQUEST_SHARE).format(share=share))
+    if request.contact:
+        contact = _(texts.MENTOR_CONTACT_LABELS.get(request.contact, request.contact))
+        lines.append(_(texts.MYDATA_REQUEST_CONTACT).format(contact=contact))
+    if request.phone:
+        lines.append(_(texts.MYDATA_REQUEST_PHONE).format(phone=request.phone, delay=delay))
+    if request.time:
+        lines.append(_(texts.MYDATA_REQUEST_TIME).format(time=time_label(request.time)))
+    if lines:
+        said.append(_(texts.MYDATA_REQUEST).format(lines="\n".join(lines)))
+    return said
+
+
+def feedback_answers(referral: PersonReferral) -> str:
+    given = {"helped": referral.feedback_helped, "next": referral.feedback_next_step}
+    labels = {"helped": texts.FEEDBACK_HELPED_LABELS, "next": texts.FEEDBACK_NEXT_LABELS}
+    return " ".join(
+        _(texts.MYDATA_FEEDBACK_ANSWER).format(
+            question=_(texts.MYDATA_FEEDBACK_QUESTIONS[name]),
+            answer=_(labels[name].get(code, code)),
+        )
+        for name, code in given.items()
+        if code is not None
+    )
+
+
+def referral_lines(referral: PersonReferral) -> list[str]:
+    lines = [
+        _(texts.MYDATA_REFERRAL_LINE).format(
+            ref=referral.public_ref,
+            office=office_name(referral.office_id),
+            status=_(texts.REFERRAL_STATUS[referral.status]),
+        ),
+        _(texts.MYDATA_REFERRAL_DETAILS).format(
+            share=_(texts.MENTOR_SHARE_LABELS.get(referral.share, referral.share)),
+            contact=_(texts.MENTOR_CONTACT_LABELS.get(referral.contact_by, referral.contact_by)),
+            time=time_label(referral.time_window),
+        ),
+    ]
+    answers = feedback_answers(referral)
+    if answers:
+        lines.append(_(texts.MYDATA_FEEDBACK).format(answers=answers))
+    return lines
+
+
 async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
+    """Everything kept about the person, to them alone: what MYDATA_ALWAYS names but
+    does not show (dates) is the only thing not shown in full."""
     assert tx.person is not None
     answers = await tx.disclosures()
     referrals = await tx.referrals()
+    waiting = await tx.messages_waiting()
     replies = [Reply(_(texts.MYDATA_HEADER)), Reply(_(texts.MYDATA_ALWAYS))]
     office_id = tx.person.draft.office
     if office_id is not None:
         replies.append(Reply(_(texts.MYDATA_OFFICE).format(office=office_name(office_id))))
+    delay = describe_delay(context.services.settings.request_draft_max_hours * 60)
+    replies.extend(Reply(text) for text in in_progress(tx.person.draft, delay))
     if answers:
         replies.append(Reply(_(texts.MYDATA_ANSWERS).format(summary=summary(answers))))
     else:
         replies.append(Reply(_(texts.MYDATA_NO_ANSWERS)))
     if referrals:
-        lines = "\n".join(
-            _(texts.MYDATA_REFERRAL_LINE).format(
-                ref=ref, office=office_name(office_id), status=_(texts.REFERRAL_STATUS[status])
-            )
-            for ref, office_id, status in referrals
-        )
+        lines = "\n".join(line for referral in referrals for line in referral_lines(referral))
         replies.append(Reply(_(texts.MYDATA_REFERRALS).format(lines=lines)))
+        if any(r.feedback_helped or r.feedback_next_step for r in referrals):
+            replies.append(Reply(_(texts.MYDATA_FEEDBACK_KEPT)))
+    if waiting:
+        replies.append(Reply(_(texts.MYDATA_WAITING).format(count=waiting)))
     replies.append(
         Reply(
             _(texts.MYDATA_FOOTER),

@@ -22,7 +22,7 @@ from conversations.menu import menu_replies
 from conversations.outcome import DROP_BUTTONS, Outcome, Reply
 from conversations.person.disclosure import own_words_keyboard
 from conversations.registry import Anyone, Flow, prompt_for, registry_of, stale
-from conversations.safety.urgent_help import is_crisis
+from conversations.safety.urgent_help import is_crisis_here
 from conversations.steps import Step
 from storage.directory import office_by_id
 from storage.repositories.people import PersonTransaction
@@ -42,7 +42,14 @@ def office_from_payload(payload: str) -> str | None:
 
 
 def notice_text(context: Context) -> str:
-    return _(texts.NOTICE).format(work_coach_policy=context.services.settings.work_coach_policy)
+    """The notice with the operator's two policy lines; a line left empty (tests, never a
+    real run: `firststep run` refuses it) is left out, not shown as a bare bullet."""
+    settings = context.services.settings
+    text = _(texts.NOTICE).format(
+        work_coach_policy=settings.work_coach_policy.strip(),
+        safeguarding_policy=settings.safeguarding_policy.strip(),
+    )
+    return "\n".join(line for line in text.splitlines() if line.strip() != "•")
 
 
 def welcome(update: Update, context: Context) -> Outcome:
@@ -52,7 +59,7 @@ def welcome(update: Update, context: Context) -> Outcome:
     ask them to send it again.
     """
     message = update.message
-    if message is not None and is_crisis(message.text):
+    if message is not None and is_crisis_here(update, context):
         return Outcome.say(
             _(texts.CRISIS_NOT_SAVED), Reply(notice_text(context), keyboards.notice())
         )
@@ -103,6 +110,7 @@ async def on_notice_button(
         more = _(texts.NOTICE_MORE).format(
             inactive_days=settings.retention_inactive_days,
             after_close_days=settings.retention_after_close_days,
+            idle_days=settings.chat_idle_close_days,
             backup_days=settings.backup_erasure_days,
             main_backup_days=settings.backup_main_days,
             draft_delay=notices.describe_delay(settings.request_draft_max_hours * 60),

@@ -8,7 +8,9 @@ Two parts, combined:
   "overdose" or "suicide", often past or about others), which counts only when the model
   sees danger in the message or in the words around the match (:data:`CONTEXT_WORDS`
   either side), or when the message is too short to hold anything else
-  (:data:`TRUSTED_LENGTH` words);
+  (:data:`TRUSTED_LENGTH` words). The same holds for every family in a message that may
+  not be about now: one with a word of ``data/negation.toml`` [not_now] (the past, a film,
+  the news, a course);
 * the model (``model.py``, weights in ``data/model.json``): character and word n-grams,
   and word classes, for wording nobody wrote a phrase for. P(help) at or above the
   check-in threshold gives the check-in; P(urgent) at or above the urgent threshold makes
@@ -87,13 +89,22 @@ class Assessment:
     words: int
     #: Whether it has a joke marker ("lol", 😂).
     joking: bool
+    #: Whether it may not be about now (negation.toml [not_now]): every match needs the
+    #: model's confirmation, as in a `confirm = true` family.
+    not_now: bool = False
 
 
-def confirmed(family: Family, around: float | None, words: int, thresholds: Thresholds) -> bool:
+def confirmed(
+    family: Family,
+    around: float | None,
+    words: int,
+    thresholds: Thresholds,
+    not_now: bool = False,
+) -> bool:
     """Whether a family's match counts (see the module docstring)."""
     if family.kind_only:
         return False
-    if not family.confirm or words <= TRUSTED_LENGTH:
+    if not (family.confirm or not_now) or words <= TRUSTED_LENGTH:
         return True
     return around is not None and around >= thresholds.confirm
 
@@ -147,7 +158,8 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
     split = normalised.split()
     words = len(split) - normalised.count(" . ") - normalised.count(" ? ")
     joking = not rules.jokes.isdisjoint(split)
-    if not explain and not joking:
+    not_now = bool(hits) and bool(rules.not_now.classes(split))
+    if not explain and not joking and not not_now:
         deciding = [hit.family for hit in hits if not hit.family.kind_only]
         if deciding and deciding[0].tier is Tier.URGENT and not deciding[0].confirm:
             # Urgent whatever the model says: no need to ask it (the quickest answer
@@ -155,7 +167,7 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
             child = next((h.family.kind for h in hits if h.family.kind_only), None)
             at_once = Verdict(Tier.URGENT, child or deciding[0].kind)
             every = tuple((h.family, None) for h in hits)
-            return Assessment(at_once, every, 1.0, None, deciding[0], None, words, joking)
+            return Assessment(at_once, every, 1.0, None, deciding[0], None, words, joking, False)
     seen = features(normalised)
     thresholds = trained.thresholds
     p_help = trained.help.probability(seen)
@@ -169,13 +181,13 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
             found.append((family, None))
             continue
         around = None
-        if family.confirm and (explain or chosen is None):
+        if (family.confirm or not_now) and (explain or chosen is None):
             # The message as a whole, or the words around the match, show danger.
             around = p_help
             if words > CONTEXT_WORDS and (explain or p_help < thresholds.confirm):
                 around = max(p_help, _around(trained, normalised, hit))
         found.append((family, around))
-        if chosen is None and confirmed(family, around, words, thresholds):
+        if chosen is None and confirmed(family, around, words, thresholds, not_now):
             chosen = family
     urgent_score: list[float] = []
 
@@ -195,7 +207,7 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
         verdict = Verdict(tier, kind)
     p_urgent_seen = urgent_score[0] if urgent_score else None
     return Assessment(
-        verdict, tuple(found), p_help, p_urgent_seen, chosen, model_kind, words, joking
+        verdict, tuple(found), p_help, p_urgent_seen, chosen, model_kind, words, joking, not_now
     )
 
 

@@ -1,11 +1,12 @@
 """The check-in's two buttons, "I need help now" and "I'm OK", and 🆘 Urgent help.
 
 "I need help now" gives the urgent reply for the kind of danger the check-in was about.
-"I'm OK" thanks the person and re-asks the question of the step they are on, exactly
-as it stands: nothing is moved, reset or kept (not even which button was tapped: only a
-log line says a check-in was answered). Either way the buttons go, so a second tap does
-nothing. 🆘 Urgent help (main menu, /help) gives the urgent reply and leaves the menu as
-it was.
+"I'm OK" thanks the person, offers to keep what they wrote if they send it again (it was
+not kept: `urgent_help.allow_sending_again`), and re-asks the question of the step they
+are on, exactly as it stands: nothing is moved, reset or kept (not even which button
+was tapped: only a log line says a check-in was answered). Either way the buttons go, so
+a second tap does nothing. 🆘 Urgent help (main menu, /help) gives the urgent reply and
+leaves the menu as it was.
 
 The buttons work for anyone at any step, so they are handled in group -1, before the
 mentor gate (a mentor waiting for approval gets check-ins too) and before the person
@@ -26,7 +27,7 @@ from conversations.i18n import _
 from conversations.outcome import KEEP, Outcome, Reply
 from conversations.registry import prompt_for, registry_of
 from conversations.safety.replies import kind_of, urgent_text
-from conversations.safety.urgent_help import build_crisis_handler
+from conversations.safety.urgent_help import allow_sending_again, build_crisis_handler
 from storage.repositories.mentors import load_mentor
 from storage.repositories.people import PersonTransaction
 
@@ -46,9 +47,11 @@ async def answer_checkin(update: Update, context: Context, tx: PersonTransaction
     event("crisis.checkin_answered")
     if button.action is SafetyAction.NOW:
         return Outcome.say(urgent_text(kind_of(button)))
-    thanks = Reply(_(texts.CHECKIN_OK))
     if tx.person is not None:
-        return Outcome.say(thanks, *prompt_for(context, tx.person))
+        allow_sending_again(context)  # what they wrote was not kept: they may send it again
+        said = f"{_(texts.CHECKIN_OK)}\n\n{_(texts.CHECKIN_SEND_AGAIN)}"
+        return Outcome.say(Reply(said), *prompt_for(context, tx.person))
+    thanks = Reply(_(texts.CHECKIN_OK))
     if await load_mentor(tx.connection, context.services.ring, user_id_of(update)) is not None:
         return Outcome.say(thanks)  # a mentor: no privacy notice for them
     welcome = registry_of(context).welcome(update, context)

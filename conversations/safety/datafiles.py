@@ -90,6 +90,8 @@ class NegationWords:
     contrast: tuple[str, ...]
     plain: tuple[str, ...]
     joke: tuple[str, ...]
+    #: Words and word pairs that mark talk that may not be about now.
+    not_now: tuple[str, ...] = ()
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -154,6 +156,7 @@ def load_negation() -> NegationWords:
     data = _read(DATA_DIR / "negation.toml")
     denial, recovery = data.get("denial", {}), data.get("recovery", {})
     joke = data.get("joke", {})
+    not_now = data.get("not_now", {})
 
     def words(table: Mapping[str, Any], section: str, key: str) -> tuple[str, ...]:
         return _strings(table.get(key), f"negation.toml [{section}] {key}")
@@ -168,6 +171,7 @@ def load_negation() -> NegationWords:
         contrast=words(recovery, "recovery", "contrast"),
         plain=words(recovery, "recovery", "plain"),
         joke=words(joke, "joke", "words"),
+        not_now=words(not_now, "not_now", "words"),
     )
 
 

@@ -17,7 +17,7 @@ Definitions (a *reply* is the urgent reply or the check-in):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -278,7 +278,3 @@ def _one_line(text: str) -> str:
 
 def evaluate(examples: Iterable[Example], classify: Callable[[str], Verdict | None]) -> Evaluation:
     return Evaluation(tuple((e, classify(e.text)) for e in examples))
-
-
-def authors(examples: Sequence[Example]) -> list[str]:
-    return sorted({e.author for e in examples})

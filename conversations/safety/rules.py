@@ -33,6 +33,7 @@ from conversations.safety.datafiles import (
     load_vocabulary,
 )
 from conversations.safety.kinds import Kind, Tier
+from conversations.safety.lexicon import Lexicon
 from conversations.safety.phrases import (
     WORD_END,
     WORD_START,
@@ -150,6 +151,9 @@ class Engine:
         self.vocabulary = vocabulary
         #: Words that mark a joke (data/negation.toml, [joke]).
         self.jokes = frozenset(dedupe_letters(w) for w in negation.joke)
+        #: Words that mark talk that may not be about now ([not_now]), found as the
+        #: lexicon finds its classes (words and word pairs).
+        self.not_now = Lexicon({"not_now": list(negation.not_now)})
         negators = _negators(negation)
         # Phrases are numbered in rank order; the index holds them as sets of numbers
         # while it is built (quick), then as rank-ordered tuples of phrases.

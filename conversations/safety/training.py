@@ -146,7 +146,7 @@ def cross_validate(examples: Sequence[Example], rules: Engine) -> list[Assessmen
 def decide(assessment: Assessment, thresholds: Thresholds) -> Verdict | None:
     """The live combination (`check.assess_with`), replayed with other thresholds."""
     a = assessment
-    chosen = next((f for f, o in a.found if confirmed(f, o, a.words, thresholds)), None)
+    chosen = next((f for f, o in a.found if confirmed(f, o, a.words, thresholds, a.not_now)), None)
     tier = tier_of(chosen, a.p_help, lambda: a.p_urgent or 0.0, a.words, a.joking, thresholds)
     if tier is None:
         return None
@@ -209,7 +209,10 @@ def choose_thresholds(
     for confirm in _grid(0.05, 0.5, 0.025):
         candidate = Thresholds(checkin=1.0, urgent=1.0, confirm=confirm)
         rule_tier = [
-            next((f.tier for f, o in a.found if confirmed(f, o, a.words, candidate)), None)
+            next(
+                (f.tier for f, o in a.found if confirmed(f, o, a.words, candidate, a.not_now)),
+                None,
+            )
             for a in assessments
         ]
         rule_any = np.array([t is not None for t in rule_tier])

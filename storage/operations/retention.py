@@ -23,6 +23,10 @@ others done and the next run finishes the job (every step is idempotent):
 
 People are erased exactly as /forget erases them (`storage.repositories.people.erase_person`): rows
 deleted, data key shredded, subject journaled, and the write-ahead logs checkpointed.
+
+On PostgreSQL every real run ends by rewriting the tables erasure touches (VACUUM FULL,
+`ERASURE_TABLES`): a deleted row keeps its bytes in the table's files until then, and
+/forget erases between runs, so this happens whether or not this run erased anyone.
 """
 
 from __future__ import annotations
@@ -39,7 +43,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.models import (
+    KEYSTORE_SCHEMA,
+    Disclosure,
     JoinAttempt,
+    Mentor,
     OperatorNote,
     OutboxMessage,
     OutboxStatus,
@@ -47,12 +54,22 @@ from storage.models import (
     ProcessedUpdate,
     Referral,
     ReferralStatus,
+    SubjectKey,
 )
 from storage.repositories.people import erase_person
 from storage.repositories.request_drafts import lapse_request_drafts
 from storage.repositories.updates import record_event
 
 LAST_PURGE = "last_purge"
+# Where erasure deletes a person's or a mentor's bytes (sealed values, pseudonyms, wrapped
+# data keys, payloads): rewritten on PostgreSQL after every purge.
+ERASURE_TABLES = (
+    f"{KEYSTORE_SCHEMA}.{SubjectKey.__tablename__}",
+    *(
+        model.__tablename__
+        for model in (Person, Disclosure, Referral, OutboxMessage, Mentor, JoinAttempt)
+    ),
+)
 
 LIVE = (ReferralStatus.PENDING, ReferralStatus.ACCEPTED)
 FINISHED_OUTBOX = (OutboxStatus.SENT, OutboxStatus.DEAD)
@@ -255,6 +272,8 @@ async def purge(
     erased = ("people_inactive", "people_after_close", "request_drafts")
     if not dry_run and any(counts.get(name) for name in erased):
         await database.scrub_wal()  # as after /forget: no older page images left behind
+    if not dry_run:
+        await database.vacuum_full(ERASURE_TABLES)  # PostgreSQL: dead rows out of the files
     return counts
 
 

@@ -490,6 +490,31 @@ async def display_name_of(connection: AsyncConnection, ring: KeyRing, mentor_id:
     return cipher.open_text(Mentor.__tablename__, "display_name_ct", mentor_id, sealed)
 
 
+@dataclass(frozen=True, slots=True)
+class MentorLabel:
+    """How a coordinator alert names a mentor: the first name people see and where they
+    work, nothing else. `name` is decrypted: never log it (the repr leaves it out)."""
+
+    name: str | None = field(repr=False)
+    role: MentorRole
+    office_id: str | None
+    pilot_area: str | None
+
+
+async def label_of(
+    connection: AsyncConnection, ring: KeyRing, mentor_id: str
+) -> MentorLabel | None:
+    row = (
+        await connection.execute(
+            select(Mentor.role, Mentor.office_id, Mentor.pilot_area).where(Mentor.id == mentor_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    name = await display_name_of(connection, ring, mentor_id)
+    return MentorLabel(name, MentorRole(row.role), row.office_id, row.pilot_area)
+
+
 async def status_of(connection: AsyncConnection, mentor_id: str) -> MentorStatus | None:
     return (
         await connection.execute(select(Mentor.status).where(Mentor.id == mentor_id))

@@ -30,7 +30,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import ColumnElement, Select, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.crypto import CryptoError, FieldCipher, KeyRing
+from storage.crypto import FORMAT_V1, CryptoError, FieldCipher, KeyRing
 from storage.models import (
     Mentor,
     MentorRole,
@@ -67,6 +67,8 @@ class Kind(StrEnum):
     MENTOR_NOTICE = "mentor_notice"  # mentor: the person ended the chat or withdrew
     ALERT = "alert"  # coordinator: needs a human (unclaimed, unreachable, dead)
     RELAY = "relay"  # either end of a chat: a message passed on (when relays are queued)
+    CONTACT = "contact"  # mentor: the number to call, for the mentor who took the request
+    RELAY_FAILED = "relay_failed"  # the sender of a relayed message that could not go
 
 
 LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
@@ -77,8 +79,10 @@ LIVE_WHILE: dict[str, frozenset[ReferralStatus] | None] = {
     Kind.ACCEPTED: frozenset({ReferralStatus.ACCEPTED}),
     Kind.CLOSED: frozenset({ReferralStatus.CLOSED}),
     Kind.RELAY: frozenset({ReferralStatus.ACCEPTED}),
+    Kind.CONTACT: frozenset({ReferralStatus.ACCEPTED}),
     # None: deliver whatever the referral's status.
     Kind.CARD_UPDATE: None,
+    Kind.RELAY_FAILED: None,
     Kind.MENTOR_NOTICE: None,
     Kind.ALERT: None,
 }
@@ -112,15 +116,34 @@ def payload_from_json(data: dict[str, Any]) -> Send | Edit:
     )
 
 
-def seal_payload(cipher: FieldCipher, row_id: str, payload: Send | Edit) -> bytes:
+def _payload_place(row_id: str, recipient_kind: str, recipient_id: str) -> str:
+    """The row id bound into a payload's AAD, with its recipient: a pending card whose
+    recipient_kind or recipient_id someone rewrote in the database no longer opens, so
+    it goes nowhere rather than to the wrong person."""
+    return f"{row_id}:{recipient_kind}:{recipient_id}"
+
+
+def seal_payload(
+    cipher: FieldCipher, row_id: str, recipient_kind: str, recipient_id: str, payload: Send | Edit
+) -> bytes:
     return cipher.seal(
-        OutboxMessage.__tablename__, "payload_ct", row_id, json.dumps(payload.to_json()).encode()
+        OutboxMessage.__tablename__,
+        "payload_ct",
+        _payload_place(row_id, recipient_kind, recipient_id),
+        json.dumps(payload.to_json()).encode(),
     )
 
 
-def open_payload(cipher: FieldCipher, row_id: str, blob: bytes) -> Send | Edit:
+def open_payload(
+    cipher: FieldCipher, row_id: str, recipient_kind: str, recipient_id: str, blob: bytes
+) -> Send | Edit:
+    """Format 1 payloads were sealed before the recipient was bound (row id only); they
+    are short-lived (sent or dead within the delivery window), so they are still read."""
+    place = row_id
+    if blob[:1] != bytes([FORMAT_V1]):
+        place = _payload_place(row_id, recipient_kind, recipient_id)
     return payload_from_json(
-        json.loads(cipher.open(OutboxMessage.__tablename__, "payload_ct", row_id, blob))
+        json.loads(cipher.open(OutboxMessage.__tablename__, "payload_ct", place, blob))
     )
 
 
@@ -154,7 +177,7 @@ async def enqueue(
             "recipient_kind": recipient_kind,
             "recipient_id": recipient_id,
             "payload_subject": sealed_by.subject_id,
-            "payload_ct": seal_payload(sealed_by, row_id, payload),
+            "payload_ct": seal_payload(sealed_by, row_id, recipient_kind, recipient_id, payload),
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now + delay,
@@ -423,7 +446,9 @@ class _Facts:
                     recipient.table, "chat_ref_ct", row.recipient_id, recipient.chat_ref_ct
                 )
             )
-            payload = open_payload(payload_cipher, row.id, row.payload_ct)
+            payload = open_payload(
+                payload_cipher, row.id, row.recipient_kind, row.recipient_id, row.payload_ct
+            )
         except CryptoError:
             return Skip(Reason.UNDECRYPTABLE)
         if isinstance(payload, Edit):
@@ -470,14 +495,19 @@ def _edit_verdict(
     return Ready(chat_id=chat_id, payload=edit, edit_message_id=int(target.sent_message_id))
 
 
-async def referral_reference(connection: AsyncConnection, referral_id: str | None) -> str | None:
-    """The referral's public reference (e.g. R-7KQ3XW), for a coordinator alert."""
+async def referral_place(
+    connection: AsyncConnection, referral_id: str | None
+) -> tuple[str, str] | None:
+    """The referral's public reference (e.g. R-7KQ3XW) and office id, for a coordinator
+    alert: which request, and where."""
     if referral_id is None:
         return None
-    ref = (
-        await connection.execute(select(Referral.public_ref).where(Referral.id == referral_id))
-    ).scalar_one_or_none()
-    return None if ref is None else str(ref)
+    row = (
+        await connection.execute(
+            select(Referral.public_ref, Referral.office_id).where(Referral.id == referral_id)
+        )
+    ).first()
+    return None if row is None else (str(row.public_ref), str(row.office_id))
 
 
 def _held(row: Claimed) -> ColumnElement[bool]:

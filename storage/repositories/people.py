@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.crypto import FieldCipher, KeyRing, Role, pseudonym_candidates
+from storage.crypto import CryptoError, FieldCipher, KeyRing, Role, pseudonym_candidates
 from storage.db import Database
 from storage.models import (
     Disclosure,
@@ -56,11 +56,17 @@ class PersonRecord:
 
 
 class PersonReferral(NamedTuple):
-    """One of the person's referrals as `/mydata` shows it."""
+    """One of the person's referrals as `/mydata` shows it: every column that says
+    something about them (the ladder's bookkeeping and the mentor's id do not)."""
 
     public_ref: str
     office_id: str
     status: ReferralStatus
+    share: str
+    contact_by: str
+    time_window: str
+    feedback_helped: str | None
+    feedback_next_step: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,7 @@ _LOAD = (
         Person.notice_accepted_at,
         Person.draft_ct,
         Person.unreachable,
+        Person.chat_ref_ct,
         # None when the key was shredded but the row was left behind (outer join).
         SubjectKey.wrapped_dek,
     )
@@ -110,7 +117,16 @@ _MOVE = update(Person).where(
 _TOUCH = update(Person).where(Person.id == bindparam("person_id"))
 _REGISTER = insert(Person)  # the values come as parameters
 _REFERRALS = (
-    select(Referral.public_ref, Referral.office_id, Referral.status)
+    select(
+        Referral.public_ref,
+        Referral.office_id,
+        Referral.status,
+        Referral.share,
+        Referral.contact_by,
+        Referral.time_window,
+        Referral.feedback_helped,
+        Referral.feedback_next_step,
+    )
     .where(Referral.person_id == bindparam("person_id"))
     .order_by(Referral.created_at.desc())
 )
@@ -151,6 +167,7 @@ class PersonTransaction:
             await self._connection.execute(delete(Person).where(Person.id == row.id))
             return None
         cipher = FieldCipher.from_wrapped(self._ring, row.wrapped_dek, row.id)
+        self._check_owner(cipher, row.id, row.chat_ref_ct)
         primary_version, primary_value = candidates[0]
         if row.pseudonym != primary_value:
             await self._connection.execute(
@@ -174,6 +191,21 @@ class PersonTransaction:
             unreachable=bool(row.unreachable) and not self._seen_written,
         )
         return self.person
+
+    def _check_owner(self, cipher: FieldCipher, person_id: str, chat_ref_ct: bytes | None) -> None:
+        """Refuse a row that is not this Telegram account's, though its pseudonym says so.
+
+        The pseudonym column is not sealed: someone who can write the database could swap
+        two people's pseudonyms, and each would be shown the other's answers. A person's
+        private chat id is their Telegram user id, and it is sealed in their row under
+        their own key (bound to the row), so it says whose row this is: a swapped row
+        fails here, as if it had failed its integrity check, and nothing is shown.
+        """
+        if chat_ref_ct is None:
+            return
+        sealed_for = cipher.open_text(Person.__tablename__, "chat_ref_ct", person_id, chat_ref_ct)
+        if sealed_for != str(self._telegram_id):
+            raise CryptoError("stored data failed its integrity check")
 
     def _seen(self, unreachable: bool) -> dict[str, Any]:
         """The columns an update from the person refreshes: when we last heard from them,
@@ -306,6 +338,16 @@ class PersonTransaction:
         rows = await self._connection.execute(_REFERRALS, {"person_id": person.id})
         return [PersonReferral(*row) for row in rows]
 
+    async def messages_waiting(self) -> int:
+        """Messages about the person still to be sent (to them or to their mentor): each
+        holds its text, locked, until it goes (`/mydata` counts them)."""
+        person = self._require()
+        waiting = (OutboxMessage.payload_subject == person.id) & OutboxMessage.status.in_(
+            [OutboxStatus.PENDING, OutboxStatus.INFLIGHT]
+        )
+        count = select(func.count()).select_from(OutboxMessage).where(waiting)
+        return int((await self._connection.execute(count)).scalar_one())
+
     async def erase(self) -> ErasureSummary:
         """Crypto-shred the person: rows gone, key gone, pending notices cancelled, journaled."""
         person = self._require()
@@ -371,6 +413,10 @@ async def erase_person(
                 version=Referral.version + 1,
             )
         )
+    # A shared phone number goes with the person, whatever their requests' state.
+    await connection.execute(
+        update(Referral).where(Referral.person_id == person_id).values(phone_ct=None)
+    )
     about_person = (OutboxMessage.payload_subject == person_id) | (
         OutboxMessage.recipient_id == person_id
     )

@@ -11,11 +11,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher
@@ -218,6 +218,25 @@ async def due_on_ladder(connection: AsyncConnection, now: datetime, limit: int) 
     return list(rows.scalars())
 
 
+async def next_on_ladder(database: Database, pending_max_days: float) -> datetime | None:
+    """When the unclaimed ladder next has something to do: the earliest next rung of a
+    pending referral, or the moment the oldest one is withdrawn unclaimed, whichever
+    comes first; None when nothing is pending."""
+    async with database.transaction() as connection:
+        step, oldest = (
+            await connection.execute(
+                select(
+                    func.min(Referral.next_ladder_at),
+                    func.min(Referral.created_at),
+                ).where(Referral.status == ReferralStatus.PENDING)
+            )
+        ).one()
+    candidates = [step] if step is not None else []
+    if oldest is not None:
+        candidates.append(oldest + timedelta(days=pending_max_days))
+    return min(candidates, default=None)
+
+
 async def pending_since(
     connection: AsyncConnection, made_before: datetime, limit: int
 ) -> list[str]:
@@ -291,6 +310,31 @@ async def each_pending_since(
     return await _each(database, due, still_due, work)
 
 
+def _quiet_since() -> Any:
+    """When an accepted chat last had a message either way (its acceptance, if none)."""
+    return func.coalesce(Referral.last_message_at, Referral.accepted_at)
+
+
+async def each_idle(
+    database: Database, quiet_before: datetime, limit: int, work: ReferralWork
+) -> int:
+    """`work` on up to `limit` accepted referrals with no message either way since
+    `quiet_before`, quietest first, each in its own transaction; how many it changed."""
+    async with database.transaction() as connection:
+        rows = await connection.execute(
+            select(Referral.id)
+            .where(Referral.status == ReferralStatus.ACCEPTED, _quiet_since() <= quiet_before)
+            .order_by(_quiet_since())
+            .limit(limit)
+        )
+        due = list(rows.scalars())
+
+    def still_due(referral: ReferralRow) -> bool:
+        return referral.status == ReferralStatus.ACCEPTED
+
+    return await _each(database, due, still_due, work)
+
+
 # ----------------------------------------------------------------------------- writes
 
 
@@ -351,6 +395,7 @@ async def claim(
             status=ReferralStatus.ACCEPTED,
             mentor_id=mentor_id,
             accepted_at=now,
+            last_message_at=None,  # a new chat: quiet since now
             next_ladder_at=None,
             version=Referral.version + 1,
         )
@@ -365,19 +410,21 @@ def _withdrawn(now: datetime) -> dict[str, Any]:
         "closed_at": now,
         "next_ladder_at": None,
         "version": Referral.version + 1,
+        "phone_ct": None,
     }
 
 
 async def withdraw(
     connection: AsyncConnection, referral: ReferralRow, person_id: str, now: datetime
 ) -> bool:
-    """The person stops a live request; only theirs, only while it is live."""
+    """The person stops a request nobody has taken yet; only theirs. Once a mentor took
+    it, stopping it would end a live chat: that is `close`, after the person said yes."""
     result = await connection.execute(
         update(Referral)
         .where(
             Referral.id == referral.id,
             Referral.person_id == person_id,
-            Referral.status.in_(LIVE),
+            Referral.status == ReferralStatus.PENDING,
         )
         .values(**_withdrawn(now))
     )
@@ -425,9 +472,62 @@ async def close(
             status=ReferralStatus.CLOSED,
             closed_at=now,
             version=Referral.version + 1,
+            phone_ct=None,
         )
     )
     return bool(result.rowcount == 1)
+
+
+async def keep_phone(
+    connection: AsyncConnection, cipher: FieldCipher, referral_id: str, phone: str
+) -> None:
+    """Keep the number the person shared, sealed under their key, while the request is
+    live (for the mentor who takes it, and for a handback)."""
+    sealed = cipher.seal_text(Referral.__tablename__, "phone_ct", referral_id, phone)
+    await connection.execute(
+        update(Referral).where(Referral.id == referral_id).values(phone_ct=sealed)
+    )
+
+
+async def phone_of(
+    connection: AsyncConnection, cipher: FieldCipher, referral_id: str
+) -> str | None:
+    """The number kept for a live request (None: none shared, or the request ended)."""
+    sealed = (
+        await connection.execute(select(Referral.phone_ct).where(Referral.id == referral_id))
+    ).scalar_one_or_none()
+    if sealed is None:
+        return None
+    return cipher.open_text(Referral.__tablename__, "phone_ct", referral_id, sealed)
+
+
+async def close_idle(
+    connection: AsyncConnection, referral: ReferralRow, quiet_before: datetime, now: datetime
+) -> bool:
+    """End an accepted chat nobody wrote in since `quiet_before`; False when it closed
+    meanwhile or a message came (the condition is checked in the UPDATE itself)."""
+    result = await connection.execute(
+        update(Referral)
+        .where(
+            Referral.id == referral.id,
+            Referral.status == ReferralStatus.ACCEPTED,
+            _quiet_since() <= quiet_before,
+        )
+        .values(
+            status=ReferralStatus.CLOSED,
+            closed_at=now,
+            version=Referral.version + 1,
+            phone_ct=None,
+        )
+    )
+    return bool(result.rowcount == 1)
+
+
+async def touch(connection: AsyncConnection, referral_id: str, now: datetime) -> None:
+    """A message was passed on in this chat (either way): its quiet clock starts again."""
+    await connection.execute(
+        update(Referral).where(Referral.id == referral_id).values(last_message_at=now)
+    )
 
 
 async def reopen(connection: AsyncConnection, referral: ReferralRow) -> bool:
@@ -444,6 +544,7 @@ async def reopen(connection: AsyncConnection, referral: ReferralRow) -> bool:
             status=ReferralStatus.PENDING,
             mentor_id=None,
             accepted_at=None,
+            last_message_at=None,
             ladder_step=int(Ladder.COORDINATOR),
             next_ladder_at=None,
             version=Referral.version + 1,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FieldCipher, KeyRing, new_dek, rewrap_dek, unwrap_dek, wrap_dek
 from storage.db import Database
-from storage.models import ErasureJournal, SubjectKey
+from storage.models import ErasureJournal, Mentor, Person, SubjectKey
 from storage.sql import insert_ignore
 
 # Every new person's registration writes one: built once, the values come as parameters.
@@ -93,3 +93,19 @@ async def kek_usage(database: Database) -> dict[int, int]:
             )
         ).all()
     return {int(version): int(count) for version, count in rows}
+
+
+async def pepper_usage(database: Database) -> dict[int, int]:
+    """How many people and mentors each pepper version keys: retire a pepper only when it
+    keys none, or they become strangers whom /forget cannot reach."""
+    counts: dict[int, int] = {}
+    async with database.engine.connect() as connection:
+        for model in (Person, Mentor):
+            rows = (
+                await connection.execute(
+                    select(model.pseudonym_version, func.count()).group_by(model.pseudonym_version)
+                )
+            ).all()
+            for version, number in rows:
+                counts[int(version)] = counts.get(int(version), 0) + int(number)
+    return counts

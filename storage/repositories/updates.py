@@ -56,17 +56,6 @@ async def mark_processed(connection: AsyncConnection, update_id: int, now: datet
     await insert_ignore(connection, ProcessedUpdate, {"update_id": update_id, "processed_at": now})
 
 
-async def count_event(database: Database, event: str, now: datetime, office_id: str = "") -> None:
-    """Add one to today's counter for an event (never linked to a person)."""
-    async with database.transaction() as connection:
-        await upsert_add(
-            connection,
-            EventCount,
-            {"day": now.date(), "event": event, "office_id": office_id},
-            "count",
-        )
-
-
 async def record_event(
     connection: AsyncConnection, event: str, now: datetime, office_id: str = ""
 ) -> None:

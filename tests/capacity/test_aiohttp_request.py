@@ -28,7 +28,7 @@ async def test_the_bot_answers_over_http_with_the_shipped_client(
     emu = TelegramEmulator(TEST_TOKEN)
     async with EmulatorServer(emu) as server:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             telegram_token=emu.token,
             telegram_api_url=server.base_url,
             database_url=database_url,

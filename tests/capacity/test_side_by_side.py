@@ -115,7 +115,7 @@ async def running_bot(
     # Telegram for one bot, the second run's ids go on from where the first run's end.
     emu = TelegramEmulator(TEST_TOKEN, first_update_id=1 + seed * 1_000_000)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         telegram_token=emu.token,
         database_url=database_url,
         keyring=tmp_path / "unused-keyring.json",

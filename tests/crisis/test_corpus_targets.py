@@ -43,13 +43,13 @@ def test_the_corpus_parts_are_as_its_readme_says() -> None:
 
 
 def test_frozen_figures_do_not_slip(frozen: Evaluation) -> None:
-    """What the check measured on the frozen part (2026-12-07: 92.5%, 72.6%, 3.3% and
-    15.0%; README, "Crisis check"), as a floor a change must not go below."""
+    """What the check measured on the frozen part in round 2 (2026-12-07 16:51 UTC: 92.0%,
+    82.3%, 1.7% and 9.4%; README, "Crisis check"), as a floor a change must not go below."""
     headline = frozen.headline()
-    assert headline.help_any >= 0.92
-    assert headline.urgent_urgent >= 0.72
-    assert headline.ordinary_urgent <= 0.035
-    assert headline.ordinary_any <= 0.155
+    assert headline.help_any >= 0.915
+    assert headline.urgent_urgent >= 0.82
+    assert headline.ordinary_urgent <= 0.02
+    assert headline.ordinary_any <= 0.10
 
 
 @pytest.mark.xfail(

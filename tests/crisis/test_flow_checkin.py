@@ -102,7 +102,8 @@ async def test_asking_for_help_with_something_gets_no_crisis_reply(harness: Harn
 async def _checkin_shown(harness: Harness, user_id: int) -> list[str]:
     after = await _send(harness, user_id, CHECKIN_WORDS)
     assert after[0] == texts.CHECKIN
-    checkin = next(m for m in harness.emu.bot_messages(user_id) if m.text == texts.CHECKIN)
+    sent = harness.emu.bot_messages(user_id)
+    checkin = next(m for m in reversed(sent) if m.text == texts.CHECKIN)  # the newest
     assert checkin.button_texts == [texts.BTN_CHECKIN_HELP, texts.BTN_CHECKIN_OK]
     return after
 
@@ -127,7 +128,7 @@ async def _im_ok_returns_them_where_they_were(harness: Harness, user_id: int) ->
     mark = harness.emu.bot_messages(user_id)[-1].message_id
     await harness.press(user_id, texts.BTN_CHECKIN_OK)
     replies = [m for m in harness.emu.bot_messages(user_id) if m.message_id > mark]
-    assert replies[0].text == texts.CHECKIN_OK
+    assert replies[0].text == f"{texts.CHECKIN_OK}\n\n{texts.CHECKIN_SEND_AGAIN}"
     assert (replies[-1].text, replies[-1].button_texts) == prompt, "the same question again"
     assert await _where(harness, user_id) == where
     checkin = next(m for m in harness.emu.bot_messages(user_id) if m.text == texts.CHECKIN)
@@ -235,3 +236,32 @@ async def test_urgent_help_under_help_before_the_notice(harness: Harness) -> Non
     await harness.press(ALEX, texts.BTN_URGENT_HELP)
     assert harness.last_text(ALEX) == texts.CRISIS
     assert await harness.record(ALEX) is None
+
+
+async def test_im_ok_offers_to_keep_their_words_and_keeps_them_when_sent_again(
+    harness: Harness, database_url: str
+) -> None:
+    # A message that gets a check-in is not kept. After "I'm OK" the person is told so and
+    # may send it again: that once, the check-in stands aside and the words are kept.
+    await reach(harness, ALEX, Step.DISCLOSE_OWN_WORDS)
+    await _checkin_shown(harness, ALEX)
+    await assert_kept_nowhere(harness, database_url, CHECKIN_WORDS)
+    await harness.press(ALEX, texts.BTN_CHECKIN_OK)
+    assert texts.CHECKIN_SEND_AGAIN in harness.texts(ALEX)[-2]
+    after = await _send(harness, ALEX, CHECKIN_WORDS)
+    assert texts.CHECKIN not in after and texts.CRISIS_NOT_SAVED not in after
+    assert await harness.state(ALEX) == Step.MENU
+    assert harness.texts(ALEX)[-2].startswith("✅ Saved")
+    assert CHECKIN_WORDS in (await harness.answers(ALEX)).values()
+
+
+async def test_the_offer_stands_aside_once_and_never_for_urgent_words(harness: Harness) -> None:
+    await reach(harness, ALEX, Step.MENU)
+    await _checkin_shown(harness, ALEX)
+    await harness.press(ALEX, texts.BTN_CHECKIN_OK)
+    after = await _send(harness, ALEX, URGENT_WORDS)
+    assert after[0] == texts.CRISIS, "urgent words get the urgent reply, offer or not"
+    await _checkin_shown(harness, ALEX)
+    await harness.press(ALEX, texts.BTN_CHECKIN_OK)
+    assert texts.CHECKIN not in await _send(harness, ALEX, CHECKIN_WORDS)
+    await _checkin_shown(harness, ALEX)  # the offer was used: the next one is checked again

@@ -4,10 +4,12 @@ the check-in and the other replies: test_flow_checkin.py.)"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.sandbox import Injected
 from conversations import texts
 from conversations.safety.check import assess
 from conversations.steps import Step
@@ -87,7 +89,7 @@ async def test_crisis_in_what_the_guards_refuse_still_gets_urgent_help(
 ) -> None:
     await reach(harness, ALEX, Step.DISCLOSE_OWN_WORDS)
     too_long = WORDS + " " + "and I can't stop shaking " * 100
-    cases = [
+    cases: list[tuple[str, Callable[[], Injected]]] = [
         ("too long", lambda: harness.emu.user_sends(ALEX, too_long)),
         ("caption", lambda: harness.emu.user_sends_media(ALEX, "photo", caption=WORDS)),
     ]
@@ -129,10 +131,12 @@ async def test_mentors_and_coordinators_at_work_get_no_crisis_reply(harness: Har
     await drain(harness)
 
     await harness.send(SAM, f"/to {ref} {ADVICE}")
+    await drain(harness)
     assert harness.last_text(ALEX) == f"Sam: {ADVICE}"
     assert texts.CRISIS not in harness.texts(SAM)  # the check in group -1
     sent = harness.emu.user_sends(SAM, ADVICE)  # plain text: to the one chat Sam holds
     await harness.settle()
+    await drain(harness)
     assert harness.last_text(ALEX) == f"Sam: {ADVICE}"
     assert sent.message_id is not None
     harness.emu.user_edits(SAM, sent.message_id, "I want to kill myself, he said")  # guard
@@ -181,6 +185,7 @@ async def test_a_mentors_own_words_of_danger_get_help_when_they_reach_no_one(
     await drain(harness)
     passed = harness.emu.user_sends(SAM, ADVICE)
     await harness.settle()
+    await drain(harness)
     assert passed.message_id is not None
     assert harness.last_text(ALEX) == f"Sam: {ADVICE}"
     assert texts.CRISIS not in replies_after(harness, SAM, passed.message_id)

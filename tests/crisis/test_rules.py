@@ -8,6 +8,7 @@ test_corpus_targets.py and `firststep crisis eval`.)
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -19,9 +20,10 @@ from hypothesis import strategies as st
 
 from conversations.safety import datafiles
 from conversations.safety import normalise as normalising
-from conversations.safety.check import assess
+from conversations.safety.check import assess, assess_with
 from conversations.safety.datafiles import DataError, load_families
 from conversations.safety.kinds import Kind, Tier
+from conversations.safety.model import Linear, Model, Thresholds, build_model
 from conversations.safety.normalise import normalise
 from conversations.safety.phrases import dedupe_letters, phrase_to_regex
 from conversations.safety.rules import Engine, build_engine, engine
@@ -51,6 +53,16 @@ def rule_kind(text: str, rules_engine: Engine | None = None) -> Kind | None:
 # (message, expected kind). Grouped by kind; each group mixes plain words, UK
 # slang, misspellings, capitals, punctuation, emoji and longer messages.
 CRISIS_MESSAGES: list[tuple[str, Kind]] = [
+    # -- round 2: warning signs with no method, places, a weapon at the throat, poison --
+    ("been googling ways to do it", Kind.SUICIDE_SELF_HARM),
+    ("wish i had the guts to do it", Kind.SUICIDE_SELF_HARM),
+    ("i wont be a problem for anyone much longer", Kind.SUICIDE_SELF_HARM),
+    ("soon none of you will have to worry about me", Kind.SUICIDE_SELF_HARM),
+    ("i dont see myself being here at christmas", Kind.SUICIDE_SELF_HARM),
+    ("just want to go to sleep for good", Kind.SUICIDE_SELF_HARM),
+    ("im on the bridge now", Kind.SUICIDE_SELF_HARM),
+    ("my dad has a knife to my mums throat", Kind.THREAT),
+    ("i drank a load of bleach", OD),
     # -- overdose: the word, its misspellings and "OD" forms -----------------
     ("I think I've overdosed", OD),
     ("my mate OD'd last night", OD),
@@ -257,6 +269,11 @@ CRISIS_MESSAGES: list[tuple[str, Kind]] = [
 # Messages that must not trigger: idioms that look dangerous, and everyday
 # recovery and job-search talk.
 ORDINARY_MESSAGES: list[str] = [
+    # round 2's new families: the same words, no danger
+    "googling ways to do it cheaper",
+    "on the bridge now, traffic is awful",
+    "i wont be a problem for the neighbours once the fence is fixed",
+    "bleach the sink and the loo every sunday",
     # the traps named in the brief
     "I drink coffee",
     # new kinds' traps, and "help" that is not only "help"
@@ -730,3 +747,47 @@ def test_training_replays_the_live_check_exactly(message: str) -> None:
     live = assess_with(engine(), model(), message)
     explained = assess_with(engine(), model(), message, explain=True)
     assert live.verdict == explained.verdict == decide(explained, model().thresholds)
+
+
+def _sure_model(p_help: float) -> Model:
+    """A model that gives every message the same P(help) (and never P(urgent))."""
+    bias = math.log(p_help / (1 - p_help))
+    return build_model(
+        help_model=Linear(bias, {}),
+        urgent_model=Linear(-20.0, {}),
+        kind_models={Kind.SUICIDE_SELF_HARM: Linear(0.0, {})},
+        thresholds=Thresholds(checkin=0.5, urgent=0.5, confirm=0.35, urgent_alone=1.0),
+        about={},
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he used to strangle me every weekend, i'm out now",
+        "that eastenders storyline with him strangling her was well done",
+        "years ago i had chest pain after coke and ended up in a and e",
+    ],
+)
+def test_a_match_in_talk_about_the_past_or_a_film_needs_the_model(text: str) -> None:
+    rules = build_engine()
+    doubtful = assess_with(rules, _sure_model(0.2), text, explain=True)
+    assert doubtful.found, "the phrase matches"
+    assert doubtful.not_now
+    assert doubtful.verdict is None, "the model sees no danger: the match does not count"
+    confirmed = assess_with(rules, _sure_model(0.4), text, explain=True)
+    assert confirmed.verdict is not None, "the model confirms it: it counts"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my ex is strangling me right now in the kitchen",
+        "my mate took gear 10 mins ago and now he has gone blue and wont wake up",
+        "used to strangle me",  # six words or fewer: taken at its word, whatever they are
+    ],
+)
+def test_a_match_about_now_or_in_a_few_words_counts_without_the_model(text: str) -> None:
+    assessed = assess_with(build_engine(), _sure_model(0.01), text, explain=True)
+    assert assessed.found
+    assert assessed.verdict is not None

@@ -25,7 +25,6 @@ from storage.repositories.outbox import (
 from storage.repositories.people import person_transaction
 from storage.repositories.subjects import shred_subject_key
 from tests.support.delivery import (
-    MENTORS,
     card_text,
     open_rig,
     outbox,
@@ -33,6 +32,7 @@ from tests.support.delivery import (
     seed_message,
     set_referral_status,
 )
+from tests.support.tables import MENTORS
 
 PERSON = 7_100_000_101
 OTHER_PERSON = 7_100_000_102
@@ -166,7 +166,7 @@ async def test_person_row_gone_is_obsolete(
             referral_id=seeded.referral_id,
         )
         async with rig.database.transaction() as connection:
-            await connection.execute(delete(Person.__table__).where(Person.id == person))
+            await connection.execute(delete(Person).where(Person.id == person))
         await rig.settle(max_steps=5)
         assert rig.emu.calls("sendMessage") == []
         row = (await outbox(rig.database))[row_id]

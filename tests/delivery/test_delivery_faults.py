@@ -16,11 +16,27 @@ from bot.delivery import DeliveryPolicy, DeliveryWorker, Outcome
 from conversations import texts
 from storage.crypto import KeyRing
 from storage.repositories.outbox import Claimed, Reason
-from tests.support.delivery import PERSON_CANARY, mentor_flags, open_rig, outbox, rejected
+from tests.support.delivery import (
+    OFFICE,
+    PERSON_CANARY,
+    mentor_flags,
+    open_rig,
+    outbox,
+    rejected,
+)
 
 PERSON = 7_100_000_001
 MENTORS = [7_200_000_001, 7_200_000_002, 7_200_000_003]
 COORDINATOR = 7_300_000_001
+
+
+def named_alert(ref: str, reason: str) -> str:
+    """What a coordinator must read: the request and where, the mentor by first name and
+    office (seed_mentor's "Sam" at the rig's office), and the reason."""
+    who = texts.ALERT_WHO_MENTOR.format(name="Sam", office=OFFICE)
+    return texts.ALERT_DELIVERY_TO.format(
+        ref=ref, office=OFFICE, who=who, reason=texts.ALERT_REASONS_NAMED[reason], name="Sam"
+    )
 
 
 # -- broken workers (each gets one rule wrong) --------------------------------------------
@@ -49,7 +65,7 @@ class NoBackoff(DeliveryWorker):
 
 
 class FixedDelay(DeliveryPolicy):
-    def backoff(self, attempt: int, rng: object) -> timedelta:  # type: ignore[override]
+    def backoff(self, attempt: int, rng: object) -> timedelta:
         return timedelta(seconds=1)
 
 
@@ -176,10 +192,7 @@ async def forbidden_scenario(
         alerts = [r for r in rows.values() if r.kind == "alert"]
         assert [a.recipient_id for a in alerts] == [coordinator]  # one alert, not one per card
         alert_texts = rig.emu.bot_texts(COORDINATOR)
-        assert alert_texts in (
-            [texts.ALERT_DELIVERY.format(ref=ref, reason=texts.ALERT_REASONS["unreachable"])]
-            for ref in (first.ref, second.ref)
-        )
+        assert alert_texts in ([named_alert(ref, "unreachable")] for ref in (first.ref, second.ref))
         assert PERSON_CANARY not in alert_texts[0]
 
 
@@ -211,9 +224,7 @@ async def bad_gateway_scenario(
         assert len(rig.sends_to(MENTORS[0])) == 4
         row = (await outbox(rig.database))[seeded.cards[mentor]]
         assert (row.status, row.last_error, row.attempts) == ("dead", Reason.GAVE_UP, 4)
-        assert rig.emu.bot_texts(COORDINATOR) == [
-            texts.ALERT_DELIVERY.format(ref=seeded.ref, reason=texts.ALERT_REASONS["gave_up"])
-        ]
+        assert rig.emu.bot_texts(COORDINATOR) == [named_alert(seeded.ref, "gave_up")]
 
 
 async def test_502_forever_is_dead_after_max_attempts_and_alerted(
@@ -244,9 +255,7 @@ async def test_400_is_dead_at_once_and_alerted(
         assert len(rig.sends_to(MENTORS[0])) == 1
         row = (await outbox(rig.database))[seeded.cards[mentor]]
         assert (row.status, row.last_error) == ("dead", Reason.BAD_REQUEST)
-        assert rig.emu.bot_texts(COORDINATOR) == [
-            texts.ALERT_DELIVERY.format(ref=seeded.ref, reason=texts.ALERT_REASONS["bad_request"])
-        ]
+        assert rig.emu.bot_texts(COORDINATOR) == [named_alert(seeded.ref, "bad_request")]
 
 
 async def test_no_coordinator_means_a_logged_event_not_a_lost_alert(

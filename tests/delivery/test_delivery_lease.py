@@ -40,7 +40,7 @@ async def lease_rows(
     return [Claimed(**row._asdict()) for row in rows]
 
 
-def due_pending(worker: DeliveryWorker) -> Select[tuple[str]]:
+def due_pending(worker: DeliveryWorker) -> Select[str]:
     return (
         select(OUTBOX.c.id)
         .where(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= worker.clock())

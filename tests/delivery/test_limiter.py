@@ -26,22 +26,22 @@ def emu() -> TelegramEmulator:
     return emulator
 
 
-async def bot_with(emu: TelegramEmulator, limiter: TelegramLimiter) -> ExtBot[None]:
-    bot: ExtBot[None] = ExtBot(emu.token, request=EmulatorRequest(emu), rate_limiter=limiter)
+async def bot_with(emu: TelegramEmulator, limiter: TelegramLimiter) -> ExtBot[int]:
+    bot: ExtBot[int] = ExtBot(emu.token, request=EmulatorRequest(emu), rate_limiter=limiter)
     await bot.initialize()
     return bot
 
 
 @pytest.fixture
-async def stop_bots() -> AsyncIterator[list[ExtBot[None]]]:
-    bots: list[ExtBot[None]] = []
+async def stop_bots() -> AsyncIterator[list[ExtBot[int]]]:
+    bots: list[ExtBot[int]] = []
     yield bots
     for bot in bots:
         await bot.shutdown()
 
 
 async def test_replies_go_before_bulk_sends_waiting_for_the_same_capacity(
-    emu: TelegramEmulator, stop_bots: list[ExtBot[None]]
+    emu: TelegramEmulator, stop_bots: list[ExtBot[int]]
 ) -> None:
     bot = await bot_with(emu, TelegramLimiter(overall_per_second=4))
     stop_bots.append(bot)
@@ -60,7 +60,7 @@ async def test_replies_go_before_bulk_sends_waiting_for_the_same_capacity(
 
 
 async def test_a_429_for_one_chat_holds_that_chat_only_and_the_reply_goes_after_it(
-    emu: TelegramEmulator, stop_bots: list[ExtBot[None]]
+    emu: TelegramEmulator, stop_bots: list[ExtBot[int]]
 ) -> None:
     limiter = TelegramLimiter()
     bot = await bot_with(emu, limiter)
@@ -78,7 +78,7 @@ async def test_a_429_for_one_chat_holds_that_chat_only_and_the_reply_goes_after_
 
 
 async def test_a_bulk_send_that_meets_a_429_is_handed_back_to_the_outbox(
-    emu: TelegramEmulator, stop_bots: list[ExtBot[None]]
+    emu: TelegramEmulator, stop_bots: list[ExtBot[int]]
 ) -> None:
     bot = await bot_with(emu, TelegramLimiter())
     stop_bots.append(bot)
@@ -88,7 +88,7 @@ async def test_a_bulk_send_that_meets_a_429_is_handed_back_to_the_outbox(
 
 
 async def test_under_the_emulators_enforcement_of_the_same_rates_nothing_is_refused(
-    emu: TelegramEmulator, stop_bots: list[ExtBot[None]]
+    emu: TelegramEmulator, stop_bots: list[ExtBot[int]]
 ) -> None:
     """A burst to a few chats and a flood across many: 0 refused by an emulator holding
     the bot to 30 in any second overall and 3 in any second per chat."""

@@ -238,7 +238,9 @@ def test_postcode_shapes(text: str, kind: PlaceKind, key: str) -> None:
     query = parse_place(text)
     assert isinstance(query, PlaceQuery)
     assert (query.kind, query.key) == (kind, key)
-    lat, lon = locate(query)
+    located = locate(query)
+    assert located is not None
+    lat, lon = located
     assert 49.8 < lat < 61
     assert -8.7 < lon < 2
 
@@ -308,10 +310,10 @@ def test_offered_means_likely_open_with_coordinates() -> None:
         assert office.offered == expected, office.office_id
     # Likely open but no coordinates: kept, not offered, with a note saying why.
     for office_id in ("croydon-dingwall-road", "finsbury-park-medina-road"):
-        office = office_by_id(office_id, include_unoffered=True)
-        assert office is not None
-        assert not office.offered
-        assert "no coordinates" in office.check_note
+        kept = office_by_id(office_id, include_unoffered=True)
+        assert kept is not None
+        assert not kept.offered
+        assert "no coordinates" in kept.check_note
 
 
 def test_loader_refuses_an_offered_closed_office() -> None:

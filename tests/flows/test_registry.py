@@ -35,6 +35,10 @@ async def nothing(update: Any, context: Any, tx: Any) -> Outcome:
     return Outcome()
 
 
+async def nothing_pressed(update: Any, context: Any, tx: Any, button: Any) -> Outcome:
+    return Outcome()
+
+
 def minimal(**parts: Any) -> Flow:
     """The one flow every registry needs (welcome, text nobody expects, unknown command,
     the menu's prompt), plus `parts`."""
@@ -81,7 +85,7 @@ def test_only_the_chat_passes_crisis_text_on() -> None:
     "second",
     [
         Flow("other", commands={"start": nothing}),
-        Flow("other", buttons={Family.MENU: nothing}),
+        Flow("other", buttons={Family.MENU: nothing_pressed}),
         Flow("other", prompts={Step.MENU: lambda person: []}),
         Flow("other", text_steps={Step.FINDER_PLACE: nothing}),
         Flow("other", menu={MenuChoice.TELL: nothing}),

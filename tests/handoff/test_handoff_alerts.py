@@ -5,13 +5,11 @@ under that coordinator's own key, never the person's."""
 
 from __future__ import annotations
 
-from typing import cast
-
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from conversations import texts
 from conversations.mentor.ladder import run_ladder
-from storage.models import MentorRole, OutboxMessage
+from storage.models import MentorRole
 from storage.repositories.outbox import Kind
 from tests.support.handoff import (
     drain,
@@ -22,8 +20,8 @@ from tests.support.handoff import (
     services_of,
 )
 from tests.support.harness import Harness
+from tests.support.tables import OUTBOX
 
-OUTBOX = cast(Table, OutboxMessage.__table__)
 DUKE_STREET, WEST_DERBY = "liverpool-duke-street", "west-derby-eaton-road"
 DUKE_NAME = "Liverpool Duke Street Jobcentre (city centre)"
 CORA, ALL, HUGH, SAM, JO, KIM = (8_800_900_000 + n for n in range(1, 7))
@@ -67,9 +65,17 @@ async def test_every_alert_reaches_each_coordinator_once_and_is_readable(
     harness.emu.block_bot(SAM)
     await harness.settle()
     assert (Kind.CARD, "unreachable") in (await drain(harness)).dead
+    # The coordinator learns who to call (Sam, at Duke Street) and about which request.
     expected.append(
-        texts.ALERT_DELIVERY.format(ref=alex, reason=texts.ALERT_REASONS["unreachable"])
+        texts.ALERT_DELIVERY_TO.format(
+            ref=alex,
+            office=DUKE_NAME,
+            who=texts.ALERT_WHO_MENTOR.format(name="Sam", office=DUKE_NAME),
+            reason=texts.ALERT_REASONS_NAMED["unreachable"],
+            name="Sam",
+        )
     )
+    assert "Sam, a mentor at Liverpool Duke Street" in expected[-1]
 
     # 3. The ladder finds nobody left and goes to the coordinators.
     harness.clock.advance(minutes=241)
@@ -99,6 +105,8 @@ async def test_every_alert_reaches_each_coordinator_once_and_is_readable(
 
     for coordinator in COORDINATORS:
         assert alerts_seen(harness, coordinator) == expected, coordinator
+        for alert in alerts_seen(harness, coordinator):
+            assert "Alex" not in alert  # never the person's details
     assert alerts_seen(harness, HUGH) == []  # another area's coordinator is not bothered
 
     async with services.database.transaction() as connection:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations import texts
+from conversations import outcome, texts
 from conversations.mentor import gate
 from tests.support.handoff import drain, join_as_mentor, request_mentor
 from tests.support.harness import Harness
@@ -32,9 +32,11 @@ async def connected(harness: Harness) -> str:
 async def sent_again_after_a_restart(harness: Harness, text: str) -> None:
     sent = harness.emu.user_sends(SAM, text)
     await harness.settle()
+    await drain(harness)
     await harness.restart()  # the guard's memory of recent updates is gone
     harness.emu.redeliver(sent.update_id)
     await harness.settle()
+    await drain(harness)
 
 
 async def test_a_reply_delivered_again_after_a_restart_is_passed_on_once(
@@ -61,21 +63,25 @@ async def test_a_person_writing_after_a_mentor_is_not_taken_for_a_redelivery(
     flow, which claims it there (once)."""
     ref = await connected(harness)
     await harness.send(ALEX, "hello")
+    await drain(harness)
     assert harness.last_text(SAM) == f"{ref}: hello"
     await harness.send(SAM, "hello to you")
+    await drain(harness)
     assert harness.last_text(ALEX) == "Sam: hello to you"
 
 
 async def test_without_the_gates_claim_the_reply_would_go_twice(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The broken variant (the gate acts without claiming, as before): the assertion of
-    the first test above rejects it."""
+    """The broken variant (the gate acts without claiming, as before, and relays are sent
+    straight after the step instead of queued under the update's dedupe key): the
+    assertion of the first test above rejects it."""
 
     async def no_claim(*args: object, **kwargs: object) -> None:
         return None
 
     monkeypatch.setattr(gate, "claim_deferred", no_claim)
+    monkeypatch.setattr(outcome, "RELAY_ROUTE", outcome.Route.DIRECT)
     await connected(harness)
     await sent_again_after_a_restart(harness, "Hi, I'm Sam.")
     assert harness.texts(ALEX).count("Sam: Hi, I'm Sam.") == 2

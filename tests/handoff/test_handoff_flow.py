@@ -85,11 +85,13 @@ async def test_full_handoff_request_accept_relay_close_feedback(harness: Harness
 
     # Person → mentor, twice; the first is confirmed to the person.
     await harness.send(ALEX, "Hi Sam, thanks for taking this.")
+    await drain(harness)
     assert harness.last_text(SAM) == f"{ref}: Hi Sam, thanks for taking this."
     assert harness.last_text(ALEX) == texts.RELAY_SENT_FIRST.format(name="Sam")
     relayed = harness.emu.last_bot_message(SAM)
     assert relayed is not None and relayed.protect_content
     await harness.send(ALEX, "Can we meet on Tuesday?")
+    await drain(harness)
     assert harness.last_text(SAM) == f"{ref}: Can we meet on Tuesday?"
     assert harness.last_text(ALEX) == texts.RELAY_SENT_FIRST.format(name="Sam")  # not again
 
@@ -98,8 +100,10 @@ async def test_full_handoff_request_accept_relay_close_feedback(harness: Harness
         SAM, "Hello! Glad you reached out.", reply_to_message_id=relayed.message_id
     )
     await harness.settle()
+    await drain(harness)
     assert harness.last_text(ALEX) == "Sam: Hello! Glad you reached out."
     await harness.send(SAM, f"/to {ref} Tuesday at 10 works for me.")
+    await drain(harness)
     assert harness.last_text(ALEX) == "Sam: Tuesday at 10 works for me."
     assert not harness.emu.calls("forwardMessage") and not harness.emu.calls("copyMessage")
 

@@ -12,19 +12,16 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import cast
 
 import pytest
-from sqlalchemy import Table
 
 from conversations import texts
-from storage.models import MentorRole, OutboxMessage
+from storage.models import MentorRole
 from storage.repositories.referrals import REF_ALPHABET
 from tests.support.handoff import drain, join_as_mentor, request_mentor, snapshot
 from tests.support.harness import Harness
-from tests.support.tables import INVITES, JOIN_ATTEMPTS, MENTORS, REFERRALS
+from tests.support.tables import INVITES, JOIN_ATTEMPTS, MENTORS, OUTBOX, REFERRALS
 
-OUTBOX = cast(Table, OutboxMessage.__table__)
 TABLES = (REFERRALS, MENTORS, INVITES, JOIN_ATTEMPTS, OUTBOX)
 PRESSES = 1000
 
@@ -54,46 +51,56 @@ def random_ref(rng: random.Random) -> str:
     return "R-" + "".join(rng.choice(REF_ALPHABET) for _ in range(6))
 
 
-def payloads(rng: random.Random, open_ref: str, closed_ref: str) -> list[str]:
-    """A mix of junk and well-formed presses the sender has no right to."""
-    aimed = [
-        f"mc:acc:{open_ref}",
-        f"mc:no:{open_ref}",
-        f"mc:acc:{closed_ref}",
-        f"mc:no:{closed_ref}",
-        f"mc:take:{open_ref}",
-        f"mc:take:{closed_ref}",
-        f"mr:wd:{open_ref}",
-        f"mr:wd:{closed_ref}",
-        f"mr:endyes:{open_ref}",
-        f"mr:endyes:{closed_ref}",
-        "mr:send",
-        "mr:chat",
-        "mr:end",
-        "fb:h:yes",
-        "fb:n:work",
-        f"mc:acc:{open_ref.lower()}",
-        f"mc:acc:{open_ref} ",
-        f"mc:acc:{open_ref}:x",
-        f"mc:ACC:{open_ref}",
-        f"mc:acc:{open_ref[:-1]}",
+# Every button that names a reference, as {ref}; each is sent by every sender about every
+# reference owner (issue 15, 7: the fuzz used to tie each sender to one kind of payload,
+# so only a non-mentor ever sent a valid reference).
+AIMED = (
+    "mc:acc:{ref}",
+    "mc:no:{ref}",
+    "mc:take:{ref}",
+    "mr:wd:{ref}",
+    "mr:endyes:{ref}",
+)
+UNAIMED = ("mr:send", "mr:chat", "mr:end", "fb:h:yes", "fb:n:work")
+
+
+def near_misses(ref: str) -> list[str]:
+    return [
+        f"mc:acc:{ref.lower()}",
+        f"mc:acc:{ref} ",
+        f"mc:acc:{ref}:x",
+        f"mc:ACC:{ref}",
+        f"mc:acc:{ref[:-1]}",
         "mc:acc:",
         "mc:",
         "mc:acc:R-000000",
     ]
-    out: list[str] = []
-    for n in range(PRESSES):
-        kind = n % 4
+
+
+def combinations(senders: list[int], refs: list[str]) -> list[tuple[int, str]]:
+    """(sender, data) for every sender × aimed payload × reference, then every sender ×
+    button without a reference."""
+    out = [(s, t.format(ref=r)) for s in senders for t in AIMED for r in refs]
+    out += [(s, data) for s in senders for data in UNAIMED]
+    return out
+
+
+def presses(rng: random.Random, senders: list[int], refs: list[str]) -> list[tuple[int, str]]:
+    """Every combination once, then random junk and near-misses from random senders."""
+    out = combinations(senders, refs)
+    aimed = [t.format(ref=r) for t in AIMED for r in refs] + list(UNAIMED)
+    aimed += near_misses(refs[0])
+    while len(out) < PRESSES:
+        kind = rng.randrange(3)
         if kind == 0:
-            out.append(random_bytes_data(rng))
+            data = random_bytes_data(rng)
         elif kind == 1:
-            out.append(rng.choice(aimed))
-        elif kind == 2:
-            out.append(f"mc:{rng.choice(['acc', 'no', 'take'])}:{random_ref(rng)}")
+            data = f"mc:{rng.choice(['acc', 'no', 'take'])}:{random_ref(rng)}"
         else:
             base = rng.choice(aimed)
             cut = rng.randrange(len(base) + 1)
-            out.append((base[:cut] + random_bytes_data(rng))[:40] or "y")
+            data = (base[:cut] + random_bytes_data(rng))[:40] or "y"
+        out.append((rng.choice(senders), data))
     return out
 
 
@@ -116,13 +123,20 @@ async def test_forged_callbacks_change_nothing_and_are_all_answered(
     harness.person(DEE)
     await harness.send(DEE, "/start")  # has not accepted the notice
 
-    senders = [CAL, DEE, HUGO, CORA]  # none may act on Alex's request or Bea's
+    # Sender roles: a person with no request, a person before the notice, a mentor of
+    # another office, a coordinator, and Alex (the owner) pressing mentors' buttons.
+    # Reference owners: Alex's open request at Sam's office, Bea's closed one at Hull's,
+    # and a well-formed reference nobody holds.
+    senders = [CAL, DEE, HUGO, CORA]
+    refs = [open_ref, closed_ref, "R-" + REF_ALPHABET[0] * 6]
     before = await snapshot(harness, *TABLES)
     caplog.set_level(logging.ERROR, logger="firststep")
     rng = random.Random(20261130)
     query_ids: list[str] = []
-    for n, data in enumerate(payloads(rng, open_ref, closed_ref)):
-        sender = senders[n % len(senders)]
+    owner_presses = [(ALEX, t.format(ref=r)) for t in AIMED if t.startswith("mc:") for r in refs]
+    planned = owner_presses + presses(rng, senders, refs)
+    assert {(s, d) for s, d in combinations(senders, refs)} <= set(planned)
+    for n, (sender, data) in enumerate(planned):
         message = harness.emu.last_bot_message(sender)
         assert message is not None
         injected = harness.emu.forge_callback(sender, message.message_id, data)
@@ -137,7 +151,8 @@ async def test_forged_callbacks_change_nothing_and_are_all_answered(
     assert unanswered == []
     errors = [r for r in caplog.records if "handler_error" in r.getMessage()]
     assert errors == []
-    assert texts.SOMETHING_WENT_WRONG not in "\n".join(harness.all_text(user) for user in senders)
+    everyone = [*senders, ALEX]
+    assert texts.SOMETHING_WENT_WRONG not in "\n".join(harness.all_text(user) for user in everyone)
     # Alex's request is still there for Sam, untouched; and the digest does see a change.
     await harness.press(SAM, texts.BTN_ACCEPT)
     assert harness.last_text(SAM) == texts.CARD_YOURS.format(ref=open_ref)

@@ -71,9 +71,13 @@ async def test_two_handbacks_each_offer_a_fresh_card_to_every_remaining_mentor(
     for other in (KIM, LEE):
         assert harness.last_text(other) == texts.CARD_TAKEN.format(ref=ref)
         assert harness.emu.buttons(other) == []
-    office = "Liverpool Duke Street Jobcentre (city centre)"
+    duke_street = "Liverpool Duke Street Jobcentre (city centre)"
     told = [t for t in harness.texts(ALEX) if t.startswith("🤝 Good news.")]
-    assert told == [  # each mentor who took it, in turn
+    assert told == [  # each mentor who took it, in turn, at their own office
         texts.MENTOR_ACCEPTED.format(name=name, office=office, ref=ref)
-        for name in ("Sam", "Jo", "Val")
+        for name, office in (
+            ("Sam", duke_street),
+            ("Jo", duke_street),
+            ("Val", "West Derby Jobcentre (Eaton Road)"),
+        )
     ]

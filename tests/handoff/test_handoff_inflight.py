@@ -8,17 +8,15 @@ request, so the end always commits between the worker's check and the send."""
 from __future__ import annotations
 
 import asyncio
-from typing import cast
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from conversations import texts
-from storage.models import OutboxMessage
 from tests.support.handoff import join_as_mentor, request_mentor, services_of
 from tests.support.harness import Harness
+from tests.support.tables import OUTBOX
 
-OUTBOX = cast(Table, OutboxMessage.__table__)
 OFFICE = "portsmouth-arundel-street"
 SAM, JO = 8_800_970_001, 8_800_970_002
 ALEX = 7_700_970_001

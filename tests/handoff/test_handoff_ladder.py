@@ -111,7 +111,7 @@ async def test_no_mentor_anywhere_is_said_honestly(harness: Harness) -> None:
 
 
 async def test_the_running_application_has_the_ladder_job(harness: Harness) -> None:
-    """The JobQueue runs the same pass every minute; run it once, as the queue would."""
+    """The JobQueue runs the same pass when a step falls due; run it once, as the queue would."""
     assert harness.app is not None and harness.app.job_queue is not None
     (job,) = harness.app.job_queue.get_jobs_by_name("ladder")
     assert job.next_t is not None  # scheduled: the queue started with the Application

@@ -39,10 +39,12 @@ async def test_waiting_then_connected_then_the_person_ends_it(harness: Harness) 
     await harness.press(SAM, texts.BTN_ACCEPT)
     await drain(harness)
     await harness.send(ALEX, "hello")
+    await drain(harness)
     assert harness.last_text(SAM) == f"{ref}: hello"
 
     # A mentor with one open chat may just type; it goes to that person.
     await harness.send(SAM, "Hi, I'm Sam.")
+    await drain(harness)
     assert harness.last_text(ALEX) == "Sam: Hi, I'm Sam."
 
     await harness.press(ALEX, texts.BTN_END_CHAT)
@@ -69,6 +71,7 @@ async def test_a_mentor_with_two_chats_must_say_which(harness: Harness) -> None:
     assert harness.last_text(SAM) == texts.MENTOR_RELAY_HOW
     assert "hello both" not in harness.all_text(ALEX) + harness.all_text(BEA)
     await harness.send(SAM, f"/to {second} hello Bea's side")
+    await drain(harness)
     assert harness.last_text(BEA) == "Sam: hello Bea's side"
     await harness.send(SAM, "/to nonsense")
     assert harness.last_text(SAM) == texts.MENTOR_TO_USAGE
@@ -82,17 +85,25 @@ async def test_undeliverable_messages_are_explained_to_the_sender(harness: Harne
     await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
     ref = await connected(harness)
     await harness.send(ALEX, "first message")
+    await drain(harness)
     assert harness.last_text(SAM) == f"{ref}: first message"
 
+    # Sam blocked the bot: Alex is told the message could not go.
     harness.emu.inject_fault("sendMessage", status=403, chat_id=SAM, count=1)
     await harness.send(ALEX, "are you there?")
+    delivered = await drain(harness)
+    assert (Kind.RELAY, "unreachable") in delivered.dead
     assert harness.last_text(ALEX) == texts.RELAY_FAILED.format(name="Sam")
 
+    # A passing Telegram error only delays a message: it is retried, and arrives once.
+    await harness.send(SAM, "/referrals")  # Sam is back (reachable again)
     harness.emu.inject_fault("sendMessage", status=502, chat_id=ALEX, count=1)
     await harness.send(SAM, "yes, I'm here")
-    assert harness.last_text(SAM) == texts.MENTOR_RELAY_FAILED.format(ref=ref)
-    await harness.send(SAM, "yes, I'm here")
-    assert harness.last_text(ALEX) == "Sam: yes, I'm here"
+    await drain(harness)
+    assert "Sam: yes, I'm here" not in harness.texts(ALEX)
+    harness.clock.advance(seconds=30)
+    await drain(harness)
+    assert harness.texts(ALEX).count("Sam: yes, I'm here") == 1
 
 
 async def test_mentor_availability_controls_new_cards(harness: Harness) -> None:

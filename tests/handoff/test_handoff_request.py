@@ -253,6 +253,7 @@ async def test_urgent_help_first_at_every_mentor_step(
     assert await harness.state(EVE) == step
     if step == Step.WITH_MENTOR:
         # Talking to a person who can help: it is passed on, and still kept nowhere.
+        await drain(harness)
         assert harness.last_text(SAM) == f"{ref}: {CRISIS_WORDS}"
     else:
         assert texts.CRISIS_NOT_SAVED in after

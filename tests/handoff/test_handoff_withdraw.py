@@ -7,20 +7,16 @@ not kept.
 
 from __future__ import annotations
 
-from typing import cast
-
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 
 from conversations import texts
 from conversations.steps import Step
-from storage.models import OutboxMessage
 from storage.repositories.outbox import Kind
 from storage.repositories.people import person_transaction
 from tests.support.handoff import drain, join_as_mentor, request_mentor, services_of
 from tests.support.harness import Harness
-from tests.support.tables import REFERRALS
+from tests.support.tables import OUTBOX, REFERRALS
 
-OUTBOX = cast(Table, OutboxMessage.__table__)
 OFFICE = "portsmouth-arundel-street"
 SAM, JO = 8_800_300_001, 8_800_300_002
 ALEX, BEA, CAL, DAN, ZOE = (7_700_300_000 + n for n in range(1, 6))
@@ -183,3 +179,45 @@ async def test_a_shared_phone_number_reaches_only_the_card_and_is_then_gone(
         ).all()
     assert held == []  # sent payloads are dropped: the number is nowhere on our side
     assert "+447700900999" not in "".join(harness.all_text(m) for m in (SAM, JO))
+
+
+async def test_someone_elses_stop_button_touches_nothing(harness: Harness) -> None:
+    """`mr:wd:<ref>` forged by another person: both checks hold on their own (issue 15, 7).
+
+    The flow refuses before any statement changes a referral (a statement counter sees
+    that), and the storage update itself matches only the owner's row (called directly
+    with the wrong person below), so removing either check fails this test."""
+    from sqlalchemy import event
+
+    from storage.repositories import referrals
+
+    await mentors_ready(harness)
+    ref = await request_mentor(harness, ALEX, OFFICE)
+    await harness.onboard(BEA)
+    services = services_of(harness)
+    writes: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE REFERRALS"):
+            writes.append(statement)
+
+    engine = services.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        message = harness.emu.last_bot_message(BEA)
+        assert message is not None
+        harness.emu.forge_callback(BEA, message.message_id, f"mr:wd:{ref}")
+        await harness.settle()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert harness.last_text(BEA) == texts.MENTOR_ALREADY_ENDED
+    assert writes == [], "the flow let a stranger's press reach the referral update"
+
+    async with services.database.transaction() as connection:
+        referral = await referrals.by_ref(connection, ref)
+        assert referral is not None
+        stranger = "0" * 32
+        assert not await referrals.withdraw(connection, referral, stranger, harness.clock())
+        after = await referrals.by_ref(connection, ref)
+    assert after is not None and after.status == "pending"
+    assert await outbox_of(harness, ref) == [("card", "pending", True)] * 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -154,6 +155,29 @@ async def test_a_mentor_waiting_for_approval_gets_no_requests(
         await harness.stop()
 
 
+async def test_a_coordinator_waiting_for_approval_is_told_the_pilot_team_approves(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    harness = Harness(database_url, ring, tmp_path, mentor_approval=True)
+    await harness.start()
+    try:
+        await join_as_mentor(harness, EVE, "Eve", area="Portsmouth", role=MentorRole.COORDINATOR)
+        assert harness.last_text(EVE) == texts.NAME_PENDING_COORDINATOR.format(name="Eve")
+        await harness.send(EVE, "/referrals")
+        assert harness.last_text(EVE) == texts.COORDINATOR_WAIT_APPROVAL
+        # A coordinator has no coordinator above them: nothing tells them to ask one.
+        assert not any("your coordinator" in t.lower() for t in harness.texts(EVE))
+
+        services = services_of(harness)
+        async with services.database.transaction() as connection:
+            (mentor_id,) = (await connection.execute(select(MENTORS.c.id))).one()
+            assert await approve_mentor(connection, services.ring, mentor_id, services.clock())
+        await drain(harness)
+        assert harness.last_text(EVE) == texts.COORDINATOR_APPROVED
+    finally:
+        await harness.stop()
+
+
 async def test_a_revoked_mentor_is_refused_everything_and_their_person_is_not_left_alone(
     harness: Harness,
 ) -> None:
@@ -260,8 +284,11 @@ async def broken_redeem(
     return JoinResult.JOINED
 
 
+Redeem = Callable[[Database, KeyRing, int, str], Awaitable[JoinResult]]
+
+
 async def two_accounts_at_once(
-    database: Database, ring: KeyRing, redeem_fn: object, trials: int
+    database: Database, ring: KeyRing, redeem_fn: Redeem, trials: int
 ) -> list[int]:
     winners: list[int] = []
     for trial in range(trials):
@@ -273,7 +300,7 @@ async def two_accounts_at_once(
             telegram_id: int, code: str = code, barrier: asyncio.Barrier = barrier
         ) -> JoinResult:
             await barrier.wait()
-            return await redeem_fn(database, ring, telegram_id, code)  # type: ignore[operator]
+            return await redeem_fn(database, ring, telegram_id, code)
 
         results = await asyncio.gather(*(one(a) for a in accounts))
         winners.append(results.count(JoinResult.JOINED))

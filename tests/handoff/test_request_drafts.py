@@ -32,7 +32,13 @@ from storage.repositories.subjects import open_subject_key
 from tests.support.dbscan import all_rows, cells_containing, files_containing, sqlite_files
 from tests.support.handoff import drain, join_as_mentor
 from tests.support.harness import Harness
-from tests.support.ops import DISCLOSURES, OUTBOX, PEOPLE, T0, cli_env, count, firststep
+from tests.support.ops import (
+    T0,
+    cli_env,
+    count,
+    firststep,
+)
+from tests.support.tables import DISCLOSURES, OUTBOX, PEOPLE
 
 PHONE = "+447700900555"
 OFFICE = "portsmouth-arundel-street"
@@ -203,7 +209,7 @@ async def test_the_clock_test_catches_a_late_or_missing_purge(
 
 
 def test_the_storage_names_match_the_conversation_steps() -> None:
-    assert LAPSED_STATE == Step.MENTOR_LAPSED
+    assert Step(LAPSED_STATE) is Step.MENTOR_LAPSED
     assert set(REQUEST_STATES) == {str(step) for step in REQUEST_STEPS - {Step.MENTOR_LAPSED}}
 
 

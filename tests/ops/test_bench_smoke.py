@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import __main__ as cli
 from bench import disk, lookups, loopback, outbox, report, throughput
 from bench.journey import JOURNEY, schedule
 from bench.memory import measure_memory
+
+pytestmark = pytest.mark.slow
 
 
 def test_schedule_staggers_people_and_keeps_every_step_in_order() -> None:

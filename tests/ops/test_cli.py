@@ -32,7 +32,10 @@ def firststep(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
     )
 
 
-@pytest.mark.parametrize("missing", ["FIRSTSTEP_VOLUNTARY_POLICY", "FIRSTSTEP_MENTOR_EMPLOYER"])
+@pytest.mark.parametrize(
+    "missing",
+    ["FIRSTSTEP_VOLUNTARY_POLICY", "FIRSTSTEP_MENTOR_EMPLOYER", "FIRSTSTEP_SAFEGUARDING_POLICY"],
+)
 def test_run_without_an_operator_text_says_which_in_one_line(tmp_path: Path, missing: str) -> None:
     """What only the operator can confirm (About this service) must be set to run for real."""
     texts = {name: value for name, value in OPERATOR_TEXTS.items() if name != missing}
@@ -63,6 +66,8 @@ def test_run_without_token_says_how_to_fix_in_one_line(tmp_path: Path) -> None:
         ("FIRSTSTEP_LOG_LEVEL", "LOUD", "FIRSTSTEP_LOG_LEVEL"),
         ("FIRSTSTEP_CONCURRENT_PEOPLE", "0", "FIRSTSTEP_CONCURRENT_PEOPLE"),
         ("FIRSTSTEP_CONCURRENT_PEOPLE", "many", "FIRSTSTEP_CONCURRENT_PEOPLE"),
+        ("FIRSTSTEP_CHAT_IDLE_CLOSE_DAYS", "soon", "FIRSTSTEP_CHAT_IDLE_CLOSE_DAYS"),
+        ("FIRSTSTEP_CHAT_IDLE_CLOSE_DAYS", "0", "greater than or equal to 1"),
     ],
 )
 def test_bad_setting_is_one_line_naming_the_variable(
@@ -73,7 +78,7 @@ def test_bad_setting_is_one_line_naming_the_variable(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
-    assert value not in lines[0] or value == "LOUD"  # never echo a possibly secret value
+    assert value not in lines[0] or value in ("LOUD", "0")  # never echo a possibly secret value
 
 
 def test_key_backups_kept_longer_than_main_backups_stop_start_up_in_one_line(
@@ -198,6 +203,7 @@ def test_world_readable_ring_is_refused_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_rotation_through_the_cli(tmp_path: Path) -> None:
     env = {"FIRSTSTEP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"}
     assert firststep(tmp_path, "keys", "init", **env).returncode == 0

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -71,6 +72,7 @@ async def _enrol(url: str, ring: KeyRing, code: str) -> str:
         await database.dispose()
 
 
+@pytest.mark.slow
 def test_invite_list_approve_revoke(tmp_path: Path, keyring_file: Path, ring: KeyRing) -> None:
     variables = env(tmp_path, keyring_file)
     url = variables["FIRSTSTEP_DATABASE_URL"]

@@ -32,11 +32,6 @@ from storage.repositories.subjects import open_subject_key
 from tests.support.dbscan import all_rows, cells_containing
 from tests.support.harness import Harness
 from tests.support.ops import (
-    DISCLOSURES,
-    JOURNAL,
-    KEYS,
-    OUTBOX,
-    PEOPLE,
     T0,
     cli_env,
     count,
@@ -47,6 +42,7 @@ from tests.support.ops import (
     make_referral,
     person_id_of,
 )
+from tests.support.tables import DISCLOSURES, JOURNAL, KEYS, OUTBOX, PEOPLE
 
 ALEX = 7_700_000_101
 BEA = 7_700_000_102
@@ -114,6 +110,7 @@ async def assert_erasure_held(
     assert backup_rows(folder, erased), "the backup should still hold the old ciphertext"
 
 
+@pytest.mark.slow
 async def test_backup_forget_restore_keeps_the_person_erased(
     harness: Harness, database_url: str, ring: KeyRing, tmp_path: Path
 ) -> None:
@@ -241,13 +238,12 @@ async def test_backup_files_manifest_and_key_store_clock(
     await make_person(database, ring, ALEX)
     out = tmp_path / "backups"
     main = main_file(database_url)
-    clocks = {"keystore_days": 7, "main_days": 30}
     both = backup_sqlite(main, out, T0)
     main_only = backup_sqlite(main, out, T0, parts=("main",))
     # Day 6: nothing is past its clock yet.
-    assert backup_sqlite(main, out, T0 + days(6), **clocks).pruned == ()
+    assert backup_sqlite(main, out, T0 + days(6), keystore_days=7, main_days=30).pruned == ()
     # Day 7: the folder holding key-store copies goes; the main-only backup stays.
-    new = backup_sqlite(main, out, T0 + days(7), **clocks)
+    new = backup_sqlite(main, out, T0 + days(7), keystore_days=7, main_days=30)
     assert new.pruned == (both.folder,)
     assert main_only.folder.exists()
     manifest = read_manifest(new.folder)
@@ -275,7 +271,10 @@ async def test_backup_files_manifest_and_key_store_clock(
     assert main_file(database_url).read_bytes() == before
 
     # Day 30: the main-only backup goes too.
-    assert main_only.folder in backup_sqlite(main, out, T0 + days(30), **clocks).pruned
+    assert (
+        main_only.folder
+        in backup_sqlite(main, out, T0 + days(30), keystore_days=7, main_days=30).pruned
+    )
 
 
 async def test_restore_refuses_without_a_live_key_store(

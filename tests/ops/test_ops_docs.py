@@ -22,6 +22,7 @@ RETENTION_SETTINGS = (
     "request_draft_max_hours",
     "backup_erasure_days",
     "backup_main_days",
+    "chat_idle_close_days",
 )
 
 
@@ -53,7 +54,7 @@ def test_dpia_retention_table_matches_the_defaults(setting: str) -> None:
     assert int(number.group(1)) == default(setting), row
 
 
-@pytest.mark.parametrize("setting", RETENTION_SETTINGS[:6])
+@pytest.mark.parametrize("setting", [*RETENTION_SETTINGS[:6], "chat_idle_close_days"])
 def test_operating_runbook_retention_table_matches_the_defaults(setting: str) -> None:
     (row,) = rows_naming(DOCS / "operating.md", setting)
     unit = "hours" if setting.endswith("_hours") else "days"
@@ -84,6 +85,7 @@ def test_privacy_notice_fills_in_the_defaults() -> None:
     assert f"`{{main_backup_days}}` = {default('backup_main_days')}" in notice
     draft_delay = describe_delay(default("request_draft_max_hours") * 60)
     assert f"`{{draft_delay}}` = {draft_delay} " in notice
+    assert f"`{{idle_days}}` = {default('chat_idle_close_days')}\n" in notice
     assert f"> {Settings.model_fields['work_coach_policy'].default}" in notice
     for number, unit in (
         (default("retention_inactive_days"), "days after your last message"),
@@ -92,6 +94,7 @@ def test_privacy_notice_fills_in_the_defaults() -> None:
         (default("backup_erasure_days"), "days, so a wiped person"),
         (default("backup_main_days"), "days (locked data only)"),
         (default("request_draft_max_hours"), "hours after your last message"),
+        (default("chat_idle_close_days"), "days ends then"),
     ):
         assert f"{number} {unit}" in notice
 

@@ -15,6 +15,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.app import build_application
 from bot.health import check_health
 from conversations import texts
@@ -83,6 +85,7 @@ async def usage(bot: Harness) -> dict[int, int]:
     return await kek_usage(bot.app.bot_data.services.database)
 
 
+@pytest.mark.slow
 async def test_rotation_through_the_cli_while_the_bot_serves(
     database_url: str, ring: KeyRing, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.housekeeping import CATCH_UP_JOB, PURGE_JOB, schedule_purge
 from storage.crypto import KeyRing
@@ -26,12 +27,6 @@ from storage.operations.retention import (
 from storage.repositories.subjects import open_subject_key
 from tests.support.harness import Harness
 from tests.support.ops import (
-    DISCLOSURES,
-    JOURNAL,
-    KEYS,
-    OUTBOX,
-    PEOPLE,
-    REFERRALS,
     T0,
     cli_env,
     count,
@@ -42,6 +37,7 @@ from tests.support.ops import (
     make_referral,
     touch_person,
 )
+from tests.support.tables import DISCLOSURES, JOURNAL, KEYS, OUTBOX, PEOPLE, REFERRALS
 
 POLICY = RetentionPolicy()  # the defaults: 30 / 90 / 365 / 30 days, 48 hours
 
@@ -140,8 +136,12 @@ async def test_unlinked_referral_metadata_goes_365_days_after_it_ended_into_aggr
     assert await purged(database, ended + days(365), "referrals") == 1
     assert await count(database, REFERRALS) == 0
     async with database.engine.connect() as connection:
-        rows = (await connection.execute(EventCount.__table__.select())).all()  # type: ignore[attr-defined]
-    events = {(row.event, row.office_id): row.count for row in rows}
+        rows = (
+            await connection.execute(
+                select(EventCount.event, EventCount.office_id, EventCount.count)
+            )
+        ).all()
+    events = {(event, office_id): n for event, office_id, n in rows}
     assert events[(ARCHIVED_REFERRAL, "hull")] == 1
     assert events[("archived.ladder:1", "")] == 1
     assert events[("archived.helped:yes", "")] == 1

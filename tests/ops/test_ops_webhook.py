@@ -16,11 +16,11 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 
 from bot.app import build_application
 from bot.health import Health, check_health, start_health_server
@@ -33,10 +33,11 @@ from conversations import texts
 from conversations.context import FirstStepApp
 from storage.crypto import KeyRing
 from storage.db import Database
-from storage.models import Base, ProcessedUpdate
+from storage.models import Base
 from storage.repositories.subjects import create_subject_key
 from tests.support.harness import TEST_TOKEN
 from tests.support.ops import T0, cli_env, firststep
+from tests.support.tables import PROCESSED
 
 SECRET = "wh_Secret-token_0123456789abcdefXYZ"
 USER = 7_700_000_201
@@ -59,7 +60,7 @@ def webhook_settings(database_url: str, tmp_path: Path, **extra: Any) -> Setting
         "webhook_port": free_port(),
     }
     values.update(extra)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass
@@ -98,7 +99,7 @@ def start_update(emu: TelegramEmulator, user: int, text: str = "/start") -> dict
 
 
 async def processed_ids(database: Database) -> set[int]:
-    table = cast(Table, ProcessedUpdate.__table__)
+    table = PROCESSED
     async with database.engine.connect() as connection:
         return {int(i) for i in (await connection.execute(select(table.c.update_id))).scalars()}
 

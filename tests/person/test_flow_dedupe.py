@@ -9,7 +9,7 @@ its own before the flow, or no claim at all) to show the same assertions reject 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ async def _no_claim(update: object, context: Context) -> None:
     """Broken variant: no deduplication at all."""
 
 
-VARIANTS: dict[str, Callable[[object, Context], Awaitable[None]] | None] = {
+VARIANTS: dict[str, Callable[[object, Context], Coroutine[Any, Any, None]] | None] = {
     "real": None,
     "claim_first": _claim_first,
     "no_claim": _no_claim,

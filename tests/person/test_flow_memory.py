@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from bot.guards import RATE_LIMITER_KEY, RateLimiter
 from bot.sandbox import TelegramEmulator
 from conversations import texts
@@ -47,6 +49,7 @@ def per_person_entries(harness: Harness) -> dict[str, int]:
     }
 
 
+@pytest.mark.slow
 async def test_memory_kept_per_person_stays_bounded_over_many_people(harness: Harness) -> None:
     window = harness.settings.rate_limit_window_seconds
     people: list[int] = []

@@ -166,8 +166,9 @@ async def canaries_stay_out(
 
     # The database: no canary in any cell, nor anywhere in the SQLite files' bytes.
     assert rows["people"] and rows["disclosures"], "the journey kept something"
-    for canary in [*canaries, CANARY_ID]:
-        assert cells_containing(rows, canary) == [], canary
+    needles: list[str | int] = [*canaries, CANARY_ID]
+    for needle in needles:
+        assert cells_containing(rows, needle) == [], needle
     # Scanned while running (write-ahead logs not yet folded in) and after the stop.
     if database_url.startswith("sqlite"):
         assert {p.name for p in live_files} >= {
@@ -184,8 +185,8 @@ async def canaries_stay_out(
     if database_url.startswith("sqlite"):  # the scan does find plain text that is there
         assert files_containing(files, "processed_updates")
     assert cells_containing(rows, "notice_accepted") == ["event_counts.event"]
-    for canary in [*canaries, CANARY_ID]:
-        assert files_containing(files, canary) == [], canary
+    for needle in needles:
+        assert files_containing(files, needle) == [], needle
 
 
 async def test_canaries_never_reach_logs_other_chats_or_the_database(

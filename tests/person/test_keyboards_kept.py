@@ -3,6 +3,8 @@ gives for its arguments, and nobody can change a shared one."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from telegram import InlineKeyboardMarkup
 
@@ -17,7 +19,7 @@ def labels(markup: InlineKeyboardMarkup) -> list[str]:
 
 def test_the_kept_menu_is_the_menu_and_cannot_be_changed() -> None:
     assert main_menu() is main_menu()
-    assert main_menu() == main_menu.__wrapped__()
+    assert main_menu() == inspect.unwrap(main_menu)()  # built afresh
     with pytest.raises(AttributeError):
         main_menu().inline_keyboard = ()
     with pytest.raises(AttributeError):
@@ -31,7 +33,7 @@ def test_each_tick_gets_its_own_keyboard(question: Question) -> None:
     for code in question.options:
         ticked = frozenset({code})
         markup = question_keyboard(question, ticked)
-        assert markup == question_keyboard.__wrapped__(question, ticked)
+        assert markup == inspect.unwrap(question_keyboard)(question, ticked)
         shown = [label for label in labels(markup) if label.startswith("✓ ")]
         assert shown == [f"✓ {texts.OPTION_LABELS[code]}"]
     assert question_keyboard(question, frozenset()) is untouched

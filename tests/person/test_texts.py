@@ -30,6 +30,7 @@ from tests.support.reading import (
 
 SAMPLE_VALUES = {
     "work_coach_policy": "Nothing you tell us goes to your work coach.",
+    "safeguarding_policy": "A mentor tells someone only if your life is at risk.",
     "inactive_days": "30",
     "after_close_days": "90",
     "backup_days": "7",

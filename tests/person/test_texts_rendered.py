@@ -27,6 +27,7 @@ from storage.directory import (
     pilot_answer,
     pilot_authorities,
 )
+from tests.support.ops import OperatorTexts
 from tests.support.reading import MIN_READING_EASE, SHIPPED, prose, reading_ease
 
 POSTCODES = Path(__file__).parents[1] / "directory" / "pilot_postcodes.csv"
@@ -36,7 +37,7 @@ EVERYTHING = {
     "needs": "peer_mentor,treatment,work,information",
     "support": "treatment_service,gp,mutual_aid",
 }
-OPERATOR = {
+OPERATOR: OperatorTexts = {
     "voluntary_policy": "Talking to a mentor is your choice. It does not change your claim.",
     "mentor_employer": "Mentors are employed by the pilot's providers.",
     "pilot_end": "The pilot ends in March 2026.",
@@ -81,7 +82,7 @@ def support_messages() -> Iterator[tuple[str, str]]:
 
 def messages(locale: str) -> list[tuple[str, str]]:
     """Every distinct message in `locale`, with where it came from."""
-    settings = Settings(_env_file=None, **OPERATOR)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **OPERATOR)
     found: dict[str, str] = {}
     with i18n.using(locale):
         for name, text in [

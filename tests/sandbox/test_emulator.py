@@ -21,6 +21,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -172,7 +173,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.data == "yes":
         await query.edit_message_text("You chose yes")
     else:
-        assert query.message is not None
+        assert isinstance(query.message, Message)  # not an inaccessible one: it can go
         await query.message.delete()
 
 

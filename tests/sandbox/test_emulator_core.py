@@ -8,7 +8,17 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram import Update
+from telegram import (
+    Animation,
+    Audio,
+    Document,
+    PhotoSize,
+    Sticker,
+    Update,
+    Video,
+    VideoNote,
+    Voice,
+)
 
 from bot.sandbox import EmulatorServer, EmulatorUsageError, ManualClock, TelegramEmulator
 from bot.sandbox.emulator import MEDIA_KINDS, ApiReply
@@ -70,6 +80,9 @@ def test_media_updates_parse_in_ptb(emu: TelegramEmulator, kind: str) -> None:
     attachment = message.effective_attachment
     assert attachment is not None
     first = attachment[-1] if isinstance(attachment, tuple) else attachment
+    assert isinstance(
+        first, PhotoSize | Sticker | Voice | Video | Document | Animation | VideoNote | Audio
+    )
     assert first.file_id.startswith(("Ag", "CA", "Aw", "BA", "BQ", "Cg", "DQ", "CQ"))
     assert len(first.file_unique_id) >= 12
     assert message.caption == caption

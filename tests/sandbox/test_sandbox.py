@@ -30,11 +30,13 @@ from storage.repositories.referrals import REF_PATTERN
 from tests.support.sandbox_process import SandboxProcess, fetch
 from tests.support.tables import INVITES
 
+pytestmark = pytest.mark.sandbox
+
 PORTSMOUTH = next(place for place in gazetteer() if place.name == "Portsmouth")
 
 
 def plain_settings(**overrides: Any) -> Settings:
-    return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **overrides)
 
 
 class Phone:

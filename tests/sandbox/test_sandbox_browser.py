@@ -20,17 +20,19 @@ import pytest
 
 from conversations import texts
 from storage.directory import office_by_id
+from storage.directory.offices import Office
 from storage.repositories.referrals import REF_PATTERN
 from tests.support.sandbox_process import ROOT, SandboxProcess, fetch
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 SHOTS = ROOT / "test-output" / "browser"
 WAIT = 20.0
-OFFICE = office_by_id("portsmouth-arundel-street")
-assert OFFICE is not None
+_PORTSMOUTH = office_by_id("portsmouth-arundel-street")
+assert _PORTSMOUTH is not None
+OFFICE: Office = _PORTSMOUTH
 
 if CHROMIUM is None or CHROMEDRIVER is None:
     pytest.skip(

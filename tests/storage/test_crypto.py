@@ -122,8 +122,9 @@ def test_field_cipher_aad_matches_documented_layout(cipher: FieldCipher) -> None
 @settings(database=None, max_examples=300, deadline=None)
 def test_c1_round_trip_random_bytes(plaintext: bytes) -> None:
     blob = _CIPHER.seal(TABLE, COLUMN, ROW, plaintext)
-    assert len(blob) == 1 + 12 + len(plaintext) + 16
-    assert blob[0] == 0x01
+    body = len(blob) - (1 + 12 + 16)  # format 2: length and plaintext padded to 64 bytes
+    assert body % 64 == 0 and len(plaintext) + 4 <= body < len(plaintext) + 4 + 64
+    assert blob[0] == 0x02
     assert _CIPHER.open(TABLE, COLUMN, ROW, blob) == plaintext
 
 
@@ -303,7 +304,7 @@ def test_c5_empty_and_header_only_blobs_fail(cipher: FieldCipher) -> None:
             cipher.open(TABLE, COLUMN, ROW, blob)
 
 
-@pytest.mark.parametrize("fmt", [0x00, 0x02, 0x7F, 0xFF])
+@pytest.mark.parametrize("fmt", [0x00, 0x03, 0x7F, 0xFF])
 def test_c5_unknown_format_byte_fails(
     cipher: FieldCipher, ring: KeyRing, dek: bytes, fmt: int
 ) -> None:
@@ -519,7 +520,8 @@ def test_crypto_errors_carry_no_plaintext_ciphertext_or_keys(ring: KeyRing, dek:
         lambda: cipher.open(TABLE, COLUMN, OTHER_ROW, blob),
         lambda: cipher.open(TABLE, COLUMN, ROW, flip(blob, 200)),
         lambda: cipher.open(TABLE, COLUMN, ROW, blob[:-1]),
-        lambda: cipher.open(TABLE, COLUMN, ROW, b"\x02" + blob[1:]),
+        lambda: cipher.open(TABLE, COLUMN, ROW, b"\x03" + blob[1:]),
+        lambda: cipher.open(TABLE, COLUMN, ROW, b"\x01" + blob[1:]),
         lambda: unwrap_dek(ring, wrapped, OTHER_SUBJECT),
         lambda: unwrap_dek(KeyRing.generate(), wrapped, SUBJECT),
         lambda: unwrap_dek(ring, wrapped[:1] + b"\x00\x00\x00\x09" + wrapped[5:], SUBJECT),

@@ -163,10 +163,11 @@ async def test_a_row_sealed_by_the_old_code_loads_as_the_record(
         await tx.move("mentor.confirm", draft=tx.person.draft.with_request(time="any"))
         cipher, person_id = tx.person.cipher, tx.person.id
     async with database.transaction() as connection:
-        sealed = (
+        resealed = (
             await connection.execute(select(Person.draft_ct).where(Person.id == person_id))
         ).scalar_one()
-    assert open_draft(cipher, person_id, sealed) == {
+    assert resealed is not None
+    assert open_draft(cipher, person_id, resealed) == {
         "office": OFFICE,
         "mentor": {"share": "none", "contact": "phone", "phone": PHONE, "time": "any"},
     }

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, literal_column, select, table, text
+from sqlalchemy import Row, event, literal_column, select, table, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -230,6 +230,7 @@ async def test_a_look_is_one_statement_and_leaves_no_lock(inline: Database, tmp_
         statements.append(statement)
 
     event.listen(inline.engine.sync_engine, "before_cursor_execute", record)
+    rows: list[Row[Any]]
     try:
         rows = await inline.look(select(literal_column("n")).select_from(table("notes")), {})
     finally:

@@ -26,7 +26,7 @@ from storage.db import Database
 from storage.migrate import MIGRATIONS, current_revision, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0002"
+HEAD = "0004"
 
 HALF_DONE = '''"""a migration that fails half-way (test only)
 
@@ -149,3 +149,26 @@ async def test_the_same_test_catches_ddl_that_commits_itself(tmp_path: Path) -> 
     with pytest.raises(AssertionError, match="left behind"):
         assert_unchanged(before, await snapshot(database))
     await database.dispose()
+
+
+async def test_several_processes_may_migrate_an_empty_database_at_once(
+    database_url: str,
+) -> None:
+    """Four engines (as four `firststep run` would have) upgrade an empty database at
+    the same moment: each waits for the migration lock, and all end at head. Without
+    the lock, PostgreSQL's racers collide creating the same tables."""
+    engines = [Database.from_url(database_url) for _ in range(4)]
+    try:
+        # Without the lock the racers can also wait on each other's uncommitted tables:
+        # a hang is a failure too.
+        results = await asyncio.wait_for(
+            asyncio.gather(*(upgrade(database) for database in engines), return_exceptions=True),
+            60,
+        )
+        failures = [type(result).__name__ for result in results if result is not None]
+        assert failures == [], failures
+        for database in engines:
+            assert await current_revision(database) == HEAD
+    finally:
+        for database in engines:
+            await database.dispose()

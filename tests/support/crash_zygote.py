@@ -8,6 +8,8 @@ shared. Protocol on stdin/stdout, one line each: "spawn" → the child's pid; "q
 
 `--broken mark-first` makes children run a deliberately wrong worker (it records a row
 as sent before sending it), so the test can show its assertions catch lost messages.
+`--broken direct-relay` sends relayed messages straight after the step's commit instead
+of queueing them in the outbox (the code before issue 13).
 """
 
 from __future__ import annotations
@@ -43,6 +45,20 @@ def _install_mark_first() -> None:
     module.DeliveryWorker.deliver = deliver  # type: ignore[assignment,method-assign]
 
 
+def _install_direct_relay() -> None:
+    """Test-local broken variant: relays sent after the commit, kept nowhere."""
+    from conversations import outcome
+
+    outcome.RELAY_ROUTE = outcome.Route.DIRECT
+
+
+def _install(broken: str | None) -> None:
+    if broken == "mark-first":
+        _install_mark_first()
+    elif broken == "direct-relay":
+        _install_direct_relay()
+
+
 def _child(log_path: Path, broken: str | None) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -52,8 +68,7 @@ def _child(log_path: Path, broken: str | None) -> None:
     os.dup2(log, 2)
     code = 1
     try:
-        if broken == "mark-first":
-            _install_mark_first()
+        _install(broken)
         from bot.cli import main
 
         sys.argv = ["firststep", "run"]
@@ -90,8 +105,7 @@ def serve(log_path: Path, broken: str | None) -> None:
 
 def run_once(broken: str | None) -> None:
     """`--once`: no fork, just `firststep run` here (with the broken worker if asked)."""
-    if broken == "mark-first":
-        _install_mark_first()
+    _install(broken)
     from bot.cli import main
 
     sys.argv = ["firststep", "run"]

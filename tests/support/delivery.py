@@ -10,10 +10,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.app import build_application
@@ -23,15 +23,12 @@ from bot.settings import Settings
 from conversations.context import Clock, FirstStepApp
 from storage.crypto import KeyRing, Role, pseudonym_candidates
 from storage.db import Database
-from storage.models import Mentor, OutboxMessage, Referral
-from storage.repositories.outbox import Edit, Kind, Send, enqueue
+from storage.repositories.outbox import Edit, Kind, RecipientKind, Send, enqueue
 from storage.repositories.people import person_transaction
 from storage.repositories.subjects import create_subject_key, open_subject_key
 from tests.support.harness import TEST_TOKEN, MovableClock
+from tests.support.tables import MENTORS, OUTBOX, REFERRALS
 
-MENTORS = cast(Table, Mentor.__table__)
-REFERRALS = cast(Table, Referral.__table__)
-OUTBOX = cast(Table, OutboxMessage.__table__)
 OFFICE = "portsmouth"
 PERSON_CANARY = "CANARY-heroin-and-benzos-Q7"
 
@@ -146,8 +143,8 @@ async def seed_message(
     database: Database,
     ring: KeyRing,
     *,
-    kind: str,
-    recipient_kind: str,
+    kind: Kind,
+    recipient_kind: RecipientKind,
     recipient_id: str,
     about: str,
     payload: Send | Edit,
@@ -161,7 +158,7 @@ async def seed_message(
             connection,
             dedupe_key=f"test:{secrets.token_hex(8)}",
             kind=kind,
-            recipient_kind=recipient_kind,  # type: ignore[arg-type]
+            recipient_kind=recipient_kind,
             recipient_id=recipient_id,
             payload=payload,
             sealed_by=cipher,
@@ -217,7 +214,7 @@ class Rig:
         self.ring = ring
         self.rate_limit = rate_limit
         self.settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             telegram_token=self.emu.token,
             database_url=database_url,
             keyring=tmp_path / "unused-keyring.json",

@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Row, Table, select
 
 from conversations import texts
 from conversations.context import SERVICES_KEY, Services
 from conversations.mentor.accounts import revoke_mentor
 from storage.directory import office_by_id
-from storage.models import MentorRole, OutboxMessage, OutboxStatus
+from storage.models import MentorRole, OutboxStatus
 from storage.repositories import mentors
 from storage.repositories.people import chat_id_of
 from storage.repositories.referrals import REF_PATTERN
 from tests.support.harness import Harness
-
-OUTBOX = cast(Table, OutboxMessage.__table__)
+from tests.support.tables import OUTBOX
 
 
 def services_of(harness: Harness) -> Services:
@@ -126,7 +126,7 @@ async def _chat_of(connection: Any, services: Services, row: Any) -> int:
     return found[0] if found is not None else 0
 
 
-def table_digest(rows: list[Any]) -> str:
+def table_digest(rows: Sequence[Row[Any]]) -> str:
     return hashlib.sha256(repr(sorted(map(tuple, rows))).encode()).hexdigest()
 
 
@@ -157,7 +157,25 @@ async def snapshot(harness: Harness, *tables: Table) -> dict[str, str]:
 
 
 async def run_job(harness: Harness) -> None:
-    """What the JobQueue does every minute (expiry, then the ladder): run once now."""
+    """One pass of what the JobQueue runs when a step falls due (expiry, then the ladder)."""
     assert harness.app is not None and harness.app.job_queue is not None
     (job,) = harness.app.job_queue.get_jobs_by_name("ladder")
     await job.run(harness.app)
+
+
+async def request_phone_call(harness: Harness, user_id: int, office_id: str, phone: str) -> str:
+    """A new person asks for a mentor to phone them, sharing their own number with
+    Telegram's contact button; returns the reference."""
+    harness.person(user_id)
+    await harness.send(user_id, f"/start jc_{office_id}")
+    await harness.press(user_id, texts.BTN_CONTINUE)
+    await harness.press(user_id, texts.BTN_MENTOR)
+    await harness.press(user_id, texts.BTN_THIS_OFFICE)
+    await harness.press(user_id, texts.BTN_CONTACT_PHONE)
+    harness.emu.tap_reply_button(user_id, texts.BTN_SEND_PHONE, phone_number=phone)
+    await harness.settle()
+    await harness.press(user_id, texts.MENTOR_TIME_LABELS["afternoon"])
+    await harness.press(user_id, texts.BTN_SEND_REQUEST)
+    found = re.search(REF_PATTERN, harness.last_text(user_id))
+    assert found is not None, harness.last_text(user_id)
+    return found.group(0)

@@ -38,6 +38,20 @@ class MovableClock:
         self.now += timedelta(**delta)
 
 
+@dataclass
+class WallClock(MovableClock):
+    """The real time, moved on by whatever a test advanced: for jobs the JobQueue runs by
+    itself (the unclaimed ladder), whose timing is what the test measures."""
+
+    offset: timedelta = field(default_factory=timedelta)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
 class Harness:
     """One emulator, one running Application, and the helpers to talk to it."""
 
@@ -49,16 +63,19 @@ class Harness:
         *,
         token: str = TEST_TOKEN,
         delivery: bool = False,
+        wall_clock: bool = False,
+        rate_limit: bool = False,
         **setting_overrides: Any,
     ) -> None:
         self.emu = TelegramEmulator(token)
         # The outbox worker is attached but driven by the test (`deliver()`), so what a
         # chat shows never races a background task; `delivery=True` runs it as in prod.
         self.delivery = delivery
+        self.rate_limit = rate_limit  # PTB's limiter with the FloodGate, as in production
         self.ring = ring
-        self.clock = MovableClock()
+        self.clock = WallClock() if wall_clock else MovableClock()
         self.settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             telegram_token=self.emu.token,
             database_url=database_url,
             keyring=tmp_path / "unused-keyring.json",
@@ -73,7 +90,7 @@ class Harness:
             get_updates_request=EmulatorRequest(self.emu, read_timeout=5.0),
             clock=self.clock,
             ring=self.ring,
-            rate_limit=False,
+            rate_limit=self.rate_limit,
             delivery=self.delivery,
         )
 

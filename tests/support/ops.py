@@ -10,30 +10,16 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypedDict
 
 from sqlalchemy import Table, func, select, update
 
 from conversations.steps import Step
 from storage.crypto import KeyRing, Role, pseudonym_candidates
 from storage.db import Database
-from storage.models import (
-    Disclosure,
-    ErasureJournal,
-    OutboxMessage,
-    Person,
-    Referral,
-    SubjectKey,
-    new_id,
-)
+from storage.models import new_id
 from storage.repositories.people import person_transaction
-
-PEOPLE = cast(Table, Person.__table__)
-DISCLOSURES = cast(Table, Disclosure.__table__)
-REFERRALS = cast(Table, Referral.__table__)
-OUTBOX = cast(Table, OutboxMessage.__table__)
-KEYS = cast(Table, SubjectKey.__table__)
-JOURNAL = cast(Table, ErasureJournal.__table__)
+from tests.support.tables import OUTBOX, PEOPLE, REFERRALS
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -159,9 +145,21 @@ class Ran:
 
 # The texts only the operator can confirm (bot/settings.py REQUIRED_OPERATOR_TEXTS): set
 # for every `firststep` run in tests, as a real deployment must.
+class OperatorTexts(TypedDict):
+    """The operator's four texts as `Settings` keywords (typed, so `**texts` is checked)."""
+
+    voluntary_policy: str
+    mentor_employer: str
+    pilot_end: str
+    operator_line: str
+
+
 OPERATOR_TEXTS = {
     "FIRSTSTEP_VOLUNTARY_POLICY": "Talking to a mentor is your choice. It does not change a claim.",
     "FIRSTSTEP_MENTOR_EMPLOYER": "Mentors are employed by the pilot's providers.",
+    "FIRSTSTEP_SAFEGUARDING_POLICY": (
+        "A mentor tells someone only if your life or someone else's is at risk."
+    ),
 }
 
 

@@ -7,6 +7,8 @@ from sqlalchemy import Table
 
 from storage.models import (
     Base,
+    Disclosure,
+    ErasureJournal,
     Invite,
     JoinAttempt,
     Mentor,
@@ -14,6 +16,7 @@ from storage.models import (
     Person,
     ProcessedUpdate,
     Referral,
+    SubjectKey,
 )
 
 
@@ -30,3 +33,6 @@ JOIN_ATTEMPTS = table(JoinAttempt)
 REFERRALS = table(Referral)
 OUTBOX = table(OutboxMessage)
 PROCESSED = table(ProcessedUpdate)
+DISCLOSURES = table(Disclosure)
+KEYS = table(SubjectKey)
+JOURNAL = table(ErasureJournal)

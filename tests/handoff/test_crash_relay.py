@@ -1,0 +1,319 @@
+"""Crash test for relayed messages (issue 13 item 3): `firststep run` killed with SIGKILL
+at random moments while people and their mentors write to each other, restarted each
+time. Afterwards every message each side wrote has reached the other side: 0 lost. A
+message the process was sending at the moment of a kill may show twice (delivery is at
+least once; see the assertion below).
+
+The set-up is the card crash test's (tests/delivery/test_crash_delivery.py): an
+EmulatorServer on 127.0.0.1, an SQLite file, children forked from a warm parent
+(tests/support/crash_zygote.py) and killed, some kills aimed at a sendMessage the
+emulator holds unanswered. Accepted chats are written straight into the database; the
+messages come in through the emulator as Telegram updates, while processes die.
+
+The broken variant (`--broken direct-relay`: relays sent straight after the step's
+commit, the code before issue 13) loses messages under the same kills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.sandbox import EmulatorServer, TelegramEmulator
+from conversations.steps import Step
+from storage.crypto import KeyRing
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.repositories.people import person_transaction
+from tests.support.delivery import OFFICE, rejected, seed_mentor
+from tests.support.harness import TEST_TOKEN
+from tests.support.ops import OPERATOR_TEXTS
+from tests.support.tables import OUTBOX, REFERRALS
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+ZYGOTE = ROOT / "tests" / "support" / "crash_zygote.py"
+MENTORS_BASE = 7_510_000_000
+PEOPLE_BASE = 7_610_000_000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@dataclass
+class Pair:
+    person: int
+    mentor: int
+    ref: str
+    wrote: list[tuple[int, str]] = field(default_factory=list)  # (to chat, expected text)
+
+
+@dataclass
+class RelayCrashRun:
+    tmp_path: Path
+    pairs: int
+    kills: int
+    broken: str | None = None
+    seed: int = 20261207
+    emu: TelegramEmulator = field(default_factory=lambda: TelegramEmulator(TEST_TOKEN))
+    chats: list[Pair] = field(default_factory=list)
+    aim_every: int = 4
+    kills_done: int = 0
+    kills_in_flight: int = 0
+
+    @property
+    def db_path(self) -> Path:
+        return self.tmp_path / "var" / "firststep.db"
+
+    @property
+    def url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.db_path}"
+
+    def env(self, server: EmulatorServer, ring_path: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTSTEP_")}
+        env.update(
+            FIRSTSTEP_TELEGRAM_TOKEN=self.emu.token,
+            FIRSTSTEP_TELEGRAM_API_URL=server.base_url,
+            FIRSTSTEP_DATABASE_URL=self.url,
+            FIRSTSTEP_KEYRING=str(ring_path),
+            FIRSTSTEP_DELIVERY_LEASE_SECONDS="2",
+            FIRSTSTEP_DELIVERY_POLL_SECONDS="0.2",
+            FIRSTSTEP_RATE_LIMIT_MESSAGES="100000",
+            FIRSTSTEP_LOG_LEVEL="INFO",
+            FIRSTSTEP_HEALTH_PORT="0",
+            PYTHONPATH=str(ROOT),
+            **OPERATOR_TEXTS,
+        )
+        return env
+
+    async def seed_chats(self, database: Database, ring: KeyRing) -> None:
+        """Accepted chats, as a claim leaves them: the person at Step.WITH_MENTOR."""
+        for n in range(self.pairs):
+            person_chat, mentor_chat = PEOPLE_BASE + n, MENTORS_BASE + n
+            self.emu.register_user(mentor_chat, "Sam", started=True)
+            self.emu.register_user(person_chat, "Alex", started=True)
+            mentor_id = await seed_mentor(database, ring, mentor_chat, now())
+            async with person_transaction(database, ring, person_chat, now()) as tx:
+                person = await tx.register(state=Step.WITH_MENTOR.value, chat_id=person_chat)
+            ref = f"R-{n:02d}CRSH"[:8]
+            async with database.transaction() as connection:
+                await connection.execute(
+                    REFERRALS.insert().values(
+                        id=f"crash{n:027d}",
+                        public_ref=ref,
+                        person_id=person.id,
+                        office_id=OFFICE,
+                        pilot_area="south_east",
+                        status="accepted",
+                        version=1,
+                        mentor_id=mentor_id,
+                        contact_by="bot",
+                        time_window="any",
+                        ladder_step=0,
+                        created_at=now(),
+                        accepted_at=now(),
+                    )
+                )
+            self.chats.append(Pair(person_chat, mentor_chat, ref))
+
+    async def talk(self, rng: random.Random, stop: asyncio.Event) -> None:
+        """Both ends write, in turn, at random moments, until told to stop."""
+        count = 0
+        while not stop.is_set():
+            pair = rng.choice(self.chats)
+            count += 1
+            if rng.random() < 0.5:
+                text = f"p{count} from the person"
+                self.emu.user_sends(pair.person, text)
+                pair.wrote.append((pair.mentor, f"{pair.ref}: {text}"))
+            else:
+                text = f"m{count} from the mentor"
+                self.emu.user_sends(pair.mentor, text)
+                pair.wrote.append((pair.person, f"Sam: {text}"))
+            await asyncio.sleep(rng.uniform(0.05, 0.25))
+
+    async def run(self) -> None:
+        rng = random.Random(self.seed)
+        ring = KeyRing.generate()
+        ring_path = self.tmp_path / "keys" / "keyring.json"
+        ring.save(ring_path)
+        database = Database.from_url(self.url)
+        await upgrade(database)
+        await self.seed_chats(database, ring)
+        stop = asyncio.Event()
+        async with EmulatorServer(self.emu) as server:
+            env = self.env(server, ring_path)
+            log_path = self.tmp_path / "bot.log"
+            zygote = await self._start_zygote(env, log_path)
+            assert zygote.stdin is not None and zygote.stdout is not None
+            talker = asyncio.create_task(self.talk(rng, stop))
+            try:
+                assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
+                for n in range(self.kills):
+                    pid = await self._spawn(zygote)
+                    if n % self.aim_every == 0:
+                        await self._kill_in_flight(pid)
+                    else:
+                        await self._kill_at_random(pid, rng)
+                stop.set()
+                await talker
+                await self._final_run(zygote)
+            finally:
+                stop.set()
+                talker.cancel()
+                zygote.stdin.write(b"quit\n")
+                await zygote.stdin.drain()
+                await asyncio.wait_for(zygote.wait(), 10)
+        await database.dispose()
+
+    async def _start_zygote(
+        self, env: dict[str, str], log_path: Path
+    ) -> asyncio.subprocess.Process:
+        argv = [sys.executable, str(ZYGOTE), str(log_path)]
+        if self.broken:
+            argv += ["--broken", self.broken]
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            env=env,
+            cwd=self.tmp_path,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+
+    async def _spawn(self, zygote: asyncio.subprocess.Process) -> int:
+        assert zygote.stdin is not None and zygote.stdout is not None
+        zygote.stdin.write(b"spawn\n")
+        await zygote.stdin.drain()
+        return int(await asyncio.wait_for(zygote.stdout.readline(), 10))
+
+    async def _until(self, done: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    async def _kill_at_random(self, pid: int, rng: random.Random) -> None:
+        """Mostly once the bot is at work (updates fetched, messages passed on), sometimes
+        during start-up."""
+        sends = len(self.emu.calls("sendMessage"))
+        if rng.random() < 0.8:
+            await self._until(lambda: len(self.emu.calls("sendMessage")) > sends, 30)
+            await asyncio.sleep(rng.uniform(0.0, 0.4))
+        else:
+            await asyncio.sleep(rng.uniform(0.0, 1.2))
+        os.kill(pid, signal.SIGKILL)
+        self.kills_done += 1
+        await asyncio.sleep(0.05)
+
+    async def _kill_in_flight(self, pid: int) -> None:
+        """SIGKILL while the emulator holds a sendMessage unanswered and not applied."""
+        fault = self.emu.inject_fault("sendMessage", timeout=True, count=1)
+        hit = await self._until(lambda: fault.hits > 0, 20)
+        if not hit:
+            self.emu.clear_faults()
+        os.kill(pid, signal.SIGKILL)
+        self.kills_done += 1
+        self.kills_in_flight += int(hit)
+        await asyncio.sleep(0.05)
+
+    def _all_arrived(self) -> bool:
+        return all(
+            text in self.emu.bot_texts(chat) for pair in self.chats for chat, text in pair.wrote
+        )
+
+    async def _final_run(self, zygote: asyncio.subprocess.Process) -> None:
+        """A last run left alone until every update is handled and the outbox is empty
+        (or a minute passed), then stopped with SIGTERM."""
+        pid = await self._spawn(zygote)
+        database = Database.from_url(self.url)
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                async with database.engine.connect() as connection:
+                    open_rows = (
+                        await connection.execute(
+                            select(OUTBOX.c.id).where(OUTBOX.c.status.in_(["pending", "inflight"]))
+                        )
+                    ).all()
+                if not open_rows and not self.emu.pending_updates() and self._all_arrived():
+                    break
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)  # anything late (a double) has time to show
+        finally:
+            await database.dispose()
+            os.kill(pid, signal.SIGTERM)
+        assert await self._until(lambda: not _alive(pid), 30), "no clean stop on SIGTERM"
+
+    def check(self) -> dict[str, int]:
+        """Counts, from what each phone shows: every message written must show once."""
+        lost = doubled = written = 0
+        for pair in self.chats:
+            for chat in (pair.person, pair.mentor):
+                shown = Counter(self.emu.bot_texts(chat))
+                expected = [text for to, text in pair.wrote if to == chat]
+                written += len(expected)
+                lost += sum(1 for text in expected if shown[text] == 0)
+                doubled += sum(shown[text] - 1 for text in expected if shown[text] > 1)
+        return {
+            "pending_updates": len(self.emu.pending_updates()),
+            "messages": written,
+            "kills": self.kills_done,
+            "kills_in_flight": self.kills_in_flight,
+            "lost": lost,
+            "doubled": doubled,
+        }
+
+
+async def test_sigkill_through_relay_conversations_loses_and_doubles_nothing(
+    tmp_path: Path,
+) -> None:
+    run = RelayCrashRun(tmp_path, pairs=6, kills=52)
+    await run.run()
+    report = run.check()
+    print(f"relay crash test: {report}")
+    assert report["kills"] >= 50
+    assert report["kills_in_flight"] >= 5  # the kills really hit messages on their way
+    assert report["messages"] >= 300
+    assert report["lost"] == 0, report
+    # Not asserted zero: delivery is at least once. A kill between Telegram's answer and
+    # the record of a send re-sends that message once its lease runs out (Telegram has
+    # no idempotency key); measured 9 doubles in 801 messages over 52 kills on SQLite.
+    assert report["doubled"] <= report["kills"], report
+
+
+async def test_relay_crash_test_rejects_relays_sent_after_the_commit(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        run = RelayCrashRun(tmp_path, pairs=4, kills=8, broken="direct-relay", aim_every=1)
+        await run.run()
+        report = run.check()
+        print(f"relay crash test, broken: {report}")
+        assert report["lost"] == 0, f"messages lost: {report}"
+
+    # Every kill is aimed at a held send: with relays sent after the commit, the message
+    # in hand is gone (its update was claimed), so a few kills are enough.
+    error = await rejected(scenario())
+    assert "messages lost" in str(error)

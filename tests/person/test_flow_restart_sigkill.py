@@ -1,0 +1,107 @@
+"""R4 (security.md section 6): `firststep run` killed with SIGKILL between two steps of a
+conversation, then started again (issue 15, 7: the restart test stopped gracefully).
+
+The bot runs as its own process, polling the emulator over loopback HTTP. The person
+answers the first question; the process is killed without warning; a new process takes
+the next answer as the next step (not /start), the first answer is kept, and the step's
+version never went back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.sandbox import EmulatorServer, TelegramEmulator
+from conversations import texts
+from storage.crypto import KeyRing
+from storage.db import Database
+from storage.repositories.people import person_transaction
+from tests.support.harness import TEST_TOKEN
+from tests.support.ops import T0, cli_env
+from tests.support.tables import PEOPLE
+
+pytestmark = pytest.mark.slow
+
+ALEX = 7_700_001_561
+
+
+async def start_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def said(emu: TelegramEmulator, text: str, count: int = 1) -> None:
+    await emu.wait_for(lambda: emu.bot_texts(ALEX).count(text) >= count, 60, message=text)
+
+
+async def press(emu: TelegramEmulator, label: str) -> None:
+    """Press a button once the bot has shown it (the bot runs in another process)."""
+    from bot.sandbox.emulator import EmulatorUsageError
+
+    for _ in range(600):
+        try:
+            emu.press_button(ALEX, label)
+            return
+        except EmulatorUsageError:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"the bot never showed {label!r}")
+
+
+async def version(database: Database) -> int:
+    async with database.engine.connect() as connection:
+        return int((await connection.execute(select(PEOPLE.c.state_version))).scalar_one())
+
+
+async def test_sigkill_between_steps_then_the_next_answer_is_the_next_step(
+    database: Database, database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    keyring = tmp_path / "keys" / "keyring.json"
+    ring.save(keyring)
+    emu = TelegramEmulator(TEST_TOKEN)
+    emu.register_user(ALEX, "Alex")
+    async with EmulatorServer(emu) as server:
+        env = cli_env(
+            database_url,
+            keyring,
+            FIRSTSTEP_TELEGRAM_TOKEN=TEST_TOKEN,
+            FIRSTSTEP_TELEGRAM_API_URL=server.base_url,
+            FIRSTSTEP_HEALTH_PORT="0",
+        )
+        bot = await start_bot(tmp_path, env)
+        try:
+            emu.user_sends(ALEX, "/start")
+            await press(emu, texts.BTN_CONTINUE)
+            await said(emu, texts.MENU)
+            await press(emu, texts.BTN_TELL)
+            await said(emu, texts.Q_SUBSTANCES)
+            await press(emu, texts.OPTION_LABELS["opioids"])
+            await press(emu, texts.BTN_DONE)
+            await said(emu, texts.Q_DURATION)
+            before_kill = await version(database)
+
+            bot.send_signal(signal.SIGKILL)
+            await bot.wait()
+            assert bot.returncode == -signal.SIGKILL
+            bot = await start_bot(tmp_path, env)
+
+            await press(emu, texts.OPTION_LABELS["over_5y"])
+            await said(emu, texts.Q_SUPPORT)
+            assert texts.Q_SUBSTANCES not in emu.bot_texts(ALEX)[-1]
+            assert emu.bot_texts(ALEX).count(texts.MENU) == 1, "started again from /start"
+            assert await version(database) > before_kill
+        finally:
+            if bot.returncode is None:
+                bot.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(bot.wait(), 30)
+    async with person_transaction(database, ring, ALEX, T0) as tx:
+        assert tx.person is not None
+        answers = await tx.disclosures()
+    assert answers == {"substances": "opioids", "duration": "over_5y"}
