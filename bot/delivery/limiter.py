@@ -15,6 +15,7 @@ those, and two more things PTB's AIORateLimiter does not:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -25,7 +26,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.delivery.pacing import FLOOD_MARGIN, Monotonic, retry_after_seconds
 
-REPLY = 0
+# Replies to people pass no rate_limit_args; the outbox worker's sends pass BULK.
 BULK = 1
 OVERALL_PER_SECOND = 30
 # A leaky bucket lets through its burst plus a second's flow in any one second, so the
@@ -41,6 +42,8 @@ BULK_LOOK_SECONDS = 0.01
 REPLY_RETRIES = 2
 # Chat limiters kept before the idle ones are dropped (memory stays flat with people).
 PRUNE_AT = 2_000
+
+log = logging.getLogger(__name__)
 
 ChatId = int | str
 Result = bool | dict[str, Any] | list[dict[str, Any]]
@@ -138,7 +141,15 @@ class TelegramLimiter(BaseRateLimiter[int]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
-                until = self._monotonic() + retry_after_seconds(error) + FLOOD_MARGIN
+                seconds = retry_after_seconds(error)
+                # Expected, not an error: a warning with the wait (never the chat id).
+                log.warning(
+                    "event=flood_control method=%s retry_seconds=%.1f bulk=%s",
+                    endpoint,
+                    seconds,
+                    bulk,
+                )
+                until = self._monotonic() + seconds + FLOOD_MARGIN
                 self._held[chat] = max(self._held.get(chat, 0.0), until)
                 if attempt == tries:
                     raise
