@@ -59,3 +59,18 @@ def test_frozen_figures_do_not_slip(frozen: Evaluation) -> None:
 def test_frozen_meets_the_issue_targets(frozen: Evaluation) -> None:
     met = frozen.headline().meets(TARGETS)
     assert all(met.values()), {name: ok for name, ok in met.items()}
+
+
+def test_an_unseen_writer_is_judged_as_the_frozen_part_is() -> None:
+    """Writer G (tests/crisis/corpus/unseen_g.jsonl, 507 messages in voices no other writer
+    used) was held apart while the check was tuned and run once at the end of round 2
+    (2026-12-07: 91.5%, 86.3%, 2.3% and 8.5%; README, "Crisis check"). Like the frozen
+    part it is never tuned on; these floors keep a change from quietly undoing it."""
+    unseen = load_corpus(CORPUS / "unseen_g.jsonl")
+    assert len(unseen) == 507
+    assert {e.id[0] for e in unseen} == {"G"}
+    headline = evaluate(unseen, assess).headline()
+    assert headline.help_any >= 0.91
+    assert headline.urgent_urgent >= 0.86
+    assert headline.ordinary_urgent <= 0.025
+    assert headline.ordinary_any <= 0.09
