@@ -80,6 +80,9 @@ class RelayCrashRun:
     emu: TelegramEmulator = field(default_factory=lambda: TelegramEmulator(TEST_TOKEN))
     chats: list[Pair] = field(default_factory=list)
     aim_every: int = 4
+    # Kills go on past `kills` until this many messages were written: how many a kill loop
+    # sees depends on the machine's speed, and the test asks for both.
+    min_messages: int = 0
     kills_done: int = 0
     kills_in_flight: int = 0
 
@@ -171,12 +174,14 @@ class RelayCrashRun:
             talker = asyncio.create_task(self.talk(rng, stop))
             try:
                 assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
-                for n in range(self.kills):
+                n = 0
+                while n < self.kills or self.written() < self.min_messages:
                     pid = await self._spawn(zygote)
                     if n % self.aim_every == 0:
                         await self._kill_in_flight(pid)
                     else:
                         await self._kill_at_random(pid, rng)
+                    n += 1
                 stop.set()
                 await talker
                 await self._final_run(zygote)
@@ -268,6 +273,9 @@ class RelayCrashRun:
             os.kill(pid, signal.SIGTERM)
         assert await self._until(lambda: not _alive(pid), 30), "no clean stop on SIGTERM"
 
+    def written(self) -> int:
+        return sum(len(pair.wrote) for pair in self.chats)
+
     def check(self) -> dict[str, int]:
         """Counts, from what each phone shows: every message written must show once."""
         lost = doubled = written = 0
@@ -291,7 +299,7 @@ class RelayCrashRun:
 async def test_sigkill_through_relay_conversations_loses_and_doubles_nothing(
     tmp_path: Path,
 ) -> None:
-    run = RelayCrashRun(tmp_path, pairs=6, kills=52)
+    run = RelayCrashRun(tmp_path, pairs=6, kills=52, min_messages=300)
     await run.run()
     report = run.check()
     print(f"relay crash test: {report}")
