@@ -17,6 +17,7 @@ from typing import Any, TypeAlias, TypeVarTuple
 import aiosqlite
 from sqlalchemy import Row, Select, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -32,6 +33,11 @@ READ_ONLY = "firststep_read_only"
 NO_TRANSACTION = "firststep_no_transaction"
 
 log = logging.getLogger("firststep.storage")
+
+# How long VACUUM FULL may wait for a table's lock before it leaves the table to the next
+# purge (PostgreSQL's "lock_not_available" is what a lock_timeout raises).
+VACUUM_LOCK_TIMEOUT_MS = 2000
+LOCK_NOT_AVAILABLE = "55P03"
 
 _Columns = TypeVarTuple("_Columns")
 
@@ -254,22 +260,35 @@ class Database:
                 await standalone.commit()
         return complete
 
-    async def vacuum_full(self, tables: Sequence[str]) -> None:
+    async def vacuum_full(self, tables: Sequence[str]) -> list[str]:
         """PostgreSQL: rewrite each table (and its indexes) into new files.
 
         Why: a deleted row stays in its heap page until vacuumed, and a plain VACUUM only
         compacts the page, so a deleted row at the edge of the free space keeps its bytes
         (a wrapped key, a pseudonym) in the file. VACUUM FULL writes the live rows into a
         new file and drops the old one. It locks each table for the moment it takes (the
-        tables are small); run after the erasing transactions committed. SQLite: nothing
-        to do (secure_delete overwrites in place; see scrub_wal).
+        tables are small); run after the erasing transactions committed. It never waits
+        long for that lock: a person's step holding a row would otherwise stall, and
+        everyone behind the waiting VACUUM with it. A table it could not lock within
+        VACUUM_LOCK_TIMEOUT_MS is skipped (returned, and logged) and rewritten on the
+        next run. SQLite: nothing to do (secure_delete overwrites in place; see scrub_wal).
         """
+        skipped: list[str] = []
         if self.is_sqlite:
-            return
+            return skipped
         async with self.engine.connect() as connection:
             standalone = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await standalone.exec_driver_sql(f"SET lock_timeout = {VACUUM_LOCK_TIMEOUT_MS}")
             for table in tables:
-                await standalone.exec_driver_sql(f"VACUUM FULL {table}")
+                try:
+                    await standalone.exec_driver_sql(f"VACUUM FULL {table}")
+                except DBAPIError as error:
+                    if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                        raise
+                    skipped.append(table)
+                    log.warning("event=storage.vacuum_busy table=%s", table)
+            await standalone.exec_driver_sql("RESET lock_timeout")
+        return skipped
 
     async def verify(self) -> None:
         """Refuse to run on an SQLite file without the durability settings we rely on."""
