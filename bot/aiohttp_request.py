@@ -10,6 +10,8 @@ this only moves bytes, and turns aiohttp's failures into PTB's `TimedOut` and
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Any
 
 import aiohttp
@@ -44,11 +46,13 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=60.0)
             self._session = aiohttp.ClientSession(connector=connector)
+        OPEN.add(self)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        OPEN.discard(self)
 
     def _seconds(self, value: Any, default: float | None) -> float | None:
         return default if value is BaseRequest.DEFAULT_NONE else value
@@ -87,3 +91,32 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp: {type(error).__name__}") from error
+
+
+# Requests whose session is open. A start-up that fails inside PTB (getMe refused, say)
+# never shuts its requests down, and aiohttp would then log "Unclosed client session" as
+# an ERROR at exit, after the one line `firststep run` promises.
+OPEN: weakref.WeakSet[AiohttpRequest] = weakref.WeakSet()
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """The loop PTB's run_polling/run_webhook will use: the current one, or a new one set
+    as current (as PTB does when there is none), so close_loop can close it after."""
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    return loop
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """After PTB's run_polling/run_webhook (called with close_loop=False): close any
+    session start-up left open, then the loop."""
+    try:
+        for request in list(OPEN):
+            loop.run_until_complete(request.shutdown())
+    finally:
+        loop.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.aiohttp_request import close_loop, event_loop
 from bot.app import build_application
 from bot.housekeeping import install_operations
 from bot.logs import configure_logging
@@ -26,7 +27,13 @@ def run_polling(settings: Settings) -> None:
     configure_logging(settings.log_level)
     application = build_application(settings)
     install_operations(application, settings)
-    application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    loop = event_loop()
+    try:
+        application.run_polling(
+            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, close_loop=False
+        )
+    finally:
+        close_loop(loop)
 
 
 async def start_application(application: FirstStepApp, *, poll_timeout: float = 1.0) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import webhook_limits
+from bot.aiohttp_request import close_loop, event_loop
 from bot.app import build_application
 from bot.housekeeping import install_operations
 from bot.logs import configure_logging
@@ -77,7 +78,11 @@ def run_webhook(settings: Settings) -> None:
     webhook_limits.install()
     application = build_application(settings)
     install_operations(application, settings)
-    application.run_webhook(**webhook_options(settings))
+    loop = event_loop()
+    try:
+        application.run_webhook(**webhook_options(settings), close_loop=False)
+    finally:
+        close_loop(loop)
 
 
 async def start_webhook_application(application: FirstStepApp, settings: Settings) -> None:
