@@ -9,6 +9,7 @@ feedback questions.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from telegram import Message
 
@@ -21,11 +22,12 @@ from conversations.outcome import Outcome
 from conversations.person import feedback
 from conversations.relay import from_mentor
 from conversations.steps import Step
+from storage.crypto import KeyRing
 from storage.db import Connection
 from storage.repositories import referrals
 from storage.repositories.mentors import MentorRecord
 from storage.repositories.outbox import Kind
-from storage.repositories.referrals import REF_PATTERN
+from storage.repositories.referrals import REF_PATTERN, ReferralRow
 from storage.repositories.updates import record_event
 
 REF_IN_TEXT = re.compile(REF_PATTERN)
@@ -48,27 +50,10 @@ async def close_referral(
         return Outcome.say(_(texts.MENTOR_CHAT_ENDED).format(ref=public_ref))
     await referrals.drop_unsent(connection, referral.id, (Kind.ACCEPTED,))
     await notices.take_number_back(connection, services.ring, referral, now)
-    cipher = await notices.person_cipher(connection, services.ring, referral)
-    if cipher is not None and referral.person_id is not None:
-        closed = _(texts.MENTOR_CLOSED_BY_MENTOR).format(
-            name=mentor.display_name or "", ref=referral.public_ref
-        )
-        await notices.tell_person(
-            connection,
-            referral,
-            kind=Kind.CLOSED,
-            dedupe=f"closed:{referral.id}",
-            text=f"{closed}\n\n{_(texts.FEEDBACK_HELPED)}",
-            markup=feedback.helped_keyboard(),
-            cipher=cipher,
-            now=now,
-        )
-        await referrals.move_person(
-            connection,
-            referral.person_id,
-            from_states=(Step.WITH_MENTOR, Step.WAITING_FOR_MENTOR),
-            to_state=Step.FEEDBACK_HELPED,
-        )
+    closed = _(texts.MENTOR_CLOSED_BY_MENTOR).format(
+        name=mentor.display_name or "", ref=referral.public_ref
+    )
+    await tell_person_closed(connection, services.ring, referral, closed, now)
     await record_event(connection, "referral_closed", now, referral.office_id)
     event("mentor.closed")
     return Outcome.say(_(texts.MENTOR_CLOSED).format(ref=public_ref))
@@ -91,3 +76,29 @@ def replied_ref(message: Message, bot_id: int) -> str | None:
         return None
     found = REF_IN_TEXT.search(target.text or "")
     return found.group(0) if found else None
+
+
+async def tell_person_closed(
+    connection: Connection, ring: KeyRing, referral: ReferralRow, closed: str, now: datetime
+) -> None:
+    """The chat has ended (closed by the mentor, or quiet too long): the person is told,
+    asked the feedback question, and moved on to it."""
+    cipher = await notices.person_cipher(connection, ring, referral)
+    if cipher is None or referral.person_id is None:
+        return
+    await notices.tell_person(
+        connection,
+        referral,
+        kind=Kind.CLOSED,
+        dedupe=f"closed:{referral.id}",
+        text=f"{closed}\n\n{_(texts.FEEDBACK_HELPED)}",
+        markup=feedback.helped_keyboard(),
+        cipher=cipher,
+        now=now,
+    )
+    await referrals.move_person(
+        connection,
+        referral.person_id,
+        from_states=(Step.WITH_MENTOR, Step.WAITING_FOR_MENTOR),
+        to_state=Step.FEEDBACK_HELPED,
+    )

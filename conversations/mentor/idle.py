@@ -22,9 +22,7 @@ from conversations import texts
 from conversations.common import event
 from conversations.context import Context, FirstStepApp, FlowSettings
 from conversations.i18n import _
-from conversations.mentor import notices
-from conversations.person import feedback
-from conversations.steps import Step
+from conversations.mentor import chats, notices
 from storage.crypto import KeyRing
 from storage.db import Connection, Database
 from storage.repositories import mentors, referrals
@@ -51,6 +49,7 @@ async def close_quiet(
     if not await referrals.close_idle(connection, referral, now - timedelta(days=days), now):
         return False  # closed meanwhile, or someone wrote
     await referrals.drop_unsent(connection, referral.id, (Kind.ACCEPTED,))
+    await notices.take_number_back(connection, ring, referral, now)
     name = ""
     if referral.mentor_id is not None:
         name = await mentors.display_name_of(connection, ring, referral.mentor_id) or ""
@@ -63,25 +62,8 @@ async def close_quiet(
             dedupe=f"idle:{referral.id}:mentor",
             now=now,
         )
-    cipher = await notices.person_cipher(connection, ring, referral)
-    if cipher is not None and referral.person_id is not None:
-        closed = _(texts.CHAT_CLOSED_IDLE).format(name=name, ref=referral.public_ref, days=days)
-        await notices.tell_person(
-            connection,
-            referral,
-            kind=Kind.CLOSED,
-            dedupe=f"closed:{referral.id}",
-            text=f"{closed}\n\n{_(texts.FEEDBACK_HELPED)}",
-            markup=feedback.helped_keyboard(),
-            cipher=cipher,
-            now=now,
-        )
-        await referrals.move_person(
-            connection,
-            referral.person_id,
-            from_states=(Step.WITH_MENTOR, Step.WAITING_FOR_MENTOR),
-            to_state=Step.FEEDBACK_HELPED,
-        )
+    closed = _(texts.CHAT_CLOSED_IDLE).format(name=name, ref=referral.public_ref, days=days)
+    await chats.tell_person_closed(connection, ring, referral, closed, now)
     await record_event(connection, "referral_closed", now, referral.office_id)
     await record_event(connection, "referral_closed_idle", now, referral.office_id)
     event("chat.closed_idle")
