@@ -22,7 +22,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import TypeHandler
-from telegram.request import HTTPXRequest, RequestData
+from telegram.request import RequestData
 
 from bench import mentors
 from bench.apps import MENTOR_IDS, TOKEN, bench_settings
@@ -30,6 +30,7 @@ from bench.journey import JOURNEY, check_finished, register
 from bench.loopback import AnyApp, journey_ticks
 from bench.stats import median, per_second, percentile
 from bench.throughput import PersonIds
+from bot.aiohttp_request import AiohttpRequest
 from bot.app import build_application
 from bot.runner import start_application, stop_application
 from bot.sandbox import EmulatorServer, TelegramEmulator
@@ -39,18 +40,19 @@ ROUND_TRIP_S = 0.040
 OFFERED_PER_S = 15.0
 
 
-class RoundTripRequest(HTTPXRequest):
-    """PTB's own HTTPXRequest, as shipped, after a simulated round trip to Telegram."""
+class RoundTripRequest(AiohttpRequest):
+    """The Bot API client the bot ships with (aiohttp), after a simulated round trip to
+    Telegram."""
 
     async def do_request(
         self,
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-        write_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-        connect_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-        pool_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        read_timeout: Any = AiohttpRequest.DEFAULT_NONE,
+        write_timeout: Any = AiohttpRequest.DEFAULT_NONE,
+        connect_timeout: Any = AiohttpRequest.DEFAULT_NONE,
+        pool_timeout: Any = AiohttpRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         await asyncio.sleep(ROUND_TRIP_S)
         return await super().do_request(
