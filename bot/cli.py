@@ -554,6 +554,61 @@ def mentors_revoke(
     _change(mentor_id, "revoke")
 
 
+# -- Posters -------------------------------------------------------------------------
+
+NO_BOT_USERNAME = (
+    "set FIRSTSTEP_BOT_USERNAME to the bot's @username (from @BotFather): the poster's "
+    "Telegram code opens it"
+)
+NO_WEBCHAT_URL = (
+    "FIRSTSTEP_WEBCHAT_URL is not set: this poster has only the Telegram code "
+    "(set it to the web chat's https address to add the web chat code)"
+)
+
+
+@app.command()
+def poster(
+    office: Annotated[
+        str | None, typer.Option("--office", help="Office id (see them with --list).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the SVG and the text.")] = Path(),
+    list_offices: Annotated[
+        bool, typer.Option("--list", help="List the pilot offices' ids and names.")
+    ] = False,
+) -> None:
+    """Write a printable A4 poster (SVG) for one Jobcentre, with its QR codes and text."""
+    from storage.directory import all_offices, office_by_id
+
+    if list_offices:
+        for each in sorted(all_offices(), key=lambda o: (o.pilot_area, o.office_id)):
+            if each.offered:
+                typer.echo(f"{each.office_id:34} {each.pilot_area:14} {each.name}")
+        return
+    if office is None:
+        fail("say which office: firststep poster --office ID (see the ids with --list)")
+    found = office_by_id(office)
+    if found is None:
+        fail(f"no pilot office {office!r}: see the office ids with `firststep poster --list`")
+    settings = settings_or_fail()
+    if settings.bot_username is None:
+        fail(NO_BOT_USERNAME)
+    if settings.webchat_url is None:
+        typer.echo(f"firststep: {NO_WEBCHAT_URL}", err=True)
+    from bot.poster import make_poster, write_poster
+
+    made = make_poster(
+        found,
+        bot_username=settings.bot_username,
+        webchat_url=settings.webchat_url,
+        work_coach_policy=settings.work_coach_policy,
+    )
+    try:
+        svg_path, text_path = write_poster(made, out)
+    except OSError as error:
+        fail(f"cannot write the poster: {error.strerror or error}")
+    typer.echo(f"wrote {svg_path} (A4, print at 100%) and {text_path}")
+
+
 # -- Operations: retention, backups, the pilot report ---------------------------------
 
 

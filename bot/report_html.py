@@ -221,6 +221,7 @@ def render_report(report: PilotReport) -> str:
     )
     office_table = report.referrals_by_office_week
     office_totals = office_table.published.row_totals or ()
+    entries = report.poster_starts
     period = f"{report.weeks[0]} to {report.weeks[-1]}" if report.weeks else "no data recorded yet"
     claims_rows = "".join(
         f"<tr><th scope='row'>{escape(c.scope)}</th><td{_cell_class(c.claims)}>"
@@ -269,7 +270,18 @@ def render_report(report: PilotReport) -> str:
         )
         + "".join(
             _section(table.title, table.note, series_chart(table), html_table(table))
-            for table in (report.helped, report.next_step, report.poster_starts)
+            for table in (report.helped, report.next_step)
+        )
+        + _section(
+            entries.title,
+            entries.note,
+            hbar_chart(
+                "Starts per office (all sources)",
+                entries.row_labels,
+                entries.published.row_totals or (),
+                "entries",
+            ),
+            html_table(entries),
         )
         + "</main></body></html>\n"
     )

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "FIRSTSTEP_"
 WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Telegram: 5-32 characters, letters, digits and underscores; a bot's ends in "bot".
+BOT_USERNAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,29}[Bb][Oo][Tt]")
 # Texts the bot says as facts that only the operator can confirm; `firststep run`
 # refuses to start without them (Settings.unconfirmed_text).
 REQUIRED_OPERATOR_TEXTS = {
@@ -263,6 +265,19 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Links on printed posters (`firststep poster`)
+    bot_username: str | None = Field(
+        default=None,
+        description="The bot's @username (from @BotFather), for the Telegram code on posters.",
+    )
+    webchat_url: str | None = Field(
+        default=None,
+        description=(
+            "Public https address of the web chat page, for the web chat code on posters; "
+            "empty: posters carry only the Telegram code."
+        ),
+    )
+
     # Sandbox
     sandbox_host: str = Field(default="127.0.0.1", description="Sandbox web page address.")
     sandbox_port: int = Field(default=8080, ge=0, le=65535, description="Sandbox web page port.")
@@ -297,6 +312,31 @@ class Settings(BaseSettings):
         if not value.startswith("https://") or len(value) <= len("https://"):
             raise ValueError("must be the https:// address Telegram can reach")
         return value.strip()
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not BOT_USERNAME_PATTERN.fullmatch(name):
+            raise ValueError(
+                "is not a bot's username (5-32 of A-Z, a-z, 0-9 and _, ending in bot)"
+            )
+        return name
+
+    @field_validator("webchat_url")
+    @classmethod
+    def _page_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        local = url.startswith(("http://localhost", "http://127.0.0.1"))
+        if not (url.startswith("https://") and len(url) > len("https://")) and not local:
+            raise ValueError("must be the page's https:// address")
+        if any(mark in url for mark in "?#"):
+            raise ValueError("must be the page's address without ? or #")
+        return url
 
     @field_validator("webhook_path")
     @classmethod

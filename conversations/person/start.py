@@ -2,13 +2,11 @@
 
 Nothing is kept until the person taps Continue on the notice. A message typed before
 that is not stored: the person is asked to send it again afterwards. A deep link from a
-Jobcentre poster (`/start jc_<office>`) preselects that office; only the count of such
-starts is kept, never who used it.
+Jobcentre poster (`/start jc_<office>`, with a source marker: conversations/person/entry.py)
+preselects that office; only the count of such starts per source is kept, never who used it.
 """
 
 from __future__ import annotations
-
-import re
 
 from telegram import Update
 
@@ -21,6 +19,7 @@ from conversations.mentor import notices
 from conversations.menu import menu_replies
 from conversations.outcome import DROP_BUTTONS, Outcome, Reply
 from conversations.person.disclosure import own_words_keyboard
+from conversations.person.entry import entry_from_payload
 from conversations.registry import Anyone, Flow, prompt_for, registry_of, stale
 from conversations.safety.urgent_help import is_crisis_here
 from conversations.steps import Step
@@ -28,18 +27,6 @@ from storage.directory import office_by_id
 from storage.repositories.people import PersonTransaction
 from storage.repositories.person_draft import Draft
 from storage.repositories.updates import mark_processed, record_event
-
-OFFICE_PAYLOAD = re.compile(r"^jc_([a-z0-9-]{1,40})$")
-
-
-def office_from_payload(payload: str) -> str | None:
-    """The office id of a poster deep link, if it names an office we offer."""
-    match = OFFICE_PAYLOAD.match(payload)
-    if match is None:
-        return None
-    office = office_by_id(match.group(1))
-    return office.office_id if office is not None else None
-
 
 def notice_text(context: Context) -> str:
     """The notice with the operator's two policy lines; a line left empty (tests, never a
@@ -73,9 +60,10 @@ def welcome(update: Update, context: Context) -> Outcome:
 async def start(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
     """/start, with an optional poster payload."""
     payload = context.args[0] if context.args else ""
-    office_id = office_from_payload(payload)
-    if office_id is not None:
-        await record_event(tx.connection, "deep_link", tx.now, office_id)
+    entry = entry_from_payload(payload)
+    office_id = entry.office_id if entry is not None else None
+    if entry is not None:
+        await record_event(tx.connection, entry.event, tx.now, entry.office_id)
     person = tx.person
     if person is None:
         event("start.new")

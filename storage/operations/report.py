@@ -1,7 +1,7 @@
 """The pilot report's figures: aggregate counters and referral metadata, never a person.
 
-Sources: `event_counts` (first contacts, notices accepted, disclosures saved, poster
-starts; and the `archived.*` counters that the retention purge writes when it deletes
+Sources: `event_counts` (first contacts, notices accepted, disclosures saved, starts from
+an office's link by source: poster code for Telegram or the web chat, or another link; and the `archived.*` counters that the retention purge writes when it deletes
 old referral metadata) and the `referrals` table (office, dates, ladder step, feedback:
 no person id, no reference is read). Every count is published through
 storage/operations/suppression.py: under 5 shows as "<5", and totals cannot be used to work a
@@ -33,6 +33,7 @@ from storage.operations.retention import (
     ARCHIVED_NEXT_STEP,
     ARCHIVED_REFERRAL,
 )
+from storage.repositories.updates import DEEP_LINK, POSTER_TELEGRAM, POSTER_WEB
 from storage.operations.suppression import (
     HIDDEN,
     SMALL,
@@ -47,7 +48,12 @@ from storage.operations.suppression import (
 # accepting the privacy notice is not counted at all: nothing is kept before that.
 NOTICE_ACCEPTED = "notice_accepted"
 DISCLOSURE_SAVED = "disclosure_saved"
-DEEP_LINK = "deep_link"
+# Starts from an office's link, by where the link was (conversations/person/entry.py).
+ENTRY_SOURCES = (
+    (POSTER_TELEGRAM, "Poster: Telegram code"),
+    (POSTER_WEB, "Poster: web chat code"),
+    (DEEP_LINK, "Other link to the office"),
+)
 
 WEEKLY_MEASURES = (
     (NOTICE_ACCEPTED, "New contacts (privacy notice accepted)"),
@@ -256,15 +262,18 @@ async def build_report(
     # Offices: every pilot office we offer, plus any office that appears in the data.
     offered = [o.office_id for o in sorted(all_offices(), key=lambda o: (o.pilot_area, o.name))]
     offered = [o for o in offered if office_by_id(o) is not None]
+    entry_index = {event: i for i, (event, _) in enumerate(ENTRY_SOURCES)}
     seen_offices = {r.office_id for r in referrals} | {
-        office for _, event, office, _ in counts if event in (ARCHIVED_REFERRAL, DEEP_LINK)
+        office
+        for _, event, office, _ in counts
+        if event == ARCHIVED_REFERRAL or event in entry_index
     }
     offices = offered + sorted(seen_offices - set(offered))
     office_index = {office: i for i, office in enumerate(offices)}
 
     weekly_values = [[0] * n_weeks for _ in WEEKLY_MEASURES]
     by_office_week = [[0] * n_weeks for _ in offices]
-    poster = [0] * len(offices)
+    entries = [[0] * len(ENTRY_SOURCES) for _ in offices]
     ladder = [0] * len(LADDER_STEPS)
     helped: dict[str, int] = defaultdict(int)
     next_step: dict[str, int] = defaultdict(int)
@@ -274,8 +283,8 @@ async def build_report(
         column = week_index.get(monday(day))
         if event in measure_index and column is not None:
             weekly_values[measure_index[event]][column] += number
-        elif event == DEEP_LINK and office in office_index:
-            poster[office_index[office]] += number
+        elif event in entry_index and office in office_index:
+            entries[office_index[office]][entry_index[event]] += number
         elif event == ARCHIVED_REFERRAL and column is not None and office in office_index:
             by_office_week[office_index[office]][column] += number
         elif event.startswith(_prefix(ARCHIVED_LADDER)):
@@ -386,12 +395,14 @@ async def build_report(
         ),
         poster_starts=ReportTable(
             name="poster_starts_by_office",
-            title="Starts from a Jobcentre poster",
-            note="People who opened the bot from an office's poster link.",
+            title="Starts from a Jobcentre's poster or link",
+            note="Starts of the bot from an office's link, by where the link was: the "
+            "Telegram code or the web chat code on a printed poster (firststep poster), or "
+            "any other link to the office. Each start is counted; nothing says who it was.",
             row_header="Jobcentre",
-            row_labels=("Starts",),
-            col_labels=office_labels or ("(no offices)",),
-            published=suppress_series(poster or [0]),
+            row_labels=office_labels or ("(no offices)",),
+            col_labels=tuple(label for _, label in ENTRY_SOURCES),
+            published=suppress(entries or [[0] * len(ENTRY_SOURCES)]),
         ),
         claim_times=tuple(claim_times),
         notes=notes,

@@ -12,6 +12,12 @@ from storage.db import Database
 from storage.models import EventCount, Mentor, Person, ProcessedUpdate
 from storage.sql import insert_ignore, upsert_add
 
+# Entries by an office's link, one counter per source (conversations/person/entry.py);
+# the pilot report reads them (storage/operations/report.py).
+DEEP_LINK = "deep_link"  # a plain `jc_<office>` link
+POSTER_TELEGRAM = "poster_telegram"  # the Telegram code on a `firststep poster`
+POSTER_WEB = "poster_web"  # the web chat code on it
+
 
 async def claim_update(database: Database, update_id: int, now: datetime) -> bool:
     """Record the update id; False when it was handled before (a redelivery)."""

@@ -132,12 +132,14 @@ def problems(ledger: Ledger, texts: dict[str, str], root: Path = ROOT) -> list[s
 
 
 def catalog() -> dict[str, str]:
-    """Every text by its name in texts.py (`NOTICE`, `SUPPORT_COST[free]`); a text with a
-    count as both its English forms."""
-    return {
-        name.removeprefix("texts."): "\n".join(text) if isinstance(text, Plural) else text
+    """Every text by its name in its texts module (`NOTICE`, `SUPPORT_COST[free]`,
+    `POSTER_LEAVE`); a text with a count as both its English forms."""
+    named = {
+        name.split(".", 1)[1]: "\n".join(text) if isinstance(text, Plural) else text
         for name, text in entries()
     }
+    assert len(named) == len(list(entries())), "two texts modules use one name"
+    return named
 
 
 CATALOG = catalog()
