@@ -320,9 +320,7 @@ class Settings(BaseSettings):
             return None
         name = value.strip().removeprefix("@")
         if not BOT_USERNAME_PATTERN.fullmatch(name):
-            raise ValueError(
-                "is not a bot's username (5-32 of A-Z, a-z, 0-9 and _, ending in bot)"
-            )
+            raise ValueError("is not a bot's username (5-32 of A-Z, a-z, 0-9 and _, ending in bot)")
         return name
 
     @field_validator("webchat_url")

@@ -28,6 +28,7 @@ from storage.repositories.people import PersonTransaction
 from storage.repositories.person_draft import Draft
 from storage.repositories.updates import mark_processed, record_event
 
+
 def notice_text(context: Context) -> str:
     """The notice with the operator's two policy lines; a line left empty (tests, never a
     real run: `firststep run` refuses it) is left out, not shown as a bare bullet."""

@@ -1,7 +1,8 @@
 """The pilot report's figures: aggregate counters and referral metadata, never a person.
 
 Sources: `event_counts` (first contacts, notices accepted, disclosures saved, starts from
-an office's link by source: poster code for Telegram or the web chat, or another link; and the `archived.*` counters that the retention purge writes when it deletes
+an office's link by source: a poster's Telegram or web chat code, or another link; and the
+`archived.*` counters that the retention purge writes when it deletes
 old referral metadata) and the `referrals` table (office, dates, ladder step, feedback:
 no person id, no reference is read). Every count is published through
 storage/operations/suppression.py: under 5 shows as "<5", and totals cannot be used to work a
@@ -33,7 +34,6 @@ from storage.operations.retention import (
     ARCHIVED_NEXT_STEP,
     ARCHIVED_REFERRAL,
 )
-from storage.repositories.updates import DEEP_LINK, POSTER_TELEGRAM, POSTER_WEB
 from storage.operations.suppression import (
     HIDDEN,
     SMALL,
@@ -43,6 +43,7 @@ from storage.operations.suppression import (
     suppress,
     suppress_series,
 )
+from storage.repositories.updates import DEEP_LINK, POSTER_TELEGRAM, POSTER_WEB
 
 # Counters the flows record (storage.repositories.updates.record_event). Someone who leaves before
 # accepting the privacy notice is not counted at all: nothing is kept before that.
@@ -402,7 +403,7 @@ async def build_report(
             row_header="Jobcentre",
             row_labels=office_labels or ("(no offices)",),
             col_labels=tuple(label for _, label in ENTRY_SOURCES),
-            published=suppress(entries or [[0] * len(ENTRY_SOURCES)]),
+            published=suppress(entries or [[0] * len(ENTRY_SOURCES)], col_totals=False),
         ),
         claim_times=tuple(claim_times),
         notes=notes,
