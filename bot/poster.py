@@ -82,7 +82,9 @@ def make_poster(
     paragraphs = (
         _(poster_texts.POSTER_HEADLINE),
         _(poster_texts.POSTER_ABOUT).format(office=office.name),
-        _(poster_texts.POSTER_PRIVATE).format(work_coach_policy=work_coach_policy.strip()),
+        " ".join(
+            _(poster_texts.POSTER_PRIVATE).format(work_coach_policy=work_coach_policy).split()
+        ),
         _(poster_texts.POSTER_LEAVE),
     )
     return Poster(office=office, codes=tuple(codes), paragraphs=paragraphs)
