@@ -362,8 +362,9 @@ async def build_report(
             name="weekly_activity",
             title="Activity per week",
             note="New contacts (people who accepted the privacy notice), disclosures "
-            "saved and referrals made. Nothing, not even a count, is kept about someone "
-            "who leaves before accepting the notice.",
+            "saved and referrals made. Nothing about a person is kept before they accept "
+            "the notice; a start from a Jobcentre's link or poster is counted (office and "
+            "source only) in the table of starts.",
             row_header="Measure",
             row_labels=(*(label for _, label in WEEKLY_MEASURES), "Referrals made"),
             col_labels=labels or ("(no data yet)",),
