@@ -16,7 +16,7 @@ Two parts, combined:
   check-in threshold gives the check-in; P(urgent) at or above the urgent threshold makes
   a phrase's check-in urgent. Alone, the model sends the urgent reply only when it is very
   sure, and never for a message of a few words (:func:`tier_of`). And where the model
-  is sure that a message longer than :data:`TRUSTED_LENGTH` words is ordinary (P(help)
+  is sure that a message longer than :data:`DOUBT_WORDS` words is ordinary (P(help)
   below `phrase_floor`), a phrase in it is in doubt: an urgent phrase gives the check-in,
   a check-in phrase nothing (:func:`in_doubt`).
 
@@ -42,6 +42,7 @@ from conversations.safety.rules import Engine, Found, engine
 
 __all__ = [
     "CONTEXT_WORDS",
+    "DOUBT_WORDS",
     "MODEL_MIN_WORDS",
     "TRUSTED_LENGTH",
     "Assessment",
@@ -60,6 +61,10 @@ __all__ = [
 TRUSTED_LENGTH = 6
 #: How many words either side of a `confirm = true` match the model reads to confirm it.
 CONTEXT_WORDS = 10
+#: A phrase can be in doubt (:func:`in_doubt`) only in a message longer than this: on
+#: fewer words the model is too unsure of itself ("i get fits when i stop drinking" has
+#: P(help) 0.07) to overrule a phrase.
+DOUBT_WORDS = CONTEXT_WORDS
 #: The model alone answers only a message of at least this many words: on "ok", "and now?"
 #: it has nothing to go on but its prior.
 MODEL_MIN_WORDS = 4
@@ -101,8 +106,8 @@ class Assessment:
 def in_doubt(p_help: float, words: int, thresholds: Thresholds) -> bool:
     """Whether the model is sure enough that a message with a phrase in it is ordinary to
     lower the phrase's answer by one step (urgent to the check-in, the check-in to
-    nothing). Never for a message of :data:`TRUSTED_LENGTH` words or fewer."""
-    return words > TRUSTED_LENGTH and p_help < thresholds.phrase_floor
+    nothing). Never for a message of :data:`DOUBT_WORDS` words or fewer."""
+    return words > DOUBT_WORDS and p_help < thresholds.phrase_floor
 
 
 def confirmed(
@@ -174,7 +179,7 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
     joking = not rules.jokes.isdisjoint(split)
     not_now = bool(hits) and bool(rules.not_now.classes(split))
     thresholds = trained.thresholds
-    may_doubt = words > TRUSTED_LENGTH and thresholds.phrase_floor > 0
+    may_doubt = words > DOUBT_WORDS and thresholds.phrase_floor > 0
     if not explain and not joking and not not_now and not may_doubt:
         deciding = [hit.family for hit in hits if not hit.family.kind_only]
         if deciding and deciding[0].tier is Tier.URGENT and not deciding[0].confirm:

@@ -143,7 +143,7 @@ class Thresholds:
     confirm: float
     #: P(urgent) at or above which the model alone sends the urgent reply.
     urgent_alone: float = 1.0
-    #: P(help) below which a phrase in a message longer than `check.TRUSTED_LENGTH` words
+    #: P(help) below which a phrase in a message longer than `check.DOUBT_WORDS` words
     #: is in doubt: an urgent phrase gives the check-in (when in doubt, ask), a check-in
     #: phrase nothing (round 3; 0 turns it off).
     phrase_floor: float = 0.0
