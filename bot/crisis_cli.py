@@ -72,7 +72,6 @@ def train_command(
         import sklearn  # noqa: F401
     except ImportError:
         _fail("training needs scikit-learn: pip install -e '.[train]' (or `make crisis-model`)")
-    from conversations.safety.check import DOUBT_WORDS
     from conversations.safety.evaluation import load_corpus
     from conversations.safety.training import train
 
@@ -82,8 +81,7 @@ def train_command(
     typer.echo(
         f"Thresholds: check-in P(help) ≥ {thresholds.checkin}; urgent P(urgent) ≥ "
         f"{thresholds.urgent} after a phrase, ≥ {thresholds.urgent_alone} alone; "
-        f"confirm P(help) ≥ {thresholds.confirm}; a phrase in doubt below P(help) "
-        f"{thresholds.phrase_floor} (over {DOUBT_WORDS} words)"
+        f"confirm P(help) ≥ {thresholds.confirm}"
     )
     typer.echo("")
     typer.echo("Cross-validated on the development part (each writer left out in turn):")
@@ -95,7 +93,7 @@ def train_command(
 @app.command("explain")
 def explain_command(text: Annotated[str, typer.Argument(help="A message to check.")]) -> None:
     """Which phrases a message matches (and which were negated), and the model's scores."""
-    from conversations.safety.check import DOUBT_WORDS, assess_with
+    from conversations.safety.check import assess_with
     from conversations.safety.model import model
     from conversations.safety.normalise import normalise
     from conversations.safety.rules import engine
@@ -111,8 +109,7 @@ def explain_command(text: Annotated[str, typer.Argument(help="A message to check
         typer.echo(f"{state}: {family.name} [{family.kind}, {family.tier}]{confirm}: {hit.text!r}")
     t = trained.thresholds
     typer.echo(
-        f"P(help)   = {assessment.p_help:.3f} (check-in ≥ {t.checkin}, confirm ≥ {t.confirm}, "
-        f"a phrase in doubt below {t.phrase_floor} over {DOUBT_WORDS} words)"
+        f"P(help)   = {assessment.p_help:.3f} (check-in ≥ {t.checkin}, confirm ≥ {t.confirm})"
     )
     typer.echo(
         f"P(urgent) = {assessment.p_urgent or 0.0:.3f} "

@@ -15,10 +15,7 @@ Two parts, combined:
   and word classes, for wording nobody wrote a phrase for. P(help) at or above the
   check-in threshold gives the check-in; P(urgent) at or above the urgent threshold makes
   a phrase's check-in urgent. Alone, the model sends the urgent reply only when it is very
-  sure, and never for a message of a few words (:func:`tier_of`). And where the model
-  is sure that a message longer than :data:`DOUBT_WORDS` words is ordinary (P(help)
-  below `phrase_floor`), a phrase in it is in doubt: an urgent phrase gives the check-in,
-  a check-in phrase nothing (:func:`in_doubt`).
+  sure, and never for a message of a few words (:func:`tier_of`).
 
 A phrase's tier is never lowered by the model, only by a joke ("lol", 😂: urgent becomes
 the check-in). The kind (which reply, which counter) comes from the best phrase, else
@@ -42,7 +39,6 @@ from conversations.safety.rules import Engine, Found, engine
 
 __all__ = [
     "CONTEXT_WORDS",
-    "DOUBT_WORDS",
     "MODEL_MIN_WORDS",
     "TRUSTED_LENGTH",
     "Assessment",
@@ -50,7 +46,6 @@ __all__ = [
     "assess",
     "assess_with",
     "confirmed",
-    "in_doubt",
     "is_crisis",
     "tier_of",
 ]
@@ -61,10 +56,6 @@ __all__ = [
 TRUSTED_LENGTH = 6
 #: How many words either side of a `confirm = true` match the model reads to confirm it.
 CONTEXT_WORDS = 10
-#: A phrase can be in doubt (:func:`in_doubt`) only in a message longer than this: on
-#: fewer words the model is too unsure of itself ("i get fits when i stop drinking" has
-#: P(help) 0.07) to overrule a phrase.
-DOUBT_WORDS = CONTEXT_WORDS
 #: The model alone answers only a message of at least this many words: on "ok", "and now?"
 #: it has nothing to go on but its prior.
 MODEL_MIN_WORDS = 4
@@ -103,24 +94,15 @@ class Assessment:
     not_now: bool = False
 
 
-def in_doubt(p_help: float, words: int, thresholds: Thresholds) -> bool:
-    """Whether the model is sure enough that a message with a phrase in it is ordinary to
-    lower the phrase's answer by one step (urgent to the check-in, the check-in to
-    nothing). Never for a message of :data:`DOUBT_WORDS` words or fewer."""
-    return words > DOUBT_WORDS and p_help < thresholds.phrase_floor
-
-
 def confirmed(
     family: Family,
     around: float | None,
     words: int,
     thresholds: Thresholds,
     not_now: bool = False,
-    doubt: bool = False,
 ) -> bool:
-    """Whether a family's match counts (see the module docstring). In `doubt`
-    (:func:`in_doubt`) a check-in family's match does not."""
-    if family.kind_only or (doubt and family.tier is not Tier.URGENT):
+    """Whether a family's match counts (see the module docstring)."""
+    if family.kind_only:
         return False
     if not (family.confirm or not_now) or words <= TRUSTED_LENGTH:
         return True
@@ -144,7 +126,6 @@ def tier_of(
     words: int,
     joking: bool,
     thresholds: Thresholds,
-    doubt: bool = False,
 ) -> Tier | None:
     """The tier from the phrase that counts (if any) and the model's scores.
 
@@ -153,7 +134,7 @@ def tier_of(
     :data:`MODEL_MIN_WORDS` words), and the urgent reply only when it is very sure
     (`thresholds.urgent_alone`) of a message longer than :data:`TRUSTED_LENGTH` words: on
     a few words it is least sure of itself. A joke ("lol", 😂) turns urgent into the
-    check-in, and so does `doubt` (:func:`in_doubt`) unless P(urgent) says urgent.
+    check-in.
     """
     if chosen is None:
         if words < MODEL_MIN_WORDS or p_help < thresholds.checkin:
@@ -162,7 +143,7 @@ def tier_of(
         return Tier.URGENT if alone else Tier.CHECKIN
     if joking:
         return Tier.CHECKIN
-    if (chosen.tier is Tier.URGENT and not doubt) or p_urgent() >= thresholds.urgent:
+    if chosen.tier is Tier.URGENT or p_urgent() >= thresholds.urgent:
         return Tier.URGENT
     return Tier.CHECKIN
 
@@ -178,9 +159,7 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
     words = len(split) - normalised.count(" . ") - normalised.count(" ? ")
     joking = not rules.jokes.isdisjoint(split)
     not_now = bool(hits) and bool(rules.not_now.classes(split))
-    thresholds = trained.thresholds
-    may_doubt = words > DOUBT_WORDS and thresholds.phrase_floor > 0
-    if not explain and not joking and not not_now and not may_doubt:
+    if not explain and not joking and not not_now:
         deciding = [hit.family for hit in hits if not hit.family.kind_only]
         if deciding and deciding[0].tier is Tier.URGENT and not deciding[0].confirm:
             # Urgent whatever the model says: no need to ask it (the quickest answer
@@ -190,8 +169,8 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
             every = tuple((h.family, None) for h in hits)
             return Assessment(at_once, every, 1.0, None, deciding[0], None, words, joking, False)
     seen = features(normalised)
+    thresholds = trained.thresholds
     p_help = trained.help.probability(seen)
-    doubt = in_doubt(p_help, words, thresholds)
     found: list[tuple[Family, float | None]] = []
     chosen: Family | None = None
     named: Kind | None = None
@@ -208,7 +187,7 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
             if words > CONTEXT_WORDS and (explain or p_help < thresholds.confirm):
                 around = max(p_help, _around(trained, normalised, hit))
         found.append((family, around))
-        if chosen is None and confirmed(family, around, words, thresholds, not_now, doubt):
+        if chosen is None and confirmed(family, around, words, thresholds, not_now):
             chosen = family
     urgent_score: list[float] = []
 
@@ -219,7 +198,7 @@ def assess_with(rules: Engine, trained: Model, text: str, *, explain: bool = Fal
 
     if explain:
         p_urgent()
-    tier = tier_of(chosen, p_help, p_urgent, words, joking, thresholds, doubt)
+    tier = tier_of(chosen, p_help, p_urgent, words, joking, thresholds)
     model_kind = trained.kind(seen) if explain or (tier and chosen is None) else None
     verdict = None
     if tier is not None:

@@ -143,10 +143,6 @@ class Thresholds:
     confirm: float
     #: P(urgent) at or above which the model alone sends the urgent reply.
     urgent_alone: float = 1.0
-    #: P(help) below which a phrase in a message longer than `check.DOUBT_WORDS` words
-    #: is in doubt: an urgent phrase gives the check-in (when in doubt, ask), a check-in
-    #: phrase nothing (round 3; 0 turns it off).
-    phrase_floor: float = 0.0
 
 
 class Model:
@@ -163,7 +159,6 @@ class Model:
             urgent=float(thresholds["urgent"]),
             confirm=float(thresholds["confirm"]),
             urgent_alone=float(thresholds["urgent_alone"]),
-            phrase_floor=float(thresholds.get("phrase_floor", 0.0)),
         )
         self.about: Mapping[str, Any] = data.get("about", {})
         self.help = self._linear(data["help"])
@@ -227,7 +222,6 @@ def build_model(
             "urgent": thresholds.urgent,
             "confirm": thresholds.confirm,
             "urgent_alone": thresholds.urgent_alone,
-            "phrase_floor": thresholds.phrase_floor,
         },
         "scale": SCALE,
         "features": names,

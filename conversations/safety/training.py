@@ -32,7 +32,6 @@ from conversations.safety.check import (
     Verdict,
     assess_with,
     confirmed,
-    in_doubt,
     tier_of,
 )
 from conversations.safety.evaluation import Evaluation, Example
@@ -147,12 +146,8 @@ def cross_validate(examples: Sequence[Example], rules: Engine) -> list[Assessmen
 def decide(assessment: Assessment, thresholds: Thresholds) -> Verdict | None:
     """The live combination (`check.assess_with`), replayed with other thresholds."""
     a = assessment
-    doubt = in_doubt(a.p_help, a.words, thresholds)
-    chosen = next(
-        (f for f, o in a.found if confirmed(f, o, a.words, thresholds, a.not_now, doubt)), None
-    )
-    p_urgent = a.p_urgent or 0.0
-    tier = tier_of(chosen, a.p_help, lambda: p_urgent, a.words, a.joking, thresholds, doubt)
+    chosen = next((f for f, o in a.found if confirmed(f, o, a.words, thresholds, a.not_now)), None)
+    tier = tier_of(chosen, a.p_help, lambda: a.p_urgent or 0.0, a.words, a.joking, thresholds)
     if tier is None:
         return None
     named = next((f.kind for f, _ in a.found if f.kind_only), None)
@@ -196,29 +191,10 @@ def _grid(low: float, high: float, step: float) -> list[float]:
     return [round(low + i * step, 4) for i in range(count + 1)]
 
 
-#: The `phrase_floor` values tried (round 3: 0.25 cut the cross-validated cost by about 6%).
-PHRASE_FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3)
-
-
 def choose_thresholds(
     examples: Sequence[Example], assessments: Sequence[Assessment], costs: Costs = Costs()
 ) -> Thresholds:
     """The thresholds with the lowest total cost (:class:`Costs`) on the scores given."""
-    best: tuple[float, Thresholds] | None = None
-    for floor in PHRASE_FLOORS:
-        found = _best_at_floor(examples, assessments, costs, floor)
-        if best is None or found[0] < best[0]:
-            best = found
-    assert best is not None
-    return best[1]
-
-
-def _best_at_floor(
-    examples: Sequence[Example],
-    assessments: Sequence[Assessment],
-    costs: Costs,
-    floor: float,
-) -> tuple[float, Thresholds]:
     import numpy as np
 
     helps = np.array([e.needs_help for e in examples])
@@ -230,23 +206,17 @@ def _best_at_floor(
     joking = np.array([a.joking for a in assessments])
     long_enough = np.array([a.words > TRUSTED_LENGTH for a in assessments])
     model_may = np.array([a.words >= MODEL_MIN_WORDS for a in assessments])
-    floored = Thresholds(checkin=1.0, urgent=1.0, confirm=0.0, phrase_floor=floor)
-    doubt = [in_doubt(a.p_help, a.words, floored) for a in assessments]
     for confirm in _grid(0.05, 0.5, 0.025):
         candidate = Thresholds(checkin=1.0, urgent=1.0, confirm=confirm)
         rule_tier = [
             next(
-                (
-                    f.tier
-                    for f, o in a.found
-                    if confirmed(f, o, a.words, candidate, a.not_now, in_a_doubt)
-                ),
+                (f.tier for f, o in a.found if confirmed(f, o, a.words, candidate, a.not_now)),
                 None,
             )
-            for a, in_a_doubt in zip(assessments, doubt, strict=True)
+            for a in assessments
         ]
         rule_any = np.array([t is not None for t in rule_tier])
-        rule_urgent = np.array([t is Tier.URGENT for t in rule_tier]) & ~joking & ~np.array(doubt)
+        rule_urgent = np.array([t is Tier.URGENT for t in rule_tier]) & ~joking
         upgradable = rule_any & ~rule_urgent & ~joking
         alone = ~rule_any & ~joking & long_enough
         for checkin in _grid(0.1, 0.94, 0.02):
@@ -272,11 +242,10 @@ def _best_at_floor(
                                 urgent=urgent_at,
                                 confirm=confirm,
                                 urgent_alone=alone_at,
-                                phrase_floor=floor,
                             ),
                         )
     assert best is not None
-    return best
+    return best[1]
 
 
 @dataclass(frozen=True, slots=True)

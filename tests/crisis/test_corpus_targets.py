@@ -43,23 +43,18 @@ def test_the_corpus_parts_are_as_its_readme_says() -> None:
 
 
 def test_frozen_figures_do_not_slip(frozen: Evaluation) -> None:
-    """What the check measured on the frozen part in round 3 (2026-12-07 19:34 UTC: 92.0%,
-    81.9%, 1.3% and 9.1%; README, "Crisis check"), as a floor a change must not go below.
-    Round 2 measured 92.0%, 82.3%, 1.7% and 9.4%: round 3 gave one urgent message of 226
-    the check-in instead, so the urgent floor came down from 0.82 to 0.815."""
+    """What the check measured on the frozen part in round 2 (2026-12-07 16:51 UTC: 92.0%,
+    82.3%, 1.7% and 9.4%; README, "Crisis check"), as a floor a change must not go below."""
     headline = frozen.headline()
     assert headline.help_any >= 0.915
-    assert headline.urgent_urgent >= 0.815
-    assert headline.ordinary_urgent <= 0.015
-    assert headline.ordinary_any <= 0.095
+    assert headline.urgent_urgent >= 0.82
+    assert headline.ordinary_urgent <= 0.02
+    assert headline.ordinary_any <= 0.10
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason=(
-        "issue 11's targets are not all met yet (round 3, frozen: 92.0% < 97%, 81.9% < 90%, "
-        "1.3% <= 2% met, 9.1% > 6%): README, 'Crisis check', has the figures"
-    ),
+    reason="issue 11's targets are not all met yet: README, 'Crisis check', has the figures",
 )
 def test_frozen_meets_the_issue_targets(frozen: Evaluation) -> None:
     met = frozen.headline().meets(TARGETS)
@@ -69,14 +64,13 @@ def test_frozen_meets_the_issue_targets(frozen: Evaluation) -> None:
 def test_an_unseen_writer_is_judged_as_the_frozen_part_is() -> None:
     """Writer G (tests/crisis/corpus/unseen_g.jsonl, 507 messages in voices no other writer
     used) was held apart while the check was tuned and run once at the end of round 2
-    (2026-12-07: 91.5%, 86.3%, 2.3% and 8.5%) and of round 3 (19:34 UTC: 91.5%, 86.3%,
-    1.9% and 8.1%; README, "Crisis check"). Like the frozen part it is never tuned on;
-    these floors keep a change from quietly undoing it."""
+    (2026-12-07: 91.5%, 86.3%, 2.3% and 8.5%; README, "Crisis check"). Like the frozen
+    part it is never tuned on; these floors keep a change from quietly undoing it."""
     unseen = load_corpus(CORPUS / "unseen_g.jsonl")
     assert len(unseen) == 507
     assert {e.id[0] for e in unseen} == {"G"}
     headline = evaluate(unseen, assess).headline()
     assert headline.help_any >= 0.91
     assert headline.urgent_urgent >= 0.86
-    assert headline.ordinary_urgent <= 0.02
-    assert headline.ordinary_any <= 0.085
+    assert headline.ordinary_urgent <= 0.025
+    assert headline.ordinary_any <= 0.09

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conversations.safety import datafiles
 from conversations.safety import normalise as normalising
-from conversations.safety.check import Verdict, assess, assess_with
+from conversations.safety.check import assess, assess_with
 from conversations.safety.datafiles import DataError, load_families
 from conversations.safety.kinds import Kind, Tier
 from conversations.safety.model import Linear, Model, Thresholds, build_model
@@ -749,56 +749,16 @@ def test_training_replays_the_live_check_exactly(message: str) -> None:
     assert live.verdict == explained.verdict == decide(explained, model().thresholds)
 
 
-def _sure_model(p_help: float, phrase_floor: float = 0.0) -> Model:
+def _sure_model(p_help: float) -> Model:
     """A model that gives every message the same P(help) (and never P(urgent))."""
     bias = math.log(p_help / (1 - p_help))
     return build_model(
         help_model=Linear(bias, {}),
         urgent_model=Linear(-20.0, {}),
         kind_models={Kind.SUICIDE_SELF_HARM: Linear(0.0, {})},
-        thresholds=Thresholds(
-            checkin=0.5, urgent=0.5, confirm=0.35, urgent_alone=1.0, phrase_floor=phrase_floor
-        ),
+        thresholds=Thresholds(checkin=0.5, urgent=0.5, confirm=0.35, urgent_alone=1.0),
         about={},
     )
-
-
-_LONG_URGENT = "my mate took gear 10 mins ago and now he has gone blue and wont wake up"
-_LONG_CHECKIN = "honestly everyone would be better off without me these days i reckon"
-
-
-@pytest.mark.parametrize("explain", [False, True])
-def test_a_phrase_in_a_long_message_the_model_is_sure_is_ordinary_is_in_doubt(
-    explain: bool,
-) -> None:
-    """Below `phrase_floor` (round 3), a long message's urgent phrase gives the check-in
-    (when in doubt, ask) and a check-in phrase nothing; at or above it, each counts. The
-    quick path (no explain) must agree with the full one."""
-    rules = build_engine()
-    unsure = _sure_model(0.1, phrase_floor=0.25)
-    urgent = assess_with(rules, unsure, _LONG_URGENT, explain=explain).verdict
-    assert urgent == Verdict(Tier.CHECKIN, Kind.OVERDOSE)
-    assert assess_with(rules, unsure, _LONG_CHECKIN, explain=explain).verdict is None
-    sure = _sure_model(0.3, phrase_floor=0.25)
-    urgent = assess_with(rules, sure, _LONG_URGENT, explain=explain).verdict
-    assert urgent == Verdict(Tier.URGENT, Kind.OVERDOSE)
-    checkin = assess_with(rules, sure, _LONG_CHECKIN, explain=explain).verdict
-    assert checkin == Verdict(Tier.CHECKIN, Kind.SUICIDE_SELF_HARM)
-
-
-@pytest.mark.parametrize(
-    ("text", "verdict"),
-    [
-        ("took 30 pills", Verdict(Tier.URGENT, Kind.OVERDOSE)),
-        ("just want to go to sleep for good", Verdict(Tier.CHECKIN, Kind.SUICIDE_SELF_HARM)),
-        ("i get fits when i stop drinking", Verdict(Tier.CHECKIN, Kind.WITHDRAWAL)),
-    ],
-)
-def test_a_phrase_in_a_few_words_is_never_in_doubt(text: str, verdict: Verdict) -> None:
-    """Ten words or fewer are taken as the phrase says, whatever the model says (on so
-    few words it is too unsure of itself to overrule a phrase)."""
-    short = assess_with(build_engine(), _sure_model(0.01, phrase_floor=0.25), text)
-    assert short.verdict == verdict
 
 
 @pytest.mark.parametrize(
