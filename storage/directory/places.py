@@ -57,6 +57,7 @@ _SECTOR_COMPACT = re.compile(rf"({_OUTWARD})([0-9])")
 _DISTRICT = re.compile(_OUTWARD)
 _NAME_SHAPE = re.compile(r"[A-Za-z][A-Za-z .,'’&-]*")
 _NAME_PUNCTUATION = re.compile(r"[.,'’-]")
+_FOLDED_WORDS: Final = MappingProxyType({"saint": "st", "upon": "on"})
 
 
 class PlaceKind(StrEnum):
@@ -147,10 +148,13 @@ class _Gazetteer:
 
 def normalise_name(text: str) -> str:
     """Case, punctuation and "Saint"/"St." folded so "St. Helens" == "saint helens";
-    an apostrophe is dropped, so "Kings Cross" == "King's Cross"."""
+    an apostrophe is dropped, so "Kings Cross" == "King's Cross"; hyphens are spaces
+    and "upon" is "on", so "Newton le Willows" == "Newton-le-Willows" and
+    "Stratford upon Avon" == "Stratford-on-Avon" (scripts/build_pilot_areas.py folds
+    the gazetteer's names the same way)."""
     folded = re.sub(r"['’]", "", text.casefold().replace("&", " and "))
     words = _NAME_PUNCTUATION.sub(" ", folded).split()
-    words = ["st" if w == "saint" else w for w in words]
+    words = [_FOLDED_WORDS.get(w, w) for w in words]
     if words[:1] == ["the"]:
         words = words[1:]
     return " ".join(words)
@@ -216,7 +220,11 @@ def _gazetteer() -> _Gazetteer:
     for key, town in towns.items():  # a pilot town wins over the same name in its authority
         others = [p for p in merged.get(key, []) if p.authority != town.authority]
         merged[key] = [town, *others]
-    names = {key: tuple(places) for key, places in merged.items()}
+    # A name in several authorities lists the pilot ones first (the buttons' order).
+    names = {
+        key: tuple(sorted(places, key=lambda p: not p.authority.in_pilot))
+        for key, places in merged.items()
+    }
     broad_names = {o.region for o in all_offices()} | set(EXTRA_BROAD_NAMES)
     broad = frozenset(normalise_name(n) for n in broad_names) - names.keys()
     return _Gazetteer(
