@@ -391,8 +391,10 @@ def gazetteer(
         for name in names:
             key = normalise(name)
             own = key == normalise(r["name"])  # "Derby" is Derby's name, not a ward's
-            if key in NEVER_PLACES or (key in NOT_PLACES and not own) or any(
-                normalise(n) == key and a == r["code"] for n, a, *_ in rows
+            if (
+                key in NEVER_PLACES
+                or (key in NOT_PLACES and not own)
+                or any(normalise(n) == key and a == r["code"] for n, a, *_ in rows)
             ):
                 continue
             rows.append((name, r["code"], lat, lon))
@@ -411,9 +413,7 @@ class OpenName:
     authorities: tuple[str, ...]
 
 
-def open_names(
-    path: Path, las: list[dict[str, str]], la_of: dict[str, str]
-) -> list[OpenName]:
+def open_names(path: Path, las: list[dict[str, str]], la_of: dict[str, str]) -> list[OpenName]:
     """The populated places of the OS Open Names CSV, each placed in the authority of
     the live postcodes around its point: every authority holding at least
     VOTES_NEEDED of the NEAREST postcodes within NEAR_METRES (the nearest one's

@@ -144,6 +144,8 @@ class _Gazetteer:
     pilot_towns: tuple[Place, ...]
     broad: frozenset[str]
     candidates: tuple[str, ...]
+    # The same names with their spaces removed: "Somerstown" is "Somers Town".
+    unspaced: Mapping[str, tuple[Place, ...]]
 
 
 def normalise_name(text: str) -> str:
@@ -227,11 +229,16 @@ def _gazetteer() -> _Gazetteer:
     }
     broad_names = {o.region for o in all_offices()} | set(EXTRA_BROAD_NAMES)
     broad = frozenset(normalise_name(n) for n in broad_names) - names.keys()
+    unspaced: dict[str, list[Place]] = {}
+    for key, places in names.items():
+        found = unspaced.setdefault(key.replace(" ", ""), [])
+        found.extend(p for p in places if all(p.authority != q.authority for q in found))
     return _Gazetteer(
         MappingProxyType(names),
         tuple(dict.fromkeys(towns.values())),
         broad,
         tuple(names) + tuple(sorted(broad)),
+        MappingProxyType({key: tuple(places) for key, places in unspaced.items()}),
     )
 
 
@@ -241,7 +248,8 @@ def gazetteer() -> tuple[Place, ...]:
 
 
 def lookup_name(text: str) -> PlaceQuery | PlaceError:
-    """A place name: exact (normalised) first; then spelling mistakes.
+    """A place name: exact (normalised, then also with spaces ignored) first; then
+    spelling mistakes.
 
     An exact name in several authorities returns them all. A fuzzy match is
     decided only when every close name lies in one authority (``corrected``);
@@ -252,8 +260,8 @@ def lookup_name(text: str) -> PlaceQuery | PlaceError:
     key = normalise_name(text)
     if key in gaz.broad:
         return PlaceError(PlaceErrorReason.TOO_BROAD)
-    if key in gaz.names:
-        places = gaz.names[key]
+    places = gaz.names.get(key) or gaz.unspaced.get(key.replace(" ", ""))
+    if places:  # exact, or exact but for spaces ("Somerstown", "Kings Cross")
         return PlaceQuery(
             PlaceKind.NAMED, places[0].name, tuple(p.authority for p in places), places
         )

@@ -41,7 +41,7 @@ def _lookup(text: str):  # type: ignore[no-untyped-def]
         ("Stamshaw", "Portsmouth"),  # OS Open Names
         ("New Ferry", "Wirral"),  # OS Open Names
         ("Hunt's Cross", "Liverpool"),
-        ("Newton le Willows", "St Helens"),
+        ("Newtonlewillows", "St Helens"),  # spaces ignored when nothing else matches
         ("Kingston-on-Hull", "Kingston upon Hull"),
     ],
 )
@@ -54,6 +54,8 @@ def test_neighbourhoods_land_in_their_authority(text: str, authority: str) -> No
     [
         ("Stepney", {"Tower Hamlets", "Kingston upon Hull"}),  # a suburb of Hull too
         ("Buckland", {"Portsmouth", "Dover"}),  # a suburb elsewhere shares the name
+        ("Somerstown", {"Portsmouth", "Camden"}),  # "Somers Town" in both
+        ("Covent Garden", {"Westminster", "Camden"}),  # shared_names.csv
     ],
 )
 def test_a_place_name_also_found_outside_the_pilot_is_asked_pilot_first(
