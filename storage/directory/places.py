@@ -266,7 +266,12 @@ def lookup_name(text: str) -> PlaceQuery | PlaceError:
             PlaceKind.NAMED, places[0].name, tuple(p.authority for p in places), places
         )
     close = difflib.get_close_matches(key, gaz.candidates, n=5, cutoff=FUZZY_CUTOFF)
-    suggestions = tuple(p for name in close if name in gaz.names for p in gaz.names[name])
+    # Each close name once first (its pilot authority first), then its other places, so
+    # a short list of buttons still offers every name ("Whalton": Walton, Halton, ...).
+    found = [gaz.names[name] for name in close if name in gaz.names]
+    suggestions = tuple(places[0] for places in found) + tuple(
+        p for places in found for p in places[1:]
+    )
     if not suggestions:
         return PlaceError(PlaceErrorReason.TOO_BROAD if close else PlaceErrorReason.UNKNOWN_PLACE)
     authorities = tuple(dict.fromkeys(p.authority for p in suggestions))

@@ -160,7 +160,7 @@ async def test_a_postcode_sector_across_a_boundary_is_asked_about(harness: Harne
 
 async def test_a_place_in_the_pilot_lists_its_offices_and_the_route(harness: Harness) -> None:
     await reach(harness, ALEX, Step.FINDER_PLACE)
-    await harness.send(ALEX, "Stepney")
+    await harness.send(ALEX, "Stepney Green")
     listing = answer_for(harness, "Tower Hamlets")
     assert listed_offices(listing) == [o.name for o in offices_by_area()["Tower Hamlets"]]
     assert texts.FINDER_ROUTE_AREA in harness.all_text(ALEX)
