@@ -1,9 +1,9 @@
 """Plain language as people see it, in every shipped language: the finder's and support's
 answers rendered with real values (every offered office, every pilot authority, every
 kept postcode, every place name of the kept lists as typed and misspelt, every service in
-every pilot area and one outside, every topic) and About this service, each message said through the language's catalog and scored as a whole
-with its Flesch formula (reading ease at least 60, as tests/person/test_texts.py asks of
-the catalog's templates).
+every pilot area and one outside, every topic) and About this service, each message said
+through the language's catalog and scored as a whole with its Flesch formula (reading
+ease at least 60, as tests/person/test_texts.py asks of the catalog's templates).
 """
 
 from __future__ import annotations
