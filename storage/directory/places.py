@@ -261,7 +261,7 @@ def lookup_name(text: str) -> PlaceQuery | PlaceError:
     if key in gaz.broad:
         return PlaceError(PlaceErrorReason.TOO_BROAD)
     places = gaz.names.get(key) or gaz.unspaced.get(key.replace(" ", ""))
-    if places:  # exact, or exact but for spaces ("Somerstown", "Kings Cross")
+    if places:  # exact, or exact but for spaces ("Somerstown", "Kingscross")
         return PlaceQuery(
             PlaceKind.NAMED, places[0].name, tuple(p.authority for p in places), places
         )
