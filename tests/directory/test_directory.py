@@ -204,7 +204,7 @@ def _outside(answer: PilotAnswer) -> None:
     ("text", "reason"),
     [
         ("XYZ", PlaceErrorReason.UNKNOWN_PLACE),
-        ("Carlisle", PlaceErrorReason.UNKNOWN_PLACE),  # not in the data: never guessed
+        ("Zennor", PlaceErrorReason.UNKNOWN_PLACE),  # a village far away: never guessed
         ("12345", PlaceErrorReason.NOT_RECOGNISED),
         ("!!!", PlaceErrorReason.NOT_RECOGNISED),
         ("", PlaceErrorReason.EMPTY),

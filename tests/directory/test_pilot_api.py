@@ -35,12 +35,44 @@ def _lookup(text: str):  # type: ignore[no-untyped-def]
         ("Bootle", "Sefton"),
         ("Southsea", "Portsmouth"),
         ("Huyton", "Knowsley"),
-        ("Stepney", "Tower Hamlets"),
-        ("Pimlico", "Westminster"),
+        ("Stepney Green", "Tower Hamlets"),
+        ("Mayfair", "Westminster"),
+        ("Bow Common", "Tower Hamlets"),  # OS Open Names (suburban area)
+        ("Stamshaw", "Portsmouth"),  # OS Open Names
+        ("New Ferry", "Wirral"),  # OS Open Names
+        ("Hunt's Cross", "Liverpool"),
+        ("Newtonlewillows", "St Helens"),  # spaces ignored when nothing else matches
+        ("Kingston-on-Hull", "Kingston upon Hull"),
     ],
 )
 def test_neighbourhoods_land_in_their_authority(text: str, authority: str) -> None:
     assert [a.name for a in _lookup(text).authorities] == [authority]
+
+
+@pytest.mark.parametrize(
+    ("text", "authorities"),
+    [
+        ("Stepney", {"Tower Hamlets", "Kingston upon Hull"}),  # a suburb of Hull too
+        ("Buckland", {"Portsmouth", "Dover"}),  # a suburb elsewhere shares the name
+        ("Somerstown", {"Portsmouth", "Camden"}),  # "Somers Town" in both
+        ("Covent Garden", {"Westminster", "Camden"}),  # shared_names.csv
+    ],
+)
+def test_a_place_name_also_found_outside_the_pilot_is_asked_pilot_first(
+    text: str, authorities: set[str]
+) -> None:
+    found = _lookup(text)
+    assert authorities <= {a.name for a in found.authorities}
+    assert found.needs_choice and found.authority is None
+    pilot = [p.authority.in_pilot for p in found.places]
+    assert pilot == sorted(pilot, reverse=True)  # the pilot authorities' buttons first
+
+
+def test_a_town_outside_the_pilot_areas_is_known_and_not_in_the_pilot() -> None:
+    found = _lookup("Carlisle")
+    assert [a.name for a in found.authorities] == ["Cumberland"]
+    answer = pilot_answer(found)
+    assert not answer.in_pilot and answer.offices == ()
 
 
 def test_a_name_in_two_authorities_returns_both_and_decides_nothing() -> None:
@@ -54,7 +86,7 @@ def test_a_name_in_two_authorities_returns_both_and_decides_nothing() -> None:
     assert not pilot_answer(found, chosen.code).in_pilot
 
 
-@pytest.mark.parametrize("text", ["Whalton", "Kenington", "Bow Common"])
+@pytest.mark.parametrize("text", ["Whalton", "Kenington", "Stepny"])
 def test_a_fuzzy_match_across_authorities_is_only_a_suggestion(text: str) -> None:
     found = _lookup(text)
     assert found.authorities == () and found.places == ()

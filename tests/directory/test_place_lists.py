@@ -1,6 +1,7 @@
-"""The kept lists: 228 place names and 60 postcodes in and around the pilot areas.
+"""The kept lists: 228 place names and 60 postcodes in and around the pilot areas
+(frozen), and the development list of 42 other place names the gazetteer is tuned on.
 
-Each list says its source in its header; neither comes from the gazetteer's source.
+Each list says its source in its header; none comes from the gazetteer's sources.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 PLACES = _rows("pilot_places.csv")
+DEV_PLACES = _rows("dev_places.csv")
 POSTCODES = _rows("pilot_postcodes.csv")
 
 
@@ -49,25 +51,27 @@ def test_the_lists_are_the_promised_size_and_cover_every_pilot_authority() -> No
     assert all(r["source"] for r in PLACES)
 
 
+def test_the_dev_list_is_separate_from_the_frozen_list_and_sourced() -> None:
+    """dev_places.csv is what the gazetteer is tuned on; pilot_places.csv stays a check."""
+    frozen = {r["name"].casefold() for r in PLACES}
+    assert len(DEV_PLACES) >= 40
+    assert not [r["name"] for r in DEV_PLACES if r["name"].casefold() in frozen]
+    assert all(r["source"] and r["authority"] for r in DEV_PLACES)
+
+
 def test_no_place_name_is_ever_decided_for_the_wrong_authority() -> None:
     wrong = [r["name"] for r in PLACES if _landing(r["name"], r["authority"]) == "wrong"]
     assert wrong == []
 
 
-def test_at_least_90_percent_of_the_places_land_in_their_authority() -> None:
-    """Decided, or asked about with the right authority among the choices.
-
-    Measured today: 92% of 228; the misses are historic or informal names (Globe
-    Town, Old Ford, Stamshaw, Finsbury) the open ward and neighbourhood names do not
-    carry, and Newham's "Upton", which they know only in Wirral and Cheshire (README)."""
-    landed = [_landing(r["name"], r["authority"]) in ("decided", "asked") for r in PLACES]
-    assert sum(landed) / len(landed) >= 0.90
-
-
-@pytest.mark.xfail(
-    strict=True, reason="issue 14 asks 95%; open ward and MSOA names reach 92% (README)"
-)
 def test_95_percent_of_the_places_land_in_their_authority() -> None:
+    """Decided, or asked about with the right authority among the choices (issue 14).
+
+    Measured: 97.8% of 228 (164 decided, 59 asked). The 5 misses are names no open
+    source used here carries as a populated place: Cambridge Heath, East Smithfield,
+    Isle of Dogs, Piccadilly (a street) and Hayling Island (an island, not a
+    settlement, in OS Open Names). The list is frozen: the gazetteer was tuned on
+    tests/directory/dev_places.csv, never on this list (README)."""
     landed = [_landing(r["name"], r["authority"]) in ("decided", "asked") for r in PLACES]
     assert sum(landed) / len(landed) >= 0.95
 

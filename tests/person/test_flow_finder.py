@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conversations import texts
 from conversations.steps import Step
 from storage.directory import office_by_id, offices_by_area
@@ -160,7 +162,7 @@ async def test_a_postcode_sector_across_a_boundary_is_asked_about(harness: Harne
 
 async def test_a_place_in_the_pilot_lists_its_offices_and_the_route(harness: Harness) -> None:
     await reach(harness, ALEX, Step.FINDER_PLACE)
-    await harness.send(ALEX, "Stepney")
+    await harness.send(ALEX, "Stepney Green")
     listing = answer_for(harness, "Tower Hamlets")
     assert listed_offices(listing) == [o.name for o in offices_by_area()["Tower Hamlets"]]
     assert texts.FINDER_ROUTE_AREA in harness.all_text(ALEX)
@@ -209,6 +211,35 @@ async def test_a_name_in_two_areas_is_asked_about(harness: Harness) -> None:
     buttons = harness.emu.button_texts(ALEX)
     assert texts.BTN_PLACE_IN.format(place="Walton", authority="Liverpool") in buttons
     assert not [b for b in buttons if "Halton" in b], "Walton is never Halton"
+
+
+@pytest.mark.parametrize(
+    ("typed", "authority"),
+    [("Tipner", "Portsmouth"), ("Blowick", "Sefton"), ("Dairycoates", "Kingston upon Hull")],
+)
+async def test_a_neighbourhood_only_os_open_names_knows_is_answered(
+    harness: Harness, typed: str, authority: str
+) -> None:
+    """Names in neither kept list, that ward and MSOA names do not carry (unknown on the
+    gazetteer of ward and MSOA names alone)."""
+    await reach(harness, ALEX, Step.FINDER_PLACE)
+    await harness.send(ALEX, typed)
+    assert listed_offices(answer_for(harness, authority))
+    assert await harness.state(ALEX) == Step.MENU
+
+
+async def test_a_pilot_suburb_named_like_a_suburb_elsewhere_is_asked_pilot_first(
+    harness: Harness,
+) -> None:
+    await reach(harness, ALEX, Step.FINDER_PLACE)
+    await harness.send(ALEX, "Buckland")
+    assert harness.last_text(ALEX) == texts.FINDER_WHICH_PLACE.format(place="Buckland")
+    buttons = harness.emu.button_texts(ALEX)
+    portsmouth = texts.BTN_PLACE_IN.format(place="Buckland", authority="Portsmouth")
+    dover = texts.BTN_PLACE_IN.format(place="Buckland", authority="Dover")
+    assert buttons.index(portsmouth) < buttons.index(dover)
+    await harness.press(ALEX, dover)
+    assert texts.FINDER_OUTSIDE.format(authority="Dover") in harness.texts(ALEX)
 
 
 async def test_a_one_letter_slip_in_one_area_is_answered_and_said(harness: Harness) -> None:

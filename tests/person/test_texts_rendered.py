@@ -1,9 +1,9 @@
 """Plain language as people see it, in every shipped language: the finder's and support's
 answers rendered with real values (every offered office, every pilot authority, every
-kept postcode, every service in every pilot area and one outside, every topic) and About
-this service, each message said through the language's catalog and scored as a whole
-with its Flesch formula (reading ease at least 60, as tests/person/test_texts.py asks of
-the catalog's templates).
+kept postcode, every place name of the kept lists as typed and misspelt, every service in
+every pilot area and one outside, every topic) and About this service, each message said
+through the language's catalog and scored as a whole with its Flesch formula (reading
+ease at least 60, as tests/person/test_texts.py asks of the catalog's templates).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from conversations import i18n
+from conversations import i18n, texts
 from conversations.person import about, jobcentre, support
 from storage.directory import (
     AreaLookup,
@@ -30,7 +30,11 @@ from storage.directory import (
 from tests.support.ops import OperatorTexts
 from tests.support.reading import MIN_READING_EASE, SHIPPED, prose, reading_ease
 
-POSTCODES = Path(__file__).parents[1] / "directory" / "pilot_postcodes.csv"
+DIRECTORY_TESTS = Path(__file__).parents[1] / "directory"
+POSTCODES = DIRECTORY_TESTS / "pilot_postcodes.csv"
+# The place names people type (the frozen list and the dev list), as typed and with a
+# one-letter slip, so questions and corrections are scored with real names.
+PLACE_LISTS = (DIRECTORY_TESTS / "pilot_places.csv", DIRECTORY_TESTS / "dev_places.csv")
 # Answers to the disclosure questions that bring the most services into the list.
 EVERYTHING = {
     "substances": "alcohol,opioids,crack_cocaine,cannabis,prescription,other",
@@ -69,6 +73,35 @@ def finder_messages() -> Iterator[tuple[str, str]]:
             yield f"postcode {postcode}", reply.text
 
 
+def place_names() -> list[str]:
+    names: list[str] = []
+    for path in PLACE_LISTS:
+        with path.open(encoding="utf-8") as handle:
+            rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+            names.extend(row["name"] for row in rows)
+    return names
+
+
+def place_messages() -> Iterator[tuple[str, str]]:
+    """What the finder says to a typed place name: the answer (with "I took that to
+    mean …" after a slip), "… is in more than one council area", or "Did you mean"."""
+    for name in place_names():
+        for typed in (name, name + name[-1]):
+            lookup = locate_text(typed)
+            if not isinstance(lookup, AreaLookup):
+                continue
+            if lookup.authority is not None:
+                corrected = lookup.places[0] if lookup.corrected and lookup.places else None
+                answer = pilot_answer(lookup)
+                for reply in jobcentre.answer_replies(answer, corrected=corrected):
+                    yield f"place {typed}", reply.text
+            elif lookup.places:
+                place = lookup.places[0].name
+                yield f"place {typed}", i18n._(texts.FINDER_WHICH_PLACE).format(place=place)
+            else:
+                yield f"place {typed}", i18n._(texts.FINDER_DID_YOU_MEAN)
+
+
 def support_messages() -> Iterator[tuple[str, str]]:
     areas: list[str | None] = [a.name for a in pilot_authorities()]
     for area in [*areas, "Southwark", None]:
@@ -87,6 +120,7 @@ def messages(locale: str) -> list[tuple[str, str]]:
     with i18n.using(locale):
         for name, text in [
             *finder_messages(),
+            *place_messages(),
             *support_messages(),
             ("about", about.about_text(settings)),
         ]:
