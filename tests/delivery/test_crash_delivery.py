@@ -35,6 +35,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.delivery.limiter import CHAT_PER_SECOND
 from bot.sandbox import EmulatorServer, TelegramEmulator
 from storage.crypto import KeyRing
 from storage.db import Database, keystore_path
@@ -77,6 +78,8 @@ class CrashRun:
     kills_mid_delivery: int = 0
     kills_in_flight: int = 0
     kills_done: int = 0
+    drain_seconds: float = 0.0  # how long the last run took to send what was left
+    open_per_chat_at_final: int = 0
 
     @property
     def db_path(self) -> Path:
@@ -224,13 +227,35 @@ class CrashRun:
             await process.wait()
 
     async def _final_run(self, zygote: asyncio.subprocess.Process, database: Database) -> None:
-        """A last run left alone until nothing is open, then stopped with SIGTERM."""
+        """A last run left alone until nothing is open, then stopped with SIGTERM.
+
+        Its time: every referral has a card for each of the mentors, and the bot sends
+        one chat about one message a second (Telegram's limit, bot/delivery/limiter.py),
+        so a mentor's cards still open take that many seconds at least. The full-size
+        run (300 referrals) found a fixed 180 s too short: the bot was pacing, not stuck.
+        """
         pid = await self._spawn(zygote)
+        started = time.monotonic()
         try:
-            await self._wait_all_sent(database, timeout=180)
+            open_per_chat = await self._open_per_chat(database)
+            budget = 120 + open_per_chat / CHAT_PER_SECOND * 1.5
+            await self._wait_all_sent(database, timeout=budget)
+            self.drain_seconds = time.monotonic() - started
+            self.open_per_chat_at_final = open_per_chat
         finally:
             os.kill(pid, signal.SIGTERM)
         assert await self._until(lambda: not _alive(pid), 30), "no clean stop on SIGTERM"
+
+    async def _open_per_chat(self, database: Database) -> int:
+        """The most cards still open for one mentor (each referral has one per mentor)."""
+        async with database.engine.connect() as connection:
+            open_rows = (
+                await connection.execute(
+                    select(OUTBOX.c.id).where(OUTBOX.c.status.in_(["pending", "inflight"]))
+                )
+            ).all()
+        still_to_come = self.referrals - len(self.refs)
+        return -(-len(open_rows) // len(MENTOR_CHATS)) + still_to_come
 
     async def _wait_all_sent(self, database: Database, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -297,6 +322,8 @@ class CrashRun:
             "kills_in_flight": self.kills_in_flight,
             "cards": sum(len(chats) for chats in self.refs.values()),
             "duplicates": duplicates,
+            "open_per_chat_at_final": self.open_per_chat_at_final,
+            "drain_seconds": round(self.drain_seconds),
         }
 
 
