@@ -4,8 +4,8 @@ keeps reading, then run again (issue 15, 7).
 The bot (holding KEK 1 and 2, 2 primary) answers /mydata for people all along; the
 rewrap runs as its own process and is killed once some keys moved. Afterwards a second
 run finishes: every key is under KEK 2, none lost or wrapped twice (each unwraps with
-the ring under its recorded version), and no read failed at any point. People are
-served while the rewrap runs, not only before and after it.
+the ring under its recorded version), and no read failed at any point. On SQLite,
+people are served while the rewrap runs, not only before and after it.
 
 Found by this test on SQLite: the rewrap committed batch after batch, and SQLite's write
 lock has no queue, so a bot step waiting for it almost never found it free; it waited
@@ -112,8 +112,12 @@ async def rewrap_killed_mid_run(
         after_kill = await kek_usage(database)
         assert sum(after_kill.values()) == PEOPLE
         assert 0 < after_kill.get(2, 0) < PEOPLE, after_kill
-        mid_run = [moved for moved in served_at if 0 < moved < moved_at_kill]
-        assert len(mid_run) >= 3, f"people waited for the rewrap: served at {served_at}"
+        if database_url.startswith("sqlite"):
+            # SQLite's lock has no queue: a greedy rewrap starves every step until it ends.
+            # (PostgreSQL locks rows and queues waiters; its rewrap of a few keys is over
+            # in a few reads' time, too soon to count reads inside it.)
+            mid_run = [moved for moved in served_at if 0 < moved < moved_at_kill]
+            assert len(mid_run) >= 3, f"people waited for the rewrap: served at {served_at}"
 
         process = await asyncio.create_subprocess_exec(
             *rewrap_command(broken), "--batch", "7",
