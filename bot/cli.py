@@ -345,6 +345,7 @@ def keys_rewrap(
         try:
             while moved := await rewrap_batch(database, ring, limit=batch):
                 total += moved
+                await database.between_batches()  # the bot's steps get the lock in turn
         finally:
             await database.dispose()
         return total

@@ -44,7 +44,7 @@ async def check_health(database: Database, ring: KeyRing) -> Health:
     """The three checks, cheapest first; the first failure is the reason."""
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-            async with database.engine.connect() as connection:
+            async with database.read() as connection:  # no write lock (SQLite)
                 await connection.execute(text("SELECT 1"))
             in_use = await kek_usage(database)
     except Exception:  # any failure means "not serving"; its text may hold secrets

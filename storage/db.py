@@ -27,6 +27,15 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # How long a checkpoint after an erasure waits for another process's reader or writer:
 # it runs on the event loop, so it must not stall the bot for the full busy timeout.
 CHECKPOINT_BUSY_TIMEOUT_MS = 250
+# SQLite queues nobody for its write lock: a process that finds it taken sleeps and tries
+# again (the busy handler sleeps 1, 2, 5, ... then 100 ms between tries, for up to
+# busy_timeout). A job committing batch after batch frees the lock only for the moment
+# between its COMMIT and its next BEGIN IMMEDIATE, so a bot waiting on it almost never
+# finds it free: it waits for the whole job, its event loop blocked (InlineSQLite), and
+# after busy_timeout its step fails with "database is locked" (found by the C9 test of
+# `keys rewrap`, issue 15). A batch job leaves the lock free this long after each batch:
+# longer than the longest sleep between tries, so every waiter tries inside the gap.
+SQLITE_BATCH_GAP_SECONDS = 0.15
 # Execution option of `Database.read()` connections: SQLite begins them DEFERRED.
 READ_ONLY = "firststep_read_only"
 # Execution option for statements SQLite refuses inside a transaction (a checkpoint).
@@ -195,6 +204,15 @@ class Database:
             async with reader.begin() as transaction:
                 yield reader
                 await transaction.rollback()
+
+    async def between_batches(self) -> None:
+        """Let other processes write between two transactions of a batch job.
+
+        SQLite: a pause of SQLITE_BATCH_GAP_SECONDS with the write lock free (see there).
+        PostgreSQL queues lock waiters and locks rows, not the database: no pause.
+        """
+        if self.is_sqlite:
+            await asyncio.sleep(SQLITE_BATCH_GAP_SECONDS)
 
     async def look(
         self, statement: Select[*_Columns], parameters: Mapping[str, Any]

@@ -85,8 +85,9 @@ async def rewrap_batch(database: Database, ring: KeyRing, *, limit: int = 200) -
 
 
 async def kek_usage(database: Database) -> dict[int, int]:
-    """How many DEKs each KEK version wraps: retire a version only when it wraps none."""
-    async with database.engine.connect() as connection:
+    """How many DEKs each KEK version wraps: retire a version only when it wraps none.
+    A read: on SQLite it takes no write lock, so it never waits for a running rewrap."""
+    async with database.read() as connection:
         rows = (
             await connection.execute(
                 select(SubjectKey.kek_version, func.count()).group_by(SubjectKey.kek_version)
@@ -99,7 +100,7 @@ async def pepper_usage(database: Database) -> dict[int, int]:
     """How many people and mentors each pepper version keys: retire a pepper only when it
     keys none, or they become strangers whom /forget cannot reach."""
     counts: dict[int, int] = {}
-    async with database.engine.connect() as connection:
+    async with database.read() as connection:
         for model in (Person, Mentor):
             rows = (
                 await connection.execute(
