@@ -19,6 +19,7 @@ from telegram.ext import Job
 from bot.health import Check, Health, HealthServer, check_health, start_health_server
 from bot.logs import quiet_start_up_aborts
 from bot.settings import Settings
+from bot.webchat.server import RunningWebChat, start_web_chat
 from conversations.context import SERVICES_KEY, Context, FirstStepApp, Services
 from storage.operations.retention import RetentionPolicy, last_purge_at, purge, record_purge
 
@@ -28,6 +29,7 @@ PURGE_JOB = "firststep.purge"
 CATCH_UP_JOB = "firststep.purge.catch_up"
 CATCH_UP_DELAY = timedelta(minutes=2)
 HEALTH_KEY = "firststep.health_server"
+WEBCHAT_SERVER_KEY = "firststep.webchat_server"
 
 
 async def run_purge(services: Services, policy: RetentionPolicy) -> dict[str, int]:
@@ -97,7 +99,14 @@ def install_operations(application: FirstStepApp, settings: Settings) -> None:
                     error.errno,
                 )
 
+        if settings.webchat_port:
+            # The web door (bot/webchat): a port that cannot be bound stops start-up.
+            app.bot_data[WEBCHAT_SERVER_KEY] = await start_web_chat(app, settings)
+
     async def post_shutdown(app: FirstStepApp) -> None:
+        web_chat = app.bot_data.pop(WEBCHAT_SERVER_KEY, None)
+        if isinstance(web_chat, RunningWebChat):
+            await web_chat.stop()
         server = app.bot_data.pop(HEALTH_KEY, None)
         if isinstance(server, HealthServer):
             await server.stop()

@@ -59,6 +59,7 @@ from storage.models import (
 from storage.repositories.people import erase_person
 from storage.repositories.request_drafts import lapse_request_drafts
 from storage.repositories.updates import record_event
+from storage.repositories.webchat import purge_idle
 
 LAST_PURGE = "last_purge"
 # Where erasure deletes a person's or a mentor's bytes (sealed values, pseudonyms, wrapped
@@ -242,6 +243,7 @@ def _steps(now: datetime, policy: RetentionPolicy, ring: KeyRing | None) -> dict
         "processed_updates": lambda c: _purge_processed(c, now, policy.processed_update_hours),
         "join_attempts": lambda c: _purge_join_attempts(c, now, policy.processed_update_hours),
         "request_drafts": lambda c: lapse_request_drafts(c, now, policy.request_draft_hours, ring),
+        "web_chats": lambda c: purge_idle(c, now - timedelta(days=policy.inactive_days)),
     }
 
 

@@ -1,0 +1,197 @@
+"use strict";
+// First Step web chat. Nothing is kept in the browser beyond this tab: the chat's token
+// and the last event seen live in sessionStorage, which the browser drops with the tab.
+(function () {
+  var EXIT = document.body.dataset.exit || "https://www.bbc.co.uk/weather";
+  var store = window.sessionStorage;
+  var $ = function (id) { return document.getElementById(id); };
+  var lastEsc = 0;
+  var shown = {};
+  var lang = (navigator.language || "en").slice(0, 16);
+
+  function quickExit() {
+    try { store.clear(); } catch (e) { /* nothing kept */ }
+    document.body.textContent = "";
+    window.location.replace(EXIT);
+  }
+  $("exit").addEventListener("click", quickExit);
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") { return; }
+    var now = Date.now();
+    if (now - lastEsc < 1500) { quickExit(); }
+    lastEsc = now;
+  });
+
+  function clientId() {
+    var bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function status(text) { $("status").textContent = text; }
+  function api(path, body) {
+    var headers = { "Content-Type": "application/json" };
+    var token = store.getItem("token");
+    if (token) { headers.Authorization = "Bearer " + token; }
+    return fetch(path, { method: "POST", headers: headers, body: JSON.stringify(body || {}), credentials: "omit" });
+  }
+  // A message is sent until the server says it was handled; a retry carries the same id,
+  // so the bot handles it once.
+  function send(body, tries) {
+    body.id = body.id || clientId();
+    body.lang = lang;
+    tries = tries || 0;
+    return api("/api/send", body).then(function (r) {
+      if (r.status === 401) { status("This chat has ended. Reload the page to start again."); return; }
+      if (r.ok) { status(""); return; }
+      return r.json().then(function (j) { throw j; });
+    }).catch(function (j) {
+      var wait = (j && j.retry_seconds) || Math.min(30, 1 + tries * 2);
+      status(j && j.error === "slow" ? "Please slow down a little. Sending again shortly." : "Connection lost. Trying again…");
+      return new Promise(function (ok) { setTimeout(ok, wait * 1000); }).then(function () { return send(body, tries + 1); });
+    });
+  }
+
+  function item(cls, text) {
+    var li = document.createElement("li");
+    li.className = cls;
+    li.textContent = text;
+    $("log").appendChild(li);
+    li.scrollIntoView({ block: "end" });
+    return li;
+  }
+  function buttons(li, id, rows) {
+    var old = li.querySelector(".buttons");
+    if (old) { old.remove(); }
+    if (!rows || !rows.length) { return; }
+    var box = document.createElement("div");
+    box.className = "buttons";
+    rows.forEach(function (row) {
+      row.forEach(function (b) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = b.text;
+        button.addEventListener("click", function () {
+          box.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
+          item("me", b.text);
+          send({ message: id, data: b.data });
+        });
+        box.appendChild(button);
+      });
+    });
+    li.appendChild(box);
+  }
+  function keyboard(rows) {
+    var box = $("keyboard");
+    box.textContent = "";
+    (rows || []).forEach(function (row) {
+      row.forEach(function (word) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = word;
+        button.addEventListener("click", function () { item("me", word); send({ text: word }); });
+        box.appendChild(button);
+      });
+    });
+  }
+  function apply(seq, e) {
+    if (e.t === "msg") {
+      var li = item("bot", e.text);
+      shown[seq] = li;
+      buttons(li, seq, e.inline);
+      if (e.keyboard) { keyboard(e.keyboard); }
+    } else if (e.t === "edit" && shown[e.id]) {
+      var target = shown[e.id];
+      if (typeof e.text === "string") {
+        target.textContent = e.text;
+        var mark = document.createElement("span");
+        mark.className = "edited";
+        mark.textContent = " (edited)";
+        target.appendChild(mark);
+      }
+      buttons(target, e.id, e.inline);
+    } else if (e.t === "delete") {
+      e.ids.forEach(function (id) { if (shown[id]) { shown[id].remove(); delete shown[id]; } });
+    } else if (e.t === "toast") {
+      status(e.text);
+    }
+  }
+
+  // Server-Sent Events over fetch (the token goes in a header, not the address); each
+  // event's id is remembered, and a reconnect asks only for what came after it.
+  function listen() {
+    var after = Number(store.getItem("last") || "0");
+    fetch("/api/events", { headers: { Authorization: "Bearer " + store.getItem("token"), "Last-Event-ID": String(after) }, credentials: "omit" })
+      .then(function (r) {
+        if (r.status === 401) { status("This chat has ended. Reload the page to start again."); return; }
+        if (!r.ok || !r.body) { throw new Error("events"); }
+        var reader = r.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = "";
+        function read() {
+          return reader.read().then(function (part) {
+            if (part.done) { return; }
+            buffer += decoder.decode(part.value, { stream: true });
+            var blocks = buffer.split("\n\n");
+            buffer = blocks.pop();
+            blocks.forEach(function (block) {
+              var id = null, data = "";
+              block.split("\n").forEach(function (line) {
+                if (line.indexOf("id: ") === 0) { id = Number(line.slice(4)); }
+                if (line.indexOf("data: ") === 0) { data += line.slice(6); }
+              });
+              if (id !== null && id > Number(store.getItem("last") || "0")) {
+                apply(id, JSON.parse(data));
+                store.setItem("last", String(id));
+              }
+            });
+            return read();
+          });
+        }
+        status("");
+        return read();
+      })
+      .catch(function () { status("Connection lost. Trying again…"); })
+      .then(function () { setTimeout(listen, 1500); });
+  }
+
+  function open() {
+    $("welcome").hidden = true;
+    $("chat").hidden = false;
+    listen();
+    $("text").focus();
+  }
+  function begin(path, body, then) {
+    $("welcome-status").textContent = "";
+    api(path, body).then(function (r) {
+      return r.json().then(function (j) {
+        if (r.ok && j.token) { store.setItem("token", j.token); store.setItem("last", "0"); open(); if (then) { then(); } }
+        else if (r.status === 429) { $("welcome-status").textContent = "Lots of people are starting a chat right now. Please try again in a minute."; }
+        else { $("welcome-status").textContent = "That did not work. Please check and try again."; }
+      });
+    }).catch(function () { $("welcome-status").textContent = "No connection. Please try again."; });
+  }
+  $("start").addEventListener("click", function () {
+    var office = new URLSearchParams(window.location.search).get("office");
+    var start = office && /^[a-z0-9-]{1,40}$/.test(office) ? "/start jc_" + office : "/start";
+    begin("/api/chats", {}, function () { send({ text: start }); });
+  });
+  $("recover").addEventListener("click", function () { begin("/api/recover", { code: $("code").value }); });
+  $("compose").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = $("text").value.trim();
+    if (!text) { return; }
+    $("text").value = "";
+    item("me", text);
+    if (/^\/clear\b/.test(text)) { item("note", "There is no /clear here. Close the tab or press Quick exit: this page keeps nothing."); return; }
+    send({ text: text });
+  });
+  $("text").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("compose").requestSubmit(); }
+  });
+  $("get-code").addEventListener("click", function () {
+    api("/api/recovery-code").then(function (r) { return r.json(); }).then(function (j) {
+      if (j.code) { item("note", "Your code to come back to this chat: " + j.code + ". Keep it somewhere private. It works once."); }
+    });
+  });
+  if (store.getItem("token")) { open(); }
+}());
