@@ -25,7 +25,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.delivery.pacing import FLOOD_MARGIN, Monotonic, retry_after_seconds
-from bot.webchat.ids import is_web_chat
+from conversations.door import is_web_chat
 
 # Replies to people pass no rate_limit_args; the outbox worker's sends pass BULK.
 BULK = 1

@@ -38,8 +38,8 @@ from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
 from bot.delivery.policy import DeliveryPolicy
 from bot.delivery.relay_failed import tell_relay_sender
 from bot.webchat.channel import ORIGIN_PARAM
-from bot.webchat.ids import is_web_chat
 from conversations.context import Clock, utc_now
+from conversations.door import is_web_chat
 from conversations.mentor import notices
 from storage.crypto import KeyRing
 from storage.db import Database

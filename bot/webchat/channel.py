@@ -15,7 +15,8 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from bot.webchat.ids import chat_of_callback, is_web_chat
+from bot.webchat.ids import chat_of_callback
+from conversations.door import is_web_chat
 from storage.repositories import webchat as store
 
 if TYPE_CHECKING:

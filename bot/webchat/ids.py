@@ -1,29 +1,14 @@
-"""The web door's ids, in ranges Telegram never uses.
-
-Telegram says a chat id has at most 52 significant bits, so no Telegram chat, user or
-group has an id whose magnitude is 2**52 or more. A web chat's id (it is also its
-person's user id, positive as a private chat's is) is drawn at random from
-2**52 <= id < 2**53, and a web update's id lies at or above 2**60 (Telegram's update ids
-are 32-bit counters).
-"""
+"""The web door's own ids: chats (conversations/door.py has their range), updates
+(at or above 2**60; Telegram's update ids are 32-bit counters) and button presses."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-WEB_CHAT_FLOOR = 2**52
-WEB_CHAT_SPAN = 2**52
+from conversations.door import WEB_CHAT_FLOOR, WEB_CHAT_SPAN
+
 WEB_UPDATE_BASE = 2**60
-
-
-def is_web_chat(chat_id: object) -> bool:
-    """Whether a chat id (an int, or the text PTB sends it as) is a web chat's."""
-    try:
-        value = int(str(chat_id))
-    except ValueError:
-        return False
-    return WEB_CHAT_FLOOR <= value < WEB_CHAT_FLOOR + WEB_CHAT_SPAN
 
 
 def new_web_chat_id() -> int:

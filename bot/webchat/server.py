@@ -141,7 +141,7 @@ class WebChatServer:
             try:
                 response = await handler(request)
             except web.HTTPException as error:
-                response = error
+                response = _json(error.status, {"error": error.reason.lower()})
         response.headers.update(HEADERS)
         return response
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from bot.webchat.ids import is_web_chat
 from conversations import texts
+from conversations.door import is_web_chat
 from storage.repositories.referrals import REF_PATTERN
 from tests.support.handoff import drain, join_as_mentor, request_mentor
 from tests.support.harness import Harness

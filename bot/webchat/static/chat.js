@@ -182,7 +182,6 @@
     if (!text) { return; }
     $("text").value = "";
     item("me", text);
-    if (/^\/clear\b/.test(text)) { item("note", "There is no /clear here. Close the tab or press Quick exit: this page keeps nothing."); return; }
     send({ text: text });
   });
   $("text").addEventListener("keydown", function (e) {
