@@ -96,6 +96,7 @@ class WebChatServer:
     ) -> None:
         self.application = application
         self.settings = settings
+        self.closing = asyncio.Event()  # set on shutdown: open event streams end
         self.limits = limits or Limits(
             messages_per_minute=settings.rate_limit_messages,
             new_chats_per_minute=settings.webchat_new_chats_per_minute,
@@ -123,6 +124,7 @@ class WebChatServer:
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._guard])
+        app.on_shutdown.append(self._close_streams)
         for path in self._pages:
             app.router.add_get(path, self.page)
         app.router.add_post("/api/chats", self.new_chat)
@@ -131,6 +133,9 @@ class WebChatServer:
         app.router.add_post("/api/recovery-code", self.give_code)
         app.router.add_post("/api/recover", self.recover)
         return app
+
+    async def _close_streams(self, app: web.Application) -> None:
+        self.closing.set()
 
     # -- every request -----------------------------------------------------------------------
     @web.middleware
@@ -234,7 +239,7 @@ class WebChatServer:
         deadline = loop.time() + STREAM_SECONDS
         wake = self.channel.listen(chat_id)
         try:
-            while loop.time() < deadline:
+            while loop.time() < deadline and not self.closing.is_set():
                 wake.clear()
                 events = await store.events_after(services.database, services.ring, chat_id, last)
                 for event in events:
@@ -243,12 +248,18 @@ class WebChatServer:
                     last = event.seq
                 if events:
                     continue
+                closing = asyncio.ensure_future(self.closing.wait())
+                woken = asyncio.ensure_future(wake.wait())
                 try:
-                    async with asyncio.timeout(WAKE_SECONDS):
-                        await wake.wait()
-                except TimeoutError:
+                    done, _ = await asyncio.wait(
+                        [closing, woken], timeout=WAKE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    closing.cancel()
+                    woken.cancel()
+                if not done:
                     await response.write(b": still here\n\n")
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:
             pass
         finally:
             self.channel.unlisten(chat_id, wake)
@@ -288,7 +299,9 @@ async def start_web_chat(
     application: FirstStepApp, settings: Settings, *, port: int | None = None
 ) -> RunningWebChat:
     server = WebChatServer(application, settings)
-    runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        server.app(), access_log=None, handle_signals=False, shutdown_timeout=5.0
+    )
     await runner.setup()
     site = web.TCPSite(
         runner, settings.webchat_listen, settings.webchat_port if port is None else port
