@@ -96,7 +96,7 @@ def test_the_page_keeps_nothing_beyond_the_tab_and_has_a_quick_exit() -> None:
     assert '$("exit").addEventListener("click", quickExit)' in script and '"Escape"' in script
     assert "location.replace(EXIT)" in script and "store.clear()" in script
     assert "private or incognito window" in read("index.html")
-    assert f'data-exit="{{{{EXIT}}}}"' in read("index.html")
+    assert 'data-exit="{{EXIT}}"' in read("index.html")
     assert Settings.model_fields["webchat_exit_url"].default.startswith("https://")
 
 

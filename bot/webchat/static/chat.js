@@ -1,12 +1,14 @@
 "use strict";
 // First Step web chat. Nothing is kept in the browser beyond this tab: the chat's token
-// and the last event seen live in sessionStorage, which the browser drops with the tab.
+// lives in sessionStorage, which the browser drops with the tab. The last event shown is
+// kept in memory: a reload shows the chat again from its start.
 (function () {
   var EXIT = document.body.dataset.exit || "https://www.bbc.co.uk/weather";
   var store = window.sessionStorage;
   var $ = function (id) { return document.getElementById(id); };
   var lastEsc = 0;
   var shown = {};
+  var last = 0;
   var lang = (navigator.language || "en").slice(0, 16);
 
   function quickExit() {
@@ -117,12 +119,31 @@
   }
 
   // Server-Sent Events over fetch (the token goes in a header, not the address); each
-  // event's id is remembered, and a reconnect asks only for what came after it.
+  // event's id is remembered, and a reconnect asks only for what came after it. A stream
+  // silent for 25 s (the server writes every 10 s) or a phone going offline is dropped
+  // and opened again.
+  var stream = null;
+  var retry = null;
+  function again(ms) {
+    clearTimeout(retry);
+    retry = setTimeout(listen, ms);
+  }
+  function drop() {
+    if (stream) { stream.abort(); stream = null; }
+  }
   function listen() {
-    var after = Number(store.getItem("last") || "0");
-    fetch("/api/events", { headers: { Authorization: "Bearer " + store.getItem("token"), "Last-Event-ID": String(after) }, credentials: "omit" })
+    drop();
+    var mine = new AbortController();
+    stream = mine;
+    var quiet = null;
+    function watch() {
+      clearTimeout(quiet);
+      quiet = setTimeout(function () { mine.abort(); }, 25000);
+    }
+    watch();
+    fetch("/api/events", { headers: { Authorization: "Bearer " + store.getItem("token"), "Last-Event-ID": String(last) }, credentials: "omit", signal: mine.signal })
       .then(function (r) {
-        if (r.status === 401) { status("This chat has ended. Reload the page to start again."); return; }
+        if (r.status === 401) { status("This chat has ended. Reload the page to start again."); throw new Error("ended"); }
         if (!r.ok || !r.body) { throw new Error("events"); }
         var reader = r.body.getReader();
         var decoder = new TextDecoder();
@@ -130,6 +151,7 @@
         function read() {
           return reader.read().then(function (part) {
             if (part.done) { return; }
+            watch();
             buffer += decoder.decode(part.value, { stream: true });
             var blocks = buffer.split("\n\n");
             buffer = blocks.pop();
@@ -139,9 +161,9 @@
                 if (line.indexOf("id: ") === 0) { id = Number(line.slice(4)); }
                 if (line.indexOf("data: ") === 0) { data += line.slice(6); }
               });
-              if (id !== null && id > Number(store.getItem("last") || "0")) {
+              if (id !== null && id > last) {
+                last = id;
                 apply(id, JSON.parse(data));
-                store.setItem("last", String(id));
               }
             });
             return read();
@@ -150,9 +172,22 @@
         status("");
         return read();
       })
-      .catch(function () { status("Connection lost. Trying again…"); })
-      .then(function () { setTimeout(listen, 1500); });
+      .then(function () { if (stream === mine) { again(500); } })
+      .catch(function (e) {
+        clearTimeout(quiet);
+        if (e && e.message === "ended") { return; }
+        if (stream === mine || stream === null) { status("Connection lost. Trying again…"); }
+        if (stream === mine) { again(1500); }
+      });
   }
+  window.addEventListener("offline", function () {
+    drop();
+    status("Connection lost. Trying again…");
+    again(1500);
+  });
+  window.addEventListener("online", function () {
+    if (store.getItem("token") && !$("chat").hidden) { again(0); }
+  });
 
   function open() {
     $("welcome").hidden = true;
@@ -164,7 +199,7 @@
     $("welcome-status").textContent = "";
     api(path, body).then(function (r) {
       return r.json().then(function (j) {
-        if (r.ok && j.token) { store.setItem("token", j.token); store.setItem("last", "0"); open(); if (then) { then(); } }
+        if (r.ok && j.token) { store.setItem("token", j.token); open(); if (then) { then(); } }
         else if (r.status === 429) { $("welcome-status").textContent = "Lots of people are starting a chat right now. Please try again in a minute."; }
         else { $("welcome-status").textContent = "That did not work. Please check and try again."; }
       });
