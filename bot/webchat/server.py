@@ -268,7 +268,8 @@ class WebChatServer:
     async def give_code(self, request: web.Request) -> web.Response:
         chat_id = await self._chat(request)
         code = recovery_code()
-        await store.set_recovery(self.services.database, chat_id, code)
+        digest = await asyncio.to_thread(store.recovery_hash, code)
+        await store.set_recovery(self.services.database, chat_id, digest)
         return _json(200, {"code": code})
 
     async def recover(self, request: web.Request) -> web.Response:
@@ -280,7 +281,8 @@ class WebChatServer:
             raise web.HTTPBadRequest
         services = self.services
         token = secrets.token_urlsafe(32)
-        found = await store.recover(services.database, code, token, services.clock())
+        digest = await asyncio.to_thread(store.recovery_hash, code)
+        found = await store.recover(services.database, digest, token, services.clock())
         if found is None:
             return _json(404, {"error": "code"})
         return _json(200, {"token": token})

@@ -19,7 +19,9 @@ others done and the next run finishes the job (every step is idempotent):
                       window is one hour);
 - request_drafts:     a contact detail (phone number) in an unfinished mentor request,
                       `request_draft_hours` after the person last wrote
-                      (`storage.repositories.request_drafts`; needs the key ring to keep the rest).
+                      (`storage.repositories.request_drafts`; needs the key ring to keep the rest);
+- web_chats:          a web chat (bot/webchat) unused for `inactive_days` whose person is
+                      gone or never accepted the notice, with what it kept for replay.
 
 People are erased exactly as /forget erases them (`storage.repositories.people.erase_person`): rows
 deleted, data key shredded, subject journaled, and the write-ahead logs checkpointed.
@@ -55,6 +57,8 @@ from storage.models import (
     Referral,
     ReferralStatus,
     SubjectKey,
+    WebChat,
+    WebEvent,
 )
 from storage.repositories.people import erase_person
 from storage.repositories.request_drafts import lapse_request_drafts
@@ -68,7 +72,16 @@ ERASURE_TABLES = (
     f"{KEYSTORE_SCHEMA}.{SubjectKey.__tablename__}",
     *(
         model.__tablename__
-        for model in (Person, Disclosure, Referral, OutboxMessage, Mentor, JoinAttempt)
+        for model in (
+            Person,
+            Disclosure,
+            Referral,
+            OutboxMessage,
+            Mentor,
+            JoinAttempt,
+            WebChat,
+            WebEvent,
+        )
     ),
 )
 
@@ -83,6 +96,7 @@ CLASSES = (
     "processed_updates",
     "join_attempts",
     "request_drafts",
+    "web_chats",
 )
 
 # Counters written when unlinked referrals are deleted, read by storage/operations/report.py.

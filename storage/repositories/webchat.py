@@ -153,19 +153,17 @@ async def latest_seq(database: Database, chat_id: int) -> int:
     return 0 if value is None else int(value) - 1
 
 
-async def set_recovery(database: Database, chat_id: int, code: str) -> None:
+async def set_recovery(database: Database, chat_id: int, digest: bytes) -> None:
+    """Keep a recovery code's hash (`recovery_hash`, slow: call it in a thread)."""
     async with database.transaction() as connection:
         await connection.execute(
-            update(WebChat)
-            .where(WebChat.chat_id == chat_id)
-            .values(recovery_hash=recovery_hash(code))
+            update(WebChat).where(WebChat.chat_id == chat_id).values(recovery_hash=digest)
         )
 
 
-async def recover(database: Database, code: str, token: str, now: datetime) -> int | None:
-    """The chat a recovery code opens, now under the new token (the old one stops
-    working, and the code works once); None for a wrong code."""
-    digest = recovery_hash(code)
+async def recover(database: Database, digest: bytes, token: str, now: datetime) -> int | None:
+    """The chat a recovery code's hash opens, now under the new token (the old one
+    stops working, and the code works once); None for a wrong code."""
     async with database.transaction() as connection:
         found = (
             await connection.execute(select(WebChat.chat_id).where(WebChat.recovery_hash == digest))

@@ -211,3 +211,34 @@ async def test_web_canaries_never_reach_logs_or_database_files(
     files = sqlite_files(database_url)
     for secret in (CANARY, token):
         assert files_containing(files, secret) == [], secret
+
+
+async def test_retention_takes_an_idle_web_chat_whose_person_is_gone(harness: Harness) -> None:
+    from datetime import timedelta
+
+    from storage.operations.retention import RetentionPolicy, purge
+
+    client = await web_client(harness)
+    try:
+        talking, idle = WebPerson(client, harness), WebPerson(client, harness)
+        for person in (talking, idle):
+            await person.open_chat()
+            await person.send("/start")
+        await talking.press(texts.BTN_CONTINUE)  # a person now: kept while they are
+        services = harness.services
+        later = services.clock() + timedelta(days=31)
+        policy = RetentionPolicy(inactive_days=30, after_close_days=90)
+        soon = services.clock() + timedelta(days=29)
+        assert (await purge(services.database, soon, policy, ring=services.ring))["web_chats"] == 0
+        assert await store.latest_seq(services.database, idle.chat_id) > 0  # still there
+        counts = await purge(services.database, later, policy, ring=services.ring)
+        # The person went first (people_inactive, by /forget's route), then both idle
+        # chats with no person behind them, with what they kept; their tokens open nothing.
+        assert counts["people_inactive"] == 1
+        assert counts["web_chats"] == 2
+        for person in (talking, idle):
+            kept = await store.events_after(services.database, services.ring, person.chat_id, 0)
+            assert kept == []
+            assert await store.chat_of(services.database, person.token, later) is None
+    finally:
+        await client.close()
