@@ -41,7 +41,7 @@ class TwoDoorRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if request_data is not None and not request_data.contains_files:
             api_method = url.rsplit("/", 1)[-1]
-            params = request_data.json_parameters
+            params = request_data.parameters  # values as they are: no JSON encoding yet
             if self.channel.is_for_web(api_method, params):
                 return await self.channel.call(api_method, params)
         return await self.inner.do_request(

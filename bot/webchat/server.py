@@ -147,7 +147,8 @@ class WebChatServer:
                 response = await handler(request)
             except web.HTTPException as error:
                 response = _json(error.status, {"error": error.reason.lower()})
-        response.headers.update(HEADERS)
+        if not response.prepared:  # an event stream sent its headers already
+            response.headers.update(HEADERS)
         return response
 
     def _origin_ok(self, request: web.Request) -> bool:

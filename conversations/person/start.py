@@ -46,8 +46,8 @@ def notice_text(update: Update, context: Context) -> str:
     """The notice with the operator's two policy lines; a line left empty (tests, never a
     real run: `firststep run` refuses it) is left out, not shown as a bare bullet."""
     settings = context.services.settings
-    notice = texts.NOTICE_WEB if by_web(update) else texts.NOTICE
-    text = _(notice).format(
+    notice = _(texts.NOTICE_WEB) if by_web(update) else _(texts.NOTICE)
+    text = notice.format(
         work_coach_policy=settings.work_coach_policy.strip(),
         safeguarding_policy=settings.safeguarding_policy.strip(),
     )
@@ -148,8 +148,8 @@ async def show_menu(update: Update, context: Context, tx: PersonTransaction) -> 
 
 
 async def show_help(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    text = texts.HELP_WEB if by_web(update) else texts.HELP
-    return Outcome.say(Reply(_(text), keyboards.help_keyboard()))
+    text = _(texts.HELP_WEB) if by_web(update) else _(texts.HELP)
+    return Outcome.say(Reply(text, keyboards.help_keyboard()))
 
 
 async def help_now(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
