@@ -40,16 +40,6 @@ def _error(status: int, description: str) -> Reply:
     return status, json.dumps(body).encode()
 
 
-def _value(raw: object) -> Any:
-    """PTB sends every parameter as text; objects and numbers as JSON."""
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
 def _buttons(markup: object) -> dict[str, Any]:
     """Only what the page shows: inline buttons (text, data) and the reply keyboard's
     words. Buttons a browser cannot honour (share a contact or a location) are left out."""
@@ -114,7 +104,9 @@ class WebChannel:
         services = self.services
         if services is None:
             return _error(502, "Bad Gateway: the web chat is not ready")
-        params = {name: _value(value) for name, value in raw.items()}
+        # The values as PTB holds them before encoding (RequestData.parameters): a text
+        # is never read as JSON ("true" stays the word).
+        params: dict[str, Any] = dict(raw)
         origin = params.pop(ORIGIN_PARAM, None)
         name = method.lower()
         if name == "answercallbackquery":

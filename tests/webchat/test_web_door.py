@@ -242,3 +242,17 @@ async def test_retention_takes_an_idle_web_chat_whose_person_is_gone(harness: Ha
             assert await store.chat_of(services.database, person.token, later) is None
     finally:
         await client.close()
+
+
+async def test_texts_that_look_like_json_arrive_as_written(harness: Harness) -> None:
+    client = await web_client(harness)
+    try:
+        person = WebPerson(client, harness)
+        await person.open_chat()
+        assert harness.app is not None
+        for text in ("true", "null", "123", '{"a": 1}', "[1, 2]"):
+            await harness.app.bot.send_message(person.chat_id, text)
+        await person.sync()
+        assert person.texts() == ["true", "null", "123", '{"a": 1}', "[1, 2]"]
+    finally:
+        await client.close()
