@@ -52,15 +52,22 @@ def _buttons(markup: object) -> dict[str, Any]:
         ]
         return {"inline": [row for row in rows if row]}
     if "keyboard" in markup:
-        words = [
-            [
-                b if isinstance(b, str) else b["text"]
-                for b in row
-                if isinstance(b, str) or not (b.get("request_contact") or b.get("request_location"))
-            ]
-            for row in markup["keyboard"]
-        ]
-        return {"keyboard": [row for row in words if row]}
+        # A browser has no contact to share: Telegram's contact button becomes the page's
+        # own (the person types their number, sent as the contact Telegram would send).
+        # A location button is left out: the finder also takes a postcode or a town.
+        words: list[list[str | dict[str, Any]]] = []
+        for row in markup["keyboard"]:
+            kept: list[str | dict[str, Any]] = []
+            for b in row:
+                if isinstance(b, str) or not (
+                    b.get("request_contact") or b.get("request_location")
+                ):
+                    kept.append(b if isinstance(b, str) else b["text"])
+                elif b.get("request_contact"):
+                    kept.append({"text": b["text"], "contact": True})
+            if kept:
+                words.append(kept)
+        return {"keyboard": words}
     if markup.get("remove_keyboard"):
         return {"keyboard": []}
     return {}

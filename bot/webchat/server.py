@@ -44,6 +44,7 @@ WAKE_SECONDS = 10.0  # a stream looks at the database at least this often (and k
 MAX_TEXT = 4096
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O, U
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_PHONE = re.compile(r"\+?[0-9 ()-]{6,24}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 _STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -209,8 +210,11 @@ class WebChatServer:
         if not self.limits.may_send(chat_id, _address(request)):
             return _json(429, {"error": "slow", "retry_seconds": 10})
         text, data, message = body.get("text"), body.get("data"), body.get("message")
+        phone = body.get("contact")
         if isinstance(text, str) and 0 < len(text) <= MAX_TEXT:
             raw = updates.text_update(chat_id, client_id, text, language)
+        elif isinstance(phone, str) and _PHONE.fullmatch(phone):
+            raw = updates.contact_update(chat_id, client_id, phone, language)
         elif isinstance(data, str) and len(data) <= 64 and isinstance(message, int):
             raw = updates.button_update(chat_id, client_id, message, data, language)
         else:

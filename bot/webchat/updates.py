@@ -38,6 +38,18 @@ def text_update(chat_id: int, client_id: str, text: str, language: str) -> dict[
     return {"update_id": web_update_id(chat_id, client_id), "message": message}
 
 
+def contact_update(chat_id: int, client_id: str, phone: str, language: str) -> dict[str, Any]:
+    """The person's own number, typed where Telegram has its contact button."""
+    message: dict[str, Any] = {
+        "message_id": 0,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "private"},
+        "from": _person(chat_id, language),
+        "contact": {"phone_number": phone, "first_name": _FIRST_NAME, "user_id": chat_id},
+    }
+    return {"update_id": web_update_id(chat_id, client_id), "message": message}
+
+
 def button_update(
     chat_id: int, client_id: str, message_id: int, data: str, language: str
 ) -> dict[str, Any]:

@@ -42,7 +42,7 @@ class WebPerson:
         self.chat_id = 0
         self.last = 0
         self.messages: dict[int, Shown] = {}
-        self.keyboard: list[list[str]] = []
+        self.keyboard: list[list[Any]] = []
         self.toasts: list[str] = []
 
     @property
@@ -84,6 +84,13 @@ class WebPerson:
             await self.send(label)
             return
         raise AssertionError(f"no button {label!r} on the page")
+
+    async def share_phone(self, label: str, number: str) -> None:
+        """The page's own "share my number" button (Telegram's contact button there)."""
+        offered = [b for row in self.keyboard for b in row if isinstance(b, dict)]
+        assert offered == [{"text": label, "contact": True}], self.keyboard
+        assert await self.post({"contact": number}) == 200
+        await self.sync()
 
     async def events(self, after: int) -> list[tuple[int, dict[str, Any]]]:
         """Every event after `after`, read from the stream up to the newest one kept."""

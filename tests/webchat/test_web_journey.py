@@ -86,3 +86,30 @@ async def test_a_mentor_cannot_tell_the_door(harness: Harness) -> None:
         assert len(masked) == 1, masked
     finally:
         await client.close()
+
+
+async def test_a_web_person_can_ask_to_be_phoned_with_the_pages_own_button(
+    harness: Harness,
+) -> None:
+    await join_as_mentor(harness, SAM, "Sam", office_id=OFFICE)
+    client = await web_client(harness)
+    try:
+        person = WebPerson(client, harness)
+        await person.open_chat()
+        await person.send(f"/start jc_{OFFICE}")
+        await person.press(texts.BTN_CONTINUE)
+        await person.press(texts.BTN_MENTOR)
+        await person.press(texts.BTN_THIS_OFFICE)
+        await person.press(texts.BTN_CONTACT_PHONE)
+        await person.share_phone(texts.BTN_SEND_PHONE, "07700 900123")
+        await person.press(texts.MENTOR_TIME_LABELS["afternoon"])
+        assert texts.MENTOR_CONTACT_LABELS["phone"] in person.last_text()
+        await person.press(texts.BTN_SEND_REQUEST)
+        found = re.search(REF_PATTERN, person.last_text())
+        assert found is not None
+        await drain(harness)
+        await harness.press(SAM, texts.BTN_ACCEPT)
+        await drain(harness)
+        assert "07700900123" in harness.all_text(SAM)
+    finally:
+        await client.close()

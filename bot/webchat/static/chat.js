@@ -82,6 +82,33 @@
     });
     li.appendChild(box);
   }
+  // Telegram's "send my number" button: here the person types it, and it is sent as the
+  // contact Telegram would send. Only when they press the button.
+  function phoneForm(box, label) {
+    box.textContent = "";
+    var form = document.createElement("form");
+    var name = document.createElement("label");
+    name.htmlFor = "phone";
+    name.textContent = "Your phone number";
+    var input = document.createElement("input");
+    input.id = "phone";
+    input.type = "tel";
+    input.autocomplete = "off";
+    var go = document.createElement("button");
+    go.type = "submit";
+    go.textContent = label;
+    form.append(name, input, go);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var phone = input.value.trim();
+      if (!phone) { return; }
+      box.textContent = "";
+      item("me", label);
+      send({ contact: phone });
+    });
+    box.appendChild(form);
+    input.focus();
+  }
   function keyboard(rows) {
     var box = $("keyboard");
     box.textContent = "";
@@ -89,8 +116,13 @@
       row.forEach(function (word) {
         var button = document.createElement("button");
         button.type = "button";
-        button.textContent = word;
-        button.addEventListener("click", function () { item("me", word); send({ text: word }); });
+        if (typeof word === "object") {
+          button.textContent = word.text;
+          button.addEventListener("click", function () { phoneForm(box, word.text); });
+        } else {
+          button.textContent = word;
+          button.addEventListener("click", function () { item("me", word); send({ text: word }); });
+        }
         box.appendChild(button);
       });
     });
