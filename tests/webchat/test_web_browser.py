@@ -194,6 +194,9 @@ def test_the_whole_journey_on_the_web_chat_with_a_mentor_on_telegram(
     driver.get(sandbox_url)
     mentor = MentorTab(driver, driver.current_window_handle)
     mentor.wait_for(texts.NAME_ACTIVE.format(name="Jo", office=OFFICE.name))
+    # The sandbox page offers the web chat as the person's side (the link opens this page).
+    link = driver.find_element(By.ID, "webchat-link")
+    assert link.is_displayed() and link.get_attribute("href") == webchat_url
     driver.switch_to.new_window("tab")
     driver.get(webchat_url)  # ?office=…: the poster's Jobcentre is preselected
     web = WebTab(driver, driver.current_window_handle)
