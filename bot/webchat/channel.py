@@ -89,6 +89,9 @@ class WebChannel:
         self._listeners.setdefault(chat_id, set()).add(event)
         return event
 
+    def listening(self, chat_id: int) -> int:
+        return len(self._listeners.get(chat_id, ()))
+
     def unlisten(self, chat_id: int, event: asyncio.Event) -> None:
         waiting = self._listeners.get(chat_id)
         if waiting is not None:

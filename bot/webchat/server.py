@@ -42,6 +42,7 @@ HANDLE_SECONDS = 30.0
 STREAM_SECONDS = 300.0  # a stream ends after this; the page reconnects with its last id
 WAKE_SECONDS = 10.0  # a stream looks at the database at least this often (and keeps alive)
 MAX_TEXT = 4096
+STREAMS_PER_CHAT = 4  # open event streams one chat may hold (a few tabs, a reconnect)
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O, U
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _PHONE = re.compile(r"\+?[0-9 ()-]{6,24}")
@@ -234,6 +235,8 @@ class WebChatServer:
             last = int(request.headers.get("Last-Event-ID") or request.query.get("after") or 0)
         except ValueError:
             raise web.HTTPBadRequest from None
+        if self.channel.listening(chat_id) >= STREAMS_PER_CHAT:
+            return _json(429, {"error": "streams", "retry_seconds": 5})
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no", **HEADERS}
         )

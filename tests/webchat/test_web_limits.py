@@ -151,3 +151,20 @@ async def test_a_wrong_token_or_none_opens_nothing(harness: Harness) -> None:
         assert (await client.get("/api/events")).status == 401
     finally:
         await client.close()
+
+
+async def test_one_chat_holds_only_a_few_event_streams_at_once(harness: Harness) -> None:
+    from bot.webchat.server import STREAMS_PER_CHAT
+
+    client = await client_with(harness, Limits())
+    try:
+        person = WebPerson(client, harness)
+        await person.open_chat()
+        headers = {"Authorization": f"Bearer {person.token}"}
+        held = [await client.get("/api/events", headers=headers) for _ in range(STREAMS_PER_CHAT)]
+        assert [r.status for r in held] == [200] * STREAMS_PER_CHAT
+        assert (await client.get("/api/events", headers=headers)).status == 429
+        for response in held:
+            response.close()
+    finally:
+        await client.close()
