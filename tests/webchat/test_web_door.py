@@ -6,6 +6,7 @@ files."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from bot.webchat import updates
 from conversations import texts
 from storage.repositories import webchat as store
 from tests.support.dbscan import files_containing, sqlite_files
+from tests.support.delivery import rejected
 from tests.support.harness import Harness
 from tests.support.webchat import WebPerson, web_client
 
@@ -43,7 +45,7 @@ async def test_web_notice_help_and_clear_fit_the_web(harness: Harness) -> None:
         await client.close()
 
 
-async def test_a_reconnect_replays_only_what_came_after_its_event_id(harness: Harness) -> None:
+async def replay_scenario(harness: Harness) -> None:
     client = await web_client(harness)
     try:
         person = WebPerson(client, harness)
@@ -55,10 +57,29 @@ async def test_a_reconnect_replays_only_what_came_after_its_event_id(harness: Ha
         everything = await person.events(0)
         later = await person.events(first)
         assert [seq for seq, _ in everything] == list(range(1, person.last + 1))
-        assert [seq for seq, _ in later] == list(range(first + 1, person.last + 1))
+        assert [seq for seq, _ in later] == list(range(first + 1, person.last + 1)), "replayed"
         assert later == everything[first:]
     finally:
         await client.close()
+
+
+async def test_a_reconnect_replays_only_what_came_after_its_event_id(harness: Harness) -> None:
+    await replay_scenario(harness)
+
+
+async def test_the_replay_check_catches_a_server_that_ignores_last_event_id(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = store.events_after
+
+    async def from_the_start(
+        database: Any, ring: Any, chat_id: int, after: int, limit: int = 200
+    ) -> list[store.Event]:
+        return await real(database, ring, chat_id, 0, limit)
+
+    monkeypatch.setattr(store, "events_after", from_the_start)
+    error = await rejected(replay_scenario(harness))
+    assert "replayed" in str(error) or "an event came twice" in str(error)
 
 
 async def test_a_message_sent_again_with_the_same_id_is_handled_once(harness: Harness) -> None:
