@@ -21,6 +21,8 @@ from bot.keyring import load_keyring
 from bot.logs import install_log_privacy
 from bot.ordering import PerPersonProcessor
 from bot.settings import Settings
+from bot.webchat.channel import WebChannel
+from bot.webchat.request import TwoDoorRequest
 from conversations import i18n, texts
 from conversations.context import (
     SERVICES_KEY,
@@ -40,6 +42,8 @@ from storage.migrate import upgrade_if_behind
 log = logging.getLogger("firststep.app")
 # The task reading the directory tables after start-up (bot_data key).
 PRELOAD_KEY = "firststep.preload"
+# The web door's channel (bot/webchat/channel.py; bot_data key).
+WEBCHAT_KEY = "firststep.webchat"
 
 
 class FirstStepApplication(
@@ -87,6 +91,7 @@ async def _setup(
         clock=clock,
     )
     application.bot_data[SERVICES_KEY] = services
+    web_channel_of(application).bind(services)
     await set_commands(application)
     attach_worker(application, services, settings, start=delivery)
     # The directory's tables are read in a thread while polling starts, not before it
@@ -143,6 +148,12 @@ async def _teardown(application: FirstStepApp) -> None:
         await services.database.dispose()
 
 
+def web_channel_of(application: FirstStepApp) -> WebChannel:
+    channel = application.bot_data[WEBCHAT_KEY]
+    assert isinstance(channel, WebChannel)
+    return channel
+
+
 def build_application(
     settings: Settings,
     *,
@@ -181,11 +192,14 @@ def build_application(
         builder = builder.rate_limiter(TelegramLimiter())  # type: ignore[arg-type]
     # aiohttp, not PTB's default httpx: the same calls for about half the CPU (issue 16;
     # `python -m bench --only clients` measures the three side by side).
-    builder = builder.request(request or AiohttpRequest())
+    # Calls addressed to a web chat go to the web door instead (bot/webchat).
+    channel = WebChannel()
+    builder = builder.request(TwoDoorRequest(request or AiohttpRequest(), channel))
     # Updates are acknowledged once handled, so a crash mid-update loses none (bot/acks.py).
     acks = AckAfterHandled(get_updates_request or request or AiohttpRequest(connection_pool_size=1))
     builder = builder.get_updates_request(acks)
     application: FirstStepApp = builder.build()
     acks.queue = application.update_queue
+    application.bot_data[WEBCHAT_KEY] = channel
     register_handlers(application)
     return application

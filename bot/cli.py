@@ -153,6 +153,8 @@ def run(
     run_async(_check_database(settings))
     from telegram.error import InvalidToken, NetworkError
 
+    from bot.housekeeping import WebChatUnavailable
+
     try:
         if webhook:
             from bot.webhook import run_webhook
@@ -167,6 +169,8 @@ def run(
         fail(TOKEN_REFUSED)
     except NetworkError as error:
         fail(telegram_unreachable(error))
+    except WebChatUnavailable as error:
+        fail(str(error))
 
 
 TOKEN_REFUSED = (

@@ -9,6 +9,7 @@ PostgreSQL database may both run it.
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, timedelta
@@ -19,6 +20,7 @@ from telegram.ext import Job
 from bot.health import Check, Health, HealthServer, check_health, start_health_server
 from bot.logs import quiet_start_up_aborts
 from bot.settings import Settings
+from bot.webchat.server import RunningWebChat, start_web_chat
 from conversations.context import SERVICES_KEY, Context, FirstStepApp, Services
 from storage.operations.retention import RetentionPolicy, last_purge_at, purge, record_purge
 
@@ -28,6 +30,7 @@ PURGE_JOB = "firststep.purge"
 CATCH_UP_JOB = "firststep.purge.catch_up"
 CATCH_UP_DELAY = timedelta(minutes=2)
 HEALTH_KEY = "firststep.health_server"
+WEBCHAT_SERVER_KEY = "firststep.webchat_server"
 
 
 async def run_purge(services: Services, policy: RetentionPolicy) -> dict[str, int]:
@@ -63,6 +66,21 @@ async def schedule_purge(application: FirstStepApp, settings: Settings) -> list[
     return jobs
 
 
+class WebChatUnavailable(RuntimeError):
+    """The web chat's port cannot be opened: `firststep run` says so in one line."""
+
+
+async def _open_web_chat(app: FirstStepApp, settings: Settings) -> RunningWebChat:
+    try:
+        return await start_web_chat(app, settings)
+    except OSError as error:
+        why = "in use" if error.errno == errno.EADDRINUSE else type(error).__name__
+        raise WebChatUnavailable(
+            f"cannot open the web chat on {settings.webchat_listen}:{settings.webchat_port} "
+            f"({why}): set FIRSTSTEP_WEBCHAT_PORT to a free port, or 0 to turn it off"
+        ) from None
+
+
 def health_check_for(application: FirstStepApp) -> Check:
     async def check() -> Health:
         services = application.bot_data.get(SERVICES_KEY)
@@ -80,6 +98,11 @@ def install_operations(application: FirstStepApp, settings: Settings) -> None:
     quiet = quiet_start_up_aborts()
 
     async def post_init(app: FirstStepApp) -> None:
+        # The web door first (bot/webchat): a port that cannot be bound stops start-up
+        # in one line, before anything else starts. It answers 503 until the services
+        # below are ready.
+        if settings.webchat_port:
+            app.bot_data[WEBCHAT_SERVER_KEY] = await _open_web_chat(app, settings)
         quiet.disarm()  # getMe answered: from now on PTB's own abort records are the notice
         if setup is not None:
             await setup(app)
@@ -98,6 +121,9 @@ def install_operations(application: FirstStepApp, settings: Settings) -> None:
                 )
 
     async def post_shutdown(app: FirstStepApp) -> None:
+        web_chat = app.bot_data.pop(WEBCHAT_SERVER_KEY, None)
+        if isinstance(web_chat, RunningWebChat):
+            await web_chat.stop()
         server = app.bot_data.pop(HEALTH_KEY, None)
         if isinstance(server, HealthServer):
             await server.stop()

@@ -10,8 +10,16 @@ import re
 from datetime import time
 from itertools import pairwise
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "FIRSTSTEP_"
@@ -215,6 +223,37 @@ class Settings(BaseSettings):
         default=8081, ge=0, le=65535, description="Port of the /healthz server; 0 turns it off."
     )
 
+    webchat_listen: str = Field(
+        default="127.0.0.1", description="Address the web chat server listens on."
+    )
+    webchat_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description=(
+            "Port of the web chat (behind the reverse proxy) in `firststep run`; 0: no web chat."
+        ),
+    )
+    webchat_origin: str = Field(
+        default="",
+        description=(
+            "Public origin of the web chat (https://host); requests from any other Origin "
+            "are refused. Empty: the Host the request names."
+        ),
+    )
+    webchat_exit_url: str = Field(
+        default="https://www.bbc.co.uk/weather",
+        description="Neutral site the web chat's quick exit goes to.",
+    )
+    webchat_new_chats_per_minute: int = Field(
+        default=60,
+        ge=1,
+        le=100000,
+        description=(
+            "New web chats started a minute, in all; past it people are asked to wait a minute."
+        ),
+    )
+
     # Policy text shown in the privacy notice
     work_coach_policy: str = Field(
         default=(
@@ -335,6 +374,18 @@ class Settings(BaseSettings):
         if any(mark in url for mark in "?#"):
             raise ValueError("must be the page's address without ? or #")
         return url
+
+    @field_validator("webchat_origin", "webchat_exit_url")
+    @classmethod
+    def _web_address(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) address")
+        if info.field_name == "webchat_origin" and parts.path not in ("", "/"):
+            raise ValueError("must be an origin (scheme://host[:port]), without a path")
+        return value.rstrip("/") if info.field_name == "webchat_origin" else value
 
     @field_validator("webhook_path")
     @classmethod

@@ -89,17 +89,23 @@ WELCOME = (
     "A peer mentor has been through it too."
 )
 NOTICE = (
-    "Before you tell us anything:\n"
-    "\n"
+    "Before you tell us anything:\n\n"
     "• We don't see your phone number. We don't keep your name or username.\n"
     "• We lock what you tell us with a key only this service has. You can wipe it any time "
-    "with /forget.\n"
-    "• {work_coach_policy}\n"
-    "• {safeguarding_policy}\n"
+    "with /forget.\n• {work_coach_policy}\n• {safeguarding_policy}\n"
     "• This chat runs on Telegram. Telegram is a separate company. Chats with bots are "
     "stored on its servers and are not end-to-end encrypted.\n"
     "• Anyone who can open your Telegram can read this chat. /clear deletes up to 500 "
     "messages here, but only ones from the last 48 hours.\n"
+    "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
+)
+# The web chat's notice (conversations/door.py): no Telegram, no /clear; the quick exit.
+NOTICE_WEB = (
+    "Before you tell us anything:\n\n• We don't ask for your name or phone number.\n"
+    "• We lock what you tell us with a key only this service has. You can wipe it any time "
+    "with /forget.\n• {work_coach_policy}\n• {safeguarding_policy}\n"
+    "• This page keeps nothing once you close the tab. On a shared phone, use a private "
+    "window. Quick exit, or Esc twice, leaves at once.\n"
     "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
 )
 NOTICE_MORE = (
@@ -146,20 +152,22 @@ MENU_TYPED = (
     "At the end you can write in your own words."
 )
 HELP = (
-    "Here is what I can do:\n"
-    "\n"
-    "/menu – the main choices\n"
-    "/tell – tell us what's going on\n"
-    "/support – find support\n"
-    "/mentor – talk to a peer mentor\n"
+    "Here is what I can do:\n\n/menu – the main choices\n/tell – tell us what's going on\n"
+    "/support – find support\n/mentor – talk to a peer mentor\n"
     "/jobcentre – is your Jobcentre in the pilot?\n"
     "/about – who runs this service, and what a peer mentor does\n"
-    "/mydata – see what we keep about you\n"
-    "/forget – wipe everything we keep\n"
+    "/mydata – see what we keep about you\n/forget – wipe everything we keep\n"
     "/clear – delete messages here from the last 48 hours\n"
-    "/cancel – stop what you're doing\n"
-    "\n"
-    "In danger now? Call 999. Samaritans: 116 123."
+    "/cancel – stop what you're doing\n\nIn danger now? Call 999. Samaritans: 116 123."
+)
+HELP_WEB = (
+    "Here is what I can do:\n\n/menu – the main choices\n/tell – tell us what's going on\n"
+    "/support – find support\n/mentor – talk to a peer mentor\n"
+    "/jobcentre – is your Jobcentre in the pilot?\n"
+    "/about – who runs this service, and what a peer mentor does\n"
+    "/mydata – see what we keep about you\n/forget – wipe everything we keep\n"
+    "/cancel – stop what you're doing\nQuick exit (or Esc twice) – leave this page at once\n"
+    "\nIn danger now? Call 999. Samaritans: 116 123."
 )
 CANCELLED = "Okay, stopped. You can see what we keep with /mydata."
 
@@ -532,6 +540,10 @@ CLEAR_DONE = (
     "and only ones from the last 48 hours. Telegram won't let me remove older ones. "
     "To remove the rest, delete the whole chat in your Telegram app. "
     "What we keep is not changed: use /forget for that."
+)
+CLEAR_WEB = (
+    "There is no /clear here. This page keeps nothing once you close the tab, "
+    "and Quick exit leaves at once. What we keep is not changed: use /forget for that."
 )
 BTN_FORGET = "🗑️ Wipe everything"
 BTN_FORGET_YES = "Yes, wipe it all"

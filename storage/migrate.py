@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration script's revision. A new script moves it on; a test compares it
 # with Alembic's own head (tests/storage/test_storage_migrate.py), so it cannot drift.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 # The PostgreSQL advisory lock every process takes to migrate (an arbitrary, fixed key:
 # the bytes of "1stStep!" as a signed 64-bit number).

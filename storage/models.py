@@ -361,3 +361,38 @@ class OperatorNote(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class WebChat(Base):
+    """One web chat (bot/webchat): a chat id from the web range, found by the hash of its
+    session token (the token itself is never kept), and the data key its replayable
+    messages are sealed with. No address, no browser details. `pseudonym` is the person
+    pseudonym this chat id has, so erasing the person (/forget, retention) erases it too.
+    """
+
+    __tablename__ = "web_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    recovery_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True, nullable=True)
+    pseudonym: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    next_seq: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WebEvent(Base):
+    """One thing the bot did in a web chat (a message, an edit, a deletion), sealed under
+    the chat's key, kept so a reconnecting page can replay what it missed (event ids are
+    `seq`). `origin` names the outbox row that caused it, so a resend after a crash
+    finds the event already there instead of writing it twice."""
+
+    __tablename__ = "web_events"
+    __table_args__ = (UniqueConstraint("chat_id", "origin", name="uq_web_events_origin"),)
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    origin: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    body_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -25,6 +25,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.delivery.pacing import FLOOD_MARGIN, Monotonic, retry_after_seconds
+from conversations.door import is_web_chat
 
 # Replies to people pass no rate_limit_args; the outbox worker's sends pass BULK.
 BULK = 1
@@ -129,7 +130,9 @@ class TelegramLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> Result:
         chat = data.get("chat_id")
-        if chat is None:  # getUpdates, answerCallbackQuery…: not a message to a chat
+        if chat is None or is_web_chat(chat):
+            # getUpdates, answerCallbackQuery…: not a message to a chat; a web chat is
+            # not Telegram's and keeps its own limits (bot/webchat).
             return await callback(*args, **kwargs)
         bulk = rate_limit_args == BULK
         tries = 1 if bulk else 1 + REPLY_RETRIES

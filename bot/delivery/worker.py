@@ -37,7 +37,9 @@ from bot.delivery.limiter import BULK
 from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
 from bot.delivery.policy import DeliveryPolicy
 from bot.delivery.relay_failed import tell_relay_sender
+from bot.webchat.channel import ORIGIN_PARAM
 from conversations.context import Clock, utc_now
+from conversations.door import is_web_chat
 from conversations.mentor import notices
 from storage.crypto import KeyRing
 from storage.db import Database
@@ -288,7 +290,7 @@ class DeliveryWorker:
                 await release(connection, [row])
             return Outcome.RETRY
         try:
-            message_id = await self.send(ready)
+            message_id = await self.send(ready, origin=row.id)
         except RetryAfter as error:
             return await self.on_retry_after(row, retry_after_seconds(error))
         except Forbidden:
@@ -328,9 +330,13 @@ class DeliveryWorker:
             return
         log.info("event=delivery_duplicate_dropped")
 
-    async def send(self, ready: Ready) -> int | None:
-        """One Bot API call; returns the message id to record (for later edits)."""
+    async def send(self, ready: Ready, origin: str | None = None) -> int | None:
+        """One Bot API call; returns the message id to record (for later edits). A web
+        chat's call names the row (`origin`), so a resend after a crash is kept once."""
         payload = ready.payload
+        extra: dict[str, Any] = dict(self._bulk)
+        if origin is not None and is_web_chat(ready.chat_id):
+            extra["api_kwargs"] = {ORIGIN_PARAM: f"{origin}:{ready.payload.__class__.__name__}"}
         markup = (
             InlineKeyboardMarkup.de_json(payload.markup, self.bot)
             if payload.markup is not None
@@ -345,7 +351,7 @@ class DeliveryWorker:
                     message_id=ready.edit_message_id,
                     reply_markup=markup,
                     parse_mode=None,
-                    **self._bulk,
+                    **extra,
                 )
             except BadRequest as error:
                 if not any(part in error.message.lower() for part in HARMLESS_EDIT_ERRORS):
@@ -357,7 +363,7 @@ class DeliveryWorker:
             reply_markup=markup,
             protect_content=payload.protect,
             parse_mode=None,
-            **self._bulk,
+            **extra,
         )
         return message.message_id
 

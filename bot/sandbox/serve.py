@@ -34,6 +34,7 @@ from bot.runner import start_application, stop_application
 from bot.sandbox.emulator import TelegramEmulator
 from bot.sandbox.http import EmulatorServer
 from bot.settings import Settings
+from bot.webchat.server import RunningWebChat, start_web_chat
 from conversations.context import FirstStepApp
 from storage.crypto import KeyRing
 from storage.directory import gazetteer, office_by_id
@@ -72,6 +73,7 @@ class SandboxRun:
 
     url: str
     api_url: str
+    webchat_url: str
     emulator: TelegramEmulator
     application: FirstStepApp
     person_id: int
@@ -89,12 +91,13 @@ def fresh_root(root: Path) -> Path:
     return root
 
 
-def site_config(person_id: int, mentor_id: int) -> dict[str, Any]:
+def site_config(person_id: int, mentor_id: int, webchat_url: str = "") -> dict[str, Any]:
     """What the page needs to know about this run."""
     office = office_by_id(DEMO_OFFICE_ID)
     towns = sorted(gazetteer(), key=lambda place: place.name)
     return {
         "bot_username": BOT_USERNAME,
+        "webchat_url": webchat_url,
         "person": {"user_id": person_id, "first_name": "Sam"},
         "mentor": {"user_id": mentor_id, "first_name": "Jo"},
         "office": office.name if office is not None else DEMO_OFFICE_ID,
@@ -109,8 +112,12 @@ def build_site(root: Path, config: dict[str, Any]) -> Path:
     """The page's files plus this run's sandbox.json, in a folder of their own."""
     site = root / "site"
     shutil.copytree(STATIC_DIR, site)
-    (site / "sandbox.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    write_site_config(site, config)
     return site
+
+
+def write_site_config(site: Path, config: dict[str, Any]) -> None:
+    (site / "sandbox.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
 
 
 # What the operator must confirm before running for real (bot/settings.py
@@ -230,21 +237,29 @@ async def running_sandbox(
     root = fresh_root(root)
     ring = KeyRing.generate()
     ring.save(root / "keyring.json")
-    site = build_site(root, site_config(PERSON_ID, MENTOR_ID))
 
     emulator = TelegramEmulator(SANDBOX_TOKEN, bot_username=BOT_USERNAME)
     api = EmulatorServer(emulator, port=0)
+    site = build_site(root, site_config(PERSON_ID, MENTOR_ID))
     page = EmulatorServer(emulator, host=settings.sandbox_host, port=page_port, static_dir=site)
     await api.start()
     application: FirstStepApp | None = None
+    web_chat: RunningWebChat | None = None
     try:
         await _start_page(page, page_port)
-        application = build_application(sandbox_settings(settings, root, api.base_url))
+        bot_settings = sandbox_settings(settings, root, api.base_url)
+        application = build_application(bot_settings)
         await start_application(application, poll_timeout=POLL_TIMEOUT)
+        # The person's side may also be the web chat: the real page, served by the real
+        # web door (bot/webchat), on a port of its own.
+        web_chat = await start_web_chat(application, bot_settings, port=0)
+        webchat_url = f"http://{settings.sandbox_host}:{web_chat.port}/?office={DEMO_OFFICE_ID}"
+        write_site_config(site, site_config(PERSON_ID, MENTOR_ID, webchat_url))
         await enrol_demo_people(application, emulator, settings)
         yield SandboxRun(
             url=f"{page.url}/",
             api_url=api.url,
+            webchat_url=webchat_url,
             emulator=emulator,
             application=application,
             person_id=PERSON_ID,
@@ -253,6 +268,8 @@ async def running_sandbox(
             root=root,
         )
     finally:
+        if web_chat is not None:
+            await web_chat.stop()
         if application is not None:
             await stop_application(application)
         await page.stop()

@@ -16,6 +16,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import Button, Family, Forget, ForgetAction, MenuChoice
 from conversations.common import event
 from conversations.context import Context
+from conversations.door import by_web
 from conversations.i18n import _, join_labels
 from conversations.mentor.notices import describe_delay, time_label
 from conversations.outcome import Outcome, Reply, deliver
@@ -183,6 +184,10 @@ async def clear_chat(update: Update, context: Context) -> None:
     flow step: it changes nothing we keep, so it opens no transaction."""
     message = update.message
     if message is None:
+        return
+    if by_web(update):
+        # The web chat has no history to clear: the page keeps nothing past the tab.
+        await deliver(update, context, Outcome(replies=(Reply(_(texts.CLEAR_WEB)),)))
         return
     newest = message.message_id
     event("privacy.clear")

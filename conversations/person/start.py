@@ -14,6 +14,7 @@ from conversations import keyboards, texts
 from conversations.callbacks import Button, Family, Menu, MenuChoice, Notice, NoticeAction
 from conversations.common import chat_id_of, event
 from conversations.context import Context
+from conversations.door import by_web
 from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.menu import menu_replies
@@ -29,11 +30,12 @@ from storage.repositories.person_draft import Draft
 from storage.repositories.updates import mark_processed, record_event
 
 
-def notice_text(context: Context) -> str:
+def notice_text(update: Update, context: Context) -> str:
     """The notice with the operator's two policy lines; a line left empty (tests, never a
     real run: `firststep run` refuses it) is left out, not shown as a bare bullet."""
     settings = context.services.settings
-    text = _(texts.NOTICE).format(
+    notice = _(texts.NOTICE_WEB) if by_web(update) else _(texts.NOTICE)
+    text = notice.format(
         work_coach_policy=settings.work_coach_policy.strip(),
         safeguarding_policy=settings.safeguarding_policy.strip(),
     )
@@ -49,13 +51,14 @@ def welcome(update: Update, context: Context) -> Outcome:
     message = update.message
     if message is not None and is_crisis_here(update, context):
         return Outcome.say(
-            _(texts.CRISIS_NOT_SAVED), Reply(notice_text(context), keyboards.notice())
+            _(texts.CRISIS_NOT_SAVED), Reply(notice_text(update, context), keyboards.notice())
         )
     if message is not None and message.text is not None and not message.text.startswith("/"):
         return Outcome.say(
-            _(texts.NOTICE_FIRST), Reply(notice_text(context), keyboards.notice(resend=True))
+            _(texts.NOTICE_FIRST),
+            Reply(notice_text(update, context), keyboards.notice(resend=True)),
         )
-    return Outcome.say(_(texts.WELCOME), Reply(notice_text(context), keyboards.notice()))
+    return Outcome.say(_(texts.WELCOME), Reply(notice_text(update, context), keyboards.notice()))
 
 
 async def start(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -69,7 +72,7 @@ async def start(update: Update, context: Context, tx: PersonTransaction) -> Outc
     if person is None:
         event("start.new")
         return Outcome.say(
-            _(texts.WELCOME), Reply(notice_text(context), keyboards.notice(office_id))
+            _(texts.WELCOME), Reply(notice_text(update, context), keyboards.notice(office_id))
         )
     draft = person.draft
     replies = [Reply(_(texts.WELCOME_BACK))]
@@ -134,7 +137,8 @@ async def show_menu(update: Update, context: Context, tx: PersonTransaction) -> 
 
 
 async def show_help(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    return Outcome.say(Reply(_(texts.HELP), keyboards.help_keyboard()))
+    text = _(texts.HELP_WEB) if by_web(update) else _(texts.HELP)
+    return Outcome.say(Reply(text, keyboards.help_keyboard()))
 
 
 async def help_now(update: Update, context: Context, tx: PersonTransaction) -> Outcome:

@@ -19,7 +19,9 @@ others done and the next run finishes the job (every step is idempotent):
                       window is one hour);
 - request_drafts:     a contact detail (phone number) in an unfinished mentor request,
                       `request_draft_hours` after the person last wrote
-                      (`storage.repositories.request_drafts`; needs the key ring to keep the rest).
+                      (`storage.repositories.request_drafts`; needs the key ring to keep the rest);
+- web_chats:          a web chat (bot/webchat) unused for `inactive_days` whose person is
+                      gone or never accepted the notice, with what it kept for replay.
 
 People are erased exactly as /forget erases them (`storage.repositories.people.erase_person`): rows
 deleted, data key shredded, subject journaled, and the write-ahead logs checkpointed.
@@ -55,10 +57,13 @@ from storage.models import (
     Referral,
     ReferralStatus,
     SubjectKey,
+    WebChat,
+    WebEvent,
 )
 from storage.repositories.people import erase_person
 from storage.repositories.request_drafts import lapse_request_drafts
 from storage.repositories.updates import record_event
+from storage.repositories.webchat import purge_idle
 
 LAST_PURGE = "last_purge"
 # Where erasure deletes a person's or a mentor's bytes (sealed values, pseudonyms, wrapped
@@ -67,7 +72,16 @@ ERASURE_TABLES = (
     f"{KEYSTORE_SCHEMA}.{SubjectKey.__tablename__}",
     *(
         model.__tablename__
-        for model in (Person, Disclosure, Referral, OutboxMessage, Mentor, JoinAttempt)
+        for model in (
+            Person,
+            Disclosure,
+            Referral,
+            OutboxMessage,
+            Mentor,
+            JoinAttempt,
+            WebChat,
+            WebEvent,
+        )
     ),
 )
 
@@ -82,6 +96,7 @@ CLASSES = (
     "processed_updates",
     "join_attempts",
     "request_drafts",
+    "web_chats",
 )
 
 # Counters written when unlinked referrals are deleted, read by storage/operations/report.py.
@@ -242,6 +257,7 @@ def _steps(now: datetime, policy: RetentionPolicy, ring: KeyRing | None) -> dict
         "processed_updates": lambda c: _purge_processed(c, now, policy.processed_update_hours),
         "join_attempts": lambda c: _purge_join_attempts(c, now, policy.processed_update_hours),
         "request_drafts": lambda c: lapse_request_drafts(c, now, policy.request_draft_hours, ring),
+        "web_chats": lambda c: purge_idle(c, now - timedelta(days=policy.inactive_days)),
     }
 
 

@@ -31,6 +31,7 @@ from storage.models import (
     SubjectKey,
     new_id,
 )
+from storage.repositories import webchat
 from storage.repositories.outbox import Reason, unlink_erased
 from storage.repositories.person_draft import Draft
 from storage.repositories.subjects import create_subject_key, open_subject_key, shred_subject_key
@@ -437,6 +438,10 @@ async def erase_person(
         .values(payload_ct=None)
     )
     await unlink_erased(connection, [person_id])
+    held = select(Person.pseudonym).where(Person.id == person_id)
+    person_pseudonym = (await connection.execute(held)).scalar_one_or_none()
+    if person_pseudonym is not None:
+        await webchat.erase_for(connection, person_pseudonym)
     await connection.execute(delete(Disclosure).where(Disclosure.person_id == person_id))
     await connection.execute(delete(Person).where(Person.id == person_id))
     await shred_subject_key(connection, person_id, now)

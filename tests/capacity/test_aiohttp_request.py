@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.runner import start_application, stop_application
 from bot.sandbox import EmulatorServer, TelegramEmulator
 from bot.settings import Settings
+from bot.webchat.request import TwoDoorRequest
 from conversations import texts
 from storage.crypto import KeyRing
 from tests.support.harness import TEST_TOKEN
@@ -35,7 +36,10 @@ async def test_the_bot_answers_over_http_with_the_shipped_client(
             keyring=tmp_path / "unused-keyring.json",
         )
         app = build_application(settings, ring=KeyRing.generate(), delivery=False)
-        assert isinstance(app.bot.request, AiohttpRequest)
+        # The shipped client, behind the request class that routes web chats' calls to
+        # the web door (bot/webchat/request.py).
+        assert isinstance(app.bot.request, TwoDoorRequest)
+        assert isinstance(app.bot.request.inner, AiohttpRequest)
         await start_application(app)
         try:
             emu.register_user(PERSON, "Sam")

@@ -68,6 +68,12 @@ def test_run_without_token_says_how_to_fix_in_one_line(tmp_path: Path) -> None:
         ("FIRSTSTEP_CONCURRENT_PEOPLE", "many", "FIRSTSTEP_CONCURRENT_PEOPLE"),
         ("FIRSTSTEP_CHAT_IDLE_CLOSE_DAYS", "soon", "FIRSTSTEP_CHAT_IDLE_CLOSE_DAYS"),
         ("FIRSTSTEP_CHAT_IDLE_CLOSE_DAYS", "0", "greater than or equal to 1"),
+        ("FIRSTSTEP_WEBCHAT_PORT", "web", "FIRSTSTEP_WEBCHAT_PORT"),
+        ("FIRSTSTEP_WEBCHAT_PORT", "70000", "FIRSTSTEP_WEBCHAT_PORT"),
+        ("FIRSTSTEP_WEBCHAT_ORIGIN", "chat.example", "FIRSTSTEP_WEBCHAT_ORIGIN"),
+        ("FIRSTSTEP_WEBCHAT_ORIGIN", "https://chat.example/path", "FIRSTSTEP_WEBCHAT_ORIGIN"),
+        ("FIRSTSTEP_WEBCHAT_EXIT_URL", "javascript:x", "FIRSTSTEP_WEBCHAT_EXIT_URL"),
+        ("FIRSTSTEP_WEBCHAT_NEW_CHATS_PER_MINUTE", "0", "FIRSTSTEP_WEBCHAT_NEW_CHATS_PER_MINUTE"),
     ],
 )
 def test_bad_setting_is_one_line_naming_the_variable(

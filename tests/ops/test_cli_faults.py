@@ -135,3 +135,16 @@ async def test_a_never_upgraded_database_is_one_line(tmp_path: Path, database_ur
             assert_one_clean_line(result, "firststep db upgrade")
         except AssertionError as error:
             raise AssertionError(f"firststep {' '.join(args)}: {error}") from None
+
+
+async def test_a_web_chat_port_in_use_is_one_line(tmp_path: Path) -> None:
+    emu = TelegramEmulator(TOKEN)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        async with EmulatorServer(emu) as server:
+            env = telegram_env(tmp_path, server.base_url)
+            env["FIRSTSTEP_WEBCHAT_PORT"] = str(port)
+            result = await firststep(tmp_path, env, "run")
+    assert_one_clean_line(result, "cannot open the web chat", "FIRSTSTEP_WEBCHAT_PORT")

@@ -109,5 +109,9 @@ def test_every_new_ops_setting_is_documented() -> None:
         "purge_at_utc",
         "backup_erasure_days",
         "backup_main_days",
+        "webchat_port",
+        "webchat_origin",
+        "webchat_exit_url",
+        "webchat_new_chats_per_minute",
     ):
         assert f"{ENV_PREFIX}{name.upper()}" in runbook, name

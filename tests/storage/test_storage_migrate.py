@@ -26,7 +26,7 @@ from storage.db import Database
 from storage.migrate import MIGRATIONS, current_revision, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0004"
+HEAD = "0005"
 
 HALF_DONE = '''"""a migration that fails half-way (test only)
 

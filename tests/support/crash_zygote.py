@@ -9,7 +9,8 @@ shared. Protocol on stdin/stdout, one line each: "spawn" → the child's pid; "q
 `--broken mark-first` makes children run a deliberately wrong worker (it records a row
 as sent before sending it), so the test can show its assertions catch lost messages.
 `--broken direct-relay` sends relayed messages straight after the step's commit instead
-of queueing them in the outbox (the code before issue 13).
+of queueing them in the outbox (the code before issue 13). `--broken web-early-ack`
+makes the web chat answer a message before it was handled (tests/webchat/test_web_crash.py).
 """
 
 from __future__ import annotations
@@ -52,8 +53,29 @@ def _install_direct_relay() -> None:
     outcome.RELAY_ROUTE = outcome.Route.DIRECT
 
 
+def _install_web_early_ack() -> None:
+    """Test-local broken variant: the web chat answers a message before handling it."""
+    import asyncio
+    from typing import Any
+
+    from bot.webchat import updates
+    from conversations.context import FirstStepApp
+
+    handle = updates.handle
+    started: set[asyncio.Task[None]] = set()
+
+    async def early(application: FirstStepApp, raw: dict[str, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(handle(application, raw))
+        started.add(task)
+        task.add_done_callback(started.discard)
+
+    updates.handle = early
+
+
 def _install(broken: str | None) -> None:
-    if broken == "mark-first":
+    if broken == "web-early-ack":
+        _install_web_early_ack()
+    elif broken == "mark-first":
         _install_mark_first()
     elif broken == "direct-relay":
         _install_direct_relay()

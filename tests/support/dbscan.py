@@ -81,6 +81,8 @@ def encodings(value: str | int) -> Iterator[bytes]:
     if isinstance(value, int):
         yield str(value).encode()
         for size in (6, 8):
+            if value >= 1 << (8 * size):
+                continue
             yield value.to_bytes(size, "big")
             yield value.to_bytes(size, "little")
         return

@@ -418,6 +418,10 @@ async function main() {
     canReply: (message) => reference.test(message.text || ""),
   });
 
+  if (config.webchat_url) {
+    document.getElementById("webchat-link").href = config.webchat_url;
+    document.getElementById("webchat").hidden = false;
+  }
   const describePerson = (userId) => `${config.person.first_name}, Telegram user ${userId}.`;
   const savedPerson = Number(sessionStorage.getItem("firststep.sandbox.person"));
   const personId = savedPerson > 0 ? savedPerson : config.person.user_id;

@@ -1,0 +1,386 @@
+"""Crash test for the web door: `firststep run`, serving the web chat, killed with SIGKILL
+at random moments while web people and their mentors (on Telegram, the emulator) write
+to each other, restarted each time. A page-like client keeps reading the event stream
+with Last-Event-ID, reconnecting after every kill, and sends each message until the
+server says it was handled (the same id each time, as the page does).
+
+Afterwards: every message a mentor wrote shows on the web page exactly once (0 lost,
+0 doubled: a resend of an outbox row after a crash is recognised by the row's name), and
+every message a web person wrote reached the mentor (0 lost; Telegram has no idempotency
+key, so a send in flight at a kill may show twice there, as for the Telegram door).
+
+The broken variant (`--broken web-early-ack`: the server answers before handling)
+loses messages under kills aimed just after an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.sandbox import EmulatorServer, TelegramEmulator
+from conversations.door import WEB_CHAT_FLOOR
+from conversations.steps import Step
+from storage.crypto import KeyRing
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.repositories import webchat as store
+from storage.repositories.people import person_transaction
+from tests.support.delivery import OFFICE, rejected, seed_mentor
+from tests.support.harness import TEST_TOKEN
+from tests.support.ops import OPERATOR_TEXTS
+from tests.support.tables import OUTBOX, REFERRALS
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+ZYGOTE = ROOT / "tests" / "support" / "crash_zygote.py"
+MENTORS_BASE = 7_520_000_000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@dataclass
+class WebPair:
+    chat: int
+    token: str
+    mentor: int
+    ref: str
+    to_mentor: list[str] = field(default_factory=list)
+    to_web: list[str] = field(default_factory=list)
+    seen: list[tuple[int, str]] = field(default_factory=list)  # (event id, text) as received
+    outgoing: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+
+
+@dataclass
+class WebCrashRun:
+    tmp_path: Path
+    pairs: int
+    kills: int
+    broken: str | None = None
+    seed: int = 20261217
+    min_messages: int = 0
+    emu: TelegramEmulator = field(default_factory=lambda: TelegramEmulator(TEST_TOKEN))
+    chats: list[WebPair] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+    kills_done: int = 0
+    kills_after_answer: int = 0
+    answered: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.tmp_path / 'var' / 'firststep.db'}"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self, server: EmulatorServer, ring_path: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTSTEP_")}
+        env.update(
+            FIRSTSTEP_TELEGRAM_TOKEN=self.emu.token,
+            FIRSTSTEP_TELEGRAM_API_URL=server.base_url,
+            FIRSTSTEP_DATABASE_URL=self.url,
+            FIRSTSTEP_KEYRING=str(ring_path),
+            FIRSTSTEP_DELIVERY_LEASE_SECONDS="2",
+            FIRSTSTEP_DELIVERY_POLL_SECONDS="0.2",
+            FIRSTSTEP_RATE_LIMIT_MESSAGES="100000",
+            FIRSTSTEP_LOG_LEVEL="INFO",
+            FIRSTSTEP_HEALTH_PORT="0",
+            FIRSTSTEP_WEBCHAT_PORT=str(self.port),
+            PYTHONPATH=str(ROOT),
+            **OPERATOR_TEXTS,
+        )
+        return env
+
+    async def seed_chats(self, database: Database, ring: KeyRing) -> None:
+        """Accepted chats between a web person and a mentor on Telegram."""
+        for n in range(self.pairs):
+            chat, mentor_chat = WEB_CHAT_FLOOR + 1000 + n, MENTORS_BASE + n
+            token = secrets.token_urlsafe(32)
+            assert await store.create_chat(database, ring, chat, token, now())
+            self.emu.register_user(mentor_chat, "Sam", started=True)
+            mentor_id = await seed_mentor(database, ring, mentor_chat, now())
+            async with person_transaction(database, ring, chat, now()) as tx:
+                person = await tx.register(state=Step.WITH_MENTOR.value, chat_id=chat)
+            ref = f"R-{n:02d}WEBC"[:8]
+            async with database.transaction() as connection:
+                await connection.execute(
+                    REFERRALS.insert().values(
+                        id=f"webcrash{n:024d}",
+                        public_ref=ref,
+                        person_id=person.id,
+                        office_id=OFFICE,
+                        pilot_area="south_east",
+                        status="accepted",
+                        version=1,
+                        mentor_id=mentor_id,
+                        contact_by="bot",
+                        time_window="any",
+                        ladder_step=0,
+                        created_at=now(),
+                        accepted_at=now(),
+                    )
+                )
+            self.chats.append(WebPair(chat, token, mentor_chat, ref))
+
+    # -- the page ----------------------------------------------------------------------------
+    async def page_sender(self, session: aiohttp.ClientSession, pair: WebPair) -> None:
+        """Sends each message until the server answers 200, with the same id each time."""
+        headers = {"Authorization": f"Bearer {pair.token}", "Origin": self.base}
+        while True:
+            text = await pair.outgoing.get()
+            body = {"id": secrets.token_hex(8), "text": text, "lang": "en-GB"}
+            while True:
+                try:
+                    async with session.post(
+                        f"{self.base}/api/send", json=body, headers=headers
+                    ) as response:
+                        if response.status == 200:
+                            self.answered += 1
+                            break
+                except (TimeoutError, aiohttp.ClientError):
+                    pass
+                await asyncio.sleep(0.2)
+
+    async def page_listener(self, session: aiohttp.ClientSession, pair: WebPair) -> None:
+        """Reads the event stream, reconnecting with the last id it saw, as the page does."""
+        last = 0
+        while True:
+            headers = {"Authorization": f"Bearer {pair.token}", "Last-Event-ID": str(last)}
+            try:
+                async with session.get(f"{self.base}/api/events", headers=headers) as response:
+                    seq = None
+                    async for raw in response.content:
+                        line = raw.decode().rstrip("\n")
+                        if line.startswith("id: "):
+                            seq = int(line[4:])
+                        elif line.startswith("data: ") and seq is not None:
+                            body = json.loads(line[6:])
+                            pair.seen.append((seq, body.get("text", "")))
+                            last = max(last, seq)
+            except (TimeoutError, aiohttp.ClientError, ValueError):
+                pass
+            await asyncio.sleep(0.2)
+
+    async def talk(self, rng: random.Random, stop: asyncio.Event) -> None:
+        count = 0
+        while not stop.is_set():
+            pair = rng.choice(self.chats)
+            count += 1
+            if rng.random() < 0.5:
+                text = f"p{count} from the web"
+                pair.outgoing.put_nowait(text)
+                pair.to_mentor.append(f"{pair.ref}: {text}")
+            else:
+                text = f"m{count} from the mentor"
+                self.emu.user_sends(pair.mentor, text)
+                pair.to_web.append(f"Sam: {text}")
+            await asyncio.sleep(rng.uniform(0.05, 0.25))
+
+    # -- the kills ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        rng = random.Random(self.seed)
+        ring = KeyRing.generate()
+        ring_path = self.tmp_path / "keys" / "keyring.json"
+        ring.save(ring_path)
+        database = Database.from_url(self.url)
+        await upgrade(database)
+        await self.seed_chats(database, ring)
+        await database.dispose()
+        stop = asyncio.Event()
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=2, sock_read=15)
+        async with (
+            EmulatorServer(self.emu) as server,
+            aiohttp.ClientSession(timeout=timeout) as session,
+        ):
+            zygote = await self._start_zygote(self.env(server, ring_path))
+            assert zygote.stdin is not None and zygote.stdout is not None
+            page = [asyncio.create_task(self.page_sender(session, p)) for p in self.chats]
+            page += [asyncio.create_task(self.page_listener(session, p)) for p in self.chats]
+            talker = asyncio.create_task(self.talk(rng, stop))
+            try:
+                assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
+                n = 0
+                while n < self.kills or self.written() < self.min_messages:
+                    pid = await self._spawn(zygote)
+                    if n % 2 == 0:
+                        await self._kill_after_answer(pid)
+                    else:
+                        await self._kill_at_random(pid, rng)
+                    n += 1
+                stop.set()
+                await talker
+                await self._final_run(zygote)
+            finally:
+                stop.set()
+                for task in [talker, *page]:
+                    task.cancel()
+                await asyncio.gather(talker, *page, return_exceptions=True)
+                zygote.stdin.write(b"quit\n")
+                await zygote.stdin.drain()
+                await asyncio.wait_for(zygote.wait(), 10)
+
+    async def _start_zygote(self, env: dict[str, str]) -> asyncio.subprocess.Process:
+        argv = [sys.executable, str(ZYGOTE), str(self.tmp_path / "bot.log")]
+        if self.broken:
+            argv += ["--broken", self.broken]
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            env=env,
+            cwd=self.tmp_path,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+
+    async def _spawn(self, zygote: asyncio.subprocess.Process) -> int:
+        assert zygote.stdin is not None and zygote.stdout is not None
+        zygote.stdin.write(b"spawn\n")
+        await zygote.stdin.drain()
+        return int(await asyncio.wait_for(zygote.stdout.readline(), 10))
+
+    async def _until(self, done: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+    async def _kill_after_answer(self, pid: int) -> None:
+        """SIGKILL just after the server answered a web message: it must be safe by then."""
+        answered = self.answered
+        hit = await self._until(lambda: self.answered > answered, 30)
+        os.kill(pid, signal.SIGKILL)
+        self.kills_done += 1
+        self.kills_after_answer += int(hit)
+        await asyncio.sleep(0.05)
+
+    async def _kill_at_random(self, pid: int, rng: random.Random) -> None:
+        sends = len(self.emu.calls("sendMessage"))
+        if rng.random() < 0.8:
+            await self._until(lambda: len(self.emu.calls("sendMessage")) > sends, 30)
+            await asyncio.sleep(rng.uniform(0.0, 0.4))
+        else:
+            await asyncio.sleep(rng.uniform(0.0, 1.2))
+        os.kill(pid, signal.SIGKILL)
+        self.kills_done += 1
+        await asyncio.sleep(0.05)
+
+    def _all_arrived(self) -> bool:
+        for pair in self.chats:
+            shown = {text for _, text in pair.seen}
+            mentor = set(self.emu.bot_texts(pair.mentor))
+            if not set(pair.to_web) <= shown or not set(pair.to_mentor) <= mentor:
+                return False
+        return all(pair.outgoing.empty() for pair in self.chats)
+
+    async def _final_run(self, zygote: asyncio.subprocess.Process) -> None:
+        pid = await self._spawn(zygote)
+        database = Database.from_url(self.url)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                async with database.engine.connect() as connection:
+                    open_rows = (
+                        await connection.execute(
+                            select(OUTBOX.c.id).where(OUTBOX.c.status.in_(["pending", "inflight"]))
+                        )
+                    ).all()
+                if not open_rows and not self.emu.pending_updates() and self._all_arrived():
+                    break
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)  # anything late (a double) has time to show
+        finally:
+            await database.dispose()
+            os.kill(pid, signal.SIGTERM)
+        assert await self._until(lambda: not _alive(pid), 30), "no clean stop on SIGTERM"
+
+    def written(self) -> int:
+        return sum(len(p.to_web) + len(p.to_mentor) for p in self.chats)
+
+    def check(self) -> dict[str, int]:
+        lost_web = doubled_web = lost_mentor = doubled_mentor = repeated_ids = 0
+        for pair in self.chats:
+            ids = [seq for seq, _ in pair.seen]
+            repeated_ids += len(ids) - len(set(ids))
+            on_page = Counter(text for _, text in pair.seen)
+            lost_web += sum(1 for text in pair.to_web if on_page[text] == 0)
+            doubled_web += sum(on_page[text] - 1 for text in pair.to_web if on_page[text] > 1)
+            at_mentor = Counter(self.emu.bot_texts(pair.mentor))
+            lost_mentor += sum(1 for text in pair.to_mentor if at_mentor[text] == 0)
+            doubled_mentor += sum(
+                at_mentor[text] - 1 for text in pair.to_mentor if at_mentor[text] > 1
+            )
+        return {
+            "messages": self.written(),
+            "kills": self.kills_done,
+            "kills_after_answer": self.kills_after_answer,
+            "lost_on_page": lost_web,
+            "doubled_on_page": doubled_web,
+            "event_ids_repeated": repeated_ids,
+            "lost_at_mentor": lost_mentor,
+            "doubled_at_mentor": doubled_mentor,
+        }
+
+
+async def test_sigkill_during_web_chats_loses_nothing_and_doubles_nothing_on_the_page(
+    tmp_path: Path,
+) -> None:
+    run = WebCrashRun(tmp_path, pairs=4, kills=24, min_messages=120)
+    await run.run()
+    report = run.check()
+    print(f"web crash test: {report}")
+    assert report["kills"] >= 24
+    assert report["kills_after_answer"] >= 8
+    assert report["messages"] >= 120
+    assert report["lost_on_page"] == 0, report
+    assert report["doubled_on_page"] == 0, report
+    assert report["event_ids_repeated"] == 0, report
+    assert report["lost_at_mentor"] == 0, report
+    # At least once towards Telegram (no idempotency key there), as for the Telegram door.
+    assert report["doubled_at_mentor"] <= report["kills"], report
+
+
+async def test_web_crash_test_rejects_answering_before_handling(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        run = WebCrashRun(tmp_path, pairs=3, kills=10, broken="web-early-ack")
+        await run.run()
+        report = run.check()
+        print(f"web crash test, broken: {report}")
+        assert report["lost_at_mentor"] == 0, f"messages lost: {report}"
+
+    error = await rejected(scenario())
+    assert "messages lost" in str(error)
