@@ -885,6 +885,17 @@ MENTOR_CLOSE_USAGE = "Type /close and the reference, like /close R-ACD347."
 MENTOR_CLOSED = (
     "Closed {ref}. Thank you for your time. We'll ask them two short questions about how it went."
 )
+MENTOR_CLOSE_ASK = (
+    "End your chat for {ref}? We'll tell them it has ended and ask two short questions "
+    "about how it went."
+)
+MENTOR_CLOSE_KEPT = "Okay, your chat for {ref} stays open."
+MENTOR_CLOSE_STALE = (
+    "Nothing was closed: that question is out of date. Type /referrals to see your open chats."
+)
+BTN_CLOSE_YES = "Yes, end the chat"
+BTN_CLOSE_NO = "No, keep it"
+TOAST_CLOSED_ALREADY = "This chat has already ended."
 MENTOR_CHATS = "Your open chats:\n{lines}"
 MENTOR_NO_CHATS = "You have no open chats."
 MENTOR_WAITING_LIST = "Requests waiting for a mentor:\n{lines}"
