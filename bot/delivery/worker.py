@@ -33,6 +33,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
+from bot.delivery.journal import SendJournal
 from bot.delivery.limiter import BULK
 from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
 from bot.delivery.policy import DeliveryPolicy
@@ -57,6 +58,7 @@ from storage.repositories.outbox import (
     mark_sent,
     mark_unreachable,
     prepare,
+    record_journal,
     recorded_message,
     referral_place,
     release,
@@ -96,8 +98,10 @@ class DeliveryWorker:
         clock: Clock = utc_now,
         gate: FloodGate | None = None,
         rng: random.Random | None = None,
+        journal: SendJournal | None = None,
     ) -> None:
         self.bot = bot
+        self.journal = journal
         self.database = database
         self.ring = ring
         self.policy = policy
@@ -131,6 +135,8 @@ class DeliveryWorker:
         if self.running:
             return
         self._stopping = False
+        if self.journal is not None:
+            self.journal.start()
         self._task = asyncio.create_task(self.run_forever(), name="firststep-delivery")
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -146,6 +152,8 @@ class DeliveryWorker:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.journal is not None:
+            self.journal.close()
 
     def wake(self) -> None:
         """Look for due rows now (a handler just queued one) instead of at the next poll."""
@@ -222,12 +230,27 @@ class DeliveryWorker:
         return len(rows)
 
     async def claim(self) -> list[Claimed]:
+        if self.journal is not None:
+            await self.replay_journals(self.journal)
         async with self.transaction() as connection:
             return await claim_due(
                 connection,
                 now=self.clock(),
                 lease=self.policy.lease,
                 limit=self.policy.batch_size,
+            )
+
+    async def replay_journals(self, journal: SendJournal) -> None:
+        """Before a claim: what dead processes' journals say they sent is recorded, so
+        those rows are not sent again once their lease runs out."""
+        for path, replay in journal.orphans():
+            async with self.transaction() as connection:
+                recorded, uncertain = await record_journal(
+                    connection, replay.sent, replay.uncertain, self.clock()
+                )
+            journal.forget(path)
+            log.info(
+                "event=delivery_journal_replayed recorded=%d uncertain=%d", recorded, uncertain
             )
 
     async def sort_out(self, rows: list[Claimed]) -> dict[str, Ready]:
@@ -267,7 +290,7 @@ class DeliveryWorker:
     # -- one row ---------------------------------------------------------------------------
     async def _deliver_safely(self, row: Claimed, ready: Ready) -> Outcome:
         try:
-            return await self.deliver(row, ready)
+            outcome = await self.deliver(row, ready)
         except Exception as error:
             # A bug or the database: count the attempt and back off, so one bad row can
             # neither stop the others nor be retried in a tight loop.
@@ -277,6 +300,9 @@ class DeliveryWorker:
             except Exception as again:
                 self._log_unexpected("delivery_record_error", again)
                 return Outcome.RETRY  # the lease runs out and the row is claimed again
+        if self.journal is not None:
+            self.journal.settled(row.id)  # the database has its outcome
+        return outcome
 
     async def deliver(self, row: Claimed, ready: Ready) -> Outcome:
         """Send one checked row and record what happened."""
@@ -287,8 +313,14 @@ class DeliveryWorker:
             async with self.transaction() as connection:
                 await release(connection, [row])
             return Outcome.RETRY
+        if self.journal is not None:
+            self.journal.sending(row.id)
         try:
             message_id = await self.send(ready)
+            if self.journal is not None:
+                # Before anything else can run: this line is what keeps a crash from
+                # here to the record below from sending the message again.
+                self.journal.sent(row.id, message_id)
         except RetryAfter as error:
             return await self.on_retry_after(row, retry_after_seconds(error))
         except Forbidden:

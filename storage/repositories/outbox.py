@@ -545,6 +545,39 @@ async def mark_sent(
     return bool(result.rowcount == 1)
 
 
+async def record_journal(
+    connection: AsyncConnection, sent: dict[str, int | None], uncertain: set[str], now: datetime
+) -> tuple[int, int]:
+    """A dead process's send journal (bot/delivery/journal.py): rows Telegram answered
+    are recorded sent, unless someone recorded them since; how many, and how many of
+    its uncertain rows (the call went or was about to, no answer) are still open, to be
+    sent again."""
+    recorded = 0
+    for row_id, message_id in sent.items():
+        result = await connection.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status.in_(OPEN))
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                sent_message_id=message_id,
+                payload_ct=None,
+                lease_until=None,
+                last_error=None,
+            )
+        )
+        recorded += int(result.rowcount == 1)
+    still_open = 0
+    if uncertain:
+        found = await connection.execute(
+            select(OutboxMessage.id).where(
+                OutboxMessage.id.in_(sorted(uncertain)), OutboxMessage.status.in_(OPEN)
+            )
+        )
+        still_open = len(found.all())
+    return recorded, still_open
+
+
 async def recorded_message(connection: AsyncConnection, row_id: str) -> int | None:
     """The message id another delivery of this row recorded (None unless it is sent)."""
     found = (

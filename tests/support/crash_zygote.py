@@ -9,7 +9,9 @@ shared. Protocol on stdin/stdout, one line each: "spawn" → the child's pid; "q
 `--broken mark-first` makes children run a deliberately wrong worker (it records a row
 as sent before sending it), so the test can show its assertions catch lost messages.
 `--broken direct-relay` sends relayed messages straight after the step's commit instead
-of queueing them in the outbox (the code before issue 13).
+of queueing them in the outbox (the code before issue 13). `--broken journal-first`
+writes "sent" in the send journal before the call instead of after the answer, so a
+restart records as sent what never went.
 """
 
 from __future__ import annotations
@@ -52,11 +54,24 @@ def _install_direct_relay() -> None:
     outcome.RELAY_ROUTE = outcome.Route.DIRECT
 
 
+def _install_journal_first() -> None:
+    """Test-local broken variant: the journal says "sent" before the call goes."""
+    from bot.delivery.journal import SendJournal
+
+    def sending(self: SendJournal, row_id: str) -> None:
+        self._open.add(row_id)
+        self._write(f"D {row_id} -\n")
+
+    SendJournal.sending = sending  # type: ignore[method-assign]
+
+
 def _install(broken: str | None) -> None:
     if broken == "mark-first":
         _install_mark_first()
     elif broken == "direct-relay":
         _install_direct_relay()
+    elif broken == "journal-first":
+        _install_journal_first()
 
 
 def _child(log_path: Path, broken: str | None) -> None:
