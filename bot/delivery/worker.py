@@ -115,6 +115,7 @@ class DeliveryWorker:
         self._serial: contextlib.AbstractAsyncContextManager[object] = (
             asyncio.Lock() if database.is_sqlite else contextlib.nullcontext()
         )
+        self._recorder = _GroupRecord(self)
 
     def __repr__(self) -> str:
         return f"DeliveryWorker(running={self.running})"
@@ -331,13 +332,23 @@ class DeliveryWorker:
             return await self._transient(row, Reason.TIMED_OUT)
         except TelegramError:
             return await self._transient(row, Reason.NETWORK)
-        async with self.transaction() as connection:
-            recorded = await mark_sent(connection, row, now=self.clock(), message_id=message_id)
-            other = None if recorded else await recorded_message(connection, row.id)
+        if self.journal is None:
+            async with self.transaction() as connection:
+                other = await self._record_sent(connection, row, message_id)
+        else:
+            other = await self._recorder.record(row, message_id)
         if other is not None and isinstance(ready.payload, Send) and other != message_id:
             await self.drop_duplicate(ready.chat_id, message_id)
         log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts)
         return Outcome.SENT
+
+    async def _record_sent(
+        self, connection: AsyncConnection, row: Claimed, message_id: int | None
+    ) -> int | None:
+        """Record one send; the message id another delivery recorded first, if one did."""
+        if await mark_sent(connection, row, now=self.clock(), message_id=message_id):
+            return None
+        return await recorded_message(connection, row.id)
 
     @property
     def _bulk(self) -> dict[str, Any]:
@@ -494,6 +505,54 @@ class DeliveryWorker:
             type(error).__module__,
             type(error).__qualname__,
         )
+
+
+class _GroupRecord:
+    """With a journal: sends are recorded a few at a time, in one transaction.
+
+    Why: on SQLite a commit runs on the event loop (storage/db.py) and blocks it while
+    the disk syncs, so with one commit per send the answers of the other lanes wait
+    behind it before they reach the journal, and a crash in that wait sends them again.
+    A short pause first lets every answer that has arrived reach the journal; then one
+    commit records them all. Each send still waits for its record before its lane goes
+    on (an edit never overtakes the record of the message it edits).
+    """
+
+    PAUSE_SECONDS = 0.01
+
+    def __init__(self, worker: DeliveryWorker) -> None:
+        self.worker = worker
+        self.pending: list[tuple[Claimed, int | None, asyncio.Future[int | None]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"_GroupRecord(pending={len(self.pending)})"
+
+    async def record(self, row: Claimed, message_id: int | None) -> int | None:
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self.pending.append((row, message_id, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self.flush(), name="firststep-delivery-record")
+        return await future
+
+    async def flush(self) -> None:
+        while self.pending:
+            await asyncio.sleep(self.PAUSE_SECONDS)
+            batch, self.pending = self.pending, []
+            try:
+                async with self.worker.transaction() as connection:
+                    results = [
+                        await self.worker._record_sent(connection, row, message_id)
+                        for row, message_id, _ in batch
+                    ]
+            except Exception as error:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, _, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
 
 
 def _seconds(value: float) -> timedelta:
