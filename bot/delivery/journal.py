@@ -13,6 +13,7 @@ double again.
 Two lines per send, each `<mark> <outbox id> [<message id>]`:
 
     S <row>          the call is about to go (the row may have been sent from here on)
+    B <row> <id>     a card's text is out without its buttons (they come next)
     D <row> <id|->   Telegram answered: sent, with the message id later edits need
 
 A process keeps its own file (`<pid>-<random>.journal`), locked (flock) while it lives.
@@ -53,6 +54,7 @@ class Replay:
 
     sent: dict[str, int | None] = field(default_factory=dict)
     uncertain: set[str] = field(default_factory=set)
+    shown: dict[str, int] = field(default_factory=dict)  # cards still to get buttons
 
 
 def read_journal(text: str) -> Replay:
@@ -65,7 +67,11 @@ def read_journal(text: str) -> Replay:
         elif len(parts) == 3 and parts[0] == "D":
             message = parts[2]
             replay.sent[parts[1]] = int(message) if message.isdigit() else None
-    replay.uncertain -= set(replay.sent)
+        elif len(parts) == 3 and parts[0] == "B" and parts[2].isdigit():
+            replay.shown[parts[1]] = int(parts[2])
+    replay.uncertain -= set(replay.sent) | set(replay.shown)
+    for row_id in replay.sent:
+        replay.shown.pop(row_id, None)
     return replay
 
 
@@ -105,6 +111,9 @@ class SendJournal:
     def sending(self, row_id: str) -> None:
         self._open.add(row_id)
         self._write(f"S {row_id}\n")
+
+    def shown(self, row_id: str, message_id: int) -> None:
+        self._write(f"B {row_id} {message_id}\n")
 
     def sent(self, row_id: str, message_id: int | None) -> None:
         self._write(f"D {row_id} {'-' if message_id is None else message_id}\n")

@@ -25,6 +25,7 @@ import logging
 import random
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +57,7 @@ from storage.repositories.outbox import (
     claim_due,
     mark_dead,
     mark_sent,
+    mark_shown,
     mark_unreachable,
     prepare,
     record_journal,
@@ -247,7 +249,7 @@ class DeliveryWorker:
         for path, replay in journal.orphans():
             async with self.transaction() as connection:
                 recorded, uncertain = await record_journal(
-                    connection, replay.sent, replay.uncertain, self.clock()
+                    connection, replay.sent, replay.uncertain, self.clock(), replay.shown
                 )
             journal.forget(path)
             log.info(
@@ -266,6 +268,12 @@ class DeliveryWorker:
                     # Claimed this often without an outcome: the worker keeps dying while it
                     # holds this row (a crash loop). Stop here and tell a person.
                     await self._dead(connection, row, Reason.GAVE_UP, alert=True)
+                elif isinstance(verdict, Skip) and row.sent_message_id is not None:
+                    # A card shown without its buttons, and the request moved on: it is
+                    # out (no buttons is right now), so the edits saying so can reach it.
+                    await mark_sent(
+                        connection, row, now=self.clock(), message_id=row.sent_message_id
+                    )
                 elif isinstance(verdict, Skip):
                     # Obsolete or already unreachable is expected; unreadable is not.
                     alert = verdict.reason == Reason.UNDECRYPTABLE
@@ -317,7 +325,12 @@ class DeliveryWorker:
         if self.journal is not None:
             self.journal.sending(row.id)
         try:
-            message_id = await self.send(ready)
+            if buttons_after(row, ready):
+                message_id = await self.send_card(row, ready)
+                if message_id is None:
+                    return Outcome.SENT  # another delivery's copy is the card
+            else:
+                message_id = await self.send(ready)
             if self.journal is not None:
                 # Before anything else can run: this line is what keeps a crash from
                 # here to the record below from sending the message again.
@@ -341,6 +354,40 @@ class DeliveryWorker:
             await self.drop_duplicate(ready.chat_id, message_id)
         log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts)
         return Outcome.SENT
+
+    async def send_card(self, row: Claimed, ready: Ready) -> int | None:
+        """A card in two calls: its text, recorded, then its buttons on that message. A
+        crash or a lost answer before the record sends the text again, so the copy
+        nobody recorded has no buttons: nothing on it looks as if it still works, and
+        every copy that has buttons is one later edits reach (issue 13 item 8). The
+        message id, or None when another delivery recorded its own copy first."""
+        payload = ready.payload
+        assert isinstance(payload, Send) and payload.markup is not None
+        shown = row.sent_message_id
+        if shown is None:
+            text_only = Ready(chat_id=ready.chat_id, payload=replace(payload, markup=None))
+            first = await self.send(text_only)
+            assert first is not None
+            if self.journal is not None:
+                self.journal.shown(row.id, first)
+            async with self.transaction() as connection:
+                shown = await mark_shown(connection, row.id, first)
+            if shown != first:
+                log.info("event=delivery_card_copy_left_bare")
+                return None
+            await self.pacer.take()
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=ready.chat_id,
+                message_id=shown,
+                reply_markup=InlineKeyboardMarkup.de_json(payload.markup, self.bot),
+                **self._bulk,
+            )
+        except BadRequest as error:
+            # Already there (a crash after the edit), or the mentor deleted the card.
+            if not any(part in error.message.lower() for part in HARMLESS_EDIT_ERRORS):
+                raise
+        return shown
 
     async def _record_sent(
         self, connection: AsyncConnection, row: Claimed, message_id: int | None
@@ -553,6 +600,15 @@ class _GroupRecord:
             for (_, _, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+
+# Kinds sent text first, buttons second (see DeliveryWorker.send_card).
+BUTTONS_AFTER: frozenset[str] = frozenset({Kind.CARD, Kind.REMINDER})
+
+
+def buttons_after(row: Claimed, ready: Ready) -> bool:
+    payload = ready.payload
+    return row.kind in BUTTONS_AFTER and isinstance(payload, Send) and payload.markup is not None
 
 
 def _seconds(value: float) -> timedelta:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.delivery import DeliveryWorker
 from bot.delivery.journal import SendJournal, read_journal
 from storage.crypto import KeyRing
+from storage.repositories.outbox import Ready, Send
 from tests.support.delivery import Rig, open_rig, outbox, rejected
 
 PERSON = 7_100_000_301
@@ -99,6 +100,41 @@ async def test_an_unanswered_send_is_sent_again_and_counted(
         assert "event=delivery_journal_replayed recorded=0 uncertain=1" in caplog.text
 
 
+async def test_a_card_shown_before_a_crash_gets_its_buttons_not_a_second_copy(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    """A card goes out as text first (issue 13 item 8): a crash after Telegram answered
+    that call leaves the message id in the journal, and the next worker adds the buttons
+    to that message instead of sending the card again."""
+    async with open_rig(database_url, ring, tmp_path, delivery_lease_seconds=60) as rig:
+        journal_dir = tmp_path / "journal"
+        person = await rig.person(PERSON)
+        mentor = await rig.mentor(MENTOR)
+        card = (await rig.referral(person, [mentor])).cards[mentor]
+        crashed = rig.make_worker(journal=SendJournal(journal_dir))
+        assert crashed.journal is not None
+        crashed.journal.start()
+        (row,) = await crashed.claim()
+        ready = (await crashed.sort_out([row]))[row.id]
+        assert isinstance(ready.payload, Send) and ready.payload.markup is not None
+        crashed.journal.sending(row.id)
+        first = await crashed.send(Ready(ready.chat_id, replace(ready.payload, markup=None)))
+        assert first is not None
+        crashed.journal.shown(row.id, first)
+        died(crashed.journal)
+
+        survivor = rig.make_worker(journal=SendJournal(journal_dir))
+        assert survivor.journal is not None
+        survivor.journal.start()
+        rig.movable.advance(seconds=61)
+        await rig.settle(survivor)
+        assert len(rig.sends_to(MENTOR)) == 1, "the card was sent again"
+        (message,) = rig.emu.bot_messages(MENTOR)
+        assert message.message_id == first and message.button_texts, "no buttons"
+        row_now = (await outbox(rig.database))[card]
+        assert (row_now.status, row_now.sent_message_id) == ("sent", first)
+
+
 async def test_a_live_processes_journal_is_left_alone(tmp_path: Path) -> None:
     alive, other = SendJournal(tmp_path), SendJournal(tmp_path)
     alive.start()
@@ -120,6 +156,8 @@ def test_the_journal_reads_what_a_kill_left() -> None:
     assert replay.uncertain == {"b"}
     torn = read_journal("S a\nD a")  # the answer's line was cut off mid-write
     assert torn.sent == {} and torn.uncertain == {"a"}
+    card = read_journal("S a\nB a 5\nS b\nB b 6\nD b 6")
+    assert card.shown == {"a": 5} and card.sent == {"b": 6} and not card.uncertain
 
 
 def test_the_journal_is_emptied_once_everything_in_it_is_recorded(tmp_path: Path) -> None:
@@ -152,7 +190,3 @@ def test_the_worker_is_built_with_a_journal_beside_an_sqlite_file(tmp_path: Path
     assert journal_dir(settings("postgresql+asyncpg://u@h/db")) is None
     chosen = tmp_path / "j"
     assert journal_dir(settings("postgresql+asyncpg://u@h/db", delivery_journal=chosen)) == chosen
-
-
-def _unused(worker: DeliveryWorker) -> None:  # pragma: no cover
-    del worker
