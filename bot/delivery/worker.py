@@ -373,7 +373,9 @@ class DeliveryWorker:
             async with self.transaction() as connection:
                 shown = await mark_shown(connection, row.id, first)
             if shown != first:
-                log.info("event=delivery_card_copy_left_bare")
+                # Another delivery's copy was recorded first (ours outlived our lease):
+                # that one gets the buttons; ours goes.
+                await self.drop_duplicate(ready.chat_id, first)
                 return None
             await self.pacer.take()
         try:
