@@ -234,6 +234,7 @@ async def reach_mentor_step(harness: Harness, user_id: int, step: Step) -> str |
         await harness.press(SAM, texts.BTN_ACCEPT)
         await drain(harness)
     if step == Step.FEEDBACK_HELPED:
+        assert ref is not None
         await close_chat(harness, SAM, ref)
         await drain(harness)
     assert await harness.state(user_id) == step
