@@ -159,6 +159,13 @@ class Settings(BaseSettings):
         le=30,
         description="Most notifications the worker sends a second (Telegram allows about 30).",
     )
+    delivery_journal: Path | None = Field(
+        default=None,
+        description=(
+            "Directory of the send journal (shrinks the window where a crash sends a message "
+            "twice); empty: beside the SQLite file, none with PostgreSQL."
+        ),
+    )
 
     # Retention (days; see docs/dpia-notes.md)
     retention_inactive_days: int = Field(

@@ -472,19 +472,26 @@ class CardAction(StrEnum):
     ACCEPT = "acc"  # on a card
     DECLINE = "no"  # Can't take this, on a card
     TAKE = "take"  # Accept, on the /referrals list
+    CLOSE = "end"  # Yes, end the chat: the answer to a mentor's /close
+    KEEP = "keep"  # No, keep it
 
 
 @dataclass(frozen=True, slots=True)
 class Card:
     """A mentor's button on a request: Accept and Can't take this on a card
-    (`mc:acc:<ref>`, `mc:no:<ref>`), Accept on the /referrals list (`mc:take:<ref>`)."""
+    (`mc:acc:<ref>`, `mc:no:<ref>`), Accept on the /referrals list (`mc:take:<ref>`),
+    and the answers to /close with the version of the chat they were asked about
+    (`mc:end:<ref>:<version>`, `mc:keep:<ref>:<version>`)."""
 
     FAMILY: ClassVar = Family.CARD
     action: CardAction
     ref: str
+    version: int | None = None
 
     @property
     def data(self) -> str:
+        if self.version is not None:
+            return _join(self.FAMILY, self.action, self.ref, str(self.version))
         return _join(self.FAMILY, self.action, self.ref)
 
 
@@ -673,6 +680,11 @@ def _card(parts: list[str]) -> Button | None:
         case [action, ref] if _ref(ref):
             known = _enum(CardAction, action)
             return Card(known, ref) if known is not None else None
+        case [action, ref, version] if (
+            _ref(ref) and version.isascii() and version.isdigit() and len(version) < 10
+        ):
+            known = _enum(CardAction, action)
+            return Card(known, ref, int(version)) if known is not None else None
     return None
 
 

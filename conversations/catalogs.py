@@ -32,7 +32,7 @@ __all__ = [
 
 # Every module whose upper-case names are texts: a str, a Plural, or a dict whose values
 # are (its keys are codes). A tuple holds codes, never texts.
-TEXT_MODULES = ("conversations.texts", "conversations.poster_texts")
+TEXT_MODULES = ("conversations.texts", "conversations.web_texts", "conversations.poster_texts")
 PROJECT = "First Step"
 HEADER = (
     "# First Step's texts in one language. msgid: the British English text in\n"

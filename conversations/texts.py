@@ -99,15 +99,6 @@ NOTICE = (
     "messages here, but only ones from the last 48 hours.\n"
     "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
 )
-# The web chat's notice (conversations/door.py): no Telegram, no /clear; the quick exit.
-NOTICE_WEB = (
-    "Before you tell us anything:\n\n• We don't ask for your name or phone number.\n"
-    "• We lock what you tell us with a key only this service has. You can wipe it any time "
-    "with /forget.\n• {work_coach_policy}\n• {safeguarding_policy}\n"
-    "• This page keeps nothing once you close the tab. On a shared phone, use a private "
-    "window. Quick exit, or Esc twice, leaves at once.\n"
-    "• Nobody watches this chat live. In danger, call 999. Samaritans: 116 123."
-)
 NOTICE_MORE = (
     "More about your data:\n"
     "\n"
@@ -159,15 +150,6 @@ HELP = (
     "/mydata – see what we keep about you\n/forget – wipe everything we keep\n"
     "/clear – delete messages here from the last 48 hours\n"
     "/cancel – stop what you're doing\n\nIn danger now? Call 999. Samaritans: 116 123."
-)
-HELP_WEB = (
-    "Here is what I can do:\n\n/menu – the main choices\n/tell – tell us what's going on\n"
-    "/support – find support\n/mentor – talk to a peer mentor\n"
-    "/jobcentre – is your Jobcentre in the pilot?\n"
-    "/about – who runs this service, and what a peer mentor does\n"
-    "/mydata – see what we keep about you\n/forget – wipe everything we keep\n"
-    "/cancel – stop what you're doing\nQuick exit (or Esc twice) – leave this page at once\n"
-    "\nIn danger now? Call 999. Samaritans: 116 123."
 )
 CANCELLED = "Okay, stopped. You can see what we keep with /mydata."
 
@@ -541,10 +523,6 @@ CLEAR_DONE = (
     "To remove the rest, delete the whole chat in your Telegram app. "
     "What we keep is not changed: use /forget for that."
 )
-CLEAR_WEB = (
-    "There is no /clear here. This page keeps nothing once you close the tab, "
-    "and Quick exit leaves at once. What we keep is not changed: use /forget for that."
-)
 BTN_FORGET = "🗑️ Wipe everything"
 BTN_FORGET_YES = "Yes, wipe it all"
 BTN_FORGET_NO = "No, keep it"
@@ -897,6 +875,17 @@ MENTOR_CLOSE_USAGE = "Type /close and the reference, like /close R-ACD347."
 MENTOR_CLOSED = (
     "Closed {ref}. Thank you for your time. We'll ask them two short questions about how it went."
 )
+MENTOR_CLOSE_ASK = (
+    "End your chat for {ref}? We'll tell them it has ended and ask two short questions "
+    "about how it went."
+)
+MENTOR_CLOSE_KEPT = "Okay, your chat for {ref} stays open."
+MENTOR_CLOSE_STALE = (
+    "Nothing was closed: that question is out of date. Type /referrals to see your open chats."
+)
+BTN_CLOSE_YES = "Yes, end the chat"
+BTN_CLOSE_NO = "No, keep it"
+TOAST_CLOSED_ALREADY = "This chat has already ended."
 MENTOR_CHATS = "Your open chats:\n{lines}"
 MENTOR_NO_CHATS = "You have no open chats."
 MENTOR_WAITING_LIST = "Requests waiting for a mentor:\n{lines}"

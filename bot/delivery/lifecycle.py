@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from bot.delivery.journal import SendJournal
 from bot.delivery.pacing import FloodGate
 from bot.delivery.policy import DeliveryPolicy
 from bot.delivery.worker import DeliveryWorker
@@ -27,12 +32,24 @@ def attach_worker(
         DeliveryPolicy.from_settings(settings),
         clock=services.clock,
         gate=gate,
+        journal=SendJournal(directory) if start and (directory := journal_dir(settings)) else None,
     )
     application.bot_data[WORKER_KEY] = worker
     services.extras[WAKE_KEY] = worker.wake
     if start:
         worker.start()
     return worker
+
+
+def journal_dir(settings: Settings) -> Path | None:
+    """Where the send journal lives: the setting, else beside an SQLite file (none with
+    PostgreSQL unless set: several hosts do not share a local directory)."""
+    if settings.delivery_journal is not None:
+        return settings.delivery_journal
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).parent / "delivery-journal"
 
 
 def worker_of(application: FirstStepApp) -> DeliveryWorker:

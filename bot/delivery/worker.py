@@ -25,6 +25,7 @@ import logging
 import random
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
+from bot.delivery.journal import SendJournal
 from bot.delivery.limiter import BULK
 from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
 from bot.delivery.policy import DeliveryPolicy
@@ -57,8 +59,10 @@ from storage.repositories.outbox import (
     claim_due,
     mark_dead,
     mark_sent,
+    mark_shown,
     mark_unreachable,
     prepare,
+    record_journal,
     recorded_message,
     referral_place,
     release,
@@ -98,8 +102,10 @@ class DeliveryWorker:
         clock: Clock = utc_now,
         gate: FloodGate | None = None,
         rng: random.Random | None = None,
+        journal: SendJournal | None = None,
     ) -> None:
         self.bot = bot
+        self.journal = journal
         self.database = database
         self.ring = ring
         self.policy = policy
@@ -113,6 +119,7 @@ class DeliveryWorker:
         self._serial: contextlib.AbstractAsyncContextManager[object] = (
             asyncio.Lock() if database.is_sqlite else contextlib.nullcontext()
         )
+        self._recorder = _GroupRecord(self)
 
     def __repr__(self) -> str:
         return f"DeliveryWorker(running={self.running})"
@@ -133,6 +140,8 @@ class DeliveryWorker:
         if self.running:
             return
         self._stopping = False
+        if self.journal is not None:
+            self.journal.start()
         self._task = asyncio.create_task(self.run_forever(), name="firststep-delivery")
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -148,6 +157,8 @@ class DeliveryWorker:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.journal is not None:
+            self.journal.close()
 
     def wake(self) -> None:
         """Look for due rows now (a handler just queued one) instead of at the next poll."""
@@ -224,12 +235,27 @@ class DeliveryWorker:
         return len(rows)
 
     async def claim(self) -> list[Claimed]:
+        if self.journal is not None:
+            await self.replay_journals(self.journal)
         async with self.transaction() as connection:
             return await claim_due(
                 connection,
                 now=self.clock(),
                 lease=self.policy.lease,
                 limit=self.policy.batch_size,
+            )
+
+    async def replay_journals(self, journal: SendJournal) -> None:
+        """Before a claim: what dead processes' journals say they sent is recorded, so
+        those rows are not sent again once their lease runs out."""
+        for path, replay in journal.orphans():
+            async with self.transaction() as connection:
+                recorded, uncertain = await record_journal(
+                    connection, replay.sent, replay.uncertain, self.clock(), replay.shown
+                )
+            journal.forget(path)
+            log.info(
+                "event=delivery_journal_replayed recorded=%d uncertain=%d", recorded, uncertain
             )
 
     async def sort_out(self, rows: list[Claimed]) -> dict[str, Ready]:
@@ -244,6 +270,12 @@ class DeliveryWorker:
                     # Claimed this often without an outcome: the worker keeps dying while it
                     # holds this row (a crash loop). Stop here and tell a person.
                     await self._dead(connection, row, Reason.GAVE_UP, alert=True)
+                elif isinstance(verdict, Skip) and row.sent_message_id is not None:
+                    # A card shown without its buttons, and the request moved on: it is
+                    # out (no buttons is right now), so the edits saying so can reach it.
+                    await mark_sent(
+                        connection, row, now=self.clock(), message_id=row.sent_message_id
+                    )
                 elif isinstance(verdict, Skip):
                     # Obsolete or already unreachable is expected; unreadable is not.
                     alert = verdict.reason == Reason.UNDECRYPTABLE
@@ -269,7 +301,7 @@ class DeliveryWorker:
     # -- one row ---------------------------------------------------------------------------
     async def _deliver_safely(self, row: Claimed, ready: Ready) -> Outcome:
         try:
-            return await self.deliver(row, ready)
+            outcome = await self.deliver(row, ready)
         except Exception as error:
             # A bug or the database: count the attempt and back off, so one bad row can
             # neither stop the others nor be retried in a tight loop.
@@ -279,6 +311,9 @@ class DeliveryWorker:
             except Exception as again:
                 self._log_unexpected("delivery_record_error", again)
                 return Outcome.RETRY  # the lease runs out and the row is claimed again
+        if self.journal is not None:
+            self.journal.settled(row.id)  # the database has its outcome
+        return outcome
 
     async def deliver(self, row: Claimed, ready: Ready) -> Outcome:
         """Send one checked row and record what happened."""
@@ -289,8 +324,19 @@ class DeliveryWorker:
             async with self.transaction() as connection:
                 await release(connection, [row])
             return Outcome.RETRY
+        if self.journal is not None:
+            self.journal.sending(row.id)
         try:
-            message_id = await self.send(ready, origin=row.id)
+            if buttons_after(row, ready):
+                message_id = await self.send_card(row, ready)
+                if message_id is None:
+                    return Outcome.SENT  # another delivery's copy is the card
+            else:
+                message_id = await self.send(ready, origin=row.id)
+            if self.journal is not None:
+                # Before anything else can run: this line is what keeps a crash from
+                # here to the record below from sending the message again.
+                self.journal.sent(row.id, message_id)
         except RetryAfter as error:
             return await self.on_retry_after(row, retry_after_seconds(error))
         except Forbidden:
@@ -301,13 +347,59 @@ class DeliveryWorker:
             return await self._transient(row, Reason.TIMED_OUT)
         except TelegramError:
             return await self._transient(row, Reason.NETWORK)
-        async with self.transaction() as connection:
-            recorded = await mark_sent(connection, row, now=self.clock(), message_id=message_id)
-            other = None if recorded else await recorded_message(connection, row.id)
+        if self.journal is None:
+            async with self.transaction() as connection:
+                other = await self._record_sent(connection, row, message_id)
+        else:
+            other = await self._recorder.record(row, message_id)
         if other is not None and isinstance(ready.payload, Send) and other != message_id:
             await self.drop_duplicate(ready.chat_id, message_id)
         log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts)
         return Outcome.SENT
+
+    async def send_card(self, row: Claimed, ready: Ready) -> int | None:
+        """A card in two calls: its text, recorded, then its buttons on that message. A
+        crash or a lost answer before the record sends the text again, so the copy
+        nobody recorded has no buttons: nothing on it looks as if it still works, and
+        every copy that has buttons is one later edits reach (issue 13 item 8). The
+        message id, or None when another delivery recorded its own copy first."""
+        payload = ready.payload
+        assert isinstance(payload, Send) and payload.markup is not None
+        shown = row.sent_message_id
+        if shown is None:
+            text_only = Ready(chat_id=ready.chat_id, payload=replace(payload, markup=None))
+            first = await self.send(text_only)
+            assert first is not None
+            if self.journal is not None:
+                self.journal.shown(row.id, first)
+            async with self.transaction() as connection:
+                shown = await mark_shown(connection, row.id, first)
+            if shown != first:
+                # Another delivery's copy was recorded first (ours outlived our lease):
+                # that one gets the buttons; ours goes.
+                await self.drop_duplicate(ready.chat_id, first)
+                return None
+            await self.pacer.take()
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=ready.chat_id,
+                message_id=shown,
+                reply_markup=InlineKeyboardMarkup.de_json(payload.markup, self.bot),
+                **self._bulk,
+            )
+        except BadRequest as error:
+            # Already there (a crash after the edit), or the mentor deleted the card.
+            if not any(part in error.message.lower() for part in HARMLESS_EDIT_ERRORS):
+                raise
+        return shown
+
+    async def _record_sent(
+        self, connection: AsyncConnection, row: Claimed, message_id: int | None
+    ) -> int | None:
+        """Record one send; the message id another delivery recorded first, if one did."""
+        if await mark_sent(connection, row, now=self.clock(), message_id=message_id):
+            return None
+        return await recorded_message(connection, row.id)
 
     @property
     def _bulk(self) -> dict[str, Any]:
@@ -468,6 +560,63 @@ class DeliveryWorker:
             type(error).__module__,
             type(error).__qualname__,
         )
+
+
+class _GroupRecord:
+    """With a journal: sends are recorded a few at a time, in one transaction.
+
+    Why: on SQLite a commit runs on the event loop (storage/db.py) and blocks it while
+    the disk syncs, so with one commit per send the answers of the other lanes wait
+    behind it before they reach the journal, and a crash in that wait sends them again.
+    A short pause first lets every answer that has arrived reach the journal; then one
+    commit records them all. Each send still waits for its record before its lane goes
+    on (an edit never overtakes the record of the message it edits).
+    """
+
+    PAUSE_SECONDS = 0.01
+
+    def __init__(self, worker: DeliveryWorker) -> None:
+        self.worker = worker
+        self.pending: list[tuple[Claimed, int | None, asyncio.Future[int | None]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"_GroupRecord(pending={len(self.pending)})"
+
+    async def record(self, row: Claimed, message_id: int | None) -> int | None:
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self.pending.append((row, message_id, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self.flush(), name="firststep-delivery-record")
+        return await future
+
+    async def flush(self) -> None:
+        while self.pending:
+            await asyncio.sleep(self.PAUSE_SECONDS)
+            batch, self.pending = self.pending, []
+            try:
+                async with self.worker.transaction() as connection:
+                    results = [
+                        await self.worker._record_sent(connection, row, message_id)
+                        for row, message_id, _ in batch
+                    ]
+            except Exception as error:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, _, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+# Kinds sent text first, buttons second (see DeliveryWorker.send_card).
+BUTTONS_AFTER: frozenset[str] = frozenset({Kind.CARD, Kind.REMINDER})
+
+
+def buttons_after(row: Claimed, ready: Ready) -> bool:
+    payload = ready.payload
+    return row.kind in BUTTONS_AFTER and isinstance(payload, Send) and payload.markup is not None
 
 
 def _seconds(value: float) -> timedelta:

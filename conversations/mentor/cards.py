@@ -26,6 +26,7 @@ from conversations.common import event
 from conversations.context import Services
 from conversations.i18n import _
 from conversations.mentor import notices
+from conversations.mentor.chats import answer_close
 from conversations.outcome import Outcome, Reply, Rewrite, shows_button
 from conversations.person.live_request import with_mentor_keyboard
 from conversations.steps import Step
@@ -151,6 +152,8 @@ async def on_card(
     if not isinstance(button, Card):
         return Outcome.toast_only(_(texts.UNKNOWN_BUTTON))
     public_ref = button.ref
+    if button.action in (CardAction.CLOSE, CardAction.KEEP):
+        return await answer_close(connection, services, mentor, button)
     if button.action == CardAction.DECLINE:
         referral = await referrals.by_ref(connection, public_ref)
         if (

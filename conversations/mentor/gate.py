@@ -25,7 +25,7 @@ from conversations.context import Context, Services
 from conversations.flow import DuplicateUpdate, claim_deferred, release_claim
 from conversations.i18n import _
 from conversations.mentor.cards import list_referrals, on_card
-from conversations.mentor.chats import REF_IN_TEXT, TO_ARGS, close_referral, relay_to, replied_ref
+from conversations.mentor.chats import REF_IN_TEXT, TO_ARGS, ask_close, relay_to, replied_ref
 from conversations.mentor.join import join_code, on_join, on_name
 from conversations.outcome import Outcome, Reply, deliver, queue_relay
 from conversations.safety.replies import reply_for
@@ -61,7 +61,7 @@ async def on_command(
         found = REF_IN_TEXT.fullmatch(args.strip().upper())
         if found is None:
             return Outcome.say(_(texts.MENTOR_CLOSE_USAGE))
-        return await close_referral(connection, services, mentor, found.group(0))
+        return await ask_close(connection, mentor, found.group(0))
     if name == "to":
         to = TO_ARGS.match(args.strip())
         if to is None:

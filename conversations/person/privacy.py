@@ -12,7 +12,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
 
-from conversations import keyboards, texts
+from conversations import keyboards, texts, web_texts
 from conversations.callbacks import Button, Family, Forget, ForgetAction, MenuChoice
 from conversations.common import event
 from conversations.context import Context
@@ -187,7 +187,7 @@ async def clear_chat(update: Update, context: Context) -> None:
         return
     if by_web(update):
         # The web chat has no history to clear: the page keeps nothing past the tab.
-        await deliver(update, context, Outcome(replies=(Reply(_(texts.CLEAR_WEB)),)))
+        await deliver(update, context, Outcome(replies=(Reply(_(web_texts.CLEAR_WEB)),)))
         return
     newest = message.message_id
     event("privacy.clear")

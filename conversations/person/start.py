@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from conversations import keyboards, texts
+from conversations import keyboards, texts, web_texts
 from conversations.callbacks import Button, Family, Menu, MenuChoice, Notice, NoticeAction
 from conversations.common import chat_id_of, event
 from conversations.context import Context
@@ -34,7 +34,7 @@ def notice_text(update: Update, context: Context) -> str:
     """The notice with the operator's two policy lines; a line left empty (tests, never a
     real run: `firststep run` refuses it) is left out, not shown as a bare bullet."""
     settings = context.services.settings
-    notice = _(texts.NOTICE_WEB) if by_web(update) else _(texts.NOTICE)
+    notice = _(web_texts.NOTICE_WEB) if by_web(update) else _(texts.NOTICE)
     text = notice.format(
         work_coach_policy=settings.work_coach_policy.strip(),
         safeguarding_policy=settings.safeguarding_policy.strip(),
@@ -137,7 +137,7 @@ async def show_menu(update: Update, context: Context, tx: PersonTransaction) -> 
 
 
 async def show_help(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
-    text = _(texts.HELP_WEB) if by_web(update) else _(texts.HELP)
+    text = _(web_texts.HELP_WEB) if by_web(update) else _(texts.HELP)
     return Outcome.say(Reply(text, keyboards.help_keyboard()))
 
 

@@ -225,6 +225,8 @@ class Claimed:
     attempts: int
     next_attempt_at: datetime
     lease_until: datetime
+    # A card shown without its buttons by an earlier attempt (its buttons come next).
+    sent_message_id: int | None = None
 
 
 async def claim_due(
@@ -269,6 +271,7 @@ async def claim_due(
             OutboxMessage.attempts,
             OutboxMessage.next_attempt_at,
             OutboxMessage.lease_until,
+            OutboxMessage.sent_message_id,
         )
     )
     claimed = [
@@ -283,6 +286,7 @@ async def claim_due(
             attempts=row.attempts,
             next_attempt_at=row.next_attempt_at,
             lease_until=row.lease_until,
+            sent_message_id=row.sent_message_id,
         )
         for row in await connection.execute(statement)
     ]
@@ -543,6 +547,70 @@ async def mark_sent(
         )
     )
     return bool(result.rowcount == 1)
+
+
+async def record_journal(
+    connection: AsyncConnection,
+    sent: dict[str, int | None],
+    uncertain: set[str],
+    now: datetime,
+    shown: dict[str, int] | None = None,
+) -> tuple[int, int]:
+    """A dead process's send journal (bot/delivery/journal.py): rows Telegram answered
+    are recorded sent, unless someone recorded them since; how many, and how many of
+    its uncertain rows (the call went or was about to, no answer) are still open, to be
+    sent again."""
+    recorded = 0
+    for row_id, message_id in sent.items():
+        result = await connection.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status.in_(OPEN))
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                sent_message_id=message_id,
+                payload_ct=None,
+                lease_until=None,
+                last_error=None,
+            )
+        )
+        recorded += int(result.rowcount == 1)
+    for row_id, message_id in (shown or {}).items():
+        if row_id not in sent:
+            await mark_shown(connection, row_id, message_id)
+    still_open = 0
+    if uncertain:
+        found = await connection.execute(
+            select(OutboxMessage.id).where(
+                OutboxMessage.id.in_(sorted(uncertain)), OutboxMessage.status.in_(OPEN)
+            )
+        )
+        still_open = len(found.all())
+    return recorded, still_open
+
+
+async def mark_shown(connection: AsyncConnection, row_id: str, message_id: int) -> int | None:
+    """A card's text is out, its buttons not yet: keep which message it is (the row stays
+    open, payload and all, so a crash from here on adds the buttons to this message
+    rather than sending the card again). The message id the row holds afterwards: ours,
+    or the one another delivery recorded first; None when the row has an outcome."""
+    await connection.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.status.in_(OPEN),
+            OutboxMessage.sent_message_id.is_(None),
+        )
+        .values(sent_message_id=message_id)
+    )
+    found = (
+        await connection.execute(
+            select(OutboxMessage.sent_message_id).where(
+                OutboxMessage.id == row_id, OutboxMessage.status.in_(OPEN)
+            )
+        )
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
 
 
 async def recorded_message(connection: AsyncConnection, row_id: str) -> int | None:

@@ -23,12 +23,10 @@ import asyncio
 import itertools
 import os
 import random
-import signal
 import sqlite3
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,19 +35,16 @@ import pytest
 from sqlalchemy import select
 
 from bot.delivery.limiter import CHAT_PER_SECOND
-from bot.sandbox import EmulatorServer, TelegramEmulator
+from bot.sandbox import EmulatorServer
 from storage.crypto import KeyRing
 from storage.db import Database, keystore_path
 from storage.migrate import upgrade
+from tests.support.crash import CrashRig, until
 from tests.support.delivery import card_text, rejected, seed_mentor, seed_person, seed_referral
-from tests.support.harness import TEST_TOKEN
-from tests.support.ops import OPERATOR_TEXTS
 from tests.support.tables import OUTBOX
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-ZYGOTE = Path(__file__).parents[1] / "support" / "crash_zygote.py"
 MENTOR_CHATS = [7_500_000_001, 7_500_000_002, 7_500_000_003]
 PEOPLE_BASE = 7_600_000_000
 # How much later than the request the emulator may stamp a call (see _duplicate_causes).
@@ -60,55 +55,35 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @dataclass
-class CrashRun:
-    tmp_path: Path
-    referrals: int
-    kills: int
-    broken: str | None = None
+class CrashRun(CrashRig):
+    referrals: int = 100
+    kills: int = 30
     seed: int = 20261129
-    emu: TelegramEmulator = field(default_factory=lambda: TelegramEmulator(TEST_TOKEN))
     refs: dict[str, list[int]] = field(default_factory=dict)  # ref -> mentor chat ids
     aim_every: int = 5  # every n-th kill of a forked child is aimed at a send in flight
     kills_mid_delivery: int = 0
-    kills_in_flight: int = 0
-    kills_done: int = 0
     drain_seconds: float = 0.0  # how long the last run took to send what was left
     kill_times: list[float] = field(default_factory=list)  # time.time() of each SIGKILL
     integrity_checks: int = 0
     open_per_chat_at_final: int = 0
 
-    @property
-    def db_path(self) -> Path:
-        return self.tmp_path / "var" / "firststep.db"
+    async def kill(self, pid: int) -> None:
+        """CrashRig's kill, remembering when, and R2's integrity check after it."""
+        self.kill_times.append(time.time())
+        await super().kill(pid)
+        self._assert_intact()
 
-    @property
-    def url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.db_path}"
-
-    def env(self, server: EmulatorServer, ring_path: Path) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTSTEP_")}
-        env.update(
-            FIRSTSTEP_TELEGRAM_TOKEN=self.emu.token,
-            FIRSTSTEP_TELEGRAM_API_URL=server.base_url,
-            FIRSTSTEP_DATABASE_URL=self.url,
-            FIRSTSTEP_KEYRING=str(ring_path),
-            FIRSTSTEP_DELIVERY_LEASE_SECONDS="2",
-            FIRSTSTEP_DELIVERY_POLL_SECONDS="0.2",
-            FIRSTSTEP_LOG_LEVEL="INFO",
-            FIRSTSTEP_HEALTH_PORT="0",  # no /healthz: parallel runs would fight over 8081
-            PYTHONPATH=str(ROOT),
-            **OPERATOR_TEXTS,
-        )
-        return env
+    def _assert_intact(self) -> None:
+        """R2: SQLite's integrity check passes after every kill, in both files (read from
+        a snapshot: the next run may already be writing)."""
+        for path in (self.db_path, keystore_path(self.db_path)):
+            connection = sqlite3.connect(path, timeout=10)
+            try:
+                assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",), path.name
+            finally:
+                connection.close()
+        self.integrity_checks += 1
 
     async def run(self) -> None:
         rng = random.Random(self.seed)
@@ -131,15 +106,13 @@ class CrashRun:
 
         async with EmulatorServer(self.emu) as server:
             env = self.env(server, ring_path)
-            log_path = self.tmp_path / "bot.log"
             creator = asyncio.create_task(create_referrals())
-            zygote = await self._start_zygote(env, log_path)  # warms up meanwhile
-            assert zygote.stdin is not None and zygote.stdout is not None
+            zygote = await self.start_zygote(env)  # warms up meanwhile
             try:
-                await self._cold_run(env, log_path)
-                assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
+                await self._cold_run(env)
+                await self.ready(zygote)
                 for n in range(1, self.kills):
-                    pid = await self._spawn(zygote)
+                    pid = await self.spawn(zygote)
                     if n % self.aim_every == 0 and not creator.done():
                         await self._kill_in_flight(pid, required=False)
                     else:
@@ -148,39 +121,8 @@ class CrashRun:
                 await self._final_run(zygote, database)
             finally:
                 creator.cancel()
-                zygote.stdin.write(b"quit\n")
-                await zygote.stdin.drain()
-                await asyncio.wait_for(zygote.wait(), 10)
+                await self.quit(zygote)
         await database.dispose()
-
-    async def _start_zygote(
-        self, env: dict[str, str], log_path: Path
-    ) -> asyncio.subprocess.Process:
-        argv = [sys.executable, str(ZYGOTE), str(log_path)]
-        if self.broken:
-            argv += ["--broken", self.broken]
-        return await asyncio.create_subprocess_exec(
-            *argv,
-            env=env,
-            cwd=self.tmp_path,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-
-    async def _spawn(self, zygote: asyncio.subprocess.Process) -> int:
-        """A fresh `firststep run` from the warm parent; its pid."""
-        assert zygote.stdin is not None and zygote.stdout is not None
-        zygote.stdin.write(b"spawn\n")
-        await zygote.stdin.drain()
-        return int(await asyncio.wait_for(zygote.stdout.readline(), 10))
-
-    async def _until(self, done: Callable[[], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.02)
-        return True
 
     async def _kill_at_random(self, pid: int, rng: random.Random) -> None:
         """SIGKILL at a random moment: mostly once the bot is sending (mid-batch, between
@@ -188,58 +130,32 @@ class CrashRun:
         post_init, the first claim)."""
         calls, sends = len(self.emu.calls()), len(self.emu.calls("sendMessage"))
         if rng.random() < 0.75:
-            await self._until(lambda: len(self.emu.calls()) > calls, 60)
-            await self._until(lambda: len(self.emu.calls("sendMessage")) > sends, 3)
+            await until(lambda: len(self.emu.calls()) > calls, 60)
+            await until(lambda: len(self.emu.calls("sendMessage")) > sends, 3)
             await asyncio.sleep(rng.uniform(0.02, 0.5))
         else:
             await asyncio.sleep(rng.uniform(0.0, 1.5))
-        os.kill(pid, signal.SIGKILL)
-        self.kill_times.append(time.time())
-        self.kills_done += 1
-        if any(c.at >= time.time() - 0.3 for c in self.emu.calls("sendMessage")):
-            self.kills_mid_delivery += 1
-        await asyncio.sleep(0.05)  # the parent reaps it
-        self._assert_intact()
+        mid_delivery = any(c.at >= time.time() - 0.3 for c in self.emu.calls("sendMessage"))
+        await self.kill(pid)
+        self.kills_mid_delivery += int(mid_delivery)
 
     async def _kill_in_flight(self, pid: int, *, required: bool) -> None:
-        """SIGKILL while the emulator holds a sendMessage unanswered and not yet applied:
-        the process dies after deciding to send a card and before the card arrives.
+        """SIGKILL while a card is on its way (CrashRig.kill_in_flight).
 
         ``required``: the bot is sure to send (cards are waiting), so a send that never
         comes is a failure; otherwise a kill with nothing to aim at falls back to a plain
         kill after the wait."""
-        fault = self.emu.inject_fault("sendMessage", timeout=True, count=1)
-        hit = await self._until(lambda: fault.hits > 0, 60 if required else 10)
-        if not hit:
-            self.emu.clear_faults()  # same event loop as the emulator: no send slips in
-        os.kill(pid, signal.SIGKILL)
-        self.kill_times.append(time.time())
-        self.kills_done += 1
+        hit = await self.kill_in_flight(pid, 60 if required else 10)
         assert hit or not required, "the bot never sent while cards were waiting"
-        if hit:
-            self.kills_in_flight += 1
-            self.kills_mid_delivery += 1
-        await asyncio.sleep(0.05)  # the parent reaps it
-        self._assert_intact()
+        self.kills_mid_delivery += int(hit)
 
-    def _assert_intact(self) -> None:
-        """R2: SQLite's integrity check passes after every kill, in both files (read from
-        a snapshot: the next run may already be writing)."""
-        for path in (self.db_path, keystore_path(self.db_path)):
-            connection = sqlite3.connect(path, timeout=10)
-            try:
-                assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",), path.name
-            finally:
-                connection.close()
-        self.integrity_checks += 1
-
-    async def _cold_run(self, env: dict[str, str], log_path: Path) -> None:
+    async def _cold_run(self, env: dict[str, str]) -> None:
         """`python -m bot run` itself, killed while its first card is in flight (every card
         is still waiting then, so the send is certain to come)."""
         argv = [sys.executable, "-m", "bot", "run"]
         if self.broken:
-            argv = [sys.executable, str(ZYGOTE), str(log_path), "--once", "--broken", self.broken]
-        with log_path.open("ab") as log:
+            argv = self.zygote_argv("--once")
+        with self.log_path.open("ab") as log:
             process = await asyncio.create_subprocess_exec(
                 *argv, env=env, cwd=self.tmp_path, stdout=log, stderr=log
             )
@@ -254,7 +170,7 @@ class CrashRun:
         so a mentor's cards still open take that many seconds at least. The full-size
         run (300 referrals) found a fixed 180 s too short: the bot was pacing, not stuck.
         """
-        pid = await self._spawn(zygote)
+        pid = await self.spawn(zygote)
         started = time.monotonic()
         try:
             open_per_chat = await self._open_per_chat(database)
@@ -263,8 +179,7 @@ class CrashRun:
             self.drain_seconds = time.monotonic() - started
             self.open_per_chat_at_final = open_per_chat
         finally:
-            os.kill(pid, signal.SIGTERM)
-        assert await self._until(lambda: not _alive(pid), 30), "no clean stop on SIGTERM"
+            await self.stop_cleanly(pid)
 
     async def _open_per_chat(self, database: Database) -> int:
         """The most cards still open for one mentor (each referral has one per mentor)."""
@@ -360,7 +275,7 @@ class CrashRun:
             assert keystore.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         finally:
             keystore.close()
-        log = (self.tmp_path / "bot.log").read_text(errors="replace")
+        log = self.log_path.read_text(errors="replace")
         assert "event=delivery_started" in log
         assert "event=delivery_stopped" in log  # the last run stopped cleanly on SIGTERM
         for secret in [*self.refs, *map(str, MENTOR_CHATS), self.emu.token.split(":")[1]]:
@@ -371,6 +286,23 @@ class CrashRun:
         duplicates = sum(
             count - 1 for counts in received.values() for count in counts.values() if count > 1
         )
+        # A copy nobody recorded never shows Accept (issue 13 item 8): per card, at most
+        # one message has buttons, and it is the one the outbox recorded.
+        connection = sqlite3.connect(self.db_path)
+        try:
+            recorded = {row[0] for row in connection.execute("SELECT sent_message_id FROM outbox")}
+        finally:
+            connection.close()
+        for chat in MENTOR_CHATS:
+            with_buttons = Counter(
+                next(ref for ref in self.refs if ref in (message.text or ""))
+                for message in self.emu.bot_messages(chat)
+                if message.buttons
+            )
+            assert set(with_buttons.values()) <= {1}, "a duplicate card still shows Accept"
+            assert {
+                message.message_id for message in self.emu.bot_messages(chat) if message.buttons
+            } <= recorded, "a card with buttons that no later edit can reach"
         return {
             "referrals": len(self.refs),
             "kills": self.kills_done,
@@ -415,8 +347,9 @@ async def test_r2_full_size_300_referrals_100_kills_loses_no_card(tmp_path: Path
     # R2 asks for at most 2% duplicates with kills at uniformly random times. These kills
     # are aimed at deliveries (three in four land 20-520 ms after a send began, when
     # all three mentors' lanes are sending), so they cut sends off far more often: runs at
-    # full size doubled 54 and 46 of 900 cards (6.0%, 5.1%), every one a send a kill cut
-    # off before its record (check() asserts that, and at most one per lane and kill).
+    # full size before the send journal doubled 54 and 46 of 900 cards (6.0%, 5.1%), every
+    # one a send a kill cut off before its record (check() asserts that, and at most one
+    # per lane and kill).
 
 
 async def test_crash_test_rejects_a_worker_that_records_before_sending(tmp_path: Path) -> None:

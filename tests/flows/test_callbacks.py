@@ -130,6 +130,8 @@ OLD_WIRE: dict[str, Button] = {
     f"mc:acc:{REF}": Card(CardAction.ACCEPT, REF),
     f"mc:no:{REF}": Card(CardAction.DECLINE, REF),
     f"mc:take:{REF}": Card(CardAction.TAKE, REF),
+    f"mc:end:{REF}:3": Card(CardAction.CLOSE, REF, 3),
+    f"mc:keep:{REF}:3": Card(CardAction.KEEP, REF, 3),
 }
 
 NOT_BUTTONS = (
@@ -229,7 +231,7 @@ BUILT: st.SearchStrategy[Button] = st.one_of(
     st.builds(Withdraw, refs),
     st.builds(EndChat, refs),
     st.builds(Feedback, st.sampled_from(FeedbackQuestion), words),
-    st.builds(Card, st.sampled_from(CardAction), refs),
+    st.builds(Card, st.sampled_from(CardAction), refs, st.none() | st.integers(0, 999_999_999)),
     st.builds(Safety, st.just(SafetyAction.NOW), words),
     st.builds(Safety, st.sampled_from([SafetyAction.OK, SafetyAction.URGENT])),
 )

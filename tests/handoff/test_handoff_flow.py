@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from conversations import texts
 from storage.repositories.referrals import REF_PATTERN
-from tests.support.handoff import drain, join_as_mentor, services_of
+from tests.support.handoff import close_chat, drain, join_as_mentor, services_of
 from tests.support.harness import Harness
 from tests.support.tables import REFERRALS
 
@@ -113,7 +113,7 @@ async def test_full_handoff_request_accept_relay_close_feedback(harness: Harness
     assert harness.last_text(ALEX) == "Sam: Tuesday at 10 works for me."
 
     # Close, then feedback.
-    await harness.send(SAM, f"/close {ref}")
+    await close_chat(harness, SAM, ref)
     assert harness.last_text(SAM) == texts.MENTOR_CLOSED.format(ref=ref)
     delivered = await drain(harness)
     assert [kind for kind, _ in delivered.sent] == ["closed"]

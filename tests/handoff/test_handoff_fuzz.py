@@ -18,7 +18,7 @@ import pytest
 from conversations import texts
 from storage.models import MentorRole
 from storage.repositories.referrals import REF_ALPHABET
-from tests.support.handoff import drain, join_as_mentor, request_mentor, snapshot
+from tests.support.handoff import close_chat, drain, join_as_mentor, request_mentor, snapshot
 from tests.support.harness import Harness
 from tests.support.tables import INVITES, JOIN_ATTEMPTS, MENTORS, OUTBOX, REFERRALS
 
@@ -117,7 +117,7 @@ async def test_forged_callbacks_change_nothing_and_are_all_answered(
     closed_ref = await request_mentor(harness, BEA, HULL)  # Hull, then closed by Hugo
     await drain(harness)
     await harness.press(HUGO, texts.BTN_ACCEPT)
-    await harness.send(HUGO, f"/close {closed_ref}")
+    await close_chat(harness, HUGO, closed_ref)
     await drain(harness)
     await harness.onboard(CAL)  # a person with no referral
     harness.person(DEE)

@@ -13,6 +13,7 @@ from conversations import texts
 from storage.repositories.outbox import Kind
 from tests.support.dbscan import all_rows, cells_containing
 from tests.support.handoff import (
+    close_chat,
     drain,
     join_as_mentor,
     request_phone_call,
@@ -90,7 +91,7 @@ async def test_the_mentor_who_takes_a_phone_call_keeps_the_number_until_close(
     await drain(harness)
     assert holding_the_number(harness, SAM) == [kept]
 
-    await harness.send(SAM, f"/close {ref}")
+    await close_chat(harness, SAM, ref)
     await drain(harness)
     assert harness.emu.bot_messages(SAM)[
         [m.message_id for m in harness.emu.bot_messages(SAM)].index(kept.message_id)
@@ -129,7 +130,7 @@ async def test_a_handback_carries_the_number_to_the_next_mentor(harness: Harness
     assert (Kind.CONTACT, JO) in (await drain(harness)).sent
     (kept,) = [m for m in holding_the_number(harness, JO) if m.message_id != card.message_id]
     assert kept.protect_content and kept.text is not None and ref in kept.text
-    await harness.send(JO, f"/close {ref}")
+    await close_chat(harness, JO, ref)
     await drain(harness)
     assert await sealed_copies(harness, ref) == (False, 0)
     assert holding_the_number(harness, JO) == []

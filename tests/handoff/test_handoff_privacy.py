@@ -19,7 +19,7 @@ from conversations.mentor.ladder import run_ladder
 from storage.db import keystore_path
 from storage.models import MentorRole
 from tests.support.dbscan import all_rows, cells_containing
-from tests.support.handoff import drain, join_as_mentor, services_of
+from tests.support.handoff import close_chat, drain, join_as_mentor, services_of
 from tests.support.harness import Harness
 
 CANARY_ID = 7_781_000_001
@@ -75,11 +75,13 @@ async def test_no_request_to_a_mentor_or_coordinator_names_the_person(harness: H
     await harness.send(CANARY_ID, "hello, it's me")
     await harness.send(SAM, "Hi! How are you doing today?")
     await harness.send(CANARY_ID, "ok thanks")
+    await drain(harness)  # the relayed messages go through the outbox
     ref_message = harness.emu.last_bot_message(SAM)
     assert ref_message is not None and ref_message.text is not None
     ref = ref_message.text.split(":", 1)[0]
+    assert ref_message.text == f"{ref}: ok thanks"
     await harness.send(SAM, f"/to {ref} Speak soon.")
-    await harness.send(SAM, f"/close {ref}")
+    await close_chat(harness, SAM, ref)
     await drain(harness)
     person = await harness.record(CANARY_ID)
     assert person is not None

@@ -14,7 +14,7 @@ from conversations.steps import Step
 from storage.repositories.people import person_transaction
 from storage.repositories.referrals import REF_PATTERN
 from tests.support.dbscan import all_rows, cells_containing, files_containing, sqlite_files
-from tests.support.handoff import drain, join_as_mentor, services_of
+from tests.support.handoff import close_chat, drain, join_as_mentor, services_of
 from tests.support.harness import Harness
 
 SAM = 8_800_900_001
@@ -234,7 +234,8 @@ async def reach_mentor_step(harness: Harness, user_id: int, step: Step) -> str |
         await harness.press(SAM, texts.BTN_ACCEPT)
         await drain(harness)
     if step == Step.FEEDBACK_HELPED:
-        await harness.send(SAM, f"/close {ref}")
+        assert ref is not None
+        await close_chat(harness, SAM, ref)
         await drain(harness)
     assert await harness.state(user_id) == step
     return ref

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from conversations import texts
 from conversations.steps import Step
 from storage.repositories.outbox import Kind
-from tests.support.handoff import drain, join_as_mentor, request_mentor, services_of
+from tests.support.handoff import close_chat, drain, join_as_mentor, request_mentor, services_of
 from tests.support.harness import Harness
 from tests.support.tables import REFERRALS
 
@@ -77,7 +77,7 @@ async def test_buttons_on_earlier_messages_answer_kindly_once_the_chat_ended(
     await drain(harness)
     accepted = harness.emu.last_bot_message(ALEX)
     assert accepted is not None and texts.BTN_END_CHAT in accepted.button_texts
-    await harness.send(SAM, f"/close {ref}")
+    await close_chat(harness, SAM, ref)
     await drain(harness)
     await harness.press(ALEX, texts.BTN_SKIP)  # the feedback question
     shown = len(harness.texts(ALEX))

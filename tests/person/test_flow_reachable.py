@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from conversations import texts
-from tests.support.handoff import drain, join_as_mentor, request_mentor, services_of
+from tests.support.handoff import close_chat, drain, join_as_mentor, request_mentor, services_of
 from tests.support.harness import Harness
 from tests.support.tables import PEOPLE
 
@@ -42,6 +42,6 @@ async def test_a_person_who_comes_back_is_reachable_again(
     await harness.send(ALEX, comes_back_with)
     assert await unreachable_flags(harness) == [False]
 
-    await harness.send(SAM, f"/close {ref}")
+    await close_chat(harness, SAM, ref)
     assert [kind for kind, _ in (await drain(harness)).sent] == ["closed"]
     assert harness.last_text(ALEX).startswith("Sam has closed your chat")

@@ -11,7 +11,7 @@ from bot.sandbox.emulator.rules import DELETE_WINDOW
 from conversations import texts
 from conversations.person.privacy import CLEAR_SPAN
 from storage.crypto import KeyRing
-from tests.support.handoff import drain, join_as_mentor, request_mentor
+from tests.support.handoff import close_chat, drain, join_as_mentor, request_mentor
 from tests.support.harness import Harness
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -214,7 +214,7 @@ async def test_mydata_shows_an_unsent_number_and_feedback_answers(harness: Harne
     waiting = "\n".join(harness.texts(FRED)[before:])
     assert texts.MYDATA_WAITING.format(count=1) in waiting
     await drain(harness)
-    await harness.send(JO, f"/close {ref}")
+    await close_chat(harness, JO, ref)
     await drain(harness)
     await harness.press(FRED, texts.FEEDBACK_HELPED_LABELS["a_bit"])
     await harness.press(FRED, texts.FEEDBACK_NEXT_LABELS["training"])

@@ -11,6 +11,8 @@ as sent before sending it), so the test can show its assertions catch lost messa
 `--broken direct-relay` sends relayed messages straight after the step's commit instead
 of queueing them in the outbox (the code before issue 13). `--broken web-early-ack`
 makes the web chat answer a message before it was handled (tests/webchat/test_web_crash.py).
+`--broken journal-first` writes "sent" in the send journal before the call instead of
+after the answer, so a restart records as sent what never went.
 """
 
 from __future__ import annotations
@@ -72,6 +74,17 @@ def _install_web_early_ack() -> None:
     updates.handle = early
 
 
+def _install_journal_first() -> None:
+    """Test-local broken variant: the journal says "sent" before the call goes."""
+    from bot.delivery.journal import SendJournal
+
+    def sending(self: SendJournal, row_id: str) -> None:
+        self._open.add(row_id)
+        self._write(f"D {row_id} -\n")
+
+    SendJournal.sending = sending  # type: ignore[method-assign]
+
+
 def _install(broken: str | None) -> None:
     if broken == "web-early-ack":
         _install_web_early_ack()
@@ -79,6 +92,8 @@ def _install(broken: str | None) -> None:
         _install_mark_first()
     elif broken == "direct-relay":
         _install_direct_relay()
+    elif broken == "journal-first":
+        _install_journal_first()
 
 
 def _child(log_path: Path, broken: str | None) -> None:

@@ -179,3 +179,10 @@ async def request_phone_call(harness: Harness, user_id: int, office_id: str, pho
     found = re.search(REF_PATTERN, harness.last_text(user_id))
     assert found is not None, harness.last_text(user_id)
     return found.group(0)
+
+
+async def close_chat(harness: Harness, mentor_chat: int, ref: str) -> None:
+    """A mentor ends a chat: /close and the reference, then "Yes, end the chat"."""
+    await harness.send(mentor_chat, f"/close {ref}")
+    assert harness.last_text(mentor_chat) == texts.MENTOR_CLOSE_ASK.format(ref=ref)
+    await harness.press(mentor_chat, texts.BTN_CLOSE_YES)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.delivery import worker_of
 from bot.webchat import updates
-from conversations import texts
+from conversations import texts, web_texts
 from storage.repositories import webchat as store
 from tests.support.dbscan import all_rows, files_containing, sqlite_files
 from tests.support.delivery import rejected
@@ -33,10 +33,10 @@ async def test_web_notice_help_and_clear_fit_the_web(harness: Harness) -> None:
         assert "Telegram" not in notice and "/clear" not in notice
         await person.press(texts.BTN_CONTINUE)
         await person.send("/help")
-        assert person.last_text() == texts.HELP_WEB
+        assert person.last_text() == web_texts.HELP_WEB
         before = await harness.state(person.chat_id)
         await person.send("/clear")
-        assert person.last_text() == texts.CLEAR_WEB
+        assert person.last_text() == web_texts.CLEAR_WEB
         assert await harness.state(person.chat_id) == before
         # The Telegram door is unchanged.
         await harness.send(ALEX, "/start")
