@@ -133,7 +133,7 @@ def test_replace_turns_drop_buttons_and_send_into_one_edit() -> None:
     keyboard = Outcome.say(Reply("where are you?", ReplyKeyboardRemove()))
     assert plan(press(), keyboard.with_pressed(REPLACE)) == plan(press(), keyboard)
     # ...and not a message Telegram no longer shows the bot (too old to edit).
-    gone = Update(1, callback_query=CallbackQuery("q1", User(ALEX, "A", False), "ci", PRESSED))
+    gone = Update(1, callback_query=CallbackQuery("q1", User(ALEX, "A", False), "ci", data=PRESSED))
     assert plan(gone, decided)[1:] == [
         EditButtons(None),
         SendReply(Reply("next question", reask)),
