@@ -65,17 +65,14 @@ def main_menu(in_place: bool = True) -> InlineKeyboardMarkup:
     """Built once per language: it goes with most steps, and PTB's markups cannot be
     changed. On the menu's own message a choice replaces the menu (`in_place`); under
     the notice (`False`) the notice stays, and so do its buttons."""
-    choices = (
-        (texts.BTN_TELL, MenuChoice.TELL),
-        (texts.BTN_SUPPORT, MenuChoice.SUPPORT),
-        (texts.BTN_MENTOR, MenuChoice.MENTOR),
-        (texts.BTN_JOBCENTRE, MenuChoice.JOBCENTRE),
-        (texts.BTN_MYDATA, MenuChoice.MYDATA),
-        (texts.BTN_ABOUT, MenuChoice.ABOUT),
-    )
     return rows(
         [
-            *(button(_(label), Menu(choice, in_place)) for label, choice in choices),
+            button(_(texts.BTN_TELL), Menu(MenuChoice.TELL, in_place)),
+            button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT, in_place)),
+            button(_(texts.BTN_MENTOR), Menu(MenuChoice.MENTOR, in_place)),
+            button(_(texts.BTN_JOBCENTRE), Menu(MenuChoice.JOBCENTRE, in_place)),
+            button(_(texts.BTN_MYDATA), Menu(MenuChoice.MYDATA, in_place)),
+            button(_(texts.BTN_ABOUT), Menu(MenuChoice.ABOUT, in_place)),
             urgent_help_button(),
         ]
     )
