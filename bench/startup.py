@@ -16,13 +16,15 @@ from typing import Any
 from bench.apps import TOKEN
 from bench.stats import median
 from bot.sandbox import EmulatorServer, TelegramEmulator
+from bot.settings import REQUIRED_OPERATOR_TEXTS
 from storage.crypto import KeyRing
 
 ROOT = Path(__file__).resolve().parent.parent
-# Only the operator can confirm these; `firststep run` refuses to start without them.
+# Only the operator can confirm these; `firststep run` refuses to start without them
+# (every one bot/settings.py requires, so a new one does not break the bench).
 OPERATOR_TEXTS = {
-    "FIRSTSTEP_VOLUNTARY_POLICY": "Talking to a mentor is your choice.",
-    "FIRSTSTEP_MENTOR_EMPLOYER": "Mentors are employed by the pilot's providers.",
+    f"FIRSTSTEP_{field.upper()}": f"(The bench's stand-in for {what}.)"
+    for field, what in REQUIRED_OPERATOR_TEXTS.items()
 }
 
 

@@ -99,13 +99,19 @@ class MenuChoice(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Menu:
-    """A main-menu choice: `menu:<choice>`."""
+    """A main-menu choice: `menu:<choice>[:i]`. `i` (`in_place`) when the message it is on
+    is only a way on (the menu, a question), which the choice may then replace; without
+    it (a message the person may want to read again, or an older button) the message
+    stays as it is, buttons and all: a menu choice is never out of date."""
 
     FAMILY: ClassVar = Family.MENU
     choice: MenuChoice
+    in_place: bool = False
 
     @property
     def data(self) -> str:
+        if self.in_place:
+            return _join(self.FAMILY, self.choice, "i")
         return _join(self.FAMILY, self.choice)
 
 
@@ -577,7 +583,9 @@ def _notice(parts: list[str]) -> Button | None:
 
 def _menu(parts: list[str]) -> Button | None:
     choice = _enum(MenuChoice, parts[0])
-    return Menu(choice) if choice is not None else None
+    if choice is None or parts[1:] not in ([], ["i"]):
+        return None
+    return Menu(choice, in_place=parts[1:] == ["i"])
 
 
 def _disclose(parts: list[str]) -> Button | None:

@@ -24,6 +24,8 @@ from conversations.callbacks import (
 from conversations.i18n import _, by_language
 
 SHOW_MENU = Menu(MenuChoice.SHOW)
+# The way back from a question, which the menu then replaces (`Menu.in_place`).
+MENU_IN_PLACE = Menu(MenuChoice.SHOW, in_place=True)
 
 
 def button(label: str, pressed: Button) -> InlineKeyboardButton:
@@ -37,9 +39,13 @@ def rows(buttons: Iterable[InlineKeyboardButton], per_row: int = 1) -> InlineKey
     return InlineKeyboardMarkup([items[i : i + per_row] for i in range(0, len(items), per_row)])
 
 
-def with_menu(markup_rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    """Every step keeps a way back to the menu."""
-    return InlineKeyboardMarkup([*markup_rows, [button(_(texts.BTN_MENU), SHOW_MENU)]])
+def with_menu(
+    markup_rows: Sequence[Sequence[InlineKeyboardButton]], *, in_place: bool = True
+) -> InlineKeyboardMarkup:
+    """Every step keeps a way back to the menu. On a question (`in_place`) the menu
+    replaces it; `in_place=False` on a message the person may want to read again."""
+    back = MENU_IN_PLACE if in_place else SHOW_MENU
+    return InlineKeyboardMarkup([*markup_rows, [button(_(texts.BTN_MENU), back)]])
 
 
 def notice(office_id: str | None = None, *, resend: bool = False) -> InlineKeyboardMarkup:
@@ -55,17 +61,18 @@ def notice(office_id: str | None = None, *, resend: bool = False) -> InlineKeybo
 
 
 @by_language()
-def main_menu() -> InlineKeyboardMarkup:
+def main_menu(in_place: bool = True) -> InlineKeyboardMarkup:
     """Built once per language: it goes with most steps, and PTB's markups cannot be
-    changed."""
+    changed. On the menu's own message a choice replaces the menu (`in_place`); under
+    the notice (`False`) the notice stays, and so do its buttons."""
     return rows(
         [
-            button(_(texts.BTN_TELL), Menu(MenuChoice.TELL)),
-            button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT)),
-            button(_(texts.BTN_MENTOR), Menu(MenuChoice.MENTOR)),
-            button(_(texts.BTN_JOBCENTRE), Menu(MenuChoice.JOBCENTRE)),
-            button(_(texts.BTN_MYDATA), Menu(MenuChoice.MYDATA)),
-            button(_(texts.BTN_ABOUT), Menu(MenuChoice.ABOUT)),
+            button(_(texts.BTN_TELL), Menu(MenuChoice.TELL, in_place)),
+            button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT, in_place)),
+            button(_(texts.BTN_MENTOR), Menu(MenuChoice.MENTOR, in_place)),
+            button(_(texts.BTN_JOBCENTRE), Menu(MenuChoice.JOBCENTRE, in_place)),
+            button(_(texts.BTN_MYDATA), Menu(MenuChoice.MYDATA, in_place)),
+            button(_(texts.BTN_ABOUT), Menu(MenuChoice.ABOUT, in_place)),
             urgent_help_button(),
         ]
     )

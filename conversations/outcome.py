@@ -7,14 +7,20 @@ step the bot acknowledges is already durable. `deliver` then carries the outcome
 in the chat the update came from, in one fixed order:
 
     answer the button (with its toast) → the pressed message (keep it, drop its buttons,
-    new buttons, or rewrite it) → deletions → replies → a relayed message
+    new buttons, rewrite it, or replace it with the first reply) → deletions → replies →
+    a relayed message
 
 `plan` turns an outcome into the Bot API calls it makes, without making them, so the
-number of calls a step costs can be read (and tested) in one place. Two choices for
-later work are one line each here:
+number of calls a step costs can be read (and tested) in one place.
 
-- `EDIT_IN_PLACE`: a press whose message would only lose its buttons is instead edited
-  into the first reply (one call instead of two; issue 16).
+Fewer calls (issue 16): a button that answers a question and leads to the next one
+says `REPLACE`, so the question is edited into the next step (one call instead of
+dropping its buttons and sending a new message). That is decided step by step, never
+for every press: a message the person must be able to read back (the notice, what they
+told us, a Jobcentre's address, a reference, the urgent-help numbers) is never replaced,
+and urgent help always comes as a new message, so it notifies. `together` makes one
+message of replies that read as one (a welcome and the notice; "thank you" and the menu).
+
 - `RELAY_ROUTE`: relayed messages are queued in the step's own transaction to go through
   the outbox (`Route.OUTBOX`, the default since issue 13: sealed, retried, deduplicated
   by update id, and a crash delays one but never loses it), or sent here after the
@@ -64,8 +70,7 @@ class Route(StrEnum):
     OUTBOX = "outbox"  # queued in the step's transaction, sent by bot/delivery
 
 
-# The two choices (module constants, read at call time).
-EDIT_IN_PLACE: bool = False
+# The relay route (a module constant, read at call time).
 RELAY_ROUTE: Route = Route.OUTBOX
 
 
@@ -115,9 +120,17 @@ class Rewrite:
         return f"Rewrite(chars={len(self.text)})"
 
 
-Pressed = DropButtons | Keep | NewButtons | Rewrite
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """It becomes the first reply: a question edited into the next step, one call instead
+    of two. A first reply an edit can't carry (a reply keyboard, or its removal), or a
+    message too old to edit, falls back to `DropButtons` and a new message."""
+
+
+Pressed = DropButtons | Keep | NewButtons | Rewrite | Replace
 DROP_BUTTONS: Final = DropButtons()
 KEEP: Final = Keep()
+REPLACE: Final = Replace()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -187,6 +200,15 @@ class Outcome:
         return replace(self, pressed=pressed)
 
 
+def together(*parts: Reply | str) -> Reply:
+    """One message of several that read as one, a blank line between them; the buttons
+    (if any) are the last part's. Only the last part may carry buttons."""
+    replies = [p if isinstance(p, Reply) else Reply(p) for p in parts]
+    if any(reply.markup is not None for reply in replies[:-1]):
+        raise ValueError("only the last part of one message may carry buttons")
+    return Reply("\n\n".join(reply.text for reply in replies), replies[-1].markup)
+
+
 # -- the Bot API calls an outcome makes ----------------------------------------------------
 
 
@@ -224,15 +246,16 @@ class PassOn:
 Call = AnswerQuery | EditButtons | EditText | DeleteMessages | SendReply | PassOn
 
 
-def _edit_in_place(outcome: Outcome) -> Outcome:
-    """The pressed message becomes the first reply, instead of losing its buttons while
-    the reply comes as a new message (only a reply an edit can carry: inline buttons or
-    none)."""
-    if not outcome.replies or not isinstance(outcome.pressed, DropButtons):
-        return outcome
+def _replaced(query: CallbackQuery, outcome: Outcome) -> Outcome:
+    """`Replace` made concrete: the pressed message rewritten into the first reply, when
+    an edit can carry it (inline buttons or none) and the message can still be edited;
+    else its buttons go and the reply comes as a new message."""
+    fallback = replace(outcome, pressed=DROP_BUTTONS)
+    if not outcome.replies or not isinstance(query.message, Message):
+        return fallback
     first, *rest = outcome.replies
     if first.markup is not None and not isinstance(first.markup, InlineKeyboardMarkup):
-        return outcome
+        return fallback
     return replace(outcome, pressed=Rewrite(first.text, first.markup), replies=tuple(rest))
 
 
@@ -245,7 +268,7 @@ def shows_button(message: Message, data: str) -> bool:
 
 
 def _pressed_calls(query: CallbackQuery, pressed: Pressed) -> list[Call]:
-    if isinstance(pressed, Keep):
+    if isinstance(pressed, Keep | Replace):  # (Replace was made concrete by `plan`)
         return []
     if isinstance(pressed, DropButtons):
         return [EditButtons(None)]
@@ -259,13 +282,13 @@ def _pressed_calls(query: CallbackQuery, pressed: Pressed) -> list[Call]:
     return [EditText(pressed.text, pressed.markup)]
 
 
-def plan(update: Update, outcome: Outcome, *, edit_in_place: bool | None = None) -> list[Call]:
+def plan(update: Update, outcome: Outcome) -> list[Call]:
     """The Bot API calls that carry `outcome` out, in order (none is made here)."""
     query = update.callback_query
     calls: list[Call] = []
     if query is not None:
-        if EDIT_IN_PLACE if edit_in_place is None else edit_in_place:
-            outcome = _edit_in_place(outcome)
+        if isinstance(outcome.pressed, Replace):
+            outcome = _replaced(query, outcome)
         calls.append(AnswerQuery(outcome.toast))
         calls.extend(_pressed_calls(query, outcome.pressed))
     for start in range(0, len(outcome.deletes), DELETE_BATCH):

@@ -58,7 +58,7 @@ from conversations.context import Context, FlowSettings
 from conversations.i18n import _
 from conversations.mentor import ladder, notices
 from conversations.menu import menu_replies
-from conversations.outcome import Outcome, Reply
+from conversations.outcome import REPLACE, Outcome, Reply, together
 from conversations.person import jobcentre, live_request
 from conversations.person.live_request import show_live, waiting_keyboard
 from conversations.registry import Flow, Input, OnLeave, stale
@@ -269,8 +269,12 @@ async def at_office(
         return await show_live(context, tx, live)
     await tx.move(Step.MENTOR_OFFICE, draft=person.draft.fresh_request(office.office_id))
     event("mentor_request.begin", office_known=1)
-    replies = await ask_share(tx)
-    return Outcome.say(_(texts.MENTOR_ABOUT), *replies)
+    # "Would you like a peer mentor …?" becomes what a mentor is and what they would
+    # see: one message that stays, to read again; the question comes under it.
+    first, *rest = await ask_share(tx)
+    if first.markup is None:
+        return Outcome.say(together(_(texts.MENTOR_ABOUT), first), *rest, pressed=REPLACE)
+    return Outcome.say(_(texts.MENTOR_ABOUT), first, *rest, pressed=REPLACE)
 
 
 async def ask_share(tx: PersonTransaction) -> tuple[Reply, ...]:
@@ -474,39 +478,54 @@ async def on_button(
     state = person.state
     if state == Step.MENTOR_LAPSED:
         return await resume_lapsed(update, context, tx)  # "Carry on", or an older button
+    outcome = await _request_step(update, context, tx, button)
+    # A question answered becomes the next one; a button from an earlier step is stale.
+    return outcome if outcome is not None else stale(context, person)
+
+
+async def _request_step(
+    update: Update, context: Context, tx: PersonTransaction, button: Button | None
+) -> Outcome | None:
+    """A request question's button at its own step: the next step, in place of the
+    question (None: the button is not for this step)."""
+    person = tx.person
+    assert person is not None
+    state = person.state
     if isinstance(button, RequestOffice) and state == Step.MENTOR_OFFICE:
         if button.choice == OfficeChoice.OTHER:
-            return await find_office_first(update, context, tx)
-        return Outcome.say(*await ask_share(tx))
+            return (await find_office_first(update, context, tx)).with_pressed(REPLACE)
+        return Outcome.say(*await ask_share(tx), pressed=REPLACE)
     if isinstance(button, RequestShare) and state == Step.MENTOR_SHARE:
         share = Share.CATEGORIES if button.choice == ShareChoice.ANSWERS else Share.NONE
         await tx.move(Step.MENTOR_CONTACT, draft=person.draft.with_request(share=share))
-        return Outcome.say(*prompt_contact(person))
+        return Outcome.say(*prompt_contact(person), pressed=REPLACE)
     if isinstance(button, RequestContact) and state == Step.MENTOR_CONTACT:
         if button.choice == ContactChoice.PHONE:
             await tx.move(
                 Step.MENTOR_CONTACT, draft=person.draft.with_request(contact=ContactBy.PHONE)
             )
+            # (A reply keyboard can't come with an edit: the question loses its buttons.)
             return Outcome.say(
                 Reply(_(texts.MENTOR_ASK_PHONE), phone_keyboard()),
                 Reply(_(texts.MENTOR_ASK_CONTACT), talk_here_keyboard()),
             )
         draft = person.draft.with_request(contact=ContactBy.BOT, phone=None)
         await tx.move(Step.MENTOR_TIME, draft=draft)
-        return Outcome.say(Reply(_(texts.MENTOR_ASK_TIME), time_keyboard()))
+        return Outcome.say(Reply(_(texts.MENTOR_ASK_TIME), time_keyboard()), pressed=REPLACE)
     if isinstance(button, RequestTime) and state == Step.MENTOR_TIME and button.code in TIME_CODES:
         await tx.move(Step.MENTOR_CONFIRM, draft=person.draft.with_request(time=button.code))
-        return Outcome.say(*prompt_confirm(person))
+        return Outcome.say(*prompt_confirm(person), pressed=REPLACE)
     if isinstance(button, RequestStep) and state == Step.MENTOR_CONFIRM:
         if button.action == RequestAction.SEND:
-            return await submit(update, context, tx)
+            # "Here is your request … Shall I send it?" becomes "Sent", with its reference.
+            return (await submit(update, context, tx)).with_pressed(REPLACE)
         if button.action == RequestAction.CHANGE:
             office = office_of(person)
             if office is None:
-                return await find_office_first(update, context, tx)
+                return (await find_office_first(update, context, tx)).with_pressed(REPLACE)
             await tx.move(Step.MENTOR_OFFICE, draft=person.draft.fresh_request(office.office_id))
-            return Outcome.say(*await ask_share(tx))
-    return stale(context, person)
+            return Outcome.say(*await ask_share(tx), pressed=REPLACE)
+    return None
 
 
 FLOW = Flow(

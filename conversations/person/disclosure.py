@@ -25,7 +25,7 @@ from conversations.callbacks import (
 from conversations.common import event
 from conversations.context import Context
 from conversations.i18n import _, by_language, join_labels
-from conversations.outcome import NewButtons, Outcome, Reply
+from conversations.outcome import REPLACE, NewButtons, Outcome, Reply, together
 from conversations.registry import Flow, stale
 from conversations.safety.urgent_help import is_crisis_here
 from conversations.steps import Step
@@ -162,11 +162,11 @@ async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outc
     assert person is not None
     await tx.move(QUESTIONS[0].step, draft=person.draft.office_only())
     event("disclose.begin")
-    return Outcome.say(_(texts.DISCLOSE_INTRO), ask(QUESTIONS[0]))
+    return Outcome.say(together(_(texts.DISCLOSE_INTRO), ask(QUESTIONS[0])))
 
 
 async def _advance(tx: PersonTransaction, question: Question, answer: str | None) -> Outcome:
-    """Save this answer (if any) and ask the next question."""
+    """Save this answer (if any) and ask the next question, in place of this one."""
     person = tx.person
     assert person is not None
     await tx.move(
@@ -175,8 +175,8 @@ async def _advance(tx: PersonTransaction, question: Question, answer: str | None
         disclosures={question.field: answer} if answer is not None else None,
     )
     if question.next_step == Step.DISCLOSE_OWN_WORDS:
-        return Outcome.say(Reply(_(texts.Q_OWN_WORDS), own_words_keyboard()))
-    return Outcome.say(ask(BY_STEP[question.next_step]))
+        return Outcome.say(Reply(_(texts.Q_OWN_WORDS), own_words_keyboard()), pressed=REPLACE)
+    return Outcome.say(ask(BY_STEP[question.next_step]), pressed=REPLACE)
 
 
 async def _finish(tx: PersonTransaction, own_words: str | None) -> Outcome:
@@ -190,6 +190,8 @@ async def _finish(tx: PersonTransaction, own_words: str | None) -> Outcome:
     await record_event(tx.connection, "disclosure_saved", tx.now)
     answers = await tx.disclosures()
     event("disclose.saved")
+    # What they told us is one message with the ways on under it: it stays (they may
+    # read it again), and so do its buttons (menu choices are never out of date).
     next_buttons = keyboards.rows(
         [
             keyboards.button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT)),
@@ -197,12 +199,12 @@ async def _finish(tx: PersonTransaction, own_words: str | None) -> Outcome:
             keyboards.button(_(texts.BTN_MENU), keyboards.SHOW_MENU),
         ]
     )
-    if not answers:
-        return Outcome.say(_(texts.DISCLOSE_NOTHING), Reply(_(texts.DISCLOSE_NEXT), next_buttons))
-    return Outcome.say(
-        Reply(_(texts.DISCLOSE_SAVED).format(summary=summary(answers))),
-        Reply(_(texts.DISCLOSE_NEXT), next_buttons),
+    said = (
+        _(texts.DISCLOSE_SAVED).format(summary=summary(answers))
+        if answers
+        else _(texts.DISCLOSE_NOTHING)
     )
+    return Outcome.say(together(said, Reply(_(texts.DISCLOSE_NEXT), next_buttons)))
 
 
 async def on_button(
@@ -215,7 +217,7 @@ async def on_button(
     if isinstance(button, SkipOwnWords):
         if person.state != Step.DISCLOSE_OWN_WORDS:
             return stale(context, person)
-        return await _finish(tx, None)
+        return (await _finish(tx, None)).with_pressed(REPLACE)
     question = BY_KEY.get(button.question) if isinstance(button, Answer) else None
     if not isinstance(button, Answer) or question is None or person.state != question.step:
         return stale(context, person)

@@ -50,7 +50,7 @@ from conversations.callbacks import (
 from conversations.common import event
 from conversations.context import Context
 from conversations.i18n import _, _n
-from conversations.outcome import Outcome, Reply
+from conversations.outcome import REPLACE, Outcome, Reply
 from conversations.person.support import show_support_in, show_support_near
 from conversations.registry import Flow, Input, OnLeave, stale
 from conversations.steps import Step
@@ -267,7 +267,6 @@ def answer_replies(answer: PilotAnswer, *, corrected: Place | None = None) -> li
     if not answer.in_pilot:
         return outside_replies(answer)
     heading = _(texts.FINDER_IN_PILOT).format(authority=answer.authority.name)
-    replies = [Reply(f"{heading}\n\n{describe(answer.offices)}", ReplyKeyboardRemove())]
     notes = [_(texts.FINDER_ROUTE_AREA), _(texts.FINDER_CHECK)]
     if answer.area_office_unverified:
         notes.insert(0, _(texts.FINDER_UNVERIFIED_AREA).format(authority=answer.authority.name))
@@ -276,7 +275,10 @@ def answer_replies(answer: PilotAnswer, *, corrected: Place | None = None) -> li
             0,
             _(texts.FINDER_CORRECTED).format(place=corrected.name, authority=answer.authority.name),
         )
-    replies.append(Reply("\n\n".join(notes)))
+    # The answer is one message that stays (its addresses are worth reading again); the
+    # question that follows is its own, so the next step can take its place.
+    answer_text = "\n\n".join([heading, describe(answer.offices), *notes])
+    replies = [Reply(answer_text, ReplyKeyboardRemove())]
     names = {match.office.office_id: match.office.name for match in answer.offices}
     first = answer.offices[0].office.office_id
     replies.append(
@@ -298,8 +300,7 @@ def office_replies(office: Office, answer: PilotAnswer) -> list[Reply]:
     ]
     names = {office.office_id: office.name}
     return [
-        Reply(card, ReplyKeyboardRemove()),
-        Reply("\n\n".join(notes)),
+        Reply("\n\n".join([card, *notes]), ReplyKeyboardRemove()),
         Reply(
             _(texts.FINDER_NEXT_OFFICE),
             mentor_keyboard([office.office_id], names, support_near=office.office_id),
@@ -454,9 +455,20 @@ async def on_place_button(tx: PersonTransaction, button: FinderPlace) -> Outcome
 async def on_button(
     update: Update, context: Context, tx: PersonTransaction, button: Button | None
 ) -> Outcome:
-    """The finder's buttons (`callbacks.Finder*`, `SupportNear`, `SupportIn`)."""
+    """The finder's buttons (`callbacks.Finder*`, `SupportNear`, `SupportIn`). Each is on
+    a question or on "what next?", never on an answer: the next step takes its place."""
     person = tx.person
     assert person is not None
+    outcome = await _finder_step(update, context, tx, button)
+    if outcome is None:
+        return stale(context, person)
+    return outcome.with_pressed(REPLACE)
+
+
+async def _finder_step(
+    update: Update, context: Context, tx: PersonTransaction, button: Button | None
+) -> Outcome | None:
+    """What a finder button leads to (None: nothing it can still do)."""
     if isinstance(button, FinderAgain):
         return await begin(update, context, tx)
     if isinstance(button, FinderWhere):
@@ -488,7 +500,7 @@ async def on_button(
         return await show_support_near(tx, button.office)
     if isinstance(button, SupportIn) and authority(button.authority) is not None:
         return await show_support_in(tx, button.authority)
-    return stale(context, person)
+    return None
 
 
 async def close_reply_keyboard(tx: PersonTransaction, outcome: Outcome) -> Outcome:

@@ -53,7 +53,8 @@ def waiting_keyboard(public_ref: str) -> InlineKeyboardMarkup:
         [
             [keyboards.button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT))],
             [keyboards.button(_(texts.BTN_WITHDRAW), Withdraw(public_ref))],
-        ]
+        ],
+        in_place=False,  # it holds the reference: the menu never replaces it
     )
 
 
@@ -66,7 +67,8 @@ def with_mentor_keyboard(name: str) -> InlineKeyboardMarkup:
                 )
             ],
             [keyboards.button(_(texts.BTN_END_CHAT), ChatButton(ChatAction.END))],
-        ]
+        ],
+        in_place=False,
     )
 
 

@@ -8,7 +8,7 @@ preselects that office; only the count of such starts per source is kept, never 
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from conversations import keyboards, texts, web_texts
 from conversations.callbacks import Button, Family, Menu, MenuChoice, Notice, NoticeAction
@@ -18,7 +18,7 @@ from conversations.door import by_web
 from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.menu import menu_replies
-from conversations.outcome import DROP_BUTTONS, Outcome, Reply
+from conversations.outcome import KEEP, REPLACE, Outcome, Reply, Rewrite, together
 from conversations.person.disclosure import own_words_keyboard
 from conversations.person.entry import entry_from_payload
 from conversations.registry import Anyone, Flow, prompt_for, registry_of, stale
@@ -50,15 +50,22 @@ def welcome(update: Update, context: Context) -> Outcome:
     """
     message = update.message
     if message is not None and is_crisis_here(update, context):
+        # (The urgent-help reply went first, as its own message.)
         return Outcome.say(
-            _(texts.CRISIS_NOT_SAVED), Reply(notice_text(update, context), keyboards.notice())
+            together(
+                _(texts.CRISIS_NOT_SAVED), Reply(notice_text(update, context), keyboards.notice())
+            )
         )
     if message is not None and message.text is not None and not message.text.startswith("/"):
         return Outcome.say(
-            _(texts.NOTICE_FIRST),
-            Reply(notice_text(update, context), keyboards.notice(resend=True)),
+            together(
+                _(texts.NOTICE_FIRST),
+                Reply(notice_text(update, context), keyboards.notice(resend=True)),
+            )
         )
-    return Outcome.say(_(texts.WELCOME), Reply(notice_text(update, context), keyboards.notice()))
+    return Outcome.say(
+        together(_(texts.WELCOME), Reply(notice_text(update, context), keyboards.notice()))
+    )
 
 
 async def start(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -72,7 +79,9 @@ async def start(update: Update, context: Context, tx: PersonTransaction) -> Outc
     if person is None:
         event("start.new")
         return Outcome.say(
-            _(texts.WELCOME), Reply(notice_text(update, context), keyboards.notice(office_id))
+            together(
+                _(texts.WELCOME), Reply(notice_text(update, context), keyboards.notice(office_id))
+            )
         )
     draft = person.draft
     replies = [Reply(_(texts.WELCOME_BACK))]
@@ -124,8 +133,21 @@ async def on_notice_button(
     if office is not None:
         replies.append(Reply(_(texts.OFFICE_PRESELECTED).format(office=office.name)))
     if button.resend:
-        return Outcome.say(*replies, Reply(_(texts.RESEND_NOW), own_words_keyboard()))
-    return Outcome.say(*replies, *menu_replies())
+        return Outcome.say(together(*replies, Reply(_(texts.RESEND_NOW), own_words_keyboard())))
+    return accepted_under_notice(update, together(*replies, *menu_replies(in_place=False)))
+
+
+def accepted_under_notice(update: Update, accepted: Reply) -> Outcome:
+    """ "Thank you" and the menu, written under the notice the person just accepted (one
+    edit): the notice stays word for word, readable later, and the menu's choices stay
+    on it (a menu choice is never out of date). A notice too old to edit: the menu comes
+    as a new message."""
+    query = update.callback_query
+    shown = query.message if query is not None else None
+    menu = accepted.markup if isinstance(accepted.markup, InlineKeyboardMarkup) else None
+    if isinstance(shown, Message) and shown.text:
+        return Outcome(pressed=Rewrite(f"{shown.text}\n\n{accepted.text}", menu))
+    return Outcome.say(accepted)
 
 
 async def show_menu(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -169,7 +191,10 @@ async def unknown_command(update: Update, context: Context, tx: PersonTransactio
 async def on_menu_button(
     update: Update, context: Context, tx: PersonTransaction, button: Button | None
 ) -> Outcome:
-    """A main-menu button (`callbacks.Menu`): the same entry as its command."""
+    """A main-menu button (`callbacks.Menu`): the same entry as its command. It replaces
+    the message it is on when that is only a way on (`Menu.in_place`: the menu, a
+    question); any other message stays as it is, buttons and all. Urgent help always
+    comes as a new message, so it notifies."""
     if not isinstance(button, Menu):
         return Outcome.toast_only(_(texts.UNKNOWN_BUTTON))
     if button.choice == MenuChoice.SHOW:
@@ -181,7 +206,8 @@ async def on_menu_button(
         if entry is None:
             return Outcome.toast_only(_(texts.UNKNOWN_BUTTON))
         outcome = await entry(update, context, tx)
-    return outcome.with_pressed(DROP_BUTTONS)
+    in_place = button.in_place and button.choice != MenuChoice.HELP_NOW
+    return outcome.with_pressed(REPLACE if in_place else KEEP)
 
 
 FLOW = Flow(

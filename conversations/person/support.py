@@ -154,10 +154,12 @@ def support_replies(answers: dict[str, str], area: str | None) -> list[Reply]:
     replies.append(Reply(_(texts.SUPPORT_MORE_TOPICS), topics_keyboard()))
     follow_up = []
     if not answers:
-        follow_up.append([keyboards.button(_(texts.BTN_TELL), Menu(MenuChoice.TELL))])
+        follow_up.append([keyboards.button(_(texts.BTN_TELL), Menu(MenuChoice.TELL, True))])
     if area is None:
-        follow_up.append([keyboards.button(_(texts.BTN_JOBCENTRE), Menu(MenuChoice.JOBCENTRE))])
-    follow_up.append([keyboards.button(_(texts.BTN_MENTOR), Menu(MenuChoice.MENTOR))])
+        follow_up.append(
+            [keyboards.button(_(texts.BTN_JOBCENTRE), Menu(MenuChoice.JOBCENTRE, True))]
+        )
+    follow_up.append([keyboards.button(_(texts.BTN_MENTOR), Menu(MenuChoice.MENTOR, True))])
     if not answers:
         closing = _(texts.SUPPORT_TELL_MORE)
     elif area is None:
@@ -172,7 +174,9 @@ def support_replies(answers: dict[str, str], area: str | None) -> list[Reply]:
 def topic_replies(topic: Topic) -> list[Reply]:
     """Help on one topic: what it is for, then each service."""
     lines = [_(texts.SUPPORT_TOPIC_INTRO[topic.value]), *map(describe, services_on(topic))]
-    back = keyboards.with_menu([[keyboards.button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT))]])
+    back = keyboards.with_menu(
+        [[keyboards.button(_(texts.BTN_SUPPORT), Menu(MenuChoice.SUPPORT))]], in_place=False
+    )
     return [Reply("\n".join(lines), back)]
 
 

@@ -24,7 +24,7 @@ from conversations.common import event, user_id_of
 from conversations.context import Context
 from conversations.flow import run_flow
 from conversations.i18n import _
-from conversations.outcome import KEEP, Outcome, Reply
+from conversations.outcome import KEEP, Outcome, Reply, together
 from conversations.registry import prompt_for, registry_of
 from conversations.safety.replies import kind_of, urgent_text
 from conversations.safety.urgent_help import allow_sending_again, build_crisis_handler
@@ -54,8 +54,9 @@ async def answer_checkin(update: Update, context: Context, tx: PersonTransaction
     thanks = Reply(_(texts.CHECKIN_OK))
     if await load_mentor(tx.connection, context.services.ring, user_id_of(update)) is not None:
         return Outcome.say(thanks)  # a mentor: no privacy notice for them
+    # Someone we don't know yet: the welcome and the notice, under the thanks.
     welcome = registry_of(context).welcome(update, context)
-    return Outcome.say(thanks, *welcome.replies[1:])
+    return Outcome.say(together(thanks, *welcome.replies))
 
 
 async def _on_safety_button(update: Update, context: Context) -> None:

@@ -66,7 +66,7 @@ async def test_crisis_text_at_any_step_gets_urgent_help_first_and_the_chat_goes_
     if step == Step.DISCLOSE_OWN_WORDS:
         await harness.send(ALEX, "I'm safe now, I want help with drinking")
         assert await harness.state(ALEX) == Step.MENU
-        assert harness.texts(ALEX)[-2].startswith("✅ Saved")
+        assert harness.texts(ALEX)[-1].startswith("✅ Saved")
     else:
         await harness.send(ALEX, "/menu")
         assert harness.last_text(ALEX) == texts.MENU

@@ -84,6 +84,9 @@ OLD_WIRE: dict[str, Button] = {
     "menu:show": Menu(MenuChoice.SHOW),
     "menu:helpnow": Menu(MenuChoice.HELP_NOW),
     "menu:mydata": Menu(MenuChoice.MYDATA),
+    # On a menu or a question, which the choice may replace (issue 16).
+    "menu:tell:i": Menu(MenuChoice.TELL, in_place=True),
+    "menu:show:i": Menu(MenuChoice.SHOW, in_place=True),
     # The crisis check-in and 🆘 Urgent help (issue 11; conversations/safety/checkin.py).
     "safe:ok": Safety(SafetyAction.OK),
     "safe:urgent": Safety(SafetyAction.URGENT),
@@ -140,6 +143,8 @@ NOT_BUTTONS = (
     "menu",
     "menu:",
     "menu:nope",
+    "menu:tell:x",
+    "menu:tell:i:i",
     "zz:yes",
     "n:maybe",
     "d:sub",

@@ -1,7 +1,7 @@
 """One reply model: an `Outcome` says what a step decided, `plan` the Bot API calls that
-carry it out, in one order; `deliver` makes them. The two choices later work will make
-(edit the pressed message into the next step; relays through the outbox) are one line
-each, and each is shown here to work end to end when flipped.
+carry it out, in one order; `deliver` makes them. A step that replaces the pressed
+message with the next one (`REPLACE`) costs one call where dropping its buttons and
+sending costs two; the relay route is a one-line choice, shown to work when flipped.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from telegram import (
 from conversations import outcome, texts
 from conversations.outcome import (
     KEEP,
+    REPLACE,
     AnswerQuery,
     DeleteMessages,
     EditButtons,
@@ -36,6 +37,7 @@ from conversations.outcome import (
     Route,
     SendReply,
     plan,
+    together,
 )
 from storage.repositories.outbox import Kind
 from tests.support.handoff import drain, join_as_mentor, request_mentor
@@ -117,20 +119,37 @@ def test_a_relay_goes_last() -> None:
     ]
 
 
-def test_edit_in_place_turns_drop_buttons_and_send_into_one_edit() -> None:
+def test_replace_turns_drop_buttons_and_send_into_one_edit() -> None:
     reask = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data="d:dur:skip")]])
-    decided = Outcome.say(Reply("next question", reask), "and more")
-    assert plan(press(), decided, edit_in_place=True) == [
+    decided = Outcome.say(Reply("next question", reask), "and more", pressed=REPLACE)
+    assert plan(press(), decided) == [
         AnswerQuery(None),
         EditText("next question", reask),
         SendReply(Reply("and more")),
     ]
-    assert len(plan(press(), decided)) == 4  # the default: remove buttons, then send
-    # Only where an edit can carry the reply: not a reply keyboard, not a kept message.
+    dropped = Outcome.say(Reply("next question", reask), "and more")
+    assert len(plan(press(), dropped)) == 4  # the default: remove buttons, then send
+    # Only where an edit can carry the reply: not a reply keyboard (nor its removal)...
     keyboard = Outcome.say(Reply("where are you?", ReplyKeyboardRemove()))
-    assert plan(press(), keyboard, edit_in_place=True) == plan(press(), keyboard)
-    kept = Outcome.say("x", pressed=KEEP)
-    assert plan(press(), kept, edit_in_place=True) == plan(press(), kept)
+    assert plan(press(), keyboard.with_pressed(REPLACE)) == plan(press(), keyboard)
+    # ...and not a message Telegram no longer shows the bot (too old to edit).
+    gone = Update(1, callback_query=CallbackQuery("q1", User(ALEX, "A", False), "ci", data=PRESSED))
+    assert plan(gone, decided)[1:] == [
+        EditButtons(None),
+        SendReply(Reply("next question", reask)),
+        SendReply(Reply("and more")),
+    ]
+    # Nothing to replace it with: its buttons go, as by default.
+    assert plan(press(), Outcome(pressed=REPLACE)) == [AnswerQuery(None), EditButtons(None)]
+
+
+def test_together_is_one_message_with_the_last_parts_buttons() -> None:
+    menu = InlineKeyboardMarkup([[InlineKeyboardButton("Tell", callback_data="menu:tell")]])
+    assert together("Thank you.", Reply("What next?", menu)) == Reply(
+        "Thank you.\n\nWhat next?", menu
+    )
+    with pytest.raises(ValueError, match="only the last part"):
+        together(Reply("a", menu), "b")
 
 
 def test_no_repr_shows_what_is_said() -> None:
@@ -150,7 +169,7 @@ def test_the_harmless_edit_errors_are_told_apart_in_one_place() -> None:
     assert not outcome._harmless(BadRequest("Message text is empty"))
 
 
-# -- the two one-line choices, flipped, through the real bot -------------------------------
+# -- through the real bot ------------------------------------------------------------------
 
 
 async def pressing_skip(harness: Harness) -> tuple[int, int, int]:
@@ -158,7 +177,7 @@ async def pressing_skip(harness: Harness) -> tuple[int, int, int]:
     editMessageText calls) that the press added."""
     await harness.onboard(ALEX)
     await harness.press(ALEX, texts.BTN_TELL)
-    assert harness.last_text(ALEX) == texts.Q_SUBSTANCES
+    assert harness.last_text(ALEX).endswith(texts.Q_SUBSTANCES)
     before = (
         len(harness.emu.bot_messages(ALEX)),
         len(harness.emu.calls("sendMessage")),
@@ -174,20 +193,21 @@ async def pressing_skip(harness: Harness) -> tuple[int, int, int]:
     return (after[0] - before[0], after[1] - before[1], after[2] - before[2])
 
 
-async def test_by_default_a_press_removes_its_buttons_and_sends_the_next_step(
-    harness: Harness,
-) -> None:
-    assert await pressing_skip(harness) == (1, 1, 0)
-
-
-async def test_edit_in_place_flipped_edits_the_pressed_message_into_the_next_step(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(outcome, "EDIT_IN_PLACE", True)
+async def test_an_answered_question_is_edited_into_the_next_one(harness: Harness) -> None:
     assert await pressing_skip(harness) == (0, 0, 1)
     last = harness.emu.last_bot_message(ALEX)
     assert last is not None and last.edit_count == 1
     assert texts.BTN_SKIP in last.button_texts  # the next question's buttons, ready
+
+
+async def test_dropping_the_buttons_instead_would_add_a_message_and_a_call(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broken variant: `REPLACE` read as the old default (drop buttons, send anew)."""
+    monkeypatch.setattr(
+        outcome, "_replaced", lambda query, decided: decided.with_pressed(outcome.DROP_BUTTONS)
+    )
+    assert await pressing_skip(harness) == (1, 1, 0)
 
 
 async def test_relays_through_the_outbox_when_flipped(

@@ -363,7 +363,8 @@ async def test_a_late_reply_just_before_the_limit_keeps_the_request(harness: Har
     await daily_purge(harness)
     assert await harness.state(BEA) == Step.MENTOR_TIME
     await harness.press(BEA, texts.MENTOR_TIME_LABELS["any"])
-    assert "• How they get in touch: a phone call" in harness.last_text(BEA)
+    # (The time question, above the /help they looked at, became the summary.)
+    assert "• How they get in touch: a phone call" in harness.all_text(BEA)
 
 
 # ------------------------------------------------------------------- `firststep purge`

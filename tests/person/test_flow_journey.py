@@ -41,11 +41,15 @@ async def test_new_person_notice_menu_disclosure_saved_support(harness: Harness)
     assert texts.BTN_CONTINUE in harness.emu.button_texts(ALEX)
 
     await harness.press(ALEX, texts.BTN_CONTINUE)
-    assert texts.NOTICE_ACCEPTED in harness.texts(ALEX)
-    assert harness.last_text(ALEX) == texts.MENU
+    # "Thank you" and the menu come under the notice, which stays word for word.
+    assert harness.texts(ALEX) == [harness.last_text(ALEX)]
+    assert "Before you tell us anything" in harness.last_text(ALEX)
+    assert texts.NOTICE_ACCEPTED in harness.last_text(ALEX)
+    assert harness.last_text(ALEX).endswith(texts.MENU)
+    assert texts.BTN_TELL in harness.emu.button_texts(ALEX)
 
     await harness.press(ALEX, texts.BTN_TELL)
-    assert harness.last_text(ALEX) == texts.Q_SUBSTANCES
+    assert harness.last_text(ALEX).endswith(texts.Q_SUBSTANCES)
     await harness.press(ALEX, texts.OPTION_LABELS["alcohol"])
     assert "✓ " + texts.OPTION_LABELS["alcohol"] in harness.emu.button_texts(ALEX)
     await harness.press(ALEX, texts.BTN_DONE)
@@ -55,8 +59,9 @@ async def test_new_person_notice_menu_disclosure_saved_support(harness: Harness)
     assert harness.last_text(ALEX) == texts.Q_OWN_WORDS
     await harness.send(ALEX, "I drink most days and want to stop")
 
-    saved = harness.texts(ALEX)[-2]
+    saved = harness.texts(ALEX)[-1]
     assert saved.startswith("✅ Saved")
+    assert saved.endswith(texts.DISCLOSE_NEXT)
     assert "Alcohol" in saved
     assert "1 to 5 years" in saved
     assert "prefer not to say" in saved
@@ -118,25 +123,26 @@ async def test_first_message_before_the_notice_is_not_kept_and_can_be_resent(
     # (Round 2's retrained model gives '... since my partner left' a needless check-in.)
     words = "I've been smoking weed most evenings since I lost my job"
     await harness.send(ALEX, words)
-    assert harness.texts(ALEX)[0] == texts.NOTICE_FIRST
+    assert harness.texts(ALEX)[0].startswith(texts.NOTICE_FIRST)
     assert "Before you tell us anything" in harness.last_text(ALEX)
     # Nothing at all is kept before Continue: not a person, not a key, not an update id.
     counts = await row_counts(harness.services.database)
     assert sum(counts.values()) == 0, counts
 
     await harness.press(ALEX, texts.BTN_CONTINUE)
-    assert harness.last_text(ALEX) == texts.RESEND_NOW
+    assert harness.last_text(ALEX).endswith(texts.RESEND_NOW)
     assert await harness.state(ALEX) == Step.DISCLOSE_OWN_WORDS
     await harness.send(ALEX, words)
-    assert harness.texts(ALEX)[-2].startswith("✅ Saved")
-    assert words in harness.texts(ALEX)[-2]
+    assert harness.texts(ALEX)[-1].startswith("✅ Saved")
+    assert words in harness.texts(ALEX)[-1]
     assert await harness.answers(ALEX) == {"own_words": words}
     assert await harness.state(ALEX) == Step.MENU
 
 
 async def test_a_command_before_the_notice_shows_the_notice(harness: Harness) -> None:
     await harness.send(ALEX, "/tell")
-    assert harness.texts(ALEX) == [texts.WELCOME, harness.last_text(ALEX)]
+    assert harness.texts(ALEX) == [harness.last_text(ALEX)]
+    assert harness.last_text(ALEX).startswith(texts.WELCOME)
     assert "Before you tell us anything" in harness.last_text(ALEX)
     await harness.press(ALEX, texts.BTN_NOT_NOW)
     assert harness.last_text(ALEX) == texts.NOTICE_DECLINED
@@ -150,7 +156,8 @@ async def test_tell_me_more_then_continue(harness: Harness) -> None:
     assert "for 30 days after your last message" in more
     assert "After 7 days, nobody can read it" in more and "within 30 days" in more
     await harness.press(ALEX, texts.BTN_CONTINUE)
-    assert harness.last_text(ALEX) == texts.MENU
+    assert harness.last_text(ALEX).startswith("More about your data")
+    assert harness.last_text(ALEX).endswith(texts.MENU)
 
 
 async def test_poster_deep_link_preselects_the_office_and_only_counts(harness: Harness) -> None:
@@ -160,7 +167,7 @@ async def test_poster_deep_link_preselects_the_office_and_only_counts(harness: H
     harness.emu.user_starts(ALEX, f"jc_{POSTER_OFFICE}")
     await harness.settle()
     await harness.press(ALEX, texts.BTN_CONTINUE)
-    assert texts.OFFICE_PRESELECTED.format(office=office.name) in harness.texts(ALEX)
+    assert texts.OFFICE_PRESELECTED.format(office=office.name) in harness.all_text(ALEX)
 
     person = await harness.record(ALEX)
     assert person is not None and person.draft == Draft(office=POSTER_OFFICE)
@@ -212,7 +219,7 @@ async def restart_between_steps(harness: Harness) -> None:
     await harness.press(ALEX, texts.BTN_SKIP)
     await harness.restart()
     await harness.send(ALEX, "Methadone script for 2 years")
-    assert harness.texts(ALEX)[-2].startswith("✅ Saved")
+    assert harness.texts(ALEX)[-1].startswith("✅ Saved")
     assert await harness.answers(ALEX) == {
         "substances": "opioids",
         "duration": "over_5y",
@@ -347,7 +354,7 @@ async def test_a_button_from_an_earlier_step_says_so_and_asks_again(harness: Har
     await harness.onboard(ALEX)
     await harness.press(ALEX, texts.BTN_TELL)
     old = harness.emu.last_bot_message(ALEX)
-    assert old is not None and old.text == texts.Q_SUBSTANCES
+    assert old is not None and (old.text or "").endswith(texts.Q_SUBSTANCES)
     await harness.send(ALEX, "/menu")  # leaves that question's buttons behind
     await harness.send(ALEX, "/tell")
     await harness.press(ALEX, texts.BTN_SKIP)  # on the new question: now at "how long"
@@ -452,7 +459,7 @@ async def double_continue(harness: Harness) -> None:
     assert texts.SOMETHING_WENT_WRONG not in harness.texts(ALEX), "second tap failed"
     for tap in (first, second):
         assert harness.emu.callback_answer(str(tap.callback_query_id)) is not None
-    assert harness.texts(ALEX).count(texts.NOTICE_ACCEPTED) == 1
+    assert sum(texts.NOTICE_ACCEPTED in shown for shown in harness.texts(ALEX)) == 1
     assert await harness.state(ALEX) == Step.MENU
 
 
@@ -481,7 +488,7 @@ async def test_markup_and_sql_in_own_words_are_plain_data(harness: Harness) -> N
     sql = "'); DROP TABLE people;--"
     await reach(harness, ALEX, Step.DISCLOSE_OWN_WORDS)
     await harness.send(ALEX, markup)
-    summary = harness.emu.bot_messages(ALEX)[-2]
+    summary = harness.emu.bot_messages(ALEX)[-1]
     assert markup in (summary.text or "")
     assert summary.entities == () and summary.parse_mode is None
     sends = [call.params for call in harness.emu.calls("sendMessage")]
