@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conversations import texts
+from conversations import texts, web_texts
 from storage.directory import office_by_id
 from storage.repositories.referrals import REF_PATTERN
 from tests.support.sandbox_process import ROOT, SandboxProcess, fetch, loopback_opener
@@ -225,7 +225,7 @@ def test_the_whole_journey_on_the_web_chat_with_a_mentor_on_telegram(
 
     mentor.wait_for(f"New request {ref}")
     mentor.click(texts.BTN_ACCEPT)
-    web.wait_for(texts.MENTOR_ACCEPTED.format(name="Jo", office=OFFICE.name, ref=ref))
+    web.wait_for(web_texts.MENTOR_ACCEPTED_WEB.format(name="Jo", office=OFFICE.name, ref=ref))
 
     web.type("Hello from a browser")
     mentor.wait_for(f"{ref}: Hello from a browser")
