@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck bench sandbox clean crisis-model crisis-eval texts
+.PHONY: run test test-fast lint typecheck bench sandbox clean crisis-model crisis-eval texts axe
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "First Step needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -27,9 +27,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# axe-core, Deque's accessibility engine, from the npm registry at install time, for the
+# web chat's browser test (tests/webchat/test_web_browser.py injects it into the page; it
+# is never fetched while a test runs, and the test skips, saying so, without it).
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION) \
+	    || echo "could not install axe-core from the npm registry: the web chat's axe-core check will be skipped"; \
+	else echo "npm not found: the web chat's axe-core check will be skipped"; fi
+
 # The whole suite: lint, types, then every test (SQLite always; PostgreSQL too when
 # FIRSTSTEP_TEST_DATABASE_URL is set), with line and branch coverage summed up at the end.
-test: lint typecheck
+test: lint typecheck axe
 	$(BIN)/python -m pytest --cov --cov-report=
 	@echo "Coverage of bot/, conversations/ and storage/: $$($(BIN)/coverage report --format=total)% (lines and branches; per file: .venv/bin/coverage report)"
 

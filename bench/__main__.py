@@ -6,8 +6,10 @@
     python -m bench --only lookups   # one section (repeatable)
     python -m bench --skip postgres  # everything but a section (repeatable)
     python -m bench --readme         # everything, and the table into README.md
+    python -m bench --only webchat --out bench/results/webchat.json   # 500 web sessions
 
-Sections: capacity, clients, lookups, crisis, disk, startup, sqlite, memory, http, postgres, outbox.
+Sections: capacity, clients, lookups, crisis, disk, startup, sqlite, memory, http, postgres,
+outbox, webchat.
 `capacity` is what ships (HTTP, 40 ms round trips, limiter and concurrency on); the
 in-process sections after it find regressions.
 """
@@ -42,6 +44,7 @@ SECTIONS = (
     "http",
     "postgres",
     "outbox",
+    "webchat",
 )
 
 
@@ -54,6 +57,7 @@ class Sizes:
     pg_people: int
     outbox_people: int
     capacity_people: int
+    web_sessions: int
 
 
 # The throughput sections are sized for about five minutes on a quiet 2-core machine;
@@ -66,6 +70,7 @@ FULL = Sizes(
     pg_people=20,
     outbox_people=16,
     capacity_people=300,
+    web_sessions=500,
 )
 QUICK = Sizes(
     people=10,
@@ -75,6 +80,7 @@ QUICK = Sizes(
     pg_people=10,
     outbox_people=6,
     capacity_people=60,
+    web_sessions=50,
 )
 
 
@@ -88,6 +94,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pg-people", type=int, help="people per PostgreSQL round")
     parser.add_argument("--outbox-people", type=int, help="requests (5 cards each) to deliver")
     parser.add_argument("--capacity-people", type=int, help="people in the shipped-stack run")
+    parser.add_argument("--web-sessions", type=int, help="people at the web chat at once")
     parser.add_argument(
         "--pg-server",
         default=os.environ.get(
@@ -99,7 +106,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip", action="append", choices=SECTIONS, default=[])
     parser.add_argument("--out", type=Path, default=report.RESULTS, help="where to write JSON")
     parser.add_argument("--readme", action="store_true", help="also write the table into README.md")
-    parser.add_argument("--child", choices=["memory"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["memory", "webchat"], help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -114,6 +121,7 @@ def sizes_of(args: argparse.Namespace) -> Sizes:
         pg_people=args.pg_people or base.pg_people,
         outbox_people=args.outbox_people or base.outbox_people,
         capacity_people=args.capacity_people or base.capacity_people,
+        web_sessions=args.web_sessions or base.web_sessions,
     )
 
 
@@ -158,6 +166,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         postgres,
         startup,
         throughput,
+        webchat,
     )
 
     sizes = sizes_of(args)
@@ -228,6 +237,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             results["outbox"] = await outbox.measure_outbox(
                 url, workdir, people=sizes.outbox_people
             )
+        elif section == "webchat":
+            url = f"sqlite+aiosqlite:///{workdir / 'webchat.db'}"
+            results["webchat"] = await webchat.measure_webchat(
+                url, workdir, sessions=sizes.web_sessions
+            )
         say(f"{section} done in {time.perf_counter() - began:.1f} s")
     results["seconds"] = time.perf_counter() - started
     return results
@@ -237,6 +251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     with tempfile.TemporaryDirectory(prefix="firststep-bench-") as scratch:
         workdir = Path(scratch)
+        if args.child == "webchat":
+            from bench.webchat import serve
+
+            url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'webchat.db'}"
+            asyncio.run(serve(url, workdir))
+            return 0
         if args.child == "memory":
             from bench.memory import measure_memory
 

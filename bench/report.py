@@ -478,6 +478,23 @@ ROWS: tuple[tuple[str, Row], ...] = (
         "0",
         lambda r: r["outbox"]["status_429"] == 0,
     ),
+    _row(
+        "webchat",
+        "Web chat: sessions open at once / messages",
+        lambda r: f"{r['webchat']['sessions']} / {r['webchat']['messages']}",
+        "{}",
+    ),
+    _row("webchat", "Web chat: message to reply p50 (ms)", _get("webchat", "reply_ms", "p50"), US),
+    _row("webchat", "Web chat: message to reply p99 (ms)", _get("webchat", "reply_ms", "p99"), US),
+    _row("webchat", "Web chat: memory per session (KB)", _get("webchat", "kb_per_session"), US),
+    _row(
+        "webchat",
+        "Web chat: page weight (bytes, gzipped)",
+        lambda r: f"{r['webchat']['page']['bytes']:,} ({r['webchat']['page']['gzipped_bytes']:,})",
+        "{}",
+        "< 60 KB",
+        lambda r: r["webchat"]["page"]["bytes"] < 60 * 1024,
+    ),
 )
 
 

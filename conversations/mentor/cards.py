@@ -20,10 +20,11 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
-from conversations import keyboards, texts
+from conversations import keyboards, texts, web_texts
 from conversations.callbacks import Button, Card, CardAction
 from conversations.common import event
 from conversations.context import Services
+from conversations.door import is_web_chat
 from conversations.i18n import _
 from conversations.mentor import notices
 from conversations.mentor.chats import answer_close
@@ -36,6 +37,7 @@ from storage.models import MentorRole, MentorStatus, ReferralStatus
 from storage.repositories import referrals
 from storage.repositories.mentors import MentorRecord
 from storage.repositories.outbox import Kind
+from storage.repositories.people import chat_id_of
 from storage.repositories.referrals import ContactBy, ReferralRow
 from storage.repositories.updates import record_event
 
@@ -75,6 +77,13 @@ async def accept(
     return AcceptResult.WON
 
 
+async def on_web(connection: Connection, ring: KeyRing, referral: ReferralRow) -> bool:
+    """Whether the person came through the web door: they are told what a mentor sees
+    without the Telegram details they don't have (conversations/web_texts.py)."""
+    chat = await chat_id_of(connection, ring, referral.person_id) if referral.person_id else None
+    return chat is not None and is_web_chat(chat[0])
+
+
 async def after_claim(
     connection: Connection,
     ring: KeyRing,
@@ -90,6 +99,8 @@ async def after_claim(
         template = (
             _(texts.MENTOR_ACCEPTED_PHONE)
             if referral.contact_by == ContactBy.PHONE
+            else _(web_texts.MENTOR_ACCEPTED_WEB)
+            if await on_web(connection, ring, referral)
             else _(texts.MENTOR_ACCEPTED)
         )
         # The mentor's own office: a request widened to the area is taken elsewhere.

@@ -34,7 +34,7 @@ from telegram import (
     Update,
 )
 
-from conversations import keyboards, texts
+from conversations import keyboards, texts, web_texts
 from conversations.callbacks import (
     Button,
     ChatButton,
@@ -55,6 +55,7 @@ from conversations.callbacks import (
 )
 from conversations.common import event, user_id_of
 from conversations.context import Context, FlowSettings
+from conversations.door import by_web, on_web
 from conversations.i18n import _
 from conversations.mentor import ladder, notices
 from conversations.menu import menu_replies
@@ -187,6 +188,10 @@ def confirm_text(person: PersonRecord) -> str:
     )
 
 
+def mentor_about(update: Update) -> str:
+    return _(web_texts.MENTOR_ABOUT_WEB) if by_web(update) else _(texts.MENTOR_ABOUT)
+
+
 def prompt_office(person: PersonRecord) -> tuple[Reply, ...]:
     office = office_of(person)
     if office is None:
@@ -195,7 +200,8 @@ def prompt_office(person: PersonRecord) -> tuple[Reply, ...]:
 
 
 def prompt_share(person: PersonRecord) -> tuple[Reply, ...]:
-    return (Reply(_(texts.MENTOR_ASK_SHARE), share_keyboard()),)
+    text = _(web_texts.MENTOR_ASK_SHARE_WEB) if on_web() else _(texts.MENTOR_ASK_SHARE)
+    return (Reply(text, share_keyboard()),)
 
 
 def wants_phone(person: PersonRecord) -> bool:
@@ -241,7 +247,7 @@ async def begin(update: Update, context: Context, tx: PersonTransaction) -> Outc
     if office is None:
         return await find_office_first(update, context, tx)
     await tx.move(Step.MENTOR_OFFICE, draft=person.draft.fresh_request(office.office_id))
-    return Outcome.say(_(texts.MENTOR_ABOUT), *prompt_office(person))
+    return Outcome.say(mentor_about(update), *prompt_office(person))
 
 
 async def find_office_first(update: Update, context: Context, tx: PersonTransaction) -> Outcome:
@@ -273,8 +279,8 @@ async def at_office(
     # see: one message that stays, to read again; the question comes under it.
     first, *rest = await ask_share(tx)
     if first.markup is None:
-        return Outcome.say(together(_(texts.MENTOR_ABOUT), first), *rest, pressed=REPLACE)
-    return Outcome.say(_(texts.MENTOR_ABOUT), first, *rest, pressed=REPLACE)
+        return Outcome.say(together(mentor_about(update), first), *rest, pressed=REPLACE)
+    return Outcome.say(mentor_about(update), first, *rest, pressed=REPLACE)
 
 
 async def ask_share(tx: PersonTransaction) -> tuple[Reply, ...]:

@@ -109,7 +109,8 @@ async def my_data(update: Update, context: Context, tx: PersonTransaction) -> Ou
     answers = await tx.disclosures()
     referrals = await tx.referrals()
     waiting = await tx.messages_waiting()
-    replies = [Reply(_(texts.MYDATA_HEADER)), Reply(_(texts.MYDATA_ALWAYS))]
+    always = _(web_texts.MYDATA_ALWAYS_WEB) if by_web(update) else _(texts.MYDATA_ALWAYS)
+    replies = [Reply(_(texts.MYDATA_HEADER)), Reply(always)]
     office_id = tx.person.draft.office
     if office_id is not None:
         replies.append(Reply(_(texts.MYDATA_OFFICE).format(office=office_name(office_id))))
@@ -169,7 +170,7 @@ async def on_forget_button(
     erased = await live_request.forget(context, tx)  # also tells a mentor it ended
     event("privacy.forget")
     return Outcome.say(
-        _(texts.FORGET_DONE).format(
+        (_(web_texts.FORGET_DONE_WEB) if by_web(update) else _(texts.FORGET_DONE)).format(
             disclosures=erased.disclosures,
             referrals=erased.referrals_withdrawn,
             cancelled=erased.notifications_cancelled,

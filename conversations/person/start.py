@@ -108,7 +108,7 @@ async def on_notice_button(
     office_id = office.office_id if office is not None else None
     settings = context.services.settings
     if button.action == NoticeAction.MORE:
-        more = _(texts.NOTICE_MORE).format(
+        more = (_(web_texts.NOTICE_MORE_WEB) if by_web(update) else _(texts.NOTICE_MORE)).format(
             inactive_days=settings.retention_inactive_days,
             after_close_days=settings.retention_after_close_days,
             idle_days=settings.chat_idle_close_days,

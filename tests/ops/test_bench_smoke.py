@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as cli
-from bench import disk, lookups, loopback, outbox, report, throughput
+from bench import disk, lookups, loopback, outbox, report, throughput, webchat
 from bench.journey import JOURNEY, schedule
 from bench.memory import measure_memory
 
@@ -123,3 +123,16 @@ def test_update_readme_replaces_only_the_results_block(tmp_path: Path) -> None:
     text = readme.read_text()
     assert text.startswith("# Title\n\nBefore.\n\n") and text.endswith("\n\nAfter.\n")
     assert "old table" not in text and report.readme_block(results) in text
+
+
+async def test_the_web_chat_bench_times_every_reply_of_every_session(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
+    pace = webchat.Pace(ramp=0.5, think_min=0.6, think_max=0.8)
+    result = await webchat.measure_webchat(url, tmp_path, sessions=3, pace=pace)
+    assert result["messages"] == 3 * len(webchat.SCRIPT)
+    assert result["unexpected_replies"] == 0 and result["refused"] == {}
+    replies = result["reply_ms"]
+    assert 0 < replies["p50"] <= replies["p99"] <= replies["max"]
+    assert result["rss_open_mb"] > 0
+    assert 10_000 < result["page"]["bytes"] < 60 * 1024
+    assert 0 < result["page"]["gzipped_bytes"] < result["page"]["bytes"]

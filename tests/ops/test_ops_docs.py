@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import ENV_PREFIX, Settings
-from conversations import texts
+from conversations import texts, web_texts
 from conversations.mentor.notices import describe_delay
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -68,7 +68,17 @@ def quoted_lines(markdown: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "text", [texts.NOTICE, texts.NOTICE_MORE, texts.FORGET_DONE, texts.MYDATA_ALWAYS]
+    "text",
+    [
+        texts.NOTICE,
+        texts.NOTICE_MORE,
+        texts.FORGET_DONE,
+        texts.MYDATA_ALWAYS,
+        web_texts.NOTICE_WEB,
+        web_texts.NOTICE_MORE_WEB,
+        web_texts.FORGET_DONE_WEB,
+        web_texts.MYDATA_ALWAYS_WEB,
+    ],
 )
 def test_privacy_notice_quotes_what_the_bot_says(text: str) -> None:
     quoted = quoted_lines((DOCS / "privacy-notice.md").read_text("utf-8"))
