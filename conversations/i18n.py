@@ -99,11 +99,13 @@ def add_catalog(locale: str, path: Path) -> None:
     """Speak `locale` from the .po at `path` too (a second language before it ships)."""
     _added[locale] = path
     _translations.cache_clear()
+    _choose.cache_clear()
 
 
 def remove_catalog(locale: str) -> None:
     _added.pop(locale, None)
     _translations.cache_clear()
+    _choose.cache_clear()
 
 
 def current() -> str:
@@ -116,6 +118,13 @@ def language_for(code: str | None) -> str:
     the source language."""
     if not code:
         return SOURCE
+    return _choose(code)
+
+
+# Every update asks (set_language): the answer per code is kept, as the catalogs are,
+# until a catalog is added or removed. Telegram sends a few dozen distinct codes at most.
+@lru_cache(maxsize=256)
+def _choose(code: str) -> str:
     try:
         wanted = Locale.parse(code.replace("-", "_"))
     except (ValueError, UnknownLocaleError):
