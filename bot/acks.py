@@ -14,45 +14,19 @@ import asyncio
 
 from telegram.request import BaseRequest, RequestData
 
+from bot.wrapped_request import WrappedRequest
 
-class AckAfterHandled(BaseRequest):
+
+class AckAfterHandled(WrappedRequest):
     """The getUpdates request, waiting for the update queue before each call."""
 
     def __init__(self, inner: BaseRequest) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.queue: asyncio.Queue[object] | None = None
 
-    def __repr__(self) -> str:
-        return f"AckAfterHandled({type(self.inner).__name__})"
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: object = BaseRequest.DEFAULT_NONE,
-        write_timeout: object = BaseRequest.DEFAULT_NONE,
-        connect_timeout: object = BaseRequest.DEFAULT_NONE,
-        pool_timeout: object = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
+    async def intercept(
+        self, url: str, request_data: RequestData | None
+    ) -> tuple[int, bytes] | None:
         if self.queue is not None and url.rsplit("/", 1)[-1].lower() == "getupdates":
             await self.queue.join()
-        return await self.inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,  # type: ignore[arg-type]
-            write_timeout=write_timeout,  # type: ignore[arg-type]
-            connect_timeout=connect_timeout,  # type: ignore[arg-type]
-            pool_timeout=pool_timeout,  # type: ignore[arg-type]
-        )
+        return None
