@@ -34,13 +34,14 @@ def alive(pid: int) -> bool:
     return True
 
 
-async def until(done: Callable[[], bool], timeout: float) -> bool:
-    """Poll `done` until it holds (True) or `timeout` seconds passed (False)."""
+async def until(done: Callable[[], bool], timeout: float, poll: float = 0.01) -> bool:
+    """Poll `done` every `poll` seconds until it holds (True) or `timeout` seconds passed
+    (False)."""
     deadline = time.monotonic() + timeout
     while not done():
         if time.monotonic() > deadline:
             return False
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(poll)
     return True
 
 

@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import secrets
-import signal
 import socket
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +30,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox import EmulatorServer, TelegramEmulator
+from bot.sandbox import EmulatorServer
 from conversations.door import WEB_CHAT_FLOOR
 from conversations.steps import Step
 from storage.crypto import KeyRing
@@ -42,15 +38,12 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.repositories import webchat as store
 from storage.repositories.people import person_transaction
+from tests.support.crash import CrashRig, until
 from tests.support.delivery import OFFICE, rejected, seed_mentor
-from tests.support.harness import TEST_TOKEN
-from tests.support.ops import OPERATOR_TEXTS
 from tests.support.tables import OUTBOX, REFERRALS
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-ZYGOTE = ROOT / "tests" / "support" / "crash_zygote.py"
 MENTORS_BASE = 7_520_000_000
 
 
@@ -62,14 +55,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @dataclass
@@ -85,45 +70,28 @@ class WebPair:
 
 
 @dataclass
-class WebCrashRun:
-    tmp_path: Path
-    pairs: int
-    kills: int
-    broken: str | None = None
+class WebCrashRun(CrashRig):
+    pairs: int = 4
+    kills: int = 24
     seed: int = 20261217
     min_messages: int = 0
-    emu: TelegramEmulator = field(default_factory=lambda: TelegramEmulator(TEST_TOKEN))
     chats: list[WebPair] = field(default_factory=list)
     port: int = field(default_factory=free_port)
-    kills_done: int = 0
     kills_after_answer: int = 0
     answered: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.tmp_path / 'var' / 'firststep.db'}"
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def env(self, server: EmulatorServer, ring_path: Path) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTSTEP_")}
-        env.update(
-            FIRSTSTEP_TELEGRAM_TOKEN=self.emu.token,
-            FIRSTSTEP_TELEGRAM_API_URL=server.base_url,
-            FIRSTSTEP_DATABASE_URL=self.url,
-            FIRSTSTEP_KEYRING=str(ring_path),
-            FIRSTSTEP_DELIVERY_LEASE_SECONDS="2",
-            FIRSTSTEP_DELIVERY_POLL_SECONDS="0.2",
+    def env(self, server: EmulatorServer, ring_path: Path, **extra: str) -> dict[str, str]:
+        return super().env(
+            server,
+            ring_path,
             FIRSTSTEP_RATE_LIMIT_MESSAGES="100000",
-            FIRSTSTEP_LOG_LEVEL="INFO",
-            FIRSTSTEP_HEALTH_PORT="0",
             FIRSTSTEP_WEBCHAT_PORT=str(self.port),
-            PYTHONPATH=str(ROOT),
-            **OPERATOR_TEXTS,
+            **extra,
         )
-        return env
 
     async def seed_chats(self, database: Database, ring: KeyRing) -> None:
         """Accepted chats between a web person and a mentor on Telegram."""
@@ -226,16 +194,15 @@ class WebCrashRun:
             EmulatorServer(self.emu) as server,
             aiohttp.ClientSession(timeout=timeout) as session,
         ):
-            zygote = await self._start_zygote(self.env(server, ring_path))
-            assert zygote.stdin is not None and zygote.stdout is not None
+            zygote = await self.start_zygote(self.env(server, ring_path))
             page = [asyncio.create_task(self.page_sender(session, p)) for p in self.chats]
             page += [asyncio.create_task(self.page_listener(session, p)) for p in self.chats]
             talker = asyncio.create_task(self.talk(rng, stop))
             try:
-                assert (await asyncio.wait_for(zygote.stdout.readline(), 60)).strip() == b"ready"
+                await self.ready(zygote)
                 n = 0
                 while n < self.kills or self.written() < self.min_messages:
-                    pid = await self._spawn(zygote)
+                    pid = await self.spawn(zygote)
                     if n % 2 == 0:
                         await self._kill_after_answer(pid)
                     else:
@@ -249,55 +216,23 @@ class WebCrashRun:
                 for task in [talker, *page]:
                     task.cancel()
                 await asyncio.gather(talker, *page, return_exceptions=True)
-                zygote.stdin.write(b"quit\n")
-                await zygote.stdin.drain()
-                await asyncio.wait_for(zygote.wait(), 10)
-
-    async def _start_zygote(self, env: dict[str, str]) -> asyncio.subprocess.Process:
-        argv = [sys.executable, str(ZYGOTE), str(self.tmp_path / "bot.log")]
-        if self.broken:
-            argv += ["--broken", self.broken]
-        return await asyncio.create_subprocess_exec(
-            *argv,
-            env=env,
-            cwd=self.tmp_path,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-
-    async def _spawn(self, zygote: asyncio.subprocess.Process) -> int:
-        assert zygote.stdin is not None and zygote.stdout is not None
-        zygote.stdin.write(b"spawn\n")
-        await zygote.stdin.drain()
-        return int(await asyncio.wait_for(zygote.stdout.readline(), 10))
-
-    async def _until(self, done: Callable[[], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.005)
-        return True
+                await self.quit(zygote)
 
     async def _kill_after_answer(self, pid: int) -> None:
         """SIGKILL just after the server answered a web message: it must be safe by then."""
         answered = self.answered
-        hit = await self._until(lambda: self.answered > answered, 30)
-        os.kill(pid, signal.SIGKILL)
-        self.kills_done += 1
+        hit = await until(lambda: self.answered > answered, 30, poll=0.005)
+        await self.kill(pid)
         self.kills_after_answer += int(hit)
-        await asyncio.sleep(0.05)
 
     async def _kill_at_random(self, pid: int, rng: random.Random) -> None:
         sends = len(self.emu.calls("sendMessage"))
         if rng.random() < 0.8:
-            await self._until(lambda: len(self.emu.calls("sendMessage")) > sends, 30)
+            await until(lambda: len(self.emu.calls("sendMessage")) > sends, 30, poll=0.005)
             await asyncio.sleep(rng.uniform(0.0, 0.4))
         else:
             await asyncio.sleep(rng.uniform(0.0, 1.2))
-        os.kill(pid, signal.SIGKILL)
-        self.kills_done += 1
-        await asyncio.sleep(0.05)
+        await self.kill(pid)
 
     def _all_arrived(self) -> bool:
         for pair in self.chats:
@@ -308,7 +243,7 @@ class WebCrashRun:
         return all(pair.outgoing.empty() for pair in self.chats)
 
     async def _final_run(self, zygote: asyncio.subprocess.Process) -> None:
-        pid = await self._spawn(zygote)
+        pid = await self.spawn(zygote)
         database = Database.from_url(self.url)
         try:
             deadline = time.monotonic() + 120
@@ -325,8 +260,7 @@ class WebCrashRun:
             await asyncio.sleep(1.0)  # anything late (a double) has time to show
         finally:
             await database.dispose()
-            os.kill(pid, signal.SIGTERM)
-        assert await self._until(lambda: not _alive(pid), 30), "no clean stop on SIGTERM"
+            await self.stop_cleanly(pid)
 
     def written(self) -> int:
         return sum(len(p.to_web) + len(p.to_mentor) for p in self.chats)
