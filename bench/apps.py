@@ -22,12 +22,13 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bench import mentors
 from bot.app import build_application
 from bot.sandbox import EmulatorRequest, TelegramEmulator
 from bot.settings import Settings
+from bot.wrapped_request import WrappedRequest
 from conversations.context import FirstStepApp
 from storage.crypto import KeyRing
 
@@ -83,41 +84,13 @@ def build_full(
     )
 
 
-class SwitchableRequest(BaseRequest):
-    """Forwards to whichever emulator is current, so a long run can drop old chats.
+class SwitchableRequest(WrappedRequest):
+    """Forwards to whichever emulator is current (`inner`, replaced between batches), so
+    a long run can drop old chats.
 
     The memory benchmark gives each batch of people a fresh emulator: otherwise the
     emulator's own record of every chat would be counted as the bot's memory.
     """
-
-    __slots__ = ("target",)
-
-    def __init__(self, target: EmulatorRequest) -> None:
-        self.target = target
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.target.read_timeout
-
-    async def initialize(self) -> None:
-        await self.target.initialize()
-
-    async def shutdown(self) -> None:
-        await self.target.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        return await self.target.do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
 
 
 async def echo_reply(update: Update, context: Any) -> None:

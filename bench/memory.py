@@ -48,10 +48,10 @@ async def measure_memory(
     async def run_batch(count: int) -> None:
         nonlocal next_update
         fresh = TelegramEmulator(TOKEN, first_update_id=next_update)
-        request.target = EmulatorRequest(fresh)
+        request.inner = EmulatorRequest(fresh)
         await journeys(fresh, application, errors, ids.take(count))
         next_update += count * len(JOURNEY)
-        request.target = EmulatorRequest(TelegramEmulator(TOKEN, first_update_id=next_update))
+        request.inner = EmulatorRequest(TelegramEmulator(TOKEN, first_update_id=next_update))
 
     await start_full(application)
     try:
