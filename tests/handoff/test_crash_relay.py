@@ -32,14 +32,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.sandbox import EmulatorServer
-from conversations.steps import Step
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.repositories.people import person_transaction
 from tests.support.crash import CrashRig, until
-from tests.support.delivery import OFFICE, rejected, seed_mentor
-from tests.support.tables import OUTBOX, REFERRALS
+from tests.support.delivery import rejected, seed_accepted_chat
+from tests.support.tables import OUTBOX
 
 pytestmark = pytest.mark.slow
 
@@ -79,28 +77,8 @@ class RelayCrashRun(CrashRig):
             person_chat, mentor_chat = PEOPLE_BASE + n, MENTORS_BASE + n
             self.emu.register_user(mentor_chat, "Sam", started=True)
             self.emu.register_user(person_chat, "Alex", started=True)
-            mentor_id = await seed_mentor(database, ring, mentor_chat, now())
-            async with person_transaction(database, ring, person_chat, now()) as tx:
-                person = await tx.register(state=Step.WITH_MENTOR.value, chat_id=person_chat)
             ref = f"R-{n:02d}CRSH"[:8]
-            async with database.transaction() as connection:
-                await connection.execute(
-                    REFERRALS.insert().values(
-                        id=f"crash{n:027d}",
-                        public_ref=ref,
-                        person_id=person.id,
-                        office_id=OFFICE,
-                        pilot_area="south_east",
-                        status="accepted",
-                        version=1,
-                        mentor_id=mentor_id,
-                        contact_by="bot",
-                        time_window="any",
-                        ladder_step=0,
-                        created_at=now(),
-                        accepted_at=now(),
-                    )
-                )
+            await seed_accepted_chat(database, ring, person_chat, mentor_chat, ref, now())
             self.chats.append(Pair(person_chat, mentor_chat, ref))
 
     async def talk(self, rng: random.Random, stop: asyncio.Event) -> None:

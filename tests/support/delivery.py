@@ -21,6 +21,7 @@ from bot.delivery import DeliveryPolicy, DeliveryWorker, FloodGate, worker_of
 from bot.sandbox import EmulatorRequest, EmulatorUsageError, TelegramEmulator
 from bot.settings import Settings
 from conversations.context import Clock, FirstStepApp
+from conversations.steps import Step
 from storage.crypto import KeyRing, Role, pseudonym_candidates
 from storage.db import Database
 from storage.repositories.outbox import Edit, Kind, RecipientKind, Send, enqueue
@@ -88,6 +89,39 @@ class Seeded:
     referral_id: str
     ref: str
     cards: dict[str, str]  # mentor id -> outbox row id
+
+
+async def seed_accepted_chat(
+    database: Database,
+    ring: KeyRing,
+    person_chat: int,
+    mentor_chat: int,
+    ref: str,
+    now: datetime,
+) -> None:
+    """An accepted chat as a claim leaves it: the mentor's row, the person at
+    Step.WITH_MENTOR, and the referral accepted by that mentor (for the crash tests)."""
+    mentor_id = await seed_mentor(database, ring, mentor_chat, now)
+    async with person_transaction(database, ring, person_chat, now) as tx:
+        person = await tx.register(state=Step.WITH_MENTOR.value, chat_id=person_chat)
+    async with database.transaction() as connection:
+        await connection.execute(
+            REFERRALS.insert().values(
+                id=secrets.token_hex(16),
+                public_ref=ref,
+                person_id=person.id,
+                office_id=OFFICE,
+                pilot_area="south_east",
+                status="accepted",
+                version=1,
+                mentor_id=mentor_id,
+                contact_by="bot",
+                time_window="any",
+                ladder_step=0,
+                created_at=now,
+                accepted_at=now,
+            )
+        )
 
 
 async def seed_referral(

@@ -32,15 +32,13 @@ from sqlalchemy import select
 
 from bot.sandbox import EmulatorServer
 from conversations.door import WEB_CHAT_FLOOR
-from conversations.steps import Step
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.repositories import webchat as store
-from storage.repositories.people import person_transaction
 from tests.support.crash import CrashRig, until
-from tests.support.delivery import OFFICE, rejected, seed_mentor
-from tests.support.tables import OUTBOX, REFERRALS
+from tests.support.delivery import rejected, seed_accepted_chat
+from tests.support.tables import OUTBOX
 
 pytestmark = pytest.mark.slow
 
@@ -100,28 +98,8 @@ class WebCrashRun(CrashRig):
             token = secrets.token_urlsafe(32)
             assert await store.create_chat(database, ring, chat, token, now())
             self.emu.register_user(mentor_chat, "Sam", started=True)
-            mentor_id = await seed_mentor(database, ring, mentor_chat, now())
-            async with person_transaction(database, ring, chat, now()) as tx:
-                person = await tx.register(state=Step.WITH_MENTOR.value, chat_id=chat)
             ref = f"R-{n:02d}WEBC"[:8]
-            async with database.transaction() as connection:
-                await connection.execute(
-                    REFERRALS.insert().values(
-                        id=f"webcrash{n:024d}",
-                        public_ref=ref,
-                        person_id=person.id,
-                        office_id=OFFICE,
-                        pilot_area="south_east",
-                        status="accepted",
-                        version=1,
-                        mentor_id=mentor_id,
-                        contact_by="bot",
-                        time_window="any",
-                        ladder_step=0,
-                        created_at=now(),
-                        accepted_at=now(),
-                    )
-                )
+            await seed_accepted_chat(database, ring, chat, mentor_chat, ref, now())
             self.chats.append(WebPair(chat, token, mentor_chat, ref))
 
     # -- the page ----------------------------------------------------------------------------
