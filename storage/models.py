@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -46,6 +47,21 @@ NAMING = {
 def new_id() -> str:
     """A random 128-bit id as hex: known before the INSERT, meaningless outside."""
     return secrets.token_hex(16)
+
+
+_last_ordered = 0
+
+
+def ordered_id() -> str:
+    """A 128-bit hex id that sorts in the order this process made it: 64 bits of wall-clock
+    nanoseconds (never repeated, never going back) then 64 random bits.
+
+    For outbox rows: two messages queued for one chat in the same instant (or under a
+    frozen test clock) still go out in the order they were written.
+    """
+    global _last_ordered
+    _last_ordered = max(_last_ordered + 1, time.time_ns())
+    return f"{_last_ordered:016x}{secrets.token_hex(8)}"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -57,6 +57,7 @@ from storage.repositories.outbox import (
     Wait,
     alert_coordinators,
     claim_due,
+    hold_behind,
     mark_dead,
     mark_sent,
     mark_shown,
@@ -194,7 +195,8 @@ class DeliveryWorker:
         The batch is checked and decrypted in one transaction. Then rows for one
         recipient go in order (an edit after its message, "accepted" before "closed");
         different recipients go side by side, up to `concurrency`, all through the one
-        Pacer. Flood control, or stop(), hands the rows not yet tried back.
+        Pacer. Flood control, or stop(), hands the rows not yet tried back; a row to be
+        tried again later holds back what follows it for the same recipient.
         """
         await self.gate.wait()
         rows = await self.claim()
@@ -208,6 +210,7 @@ class DeliveryWorker:
         slots = asyncio.Semaphore(self.policy.concurrency)
         halted = False
         untried: list[Claimed] = []
+        behind: list[tuple[Claimed, list[Claimed]]] = []
 
         async def lane(queue: list[Claimed]) -> None:
             nonlocal halted
@@ -217,9 +220,11 @@ class DeliveryWorker:
                         untried.extend(queue[index:])
                         return
                     outcome = await self._deliver_safely(row, ready[row.id])
-                    if outcome is Outcome.PAUSED:
-                        halted = True
-                        untried.extend(queue[index + 1 :])
+                    if outcome in (Outcome.PAUSED, Outcome.RETRY):
+                        # Tried again later: what came after it for this chat waits for it.
+                        halted = halted or outcome is Outcome.PAUSED
+                        if queue[index + 1 :]:
+                            behind.append((row, queue[index + 1 :]))
                         return
                     if outcome is Outcome.BLOCKED:
                         # One 403 is enough: the rest for them is not even tried.
@@ -229,9 +234,11 @@ class DeliveryWorker:
                         return
 
         await asyncio.gather(*(lane(queue) for queue in lanes.values()))
-        if untried:
+        if untried or behind:
             async with self.transaction() as connection:
                 await release(connection, untried)
+                for leader, rest in behind:
+                    await hold_behind(connection, leader, rest)
         return len(rows)
 
     async def claim(self) -> list[Claimed]:

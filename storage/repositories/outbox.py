@@ -41,7 +41,7 @@ from storage.models import (
     Referral,
     ReferralStatus,
     SubjectKey,
-    new_id,
+    ordered_id,
 )
 from storage.repositories.subjects import open_subject_key
 from storage.sql import insert_ignore
@@ -165,7 +165,7 @@ async def enqueue(
     `sealed_by` is the cipher of the subject the message is about (usually the person);
     its subject id is recorded so erasure can find and cancel the row.
     """
-    row_id = new_id()
+    row_id = ordered_id()  # so rows for one chat with equal times keep their order
     inserted = await insert_ignore(
         connection,
         OutboxMessage,
@@ -246,7 +246,7 @@ async def claim_due(
             OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
         )
-        .order_by(OutboxMessage.next_attempt_at)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
     if connection.dialect.name == "postgresql":
@@ -290,7 +290,7 @@ async def claim_due(
         )
         for row in await connection.execute(statement)
     ]
-    return sorted(claimed, key=lambda row: row.next_attempt_at)
+    return sorted(claimed, key=lambda row: (row.next_attempt_at, row.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -670,6 +670,40 @@ async def release(connection: AsyncConnection, rows: list[Claimed]) -> None:
                 status=OutboxStatus.PENDING,
                 lease_until=None,
                 attempts=OutboxMessage.attempts - 1,
+            )
+        )
+
+
+async def hold_behind(connection: AsyncConnection, leader: Claimed, rows: list[Claimed]) -> None:
+    """Hand back `rows`, queued for the same chat after `leader`, which is to be tried again
+    later: none is due before the leader, so the chat reads in the order it was written.
+
+    A leader still held (its outcome could not be recorded) keeps the rest held with it:
+    they were claimed together, so their leases run out together.
+    """
+    found = (
+        await connection.execute(
+            select(OutboxMessage.status, OutboxMessage.next_attempt_at).where(
+                OutboxMessage.id == leader.id
+            )
+        )
+    ).one_or_none()
+    if found is not None and found.status == OutboxStatus.INFLIGHT:
+        return
+    for row in rows:
+        at = (
+            row.next_attempt_at
+            if found is None
+            else max(row.next_attempt_at, found.next_attempt_at)
+        )
+        await connection.execute(
+            update(OutboxMessage)
+            .where(_held(row))
+            .values(
+                status=OutboxStatus.PENDING,
+                lease_until=None,
+                attempts=OutboxMessage.attempts - 1,
+                next_attempt_at=at,
             )
         )
 

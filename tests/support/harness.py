@@ -97,6 +97,12 @@ class Harness:
     async def start(self) -> None:
         self.app = self.build()
         await start_application(self.app)
+        if not isinstance(self.clock, WallClock) and self.app.job_queue is not None:
+            # On a clock the test moves, the test runs the timed jobs itself (run_ladder,
+            # job.run). The JobQueue, on real time, must not run them as well: a ladder
+            # pass it ran between a test's clock.advance and its own pass once took the
+            # step first (CI, PostgreSQL, a loaded machine). Jobs stay planned (next_t).
+            self.app.job_queue.scheduler.pause()
 
     async def stop(self) -> None:
         if self.app is not None:
