@@ -2,13 +2,14 @@
 
 What it does, on the development part of the corpus only (never the frozen part):
 
-1. Cross-validation by writer: the corpus has three writers; each is left out in turn,
-   the model is trained on the other two and scores the one left out. That is the
-   closest the corpus comes to "messages written by others".
+1. Cross-validation by writer: each writer of the development part is left out in turn,
+   the model is trained on the others and scores the one left out. That is the closest
+   the corpus comes to "messages written by others".
 2. Thresholds: from those out-of-fold scores, combined with the phrase rules exactly as
    the live check combines them, it picks the check-in, urgent and confirm thresholds
-   with the lowest cost (:class:`Costs`: safety first) and prints the cross-validated
-   figures.
+   with the lowest cost (:class:`Costs`: safety first) among those no worse than the
+   floor (:class:`Floor`: the shipped check's cross-validated figures), and prints the
+   cross-validated figures.
 3. The final model is trained on all of the development part and written to
    ``data/model.json``, with the phrase index (``data/phrase_index.json``).
 
@@ -56,7 +57,7 @@ from conversations.safety.rules import Engine, build_engine, write_index
 __all__ = ["TrainingReport", "cross_validate", "train"]
 
 #: Inverse regularisation strength of the logistic regressions.
-C = 10.0
+C = 30.0
 #: A feature must occur in at least this many training messages.
 MIN_COUNT = 2
 #: The value of a word class feature in training (an n-gram's is 1/sqrt(n-grams)).
@@ -186,15 +187,39 @@ class Costs:
     needless_urgent: float = 12.0
 
 
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """Cross-validated figures a retrain may not fall below, on the messages they came from.
+
+    Round 2's shipped check, cross-validated on writers A, B, C, E and F (1,615 of 1,722
+    help messages got a reply, 786 of 907 urgent ones the urgent reply; of 2,200 ordinary
+    ones 71 got the urgent reply and 331 any reply). :class:`Costs` alone would trade
+    urgent replies for fewer needless ones (round 4's data moved its lowest cost from
+    86.7% of urgent messages answered as urgent to 82.1%); we do not make that trade, so
+    the thresholds are the cheapest that are no worse than this on all four figures,
+    measured on these writers' messages (new writers' messages still count in the cost).
+    """
+
+    writers: tuple[str, ...] = ("A", "B", "C", "E", "F")
+    help_any: float = 1615 / 1722
+    urgent_urgent: float = 786 / 907
+    ordinary_urgent: float = 71 / 2200
+    ordinary_any: float = 331 / 2200
+
+
 def _grid(low: float, high: float, step: float) -> list[float]:
     count = round((high - low) / step)
     return [round(low + i * step, 4) for i in range(count + 1)]
 
 
 def choose_thresholds(
-    examples: Sequence[Example], assessments: Sequence[Assessment], costs: Costs = Costs()
+    examples: Sequence[Example],
+    assessments: Sequence[Assessment],
+    costs: Costs = Costs(),
+    floor: Floor | None = Floor(),
 ) -> Thresholds:
-    """The thresholds with the lowest total cost (:class:`Costs`) on the scores given."""
+    """The thresholds with the lowest total cost (:class:`Costs`) on the scores given,
+    among those that keep to the floor (:class:`Floor`; if none does, among all)."""
     import numpy as np
 
     helps = np.array([e.needs_help for e in examples])
@@ -202,7 +227,9 @@ def choose_thresholds(
     ordinary = ~helps
     p_help = np.array([a.p_help for a in assessments])
     p_urgent = np.array([a.p_urgent or 0.0 for a in assessments])
-    best: tuple[float, Thresholds] | None = None
+    best: tuple[float, tuple[float, float, float, float]] | None = None
+    floored = best
+    measured = np.array([floor is not None and e.author in floor.writers for e in examples])
     joking = np.array([a.joking for a in assessments])
     long_enough = np.array([a.words > TRUSTED_LENGTH for a in assessments])
     model_may = np.array([a.words >= MODEL_MIN_WORDS for a in assessments])
@@ -235,17 +262,32 @@ def choose_thresholds(
                         + costs.needless_urgent * float((ordinary & urgent).sum())
                     )
                     if best is None or cost < best[0]:
-                        best = (
-                            cost,
-                            Thresholds(
-                                checkin=checkin,
-                                urgent=urgent_at,
-                                confirm=confirm,
-                                urgent_alone=alone_at,
-                            ),
-                        )
-    assert best is not None
-    return best[1]
+                        best = (cost, (checkin, urgent_at, confirm, alone_at))
+                    if (
+                        floor is not None
+                        and (floored is None or cost < floored[0])
+                        and _keeps_to(floor, measured, helps, urgent_labelled, replied, urgent)
+                    ):
+                        floored = (cost, (checkin, urgent_at, confirm, alone_at))
+    chosen = floored or best
+    assert chosen is not None
+    checkin, urgent_at, confirm, alone_at = chosen[1]
+    return Thresholds(checkin=checkin, urgent=urgent_at, confirm=confirm, urgent_alone=alone_at)
+
+
+def _keeps_to(
+    floor: Floor, measured: Any, helps: Any, urgent_labelled: Any, replied: Any, urgent: Any
+) -> bool:
+    """One threshold point's four figures on the floor's messages, against the floor."""
+    tiny = 1e-9  # the floor's fractions are counts over the same messages
+    ordinary = ~helps & measured
+    helps, urgent_labelled = helps & measured, urgent_labelled & measured
+    return bool(
+        (helps & replied).sum() >= floor.help_any * helps.sum() - tiny
+        and (urgent_labelled & urgent).sum() >= floor.urgent_urgent * urgent_labelled.sum() - tiny
+        and (ordinary & urgent).sum() <= floor.ordinary_urgent * ordinary.sum() + tiny
+        and (ordinary & replied).sum() <= floor.ordinary_any * ordinary.sum() + tiny
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +312,16 @@ def train(
     assessments = cross_validate(examples, rules)
     thresholds = choose_thresholds(examples, assessments, costs)
     evaluation = evaluation_at(examples, assessments, thresholds)
+    floor = Floor()
+    kept = Evaluation(
+        tuple(p for p in evaluation.scored if p[0].author in floor.writers)
+    ).headline()
+    progress(
+        f"Cross-validated on the floor's writers ({', '.join(floor.writers)}): "
+        f"{kept.help_any:.1%}, {kept.urgent_urgent:.1%}, {kept.ordinary_urgent:.1%}, "
+        f"{kept.ordinary_any:.1%} (the floor: {floor.help_any:.1%}, {floor.urgent_urgent:.1%}, "
+        f"{floor.ordinary_urgent:.1%}, {floor.ordinary_any:.1%})"
+    )
     progress("Training on the whole development part...")
     about = {
         "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
@@ -279,6 +331,7 @@ def train(
         "c": C,
         "min_count": MIN_COUNT,
         "min_grams": MIN_GRAMS,
+        "floor": "round 2's cross-validated figures on writers " + ", ".join(Floor().writers),
         "costs": {
             "missed": costs.missed,
             "urgent_as_checkin": costs.urgent_as_checkin,
