@@ -29,6 +29,7 @@ from bench.throughput import PersonIds, journeys
 from bot.guards import RATE_LIMITER_KEY, RECENT_UPDATES_KEY
 from bot.sandbox import EmulatorRequest, TelegramEmulator
 from conversations.context import FirstStepApp
+from conversations.newest import NEWEST_KEY
 from storage.crypto import KeyRing
 
 MB = 1024 * 1024
@@ -96,6 +97,8 @@ def entries_kept(application: FirstStepApp) -> dict[str, int]:
         "ptb_chat_ids_for_persistence": len(application._chat_ids_to_be_updated_in_persistence),
         "rate_windows": len(bot_data.get(RATE_LIMITER_KEY, ())),
         "recent_update_ids": len(bot_data.get(RECENT_UPDATES_KEY, ())),
+        # The newest message id of each chat heard from lately (at most 10,000 chats).
+        "newest_message_ids": len(bot_data.get(NEWEST_KEY, ())),
     }
 
 

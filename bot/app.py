@@ -19,6 +19,7 @@ from bot.delivery import TelegramLimiter, attach_worker, stop_worker
 from bot.handlers import register_handlers
 from bot.keyring import load_keyring
 from bot.logs import install_log_privacy
+from bot.newest_bot import NewestNotingBot
 from bot.ordering import PerPersonProcessor
 from bot.settings import Settings
 from bot.webchat.channel import WebChannel
@@ -34,6 +35,7 @@ from conversations.context import (
     utc_now,
 )
 from conversations.i18n import _
+from conversations.newest import NEWEST_KEY, NewestMessages
 from storage.crypto import KeyRing
 from storage.db import Database
 from storage.directory import preload
@@ -175,31 +177,36 @@ def build_application(
         raise MissingToken
     # Before anything can log: library records lose their values (updates, payloads, URL).
     install_log_privacy()
-    builder = (
+    # aiohttp, not PTB's default httpx: the same calls for about half the CPU (issue 16;
+    # `python -m bench --only clients` measures the three side by side).
+    # Calls addressed to a web chat go to the web door instead (bot/webchat).
+    channel = WebChannel()
+    # Updates are acknowledged once handled, so a crash mid-update loses none (bot/acks.py).
+    acks = AckAfterHandled(get_updates_request or request or AiohttpRequest(connection_pool_size=1))
+    newest = NewestMessages()
+    bot: ExtBot[None] = NewestNotingBot(
+        settings.telegram_token.get_secret_value(),
+        newest=newest,
+        base_url=settings.telegram_api_url,
+        request=TwoDoorRequest(request or AiohttpRequest(), channel),
+        get_updates_request=acks,
+        # Telegram's rates, replies before the outbox's bulk sends, and a 429 holds only
+        # the chat it came for (bot/delivery/limiter.py).
+        rate_limiter=TelegramLimiter() if rate_limit else None,
+    )
+    application: FirstStepApp = (
         Application.builder()
         .application_class(FirstStepApplication)
-        .token(settings.telegram_token.get_secret_value())
-        .base_url(settings.telegram_api_url)
+        .bot(bot)
         .context_types(ContextTypes(context=Context, bot_data=BotData))
         .post_init(partial(_setup, settings, clock, ring, migrate, delivery))
         .post_stop(_stop)
         .post_shutdown(_teardown)
         .concurrent_updates(update_processor or PerPersonProcessor(settings.concurrent_people))
+        .build()
     )
-    if rate_limit:
-        # Telegram's rates, replies before the outbox's bulk sends, and a 429 holds only
-        # the chat it came for (bot/delivery/limiter.py).
-        builder = builder.rate_limiter(TelegramLimiter())  # type: ignore[arg-type]
-    # aiohttp, not PTB's default httpx: the same calls for about half the CPU (issue 16;
-    # `python -m bench --only clients` measures the three side by side).
-    # Calls addressed to a web chat go to the web door instead (bot/webchat).
-    channel = WebChannel()
-    builder = builder.request(TwoDoorRequest(request or AiohttpRequest(), channel))
-    # Updates are acknowledged once handled, so a crash mid-update loses none (bot/acks.py).
-    acks = AckAfterHandled(get_updates_request or request or AiohttpRequest(connection_pool_size=1))
-    builder = builder.get_updates_request(acks)
-    application: FirstStepApp = builder.build()
     acks.queue = application.update_queue
     application.bot_data[WEBCHAT_KEY] = channel
+    application.bot_data[NEWEST_KEY] = newest
     register_handlers(application)
     return application

@@ -18,7 +18,10 @@ says `REPLACE`, so the question is edited into the next step (one call instead o
 dropping its buttons and sending a new message). That is decided step by step, never
 for every press: a message the person must be able to read back (the notice, what they
 told us, a Jobcentre's address, a reference, the urgent-help numbers) is never replaced,
-and urgent help always comes as a new message, so it notifies. `together` makes one
+and urgent help always comes as a new message, so it notifies. And only the newest
+message in the chat is replaced (conversations/newest.py): a question pressed above
+newer messages (a /help, a mentor's reply) loses its buttons and the next step comes
+below, where the person is looking. `together` makes one
 message of replies that read as one (a welcome and the notice; "thank you" and the menu).
 
 - `RELAY_ROUTE`: relayed messages are queued in the step's own transaction to go through
@@ -53,6 +56,7 @@ from telegram.error import BadRequest, TelegramError
 
 from conversations.common import answer, chat_id_of, event
 from conversations.context import Context
+from conversations.newest import newest_messages
 from storage.crypto import FieldCipher
 from storage.db import Connection
 from storage.repositories.outbox import Kind, RecipientKind, Send, enqueue
@@ -123,8 +127,9 @@ class Rewrite:
 @dataclass(frozen=True, slots=True)
 class Replace:
     """It becomes the first reply: a question edited into the next step, one call instead
-    of two. A first reply an edit can't carry (a reply keyboard, or its removal), or a
-    message too old to edit, falls back to `DropButtons` and a new message."""
+    of two. A first reply an edit can't carry (a reply keyboard, or its removal), a
+    message too old to edit, or one with newer messages below it falls back to
+    `DropButtons` and a new message."""
 
 
 Pressed = DropButtons | Keep | NewButtons | Rewrite | Replace
@@ -246,12 +251,13 @@ class PassOn:
 Call = AnswerQuery | EditButtons | EditText | DeleteMessages | SendReply | PassOn
 
 
-def _replaced(query: CallbackQuery, outcome: Outcome) -> Outcome:
+def _replaced(query: CallbackQuery, outcome: Outcome, newest: bool) -> Outcome:
     """`Replace` made concrete: the pressed message rewritten into the first reply, when
-    an edit can carry it (inline buttons or none) and the message can still be edited;
-    else its buttons go and the reply comes as a new message."""
+    it is the `newest` in the chat, an edit can carry the reply (inline buttons or none)
+    and the message can still be edited; else its buttons go and the reply comes as a
+    new message."""
     fallback = replace(outcome, pressed=DROP_BUTTONS)
-    if not outcome.replies or not isinstance(query.message, Message):
+    if not newest or not outcome.replies or not isinstance(query.message, Message):
         return fallback
     first, *rest = outcome.replies
     if first.markup is not None and not isinstance(first.markup, InlineKeyboardMarkup):
@@ -282,13 +288,14 @@ def _pressed_calls(query: CallbackQuery, pressed: Pressed) -> list[Call]:
     return [EditText(pressed.text, pressed.markup)]
 
 
-def plan(update: Update, outcome: Outcome) -> list[Call]:
-    """The Bot API calls that carry `outcome` out, in order (none is made here)."""
+def plan(update: Update, outcome: Outcome, *, newest: bool = True) -> list[Call]:
+    """The Bot API calls that carry `outcome` out, in order (none is made here).
+    `newest`: the pressed message is the newest in the chat (`deliver` looks it up)."""
     query = update.callback_query
     calls: list[Call] = []
     if query is not None:
         if isinstance(outcome.pressed, Replace):
-            outcome = _replaced(query, outcome)
+            outcome = _replaced(query, outcome, newest)
         calls.append(AnswerQuery(outcome.toast))
         calls.extend(_pressed_calls(query, outcome.pressed))
     for start in range(0, len(outcome.deletes), DELETE_BATCH):
@@ -351,9 +358,17 @@ async def _call(update: Update, context: Context, call: Call) -> None:
         await _pass_on(update, context, call.relay)
 
 
+def _pressed_is_newest(update: Update, context: Context) -> bool:
+    query = update.callback_query
+    if query is None or query.message is None:
+        return False
+    pressed = query.message
+    return newest_messages(context).is_newest(pressed.chat.id, pressed.message_id)
+
+
 async def deliver(update: Update, context: Context, outcome: Outcome) -> None:
     """Carry the outcome out, after the transaction that decided it committed."""
-    for call in plan(update, outcome):
+    for call in plan(update, outcome, newest=_pressed_is_newest(update, context)):
         await _call(update, context, call)
     if outcome.queued:
         wake = context.services.extras.get(WAKE_KEY)

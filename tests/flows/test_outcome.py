@@ -141,6 +141,13 @@ def test_replace_turns_drop_buttons_and_send_into_one_edit() -> None:
     ]
     # Nothing to replace it with: its buttons go, as by default.
     assert plan(press(), Outcome(pressed=REPLACE)) == [AnswerQuery(None), EditButtons(None)]
+    # Newer messages below it: its buttons go and the next step comes at the bottom.
+    assert plan(press(), decided, newest=False) == [
+        AnswerQuery(None),
+        EditButtons(None),
+        SendReply(Reply("next question", reask)),
+        SendReply(Reply("and more")),
+    ]
 
 
 def test_together_is_one_message_with_the_last_parts_buttons() -> None:
@@ -205,7 +212,9 @@ async def test_dropping_the_buttons_instead_would_add_a_message_and_a_call(
 ) -> None:
     """The broken variant: `REPLACE` read as the old default (drop buttons, send anew)."""
     monkeypatch.setattr(
-        outcome, "_replaced", lambda query, decided: decided.with_pressed(outcome.DROP_BUTTONS)
+        outcome,
+        "_replaced",
+        lambda query, decided, newest: decided.with_pressed(outcome.DROP_BUTTONS),
     )
     assert await pressing_skip(harness) == (1, 1, 0)
 

@@ -89,3 +89,63 @@ async def test_a_stale_question_still_gets_a_kind_reply_as_new_messages(
     assert len(harness.emu.bot_messages(ALEX)) == before + 2
     again = next(m for m in harness.emu.bot_messages(ALEX) if m.message_id == old.message_id)
     assert again.button_texts == [] and texts.Q_SUBSTANCES in (again.text or "")
+
+
+async def pressing_skip_after(harness: Harness, command: str | None) -> tuple[int, int]:
+    """Alex is asked the first question, sends `command` (if any), then presses Skip on
+    the question: (sendMessage, editMessageText) calls the press made. The next question
+    must be the newest message in the chat, whatever came between."""
+    await harness.onboard(ALEX)
+    await harness.press(ALEX, texts.BTN_TELL)
+    question = harness.emu.last_bot_message(ALEX)
+    assert question is not None and (question.text or "").endswith(texts.Q_SUBSTANCES)
+    if command is not None:
+        await harness.send(ALEX, command)
+        assert harness.emu.chat(ALEX)[-1].message_id > question.message_id
+    sends, edits = len(harness.emu.calls("sendMessage")), len(harness.emu.calls("editMessageText"))
+    harness.emu.user_presses(ALEX, question.message_id, "d:sub:skip")
+    await harness.settle()
+    newest = harness.emu.chat(ALEX)[-1]
+    assert newest.from_bot and newest.text == texts.Q_DURATION, "the next step is at the bottom"
+    assert texts.BTN_SKIP in newest.button_texts
+    if command is not None:
+        old = next(m for m in harness.emu.chat(ALEX) if m.message_id == question.message_id)
+        assert (old.text or "").endswith(texts.Q_SUBSTANCES), "the question above is kept"
+        assert old.button_texts == [], "and can't be pressed again"
+    return (
+        len(harness.emu.calls("sendMessage")) - sends,
+        len(harness.emu.calls("editMessageText")) - edits,
+    )
+
+
+async def test_a_press_on_the_newest_message_edits_it_into_the_next_step(
+    harness: Harness,
+) -> None:
+    assert await pressing_skip_after(harness, None) == (0, 1)
+
+
+async def test_a_press_on_a_question_above_help_sends_the_next_step_below(
+    harness: Harness,
+) -> None:
+    assert await pressing_skip_after(harness, "/help") == (1, 0)
+
+
+async def test_a_press_on_a_question_above_mydata_sends_the_next_step_below(
+    harness: Harness,
+) -> None:
+    assert await pressing_skip_after(harness, "/mydata") == (1, 0)
+
+
+async def test_a_message_the_bot_sent_on_its_own_also_puts_the_next_step_below(
+    harness: Harness,
+) -> None:
+    """Sent outside any handler, as the outbox worker sends a mentor's reply: the bot
+    itself notes it, so the question above is not edited either."""
+    await harness.onboard(ALEX)
+    await harness.press(ALEX, texts.BTN_TELL)
+    question = harness.emu.last_bot_message(ALEX)
+    assert question is not None and harness.app is not None
+    await harness.app.bot.send_message(ALEX, "Sam: hello")
+    harness.emu.user_presses(ALEX, question.message_id, "d:sub:skip")
+    await harness.settle()
+    assert harness.texts(ALEX)[-2:] == ["Sam: hello", texts.Q_DURATION]

@@ -315,3 +315,23 @@ async def test_a_page_opened_from_a_poster_starts_at_its_office_and_is_counted(
         }
     finally:
         await client.close()
+
+
+async def test_a_question_pressed_above_help_gets_its_next_step_below(harness: Harness) -> None:
+    client = await web_client(harness)
+    try:
+        person = WebPerson(client, harness)
+        await person.open_chat()
+        await person.send("/start")
+        await person.press(texts.BTN_CONTINUE)
+        await person.press(texts.BTN_TELL)
+        question = max(person.messages)
+        assert person.messages[question].text.endswith(texts.Q_SUBSTANCES)
+        await person.send("/help")
+        await person.press(texts.BTN_SKIP)  # only the question above has one
+        assert person.last_text() == texts.Q_DURATION, "the next step is at the bottom"
+        assert max(person.messages) > question
+        above = person.messages[question]
+        assert above.text.endswith(texts.Q_SUBSTANCES) and above.inline == []
+    finally:
+        await client.close()
