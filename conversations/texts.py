@@ -664,6 +664,8 @@ RELAY_FAILED = (
 RELAY_ENDED = (
     "That chat has ended, so I can't pass on messages. You can ask for a mentor again with /mentor."
 )
+# Under a relayed message sent again after a crash that may have sent it once already.
+RELAY_SENT_AGAIN = "(Sent again, in case it didn't arrive)"
 RELAY_TOO_LONG = "That message is a bit long to pass on. Please keep it under {limit} characters."
 RELAY_NO_LOCATION = (
     "I don't pass on locations, so {name} won't see it, and I didn't keep it. "

@@ -5,9 +5,11 @@ each may still be sent and decrypts it (`storage.repositories.outbox.prepare`); 
 outside any transaction; a short transaction per row records the outcome. A crash
 between a send and its record leaves the row inflight, and once its lease runs out it
 is sent again: a duplicate, never a loss (Telegram has no idempotency key). Duplicates
-carry the same reference. A send slower than its lease can race the worker that took
-the row over: the first record wins (it need not hold the lease), and the worker whose
-copy was not recorded deletes it, so the message later edits reach is the only one.
+carry the same reference, and a relay sent again after an attempt the send journal left
+uncertain says it is sent again (bot/delivery/resend.py). A send slower than its lease
+can race the worker that took the row over: the first record wins (it need not hold the
+lease), and the worker whose copy was not recorded deletes it, so the message later
+edits reach is the only one.
 
 Errors (DESIGN §7): RetryAfter pauses everyone (FloodGate) and reschedules without
 counting an attempt; TimedOut, NetworkError and 5xx back off exponentially with jitter
@@ -39,6 +41,7 @@ from bot.delivery.limiter import BULK
 from bot.delivery.pacing import FloodGate, Pacer, retry_after_seconds
 from bot.delivery.policy import DeliveryPolicy
 from bot.delivery.relay_failed import tell_relay_sender
+from bot.delivery.resend import labelled
 from bot.webchat.channel import ORIGIN_PARAM
 from conversations.context import Clock, utc_now
 from conversations.door import is_web_chat
@@ -331,6 +334,7 @@ class DeliveryWorker:
             async with self.transaction() as connection:
                 await release(connection, [row])
             return Outcome.RETRY
+        ready = self.sent_again(row, ready)
         if self.journal is not None:
             self.journal.sending(row.id)
         try:
@@ -351,7 +355,10 @@ class DeliveryWorker:
         except (BadRequest, ChatMigrated):
             return await self._permanent(row, Reason.BAD_REQUEST)
         except TimedOut:
-            return await self._transient(row, Reason.TIMED_OUT)
+            # The call may have been applied and only its answer lost: uncertain, like a
+            # crash before the answer (a send again of a relay says so).
+            sent = isinstance(ready.payload, Send)
+            return await self._transient(row, Reason.TIMED_OUT, uncertain=sent)
         except TelegramError:
             return await self._transient(row, Reason.NETWORK)
         if self.journal is None:
@@ -363,6 +370,11 @@ class DeliveryWorker:
             await self.drop_duplicate(ready.chat_id, message_id)
         log.debug("event=delivery_sent kind=%s attempt=%d", row.kind, row.attempts)
         return Outcome.SENT
+
+    def sent_again(self, row: Claimed, ready: Ready) -> Ready:
+        """A relay sent again after an attempt a crash left uncertain says so (it may show
+        twice; bot/delivery/resend.py)."""
+        return labelled(row, ready)
 
     async def send_card(self, row: Claimed, ready: Ready) -> int | None:
         """A card in two calls: its text, recorded, then its buttons on that message. A
@@ -498,13 +510,19 @@ class DeliveryWorker:
             await self._dead(connection, row, reason, alert=True)
         return Outcome.DEAD
 
-    async def _transient(self, row: Claimed, reason: Reason) -> Outcome:
-        """Back off (base · 2^n with jitter), or give up after the last attempt."""
+    async def _transient(self, row: Claimed, reason: Reason, *, uncertain: bool = False) -> Outcome:
+        """Back off (base · 2^n with jitter), or give up after the last attempt.
+        `uncertain`: the attempt may have reached Telegram (the row is marked so)."""
         if row.attempts >= self.policy.max_attempts:
             return await self._permanent(row, Reason.GAVE_UP)
         delay = self.policy.backoff(row.attempts, self.rng)
         async with self.transaction() as connection:
-            await retry_later(connection, row, at=self.clock() + delay, reason=reason)
+            await retry_later(
+                connection,
+                row,
+                at=self.clock() + delay,
+                reason=Reason.UNCERTAIN if uncertain else reason,
+            )
         log.info(
             "event=delivery_retry kind=%s reason=%s attempt=%d", row.kind, reason, row.attempts
         )

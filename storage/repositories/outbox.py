@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.crypto import FORMAT_V1, CryptoError, FieldCipher, KeyRing
@@ -209,6 +209,10 @@ class Reason(StrEnum):
     NETWORK = "network"
     WAITING = "waiting"  # an edit waits for the message it edits to be sent
     ERROR = "error"  # anything else (a bug): retried with backoff, then given up
+    # An earlier attempt may have reached Telegram: a dead process's send journal says the
+    # call went and no answer came. Kept through retries until the row is sent or dead,
+    # so the send again can say so (bot/delivery/resend.py).
+    UNCERTAIN = "uncertain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +231,8 @@ class Claimed:
     lease_until: datetime
     # A card shown without its buttons by an earlier attempt (its buttons come next).
     sent_message_id: int | None = None
+    # An earlier attempt may have reached Telegram (Reason.UNCERTAIN): this is a send again.
+    uncertain: bool = False
 
 
 async def claim_due(
@@ -272,6 +278,7 @@ async def claim_due(
             OutboxMessage.next_attempt_at,
             OutboxMessage.lease_until,
             OutboxMessage.sent_message_id,
+            OutboxMessage.last_error,
         )
     )
     claimed = [
@@ -287,6 +294,7 @@ async def claim_due(
             next_attempt_at=row.next_attempt_at,
             lease_until=row.lease_until,
             sent_message_id=row.sent_message_id,
+            uncertain=row.last_error == Reason.UNCERTAIN,
         )
         for row in await connection.execute(statement)
     ]
@@ -559,7 +567,7 @@ async def record_journal(
     """A dead process's send journal (bot/delivery/journal.py): rows Telegram answered
     are recorded sent, unless someone recorded them since; how many, and how many of
     its uncertain rows (the call went or was about to, no answer) are still open, to be
-    sent again."""
+    sent again. Those are marked `Reason.UNCERTAIN`, so the send again says so."""
     recorded = 0
     for row_id, message_id in sent.items():
         result = await connection.execute(
@@ -580,12 +588,12 @@ async def record_journal(
             await mark_shown(connection, row_id, message_id)
     still_open = 0
     if uncertain:
-        found = await connection.execute(
-            select(OutboxMessage.id).where(
-                OutboxMessage.id.in_(sorted(uncertain)), OutboxMessage.status.in_(OPEN)
-            )
+        marked = await connection.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(sorted(uncertain)), OutboxMessage.status.in_(OPEN))
+            .values(last_error=Reason.UNCERTAIN)
         )
-        still_open = len(found.all())
+        still_open = int(marked.rowcount)
     return recorded, still_open
 
 
@@ -644,8 +652,10 @@ async def retry_later(
     count_attempt: bool = True,
 ) -> bool:
     """Back to pending until `at`. `count_attempt=False` gives back the attempt the claim
-    counted (flood control, or an edit waiting for its message)."""
+    counted (flood control, or an edit waiting for its message). A row marked uncertain
+    stays so: an earlier attempt may still have reached Telegram."""
     attempts = OutboxMessage.attempts if count_attempt else OutboxMessage.attempts - 1
+    still_uncertain = OutboxMessage.last_error == Reason.UNCERTAIN
     result = await connection.execute(
         update(OutboxMessage)
         .where(_held(row))
@@ -653,7 +663,7 @@ async def retry_later(
             status=OutboxStatus.PENDING,
             next_attempt_at=at,
             lease_until=None,
-            last_error=reason,
+            last_error=case((still_uncertain, Reason.UNCERTAIN), else_=reason),
             attempts=attempts,
         )
     )

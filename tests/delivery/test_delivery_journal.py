@@ -6,7 +6,6 @@ is sent again (a possible double over a possible loss), and counted."""
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,18 +14,10 @@ import pytest
 from bot.delivery.journal import SendJournal, read_journal
 from storage.crypto import KeyRing
 from storage.repositories.outbox import Ready, Send
-from tests.support.delivery import Rig, open_rig, outbox, rejected
+from tests.support.delivery import Rig, died, open_rig, outbox, rejected
 
 PERSON = 7_100_000_301
 MENTOR = 7_200_000_301
-
-
-def died(journal: SendJournal) -> None:
-    """What SIGKILL does to a journal: the file stays, its lock goes."""
-    fd = journal._fd
-    assert fd is not None
-    journal._fd = None
-    os.close(fd)
 
 
 async def half_sent(rig: Rig, journal_dir: Path, *, answered: bool) -> tuple[str, int | None]:

@@ -34,10 +34,12 @@ async def lease_rows(
             update(OUTBOX)
             .where(OUTBOX.c.id.in_(ids))
             .values(status="inflight", lease_until=lease_until, attempts=OUTBOX.c.attempts + 1)
-            .returning(*(OUTBOX.c[name] for name in Claimed.__dataclass_fields__))
+            .returning(
+                *(OUTBOX.c[name] for name in Claimed.__dataclass_fields__ if name in OUTBOX.c)
+            )
         )
     ).all()
-    return [Claimed(**row._asdict()) for row in rows]
+    return [Claimed(**row._asdict()) for row in rows]  # `uncertain` is no column: False
 
 
 def due_pending(worker: DeliveryWorker) -> Select[str]:

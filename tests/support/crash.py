@@ -56,6 +56,7 @@ class CrashRig:
     )
     kills_done: int = field(default=0, kw_only=True)
     kills_in_flight: int = field(default=0, kw_only=True)
+    kills_applied: int = field(default=0, kw_only=True)  # of those, the message had arrived
 
     @property
     def db_path(self) -> Path:
@@ -126,15 +127,17 @@ class CrashRig:
         self.kills_done += 1
         await asyncio.sleep(0.05)  # the parent reaps it
 
-    async def kill_in_flight(self, pid: int, timeout: float) -> bool:
+    async def kill_in_flight(self, pid: int, timeout: float, *, applied: bool = False) -> bool:
         """SIGKILL while the emulator holds a sendMessage unanswered and not applied (the
-        process dies after deciding to send and before the message arrives); whether a
-        send was there to hit within `timeout`, else it is a plain kill."""
-        fault = self.emu.inject_fault("sendMessage", timeout=True, count=1)
+        process dies after deciding to send and before the message arrives; `applied`:
+        after the message arrived and before its answer came back, so a send again shows
+        it twice); whether a send was there to hit within `timeout`, else a plain kill."""
+        fault = self.emu.inject_fault("sendMessage", timeout=True, count=1, applied=applied)
         hit = await until(lambda: fault.hits > 0, timeout)
         if not hit:
             self.emu.clear_faults()  # same event loop as the emulator: no send slips in
         self.kills_in_flight += int(hit)
+        self.kills_applied += int(hit and applied)
         await self.kill(pid)
         return hit
 

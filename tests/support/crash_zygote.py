@@ -12,7 +12,8 @@ as sent before sending it), so the test can show its assertions catch lost messa
 of queueing them in the outbox (the code before issue 13). `--broken web-early-ack`
 makes the web chat answer a message before it was handled (tests/webchat/test_web_crash.py).
 `--broken journal-first` writes "sent" in the send journal before the call instead of
-after the answer, so a restart records as sent what never went.
+after the answer, so a restart records as sent what never went. `--broken
+unlabelled-resend` sends a relay again after an uncertain attempt without saying so.
 """
 
 from __future__ import annotations
@@ -85,6 +86,16 @@ def _install_journal_first() -> None:
     SendJournal.sending = sending  # type: ignore[method-assign]
 
 
+def _install_unlabelled_resend() -> None:
+    """Test-local broken variant: a send again looks like the first (no label)."""
+    from bot.delivery import worker as module
+
+    def sent_again(self: module.DeliveryWorker, row: object, ready: object) -> object:
+        return ready
+
+    module.DeliveryWorker.sent_again = sent_again  # type: ignore[assignment,method-assign]
+
+
 def _install(broken: str | None) -> None:
     if broken == "web-early-ack":
         _install_web_early_ack()
@@ -94,6 +105,8 @@ def _install(broken: str | None) -> None:
         _install_direct_relay()
     elif broken == "journal-first":
         _install_journal_first()
+    elif broken == "unlabelled-resend":
+        _install_unlabelled_resend()
 
 
 def _child(log_path: Path, broken: str | None) -> None:

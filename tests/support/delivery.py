@@ -4,6 +4,7 @@ on the emulator, with a clock the test moves."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.app import build_application
 from bot.delivery import DeliveryPolicy, DeliveryWorker, FloodGate, worker_of
+from bot.delivery.journal import SendJournal
 from bot.sandbox import EmulatorRequest, EmulatorUsageError, TelegramEmulator
 from bot.settings import Settings
 from conversations.context import Clock, FirstStepApp
@@ -367,6 +369,14 @@ async def open_rig(
         yield rig
     finally:
         await rig.stop()
+
+
+def died(journal: SendJournal) -> None:
+    """What SIGKILL does to a send journal: the file stays, its lock goes."""
+    fd = journal._fd
+    assert fd is not None
+    journal._fd = None
+    os.close(fd)
 
 
 async def rejected(scenario: Awaitable[None]) -> AssertionError:
