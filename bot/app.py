@@ -106,11 +106,15 @@ async def _setup(
 
 
 async def _preload_then_freeze() -> None:
-    await asyncio.to_thread(preload)
-    # Everything loaded so far lives as long as the process: take it out of the garbage
-    # collector's view, or every full collection walks all of it (measured: a 77 ms pause
-    # every thousand or so updates; see bench/). Undone at shutdown.
-    gc.freeze()
+    try:
+        await asyncio.to_thread(preload)
+        # Everything loaded so far lives as long as the process: take it out of the
+        # garbage collector's view, or every full collection walks all of it (measured: a
+        # 77 ms pause every thousand or so updates; see bench/). Undone at shutdown.
+        gc.freeze()
+    finally:
+        # `firststep run` starts with the collector off (bot.cli.run): start-up is over.
+        gc.enable()
 
 
 async def preloaded(application: FirstStepApp) -> None:

@@ -7,6 +7,7 @@ exit status 2 — never a traceback.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -134,6 +135,17 @@ def run(
     ] = False,
 ) -> None:
     """Run the bot: long polling against FIRSTSTEP_TELEGRAM_API_URL, or --webhook."""
+    # Start-up's objects live as long as the process, so collecting while they are made
+    # finds nothing and costs time (bot/__main__.py): the collector stays off until the
+    # bot is ready, when bot.app freezes them and turns it back on (or until we stop).
+    gc.disable()
+    try:
+        _run(or_sandbox=or_sandbox, webhook=webhook)
+    finally:
+        gc.enable()
+
+
+def _run(*, or_sandbox: bool, webhook: bool) -> None:
     settings = settings_or_fail()
     if settings.telegram_token is None:
         if or_sandbox:

@@ -13,16 +13,18 @@ import errno
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Job
 
 from bot.health import Check, Health, HealthServer, check_health, start_health_server
 from bot.logs import quiet_start_up_aborts
 from bot.settings import Settings
-from bot.webchat.server import RunningWebChat, start_web_chat
 from conversations.context import SERVICES_KEY, Context, FirstStepApp, Services
 from storage.operations.retention import RetentionPolicy, last_purge_at, purge, record_purge
+
+if TYPE_CHECKING:
+    from bot.webchat.server import RunningWebChat
 
 log = logging.getLogger("firststep.housekeeping")
 
@@ -71,6 +73,10 @@ class WebChatUnavailable(RuntimeError):
 
 
 async def _open_web_chat(app: FirstStepApp, settings: Settings) -> RunningWebChat:
+    # Imported only when the web chat is on: its server (aiohttp.web) is otherwise not
+    # needed, and importing it was part of start-up before the first getUpdates (issue 16).
+    from bot.webchat.server import start_web_chat
+
     try:
         return await start_web_chat(app, settings)
     except OSError as error:
@@ -121,8 +127,8 @@ def install_operations(application: FirstStepApp, settings: Settings) -> None:
                 )
 
     async def post_shutdown(app: FirstStepApp) -> None:
-        web_chat = app.bot_data.pop(WEBCHAT_SERVER_KEY, None)
-        if isinstance(web_chat, RunningWebChat):
+        web_chat: RunningWebChat | None = app.bot_data.pop(WEBCHAT_SERVER_KEY, None)
+        if web_chat is not None:
             await web_chat.stop()
         server = app.bot_data.pop(HEALTH_KEY, None)
         if isinstance(server, HealthServer):

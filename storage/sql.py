@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Base
@@ -31,8 +30,14 @@ def _kept(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
 
 
 def _insert(dialect: str, model: Model) -> Any:
+    # Only the dialect in use is imported (once per statement, which is kept): PostgreSQL's
+    # package loads every driver's dialect, a noticeable part of start-up on SQLite.
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(model)
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(model)
 
 

@@ -5,8 +5,10 @@ and shutdown gives it back: a full collection otherwise walks every long-lived o
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 from bot.app import preloaded
+from storage.crypto import KeyRing
 from storage.directory.geo import postcode_table
 from tests.support.harness import Harness
 
@@ -22,3 +24,20 @@ async def test_start_up_freezes_what_it_loaded_and_shutdown_thaws_it(harness: Ha
     assert harness.texts(SAM), "the bot answered"
     await harness.stop()
     assert gc.get_freeze_count() == 0
+
+
+async def test_start_up_turns_the_collector_back_on_once_ready(
+    database_url: str, ring: KeyRing, tmp_path: Path
+) -> None:
+    """`firststep run` starts with the collector off (bot.cli.run); a bot that never turned
+    it back on would leak every reference cycle for the life of the process."""
+    running = Harness(database_url, ring, tmp_path)
+    gc.disable()
+    try:
+        await running.start()
+        assert running.app is not None
+        await preloaded(running.app)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        await running.stop()
