@@ -670,18 +670,20 @@ async def retry_later(
     return bool(result.rowcount == 1)
 
 
-async def release(connection: AsyncConnection, rows: list[Claimed]) -> None:
-    """Hand back claimed rows untouched (e.g. the batch stops for flood control)."""
+async def release(
+    connection: AsyncConnection, rows: list[Claimed], *, not_before: datetime | None = None
+) -> None:
+    """Hand back claimed rows untouched (e.g. the batch stops for flood control); with
+    `not_before`, none of them is due again before then."""
     for row in rows:
-        await connection.execute(
-            update(OutboxMessage)
-            .where(_held(row))
-            .values(
-                status=OutboxStatus.PENDING,
-                lease_until=None,
-                attempts=OutboxMessage.attempts - 1,
-            )
-        )
+        values: dict[str, Any] = {
+            "status": OutboxStatus.PENDING,
+            "lease_until": None,
+            "attempts": OutboxMessage.attempts - 1,
+        }
+        if not_before is not None:
+            values["next_attempt_at"] = max(row.next_attempt_at, not_before)
+        await connection.execute(update(OutboxMessage).where(_held(row)).values(**values))
 
 
 async def hold_behind(connection: AsyncConnection, leader: Claimed, rows: list[Claimed]) -> None:
@@ -700,22 +702,7 @@ async def hold_behind(connection: AsyncConnection, leader: Claimed, rows: list[C
     ).one_or_none()
     if found is not None and found.status == OutboxStatus.INFLIGHT:
         return
-    for row in rows:
-        at = (
-            row.next_attempt_at
-            if found is None
-            else max(row.next_attempt_at, found.next_attempt_at)
-        )
-        await connection.execute(
-            update(OutboxMessage)
-            .where(_held(row))
-            .values(
-                status=OutboxStatus.PENDING,
-                lease_until=None,
-                attempts=OutboxMessage.attempts - 1,
-                next_attempt_at=at,
-            )
-        )
+    await release(connection, rows, not_before=None if found is None else found.next_attempt_at)
 
 
 async def mark_unreachable(
